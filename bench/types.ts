@@ -23,8 +23,8 @@ export interface BenchOptions {
 export type BenchSuite = (opts: BenchOptions) => Promise<BenchResult[]>
 
 /** Builds a result and evaluates its goal. `goal` is "<= x" or ">= x". */
-export function result (name: string, ours: number, baseline: number | null, unit: string, goal: string, higherIsBetterRatio = true, note?: string): BenchResult {
-  const ratio = baseline == null ? ours : (higherIsBetterRatio ? ours / baseline : ours / baseline)
+export function result (name: string, ours: number, baseline: number | null, unit: string, goal: string, note?: string): BenchResult {
+  const ratio = baseline == null ? ours : ours / baseline
   const m = /^(<=|>=)\s*([0-9.]+)$/.exec(goal.trim())
   let met = true
   if (m != null) {
