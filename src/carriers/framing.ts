@@ -1,0 +1,79 @@
+import * as varint from 'uint8-varint'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { MAX_FRAME_SIZE, MAX_LENGTH_PREFIX_BYTES } from './constants.js'
+import { EmptyFrameError, FrameTooLargeError, InvalidLengthPrefixError, TruncatedFrameError } from './errors.js'
+
+/**
+ * Carrier framing for stream carriers: `varint(length) | frame`
+ * (protocols/attnproto.md §Carriers). The length is an unsigned LEB128 varint,
+ * minimally encoded, 1..maxFrameSize.
+ */
+export function encodeFrame (frame: Uint8Array): Uint8ArrayList {
+  return new Uint8ArrayList(varint.encode(frame.byteLength), frame)
+}
+
+/**
+ * Incremental decoder of length-prefixed frames. Unlike @libp2p/utils'
+ * LengthPrefixedDecoder it rejects an oversize prefix before buffering the body,
+ * rejects empty and non-minimal prefixes, reports each condition as its own typed
+ * error, and exposes how many bytes are pending so a stream ending mid-frame is
+ * detected.
+ */
+export class FrameDecoder {
+  private readonly buffer = new Uint8ArrayList()
+  private readonly maxFrameSize: number
+  private expected = -1
+  private prefixLength = 0
+
+  constructor (maxFrameSize = MAX_FRAME_SIZE) {
+    if (!Number.isInteger(maxFrameSize) || maxFrameSize < 1 || maxFrameSize >= 2 ** (7 * MAX_LENGTH_PREFIX_BYTES)) {
+      throw new RangeError(`maxFrameSize must be an integer in 1..${2 ** (7 * MAX_LENGTH_PREFIX_BYTES) - 1}`)
+    }
+    this.maxFrameSize = maxFrameSize
+  }
+
+  /** Bytes received that do not yet form a complete frame. */
+  get pending (): number {
+    return this.buffer.byteLength
+  }
+
+  /** Feeds bytes; yields every frame they complete. Throws a typed error on malformed input. */
+  * decode (chunk: Uint8Array | Uint8ArrayList): Generator<Uint8Array> {
+    this.buffer.append(chunk)
+    while (true) {
+      if (this.expected < 0 && !this.readPrefix()) return
+      if (this.buffer.byteLength < this.prefixLength + this.expected) return
+      const frame = this.buffer.subarray(this.prefixLength, this.prefixLength + this.expected)
+      this.buffer.consume(this.prefixLength + this.expected)
+      this.expected = -1
+      yield frame
+    }
+  }
+
+  /** Call when the remote ended its side of the stream. */
+  end (): void {
+    if (this.buffer.byteLength > 0) throw new TruncatedFrameError(this.buffer.byteLength)
+  }
+
+  private readPrefix (): boolean {
+    const available = Math.min(this.buffer.byteLength, MAX_LENGTH_PREFIX_BYTES)
+    let length = 0
+    for (let i = 0; i < available; i++) {
+      const byte = this.buffer.get(i)
+      length += (byte & 0x7f) * 2 ** (7 * i)
+      if ((byte & 0x80) === 0) {
+        if (byte === 0 && i > 0) throw new InvalidLengthPrefixError('not minimally encoded')
+        if (length === 0) throw new EmptyFrameError()
+        if (length > this.maxFrameSize) throw new FrameTooLargeError(length, this.maxFrameSize)
+        this.expected = length
+        this.prefixLength = i + 1
+        return true
+      }
+    }
+    if (available === MAX_LENGTH_PREFIX_BYTES) {
+      // three continuation bytes already announce at least 2^21 bytes
+      throw new FrameTooLargeError(length + 2 ** 21, this.maxFrameSize)
+    }
+    return false
+  }
+}

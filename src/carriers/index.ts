@@ -1,0 +1,10 @@
+/**
+ * L4 carriers: how ATTN frames travel. The libp2p stream carrier frames
+ * records on `/attn/1.0.0` streams; every carrier hands frames to one
+ * {@link FrameHandler} and offers {@link FrameChannel}s to answer on.
+ */
+export type { CarrierKind, FrameChannel, FrameHandler } from './channel.js'
+export { StreamChannel, type StreamChannelEvents } from './stream-channel.js'
+export { encodeFrame, FrameDecoder } from './framing.js'
+export * from './errors.js'
+export * from './constants.js'

@@ -1,0 +1,122 @@
+import { readFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { multiaddr } from '@multiformats/multiaddr'
+import { InvalidConfigError } from '../errors.js'
+
+/** Everything a node reads from `$ATTN_HOME/config.json`; CLI flags override it. */
+export interface AttnConfig {
+  /** libp2p listen multiaddrs (TCP, WebSocket, QUIC). */
+  listen: string[]
+  /** Multiaddrs (with /p2p/<peer-id>) dialled at start-up. */
+  bootstrap: string[]
+  /** Local HTTP API, `HOST:PORT`; port 0 picks a free one. Empty string disables it. */
+  api: string
+  /** Extra multiaddrs to announce (e.g. a public address behind NAT). */
+  announce: string[]
+  dht: {
+    /** Keep private/loopback addresses in DHT peer records (needed on a LAN or loopback). */
+    allowPrivateAddresses: boolean
+  }
+  /** Inbound connections accepted per second per remote host. */
+  inboundConnectionThreshold: number
+  maxConnections: number
+}
+
+export const DEFAULT_API = '127.0.0.1:7746'
+
+export const DEFAULT_CONFIG: AttnConfig = {
+  listen: [
+    '/ip4/0.0.0.0/tcp/7745',
+    '/ip4/0.0.0.0/tcp/7747/ws',
+    '/ip4/0.0.0.0/udp/7745/quic-v1'
+  ],
+  bootstrap: [],
+  api: DEFAULT_API,
+  announce: [],
+  dht: { allowPrivateAddresses: true },
+  inboundConnectionThreshold: 100,
+  maxConnections: 300
+}
+
+/** `$ATTN_HOME`, or `~/.attn`. */
+export function defaultHome (env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.ATTN_HOME != null && env.ATTN_HOME !== '' ? env.ATTN_HOME : join(homedir(), '.attn'))
+}
+
+export function configPath (home: string): string {
+  return join(home, 'config.json')
+}
+
+/** Reads `config.json` under `home` (missing file = defaults) and validates it. */
+export async function loadConfig (home: string, overrides: Partial<AttnConfig> = {}): Promise<AttnConfig> {
+  let fromFile: unknown = {}
+  try {
+    fromFile = JSON.parse(await readFile(configPath(home), 'utf8'))
+  } catch (err: any) {
+    if (err.code !== 'ENOENT') {
+      throw new InvalidConfigError(`cannot read ${configPath(home)}: ${err.message}`)
+    }
+  }
+  const merged = mergeConfig(DEFAULT_CONFIG, validatePartial(fromFile, configPath(home)))
+  return mergeConfig(merged, overrides)
+}
+
+function mergeConfig (base: AttnConfig, over: Partial<AttnConfig>): AttnConfig {
+  const out: AttnConfig = { ...base, dht: { ...base.dht } }
+  for (const [key, value] of Object.entries(over) as Array<[keyof AttnConfig, any]>) {
+    if (value === undefined) continue
+    if (key === 'dht') out.dht = { ...out.dht, ...value }
+    else (out as any)[key] = value
+  }
+  validateConfig(out)
+  return out
+}
+
+const KNOWN_KEYS = new Set(['listen', 'bootstrap', 'api', 'announce', 'dht', 'inboundConnectionThreshold', 'maxConnections'])
+
+function validatePartial (value: unknown, where: string): Partial<AttnConfig> {
+  if (value == null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidConfigError(`${where}: expected a JSON object`)
+  }
+  for (const key of Object.keys(value)) {
+    if (!KNOWN_KEYS.has(key)) throw new InvalidConfigError(`${where}: unknown key "${key}"`)
+  }
+  return value as Partial<AttnConfig>
+}
+
+/** Throws InvalidConfigError naming the first bad field. */
+export function validateConfig (config: AttnConfig): void {
+  for (const field of ['listen', 'bootstrap', 'announce'] as const) {
+    const list = config[field]
+    if (!Array.isArray(list) || list.some(v => typeof v !== 'string')) {
+      throw new InvalidConfigError(`"${field}" must be an array of multiaddr strings`)
+    }
+    for (const ma of list) {
+      try {
+        multiaddr(ma)
+      } catch (err: any) {
+        throw new InvalidConfigError(`"${field}": invalid multiaddr "${ma}": ${err.message}`)
+      }
+    }
+  }
+  for (const ma of config.bootstrap) {
+    if (!ma.includes('/p2p/')) throw new InvalidConfigError(`"bootstrap": "${ma}" must end with /p2p/<peer-id>`)
+  }
+  if (typeof config.api !== 'string') throw new InvalidConfigError('"api" must be a string HOST:PORT')
+  if (config.api !== '') parseHostPort(config.api)
+  if (typeof config.dht?.allowPrivateAddresses !== 'boolean') throw new InvalidConfigError('"dht.allowPrivateAddresses" must be a boolean')
+  for (const field of ['inboundConnectionThreshold', 'maxConnections'] as const) {
+    if (!Number.isInteger(config[field]) || config[field] < 1) throw new InvalidConfigError(`"${field}" must be a positive integer`)
+  }
+}
+
+/** Parses `HOST:PORT` (IPv6 as `[::1]:PORT`). */
+export function parseHostPort (value: string): { host: string, port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value)
+  const port = m == null ? NaN : Number(m[3])
+  if (m == null || port > 65535) {
+    throw new InvalidConfigError(`"${value}" is not HOST:PORT (e.g. 127.0.0.1:7746, [::1]:0)`)
+  }
+  return { host: m[1] ?? m[2], port }
+}

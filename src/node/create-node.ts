@@ -1,0 +1,85 @@
+import { noise } from '@chainsafe/libp2p-noise'
+import { quic } from '@chainsafe/libp2p-quic'
+import { bootstrap } from '@libp2p/bootstrap'
+import { identify } from '@libp2p/identify'
+import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { webSockets } from '@libp2p/websockets'
+import { yamux } from '@libp2p/yamux'
+import { createLibp2p } from 'libp2p'
+import { attn } from '../service/index.js'
+import { DEFAULT_CONFIG, validateConfig } from './config.js'
+import type { AttnConfig } from './config.js'
+import type { AttnService, AttnServiceInit } from '../service/index.js'
+import type { Identify } from '@libp2p/identify'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { Ping } from '@libp2p/ping'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
+
+/** The DHT protocol of the ATT network, separate from the public IPFS DHT. */
+export const ATTN_DHT_PROTOCOL = '/attn/kad/1.0.0'
+
+export type AttnServices = {
+  attn: AttnService
+  dht: KadDHT
+  identify: Identify
+  ping: Ping
+}
+
+export type AttnNode = Libp2p<AttnServices>
+
+export interface CreateAttnNodeOptions extends Partial<AttnConfig> {
+  /** The libp2p identity (node key). A fresh secp256k1 key when omitted. */
+  privateKey?: PrivateKey
+  /** Options for the attn service (identity, limits, frame handler). */
+  attn?: AttnServiceInit
+  /** Start the node before returning (default true). */
+  start?: boolean
+}
+
+/**
+ * Builds a libp2p node with everything ATT needs: TCP, WebSocket and QUIC
+ * listeners, noise, yamux, identify, ping, the ATT DHT on `/attn/kad/1.0.0`
+ * (server mode), bootstrap dialling, and the `attn` service.
+ */
+export async function createAttnNode (options: CreateAttnNodeOptions = {}): Promise<AttnNode> {
+  const config: AttnConfig = {
+    ...DEFAULT_CONFIG,
+    ...Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k in DEFAULT_CONFIG)),
+    dht: { ...DEFAULT_CONFIG.dht, ...options.dht }
+  }
+  validateConfig(config)
+  const peerDiscovery = config.bootstrap.length > 0
+    ? [bootstrap({ list: config.bootstrap, timeout: 0 })]
+    : []
+
+  const node = await createLibp2p<AttnServices>({
+    privateKey: options.privateKey,
+    start: false,
+    addresses: {
+      listen: config.listen,
+      announce: config.announce.length > 0 ? config.announce : undefined
+    },
+    transports: [tcp(), webSockets(), quic()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    peerDiscovery,
+    connectionManager: {
+      inboundConnectionThreshold: config.inboundConnectionThreshold,
+      maxConnections: config.maxConnections
+    },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      dht: kadDHT({
+        protocol: ATTN_DHT_PROTOCOL,
+        clientMode: false,
+        peerInfoMapper: config.dht.allowPrivateAddresses ? passthroughMapper : removePrivateAddressesMapper
+      }),
+      attn: attn(options.attn)
+    }
+  })
+  if (options.start !== false) await node.start()
+  return node
+}

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { NodeSet, nextEvent, waitFor } from '../helpers/nodes.js'
+import { PROTOCOL, MAX_FRAME_SIZE } from '../../src/carriers/index.js'
+import type { FrameChannel } from '../../src/carriers/index.js'
+
+interface FrameEvent { frame: Uint8Array, channel: FrameChannel }
+
+describe('carrier: /attn/1.0.0 framed streams between real nodes', function () {
+  const nodes = new NodeSet()
+  afterEach(async () => { await nodes.stopAll() })
+
+  it('two nodes discover each other via bootstrap and exchange frames both ways', async () => {
+    const a = await nodes.create()
+    const b = await nodes.create({ bootstrap: [a.getMultiaddrs()[0].toString()] })
+    await waitFor(() => a.getConnections(b.peerId).length > 0, { what: 'bootstrap connection' })
+
+    const atA = nextEvent<FrameEvent>(a.services.attn, 'frame')
+    await b.services.attn.sendFrame(a.peerId, new TextEncoder().encode('hello a'))
+    const got = await atA
+    assert.equal(new TextDecoder().decode(got.frame), 'hello a')
+
+    // answer on the channel the frame came in on
+    const atB = nextEvent<FrameEvent>(b.services.attn, 'frame')
+    await got.channel.send(new TextEncoder().encode('hello b'))
+    assert.equal(new TextDecoder().decode((await atB).frame), 'hello b')
+
+    // a frame of exactly the maximum size passes
+    const big = new Uint8Array(MAX_FRAME_SIZE).fill(7)
+    const bigAtA = nextEvent<FrameEvent>(a.services.attn, 'frame')
+    await b.services.attn.sendFrame(a.peerId, big)
+    assert.equal((await bigAtA).frame.byteLength, MAX_FRAME_SIZE)
+    assert.ok(a.services.attn.stats().framesIn >= 2)
+  })
+
+  for (const [name, bytes, code] of [
+    ['oversize length prefix', new Uint8Array([0xff, 0xff, 0x7f]), 'ERR_FRAME_TOO_LARGE'],
+    ['truncated frame', new Uint8Array([10, 1, 2, 3]), 'ERR_FRAME_TRUNCATED'],
+    ['empty frame', new Uint8Array([0]), 'ERR_FRAME_EMPTY']
+  ] as const) {
+    it(`${name}: the stream is reset and the node keeps serving other peers`, async () => {
+      const server = await nodes.create()
+      const bad = await nodes.create()
+      const good = await nodes.create()
+
+      const stream = await bad.dialProtocol(server.getMultiaddrs(), PROTOCOL)
+      const errored = nextEvent<{ code: string }>(server.services.attn, 'protocol:error')
+      const closed = new Promise<void>(resolve => { stream.addEventListener('close', () => { resolve() }) })
+      stream.send(new Uint8ArrayList(bytes))
+      if (code === 'ERR_FRAME_TRUNCATED') await stream.close()
+      assert.equal((await errored).code, code)
+      await closed
+      assert.equal(stream.status === 'reset' || stream.status === 'aborted' || stream.status === 'closed', true, `stream status ${stream.status}`)
+      assert.equal(server.services.attn.stats().protocolErrors[code], 1)
+
+      // the misbehaving peer's reset did not disturb anyone else
+      const atServer = nextEvent<FrameEvent>(server.services.attn, 'frame')
+      await good.services.attn.sendFrame(server.getMultiaddrs(), new Uint8Array([1, 2, 3]))
+      assert.deepEqual([...(await atServer).frame], [1, 2, 3])
+    })
+  }
+
+  it('runs alongside another custom protocol on the same libp2p node', async () => {
+    const a = await nodes.create()
+    const b = await nodes.create()
+    await a.handle('/example/echo/1.0.0', (stream) => {
+      stream.addEventListener('message', (evt) => { stream.send(evt.data) })
+      stream.addEventListener('remoteCloseWrite', () => { void stream.close() })
+    })
+    const echo = await b.dialProtocol(a.getMultiaddrs(), '/example/echo/1.0.0')
+    const echoed = new Promise<Uint8Array>(resolve => {
+      echo.addEventListener('message', (evt) => { resolve(evt.data.subarray()) }, { once: true })
+    })
+    echo.send(new Uint8Array([9, 9]))
+    assert.deepEqual([...await echoed], [9, 9])
+
+    const atA = nextEvent<FrameEvent>(a.services.attn, 'frame')
+    await b.services.attn.sendFrame(a.peerId, new Uint8Array([4, 2]))
+    assert.deepEqual([...(await atA).frame], [4, 2])
+    assert.ok(a.getProtocols().includes('/example/echo/1.0.0'))
+    assert.ok(a.getProtocols().includes(PROTOCOL))
+  })
+
+  it('unregisters /attn/1.0.0 on stop', async () => {
+    const a = await nodes.create()
+    assert.ok(a.getProtocols().includes(PROTOCOL))
+    await a.services.attn.stop()
+    assert.ok(!a.getProtocols().includes(PROTOCOL))
+    await a.services.attn.start()
+  })
+})
