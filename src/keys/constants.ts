@@ -1,0 +1,72 @@
+/**
+ * Constants of the identities layer (protocols/sections/identities.md). Values that appear on the
+ * wire or in signatures are part of the protocol: changing one is a protocol version change.
+ */
+
+/** Prefix of every signed message: `sha256("attn/1 " + domain + 0x00 + message)`. */
+export const SIGNATURE_PREFIX = 'attn/1 '
+
+/** Signature domains. Only `cert` is used by src/keys; the others are reserved for their layers. */
+export const DOMAIN_CERT = 'cert'
+export const DOMAIN_HANDSHAKE = 'handshake'
+export const DOMAIN_RECORD = 'record'
+export const DOMAIN_RECEIPT = 'receipt'
+
+/** A domain is 1..64 printable ASCII bytes (0x21..0x7e): no space, no NUL, so the framing is unambiguous. */
+export const MAX_DOMAIN_LENGTH = 64
+
+/** Compact r||s ECDSA signature length. */
+export const SIGNATURE_LENGTH = 64
+/** Compressed secp256k1 public key length. */
+export const PUBLIC_KEY_LENGTH = 33
+/** Raw secp256k1 private key length. */
+export const PRIVATE_KEY_LENGTH = 32
+
+/** Certificate format version written and accepted by this implementation. */
+export const CERT_VERSION = 1
+/** Flags byte: no flag is defined in version 1, it must be 0. */
+export const CERT_FLAGS = 0
+/** Maximum UTF-8 byte length of a certificate label. */
+export const MAX_LABEL_BYTES = 64
+/** Byte length of the fixed part of a certificate before the label (version..label_len). */
+export const CERT_FIXED_HEADER_LENGTH = 1 + 1 + PUBLIC_KEY_LENGTH + PUBLIC_KEY_LENGTH + 8 + 8 + 1
+/** Smallest and largest encoded certificate. */
+export const MIN_CERT_LENGTH = CERT_FIXED_HEADER_LENGTH + SIGNATURE_LENGTH
+export const MAX_CERT_LENGTH = MIN_CERT_LENGTH + MAX_LABEL_BYTES
+
+/** Maximum validity window (not_after - not_before) of a certificate: 30 days. */
+export const MAX_CERT_VALIDITY_SECONDS = 30 * 24 * 60 * 60
+/** Default validity window of a newly issued certificate, ending `now + DEFAULT_CERT_VALIDITY_SECONDS`. */
+export const DEFAULT_CERT_VALIDITY_SECONDS = MAX_CERT_VALIDITY_SECONDS
+/** A new certificate starts this long before "now", so a peer whose clock is a bit behind accepts it. */
+export const DEFAULT_CERT_BACKDATE_SECONDS = 60
+/**
+ * Clock-skew tolerance when checking a validity window: a certificate is accepted while
+ * `not_before - CLOCK_SKEW_SECONDS <= now <= not_after + CLOCK_SKEW_SECONDS`.
+ */
+export const CLOCK_SKEW_SECONDS = 60
+
+/**
+ * Maximum number of certificates in a chain in this version. Extension point: a later version may
+ * raise it, each certificate i > 0 being issued by the node key of certificate i-1.
+ */
+export const MAX_CHAIN_LENGTH = 1
+
+/** The keystore renews a device certificate on load when it expires within this many seconds. */
+export const CERT_RENEW_BEFORE_SECONDS = 7 * 24 * 60 * 60
+
+/** Keystore file name inside the home directory, and its format version. */
+export const IDENTITY_FILE = 'identity.json'
+export const KEYSTORE_VERSION = 1
+
+/** scrypt cost of the keystore key-encryption key (N = 2^15, r = 8, p = 1: about 32 MiB). */
+export const SCRYPT_N = 2 ** 15
+export const SCRYPT_R = 8
+export const SCRYPT_P = 1
+/** Bounds accepted when loading a file, so a hostile file cannot make us allocate gigabytes. */
+export const SCRYPT_MAX_N = 2 ** 20
+export const SCRYPT_MAX_R = 32
+export const SCRYPT_MAX_P = 16
+export const SCRYPT_SALT_LENGTH = 16
+export const AES_GCM_IV_LENGTH = 12
+export const AES_GCM_TAG_LENGTH = 16

@@ -1,0 +1,353 @@
+import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb } from 'node:crypto'
+import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises'
+import { hostname } from 'node:os'
+import { join } from 'node:path'
+import { generateKeyPair, privateKeyFromRaw } from '@libp2p/crypto/keys'
+import { attAddress } from './address.js'
+import { certificateSignedBytes, decodeCertificate, encodeCertificate, issueCertificate } from './certificate.js'
+import { encodeChain } from './chain.js'
+import {
+  AES_GCM_IV_LENGTH, AES_GCM_TAG_LENGTH, CERT_RENEW_BEFORE_SECONDS, DOMAIN_CERT, IDENTITY_FILE, KEYSTORE_VERSION,
+  MAX_LABEL_BYTES, PRIVATE_KEY_LENGTH, SCRYPT_MAX_N, SCRYPT_MAX_P, SCRYPT_MAX_R, SCRYPT_N, SCRYPT_P, SCRYPT_R,
+  SCRYPT_SALT_LENGTH
+} from './constants.js'
+import {
+  IdentityExistsError, IdentityNotFoundError, InsecureKeyRefusedError, KeystoreCorruptError,
+  PassphraseRequiredError, WrongPassphraseError
+} from './errors.js'
+import { verify } from './signature.js'
+import type { PrivateKey } from '@libp2p/interface'
+
+/** A loaded identity: what a node needs to run and to prove who it is. */
+export interface Identity {
+  /** ATT address of the root key. */
+  address: string
+  rootKey: PrivateKey
+  /** The key the node runs on (libp2p `privateKey`, handshake signatures); === rootKey without a device key. */
+  nodeKey: PrivateKey
+  /** Encoded device certificate (root → nodeKey), when nodeKey is not the root key. */
+  certificate?: Uint8Array
+  /** encodeChain([certificate]) or encodeChain([]): what the handshake sends. */
+  chain: Uint8Array
+}
+
+export interface LoadIdentityOptions {
+  /** Passphrase of an encrypted keystore (the CLI reads ATTN_PASSPHRASE). Normalised to NFC. */
+  passphrase?: string
+  /** Allow an unencrypted keystore (development only; the CLI's --insecure-dev-key). */
+  insecureDevKey?: boolean
+  /** Current time in unix seconds, for the renewal decision. Default: the system clock. */
+  now?: number
+}
+
+export interface CreateIdentityOptions extends LoadIdentityOptions {
+  /** Also generate a device (node) key certified by the root key, so the root key is not used online. */
+  deviceKey?: boolean
+  /** Device label written in the certificate. Default: the host name (cut to 64 UTF-8 bytes). */
+  label?: string
+  /** FOR TESTS ONLY: scrypt cost N (power of two). The default, 2^15, must be kept in production. */
+  scryptN?: number
+}
+
+interface EncryptedKeyBlob {
+  kdf: 'scrypt'
+  N: number
+  r: number
+  p: number
+  salt: string
+  cipher: 'aes-256-gcm'
+  iv: string
+  ciphertext: string
+}
+
+interface PlainKeyBlob {
+  cipher: 'none'
+  privateKey: string
+}
+
+type KeyBlob = EncryptedKeyBlob | PlainKeyBlob
+
+interface IdentityFile {
+  version: number
+  address: string
+  root: KeyBlob
+  node?: KeyBlob
+  certificate?: string
+}
+
+type KeyRole = 'root' | 'node'
+
+const HEX = /^(?:[0-9a-f]{2})*$/
+
+function nowSeconds (): number {
+  return Math.floor(Date.now() / 1000)
+}
+
+function identityPath (home: string): string {
+  return join(home, IDENTITY_FILE)
+}
+
+function hasPassphrase (passphrase: string | undefined): passphrase is string {
+  return typeof passphrase === 'string' && passphrase.length > 0
+}
+
+/** Binds a blob to its identity and role, so blobs cannot be swapped between files or between root and node. */
+function blobAad (address: string, role: KeyRole): Buffer {
+  return Buffer.from(`${address}:${role}`, 'utf8')
+}
+
+async function scrypt (passphrase: string, salt: Uint8Array, N: number, r: number, p: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    // Node refuses when 128·N·r·p exceeds maxmem (32 MiB by default, exactly what N=2^15, r=8 needs).
+    scryptCb(passphrase.normalize('NFC'), salt, 32, { N, r, p, maxmem: 256 * N * r * p + (1 << 20) }, (err, key) => {
+      if (err != null) reject(err)
+      else resolve(key)
+    })
+  })
+}
+
+async function encryptKey (key: PrivateKey, passphrase: string, address: string, role: KeyRole, N: number): Promise<EncryptedKeyBlob> {
+  const salt = randomBytes(SCRYPT_SALT_LENGTH)
+  const iv = randomBytes(AES_GCM_IV_LENGTH)
+  const kek = await scrypt(passphrase, salt, N, SCRYPT_R, SCRYPT_P)
+  const cipher = createCipheriv('aes-256-gcm', kek, iv, { authTagLength: AES_GCM_TAG_LENGTH })
+  cipher.setAAD(blobAad(address, role))
+  const ciphertext = Buffer.concat([cipher.update(key.raw), cipher.final(), cipher.getAuthTag()])
+  kek.fill(0)
+  return {
+    kdf: 'scrypt',
+    N,
+    r: SCRYPT_R,
+    p: SCRYPT_P,
+    salt: salt.toString('hex'),
+    cipher: 'aes-256-gcm',
+    iv: iv.toString('hex'),
+    ciphertext: ciphertext.toString('hex')
+  }
+}
+
+function plainKey (key: PrivateKey): PlainKeyBlob {
+  return { cipher: 'none', privateKey: Buffer.from(key.raw).toString('hex') }
+}
+
+function corrupt (what: string, cause?: unknown): KeystoreCorruptError {
+  return new KeystoreCorruptError(`the keystore is corrupt: ${what}`, cause === undefined ? undefined : { cause })
+}
+
+function isHex (value: unknown, bytes?: number): value is string {
+  return typeof value === 'string' && HEX.test(value) && (bytes === undefined || value.length === bytes * 2)
+}
+
+function isPowerOfTwo (n: number): boolean {
+  return Number.isSafeInteger(n) && n >= 2 && (n & (n - 1)) === 0
+}
+
+function checkBlob (blob: unknown, role: KeyRole): KeyBlob {
+  if (typeof blob !== 'object' || blob === null || Array.isArray(blob)) throw corrupt(`${role} key is not an object`)
+  const b = blob as Record<string, unknown>
+  if (b.cipher === 'none') {
+    if (!isHex(b.privateKey, PRIVATE_KEY_LENGTH)) throw corrupt(`${role} key is not ${PRIVATE_KEY_LENGTH} hex bytes`)
+    return { cipher: 'none', privateKey: b.privateKey }
+  }
+  if (b.cipher !== 'aes-256-gcm' || b.kdf !== 'scrypt') throw corrupt(`${role} key uses an unknown cipher or kdf`)
+  const { N, r, p } = b
+  if (typeof N !== 'number' || !isPowerOfTwo(N) || N > SCRYPT_MAX_N) throw corrupt(`${role} key has a bad scrypt N`)
+  if (typeof r !== 'number' || !Number.isSafeInteger(r) || r < 1 || r > SCRYPT_MAX_R) throw corrupt(`${role} key has a bad scrypt r`)
+  if (typeof p !== 'number' || !Number.isSafeInteger(p) || p < 1 || p > SCRYPT_MAX_P) throw corrupt(`${role} key has a bad scrypt p`)
+  if (!isHex(b.salt) || b.salt.length < 16) throw corrupt(`${role} key has a bad salt`)
+  if (!isHex(b.iv, AES_GCM_IV_LENGTH)) throw corrupt(`${role} key has a bad iv`)
+  if (!isHex(b.ciphertext, PRIVATE_KEY_LENGTH + AES_GCM_TAG_LENGTH)) throw corrupt(`${role} key has a bad ciphertext`)
+  return { kdf: 'scrypt', N, r, p, salt: b.salt, cipher: 'aes-256-gcm', iv: b.iv, ciphertext: b.ciphertext }
+}
+
+function parseIdentityFile (text: string): IdentityFile {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (err) {
+    throw corrupt('not JSON', err)
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw corrupt('not a JSON object')
+  const f = json as Record<string, unknown>
+  if (f.version !== KEYSTORE_VERSION) throw corrupt(`unsupported version ${String(f.version)}`)
+  if (typeof f.address !== 'string') throw corrupt('no address')
+  const root = checkBlob(f.root, 'root')
+  const hasNode = f.node !== undefined
+  if (hasNode !== (f.certificate !== undefined)) throw corrupt('a device key and its certificate must come together')
+  const file: IdentityFile = { version: KEYSTORE_VERSION, address: f.address, root }
+  if (hasNode) {
+    file.node = checkBlob(f.node, 'node')
+    if (file.node.cipher !== root.cipher) throw corrupt('root and node keys are not protected the same way')
+    if (!isHex(f.certificate) || f.certificate.length === 0) throw corrupt('the certificate is not hex')
+    file.certificate = f.certificate
+  }
+  return file
+}
+
+async function openKey (blob: KeyBlob, address: string, role: KeyRole, options: LoadIdentityOptions): Promise<PrivateKey> {
+  let raw: Buffer
+  if (blob.cipher === 'none') {
+    if (options.insecureDevKey !== true) throw new InsecureKeyRefusedError()
+    raw = Buffer.from(blob.privateKey, 'hex')
+  } else {
+    if (!hasPassphrase(options.passphrase)) throw new PassphraseRequiredError()
+    const kek = await scrypt(options.passphrase, Buffer.from(blob.salt, 'hex'), blob.N, blob.r, blob.p)
+    const data = Buffer.from(blob.ciphertext, 'hex')
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', kek, Buffer.from(blob.iv, 'hex'), { authTagLength: AES_GCM_TAG_LENGTH })
+      decipher.setAAD(blobAad(address, role))
+      decipher.setAuthTag(data.subarray(data.byteLength - AES_GCM_TAG_LENGTH))
+      raw = Buffer.concat([decipher.update(data.subarray(0, data.byteLength - AES_GCM_TAG_LENGTH)), decipher.final()])
+    } catch {
+      throw new WrongPassphraseError()
+    } finally {
+      kek.fill(0)
+    }
+  }
+  try {
+    const key = privateKeyFromRaw(new Uint8Array(raw))
+    if (key.type !== 'secp256k1') throw new Error(`unexpected key type ${key.type}`)
+    return key
+  } catch (err) {
+    throw corrupt(`${role} key is not a valid secp256k1 key`, err)
+  } finally {
+    raw.fill(0)
+  }
+}
+
+/** Writes `data` to `path` through a 0600 temp file + fsync + rename (or link when it must not exist). */
+async function writeFileAtomic (path: string, data: string, exclusive: boolean): Promise<void> {
+  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`
+  const fh = await open(tmp, 'wx', 0o600)
+  try {
+    await fh.chmod(0o600)
+    await fh.writeFile(data, 'utf8')
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+  try {
+    if (exclusive) {
+      try {
+        await link(tmp, path)
+      } catch (err: any) {
+        if (err?.code === 'EEXIST') throw new IdentityExistsError(`an identity already exists at ${path}`)
+        throw err
+      }
+    } else {
+      await rename(tmp, path)
+    }
+  } finally {
+    // After link the temp name is redundant; after a successful rename it no longer exists.
+    await unlink(tmp).catch(() => {})
+  }
+}
+
+function defaultLabel (): string {
+  let label = ''
+  for (const ch of hostname()) {
+    if (Buffer.byteLength(label + ch, 'utf8') > MAX_LABEL_BYTES) break
+    label += ch
+  }
+  return label
+}
+
+/** True when `home` holds an identity file (whether or not it can be opened). */
+export async function identityExists (home: string): Promise<boolean> {
+  try {
+    await stat(identityPath(home))
+    return true
+  } catch (err: any) {
+    if (err?.code === 'ENOENT') return false
+    throw err
+  }
+}
+
+/**
+ * Creates a new identity in `home` (directory created 0700 when missing, file 0600). Private keys
+ * are encrypted with the passphrase (scrypt N=2^15 + AES-256-GCM); without a passphrase, only
+ * `insecureDevKey: true` allows writing them in clear. Throws IdentityExistsError if one exists.
+ */
+export async function createIdentity (home: string, options: CreateIdentityOptions = {}): Promise<Identity> {
+  const encrypted = hasPassphrase(options.passphrase)
+  if (!encrypted && options.insecureDevKey !== true) throw new PassphraseRequiredError()
+  const N = options.scryptN ?? SCRYPT_N
+  if (!isPowerOfTwo(N) || N > SCRYPT_MAX_N) throw new RangeError('scryptN must be a power of two ≤ 2^20')
+  if (await identityExists(home)) throw new IdentityExistsError(`an identity already exists at ${identityPath(home)}`)
+
+  const rootKey = await generateKeyPair('secp256k1')
+  const address = attAddress(rootKey.publicKey)
+  const protect = async (key: PrivateKey, role: KeyRole): Promise<KeyBlob> =>
+    encrypted ? encryptKey(key, options.passphrase as string, address, role, N) : plainKey(key)
+
+  const file: IdentityFile = { version: KEYSTORE_VERSION, address, root: await protect(rootKey, 'root') }
+  let nodeKey: PrivateKey = rootKey
+  let certificate: Uint8Array | undefined
+  if (options.deviceKey === true) {
+    nodeKey = await generateKeyPair('secp256k1')
+    certificate = encodeCertificate(issueCertificate(rootKey, nodeKey.publicKey, { now: options.now, label: options.label ?? defaultLabel() }))
+    file.node = await protect(nodeKey, 'node')
+    file.certificate = Buffer.from(certificate).toString('hex')
+  }
+
+  await mkdir(home, { recursive: true, mode: 0o700 })
+  await writeFileAtomic(identityPath(home), JSON.stringify(file, null, 2) + '\n', true)
+  return { address, rootKey, nodeKey, certificate, chain: encodeChain(certificate == null ? [] : [certificate]) }
+}
+
+/**
+ * Loads the identity in `home`. Renews the device certificate (atomically rewriting the file) when
+ * it expires within 7 days. Errors: ERR_IDENTITY_NOT_FOUND, ERR_KEYSTORE_CORRUPT,
+ * ERR_PASSPHRASE_REQUIRED, ERR_WRONG_PASSPHRASE, ERR_INSECURE_KEY_REFUSED. A failed load never
+ * modifies the file.
+ */
+export async function loadIdentity (home: string, options: LoadIdentityOptions = {}): Promise<Identity> {
+  const path = identityPath(home)
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err: any) {
+    if (err?.code === 'ENOENT') throw new IdentityNotFoundError(`no identity at ${path}`)
+    throw err
+  }
+  const file = parseIdentityFile(text)
+  const rootKey = await openKey(file.root, file.address, 'root', options)
+  if (attAddress(rootKey.publicKey) !== file.address) throw corrupt('the root key does not match the address')
+  if (file.node == null || file.certificate == null) {
+    return { address: file.address, rootKey, nodeKey: rootKey, chain: encodeChain([]) }
+  }
+  const nodeKey = await openKey(file.node, file.address, 'node', options)
+  let certificate: Uint8Array = new Uint8Array(Buffer.from(file.certificate, 'hex'))
+  let cert
+  try {
+    cert = decodeCertificate(certificate)
+  } catch (err) {
+    throw corrupt('the device certificate cannot be decoded', err)
+  }
+  if (!cert.rootPublicKey.equals(rootKey.publicKey) || !cert.nodePublicKey.equals(nodeKey.publicKey)) {
+    throw corrupt('the device certificate does not match the keys')
+  }
+  if (!verify(cert.rootPublicKey, DOMAIN_CERT, certificateSignedBytes(cert), cert.signature)) {
+    throw corrupt('the device certificate signature does not verify')
+  }
+  const now = options.now ?? nowSeconds()
+  if (cert.notAfter - now < CERT_RENEW_BEFORE_SECONDS) {
+    certificate = encodeCertificate(issueCertificate(rootKey, nodeKey.publicKey, { now, label: cert.label }))
+    const renewed: IdentityFile = { ...file, certificate: Buffer.from(certificate).toString('hex') }
+    await writeFileAtomic(path, JSON.stringify(renewed, null, 2) + '\n', false)
+  }
+  return { address: file.address, rootKey, nodeKey, certificate, chain: encodeChain([certificate]) }
+}
+
+/** Loads the identity in `home`, creating it first when there is none. */
+export async function loadOrCreateIdentity (home: string, options: CreateIdentityOptions = {}): Promise<{ identity: Identity, created: boolean }> {
+  if (!(await identityExists(home))) {
+    try {
+      return { identity: await createIdentity(home, options), created: true }
+    } catch (err) {
+      // Another process created it between the check and the write: load theirs.
+      if (!(err instanceof IdentityExistsError)) throw err
+    }
+  }
+  return { identity: await loadIdentity(home, options), created: false }
+}
