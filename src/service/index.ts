@@ -15,6 +15,7 @@
  */
 import { AttnService } from './attn-service.js'
 import type { FrameChannel, FrameHandler } from '../carriers/index.js'
+import type { Identity } from '../keys/index.js'
 import type { ComponentLogger, PeerId } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -28,6 +29,11 @@ export interface AttnServiceInit {
   maxOutboundStreams?: number
   /** Default timeout when opening a stream, in ms (default 10 000). */
   openTimeout?: number
+  /**
+   * The ATT identity (root key, node key, certificate chain) the node proves in
+   * handshakes. Without one the node runs on its libp2p key as root key.
+   */
+  identity?: Identity
   /** Layer that receives frames; by default each frame is emitted as a `frame` event. */
   frameHandler?: FrameHandler
 }

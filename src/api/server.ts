@@ -1,0 +1,121 @@
+import { serve } from '@hono/node-server'
+import { multiaddr } from '@multiformats/multiaddr'
+import { Hono } from 'hono'
+import { ApiError, BadRequestError, MethodNotAllowedError, NotFoundError } from './errors.js'
+import { OPENAPI_DOCUMENT } from './openapi.js'
+import type { AttnNode } from '../node/create-node.js'
+import type { Connection } from '@libp2p/interface'
+import type { Context } from 'hono'
+import type { AddressInfo } from 'node:net'
+
+export interface ApiServerOptions {
+  host: string
+  port: number
+  /** The user's ATT address, shown in /v1/status. */
+  address: string
+  version?: string
+  /** Largest request body accepted, bytes (default 1 MiB). */
+  maxBodyBytes?: number
+}
+
+export interface ApiServer {
+  /** `http://host:port`, with the port actually bound. */
+  readonly url: string
+  close(): Promise<void>
+}
+
+const KNOWN_PATHS = new Set(Object.keys(OPENAPI_DOCUMENT.paths))
+
+function connectionJson (c: Connection): { peerId: string, remoteAddr: string, direction: string } {
+  return { peerId: c.remotePeer.toString(), remoteAddr: c.remoteAddr.toString(), direction: c.direction }
+}
+
+/** Builds the Hono app (exported for in-process tests). */
+export function createApiApp (node: AttnNode, options: Pick<ApiServerOptions, 'address' | 'version' | 'maxBodyBytes'>): Hono {
+  const app = new Hono()
+  const startedAt = Date.now()
+  const maxBody = options.maxBodyBytes ?? 1024 * 1024
+
+  async function jsonBody (c: Context): Promise<Record<string, unknown>> {
+    const type = c.req.header('content-type') ?? ''
+    if (!type.toLowerCase().startsWith('application/json')) {
+      throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'request body must be application/json')
+    }
+    const text = await c.req.text()
+    if (Buffer.byteLength(text) > maxBody) throw new ApiError(413, 'BODY_TOO_LARGE', `request body exceeds ${maxBody} bytes`)
+    let value: unknown
+    try {
+      value = JSON.parse(text)
+    } catch {
+      throw new BadRequestError('INVALID_JSON', 'request body is not valid JSON')
+    }
+    if (value == null || typeof value !== 'object' || Array.isArray(value)) {
+      throw new BadRequestError('INVALID_BODY', 'request body must be a JSON object')
+    }
+    return value as Record<string, unknown>
+  }
+
+  app.get('/v1/status', (c) => c.json({
+    peerId: node.peerId.toString(),
+    address: options.address,
+    addresses: node.getMultiaddrs().map(ma => ma.toString()),
+    protocols: node.getProtocols(),
+    connections: node.getConnections().map(connectionJson),
+    version: options.version ?? '0.0.0',
+    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000)
+  }))
+
+  app.post('/v1/connect', async (c) => {
+    const body = await jsonBody(c)
+    const extra = Object.keys(body).filter(k => k !== 'multiaddr')
+    if (extra.length > 0) throw new BadRequestError('INVALID_BODY', `unknown field(s): ${extra.join(', ')}`)
+    if (typeof body.multiaddr !== 'string') throw new BadRequestError('INVALID_BODY', '"multiaddr" (string) is required')
+    let ma
+    try {
+      ma = multiaddr(body.multiaddr)
+    } catch (err: any) {
+      throw new BadRequestError('INVALID_MULTIADDR', `invalid multiaddr: ${err.message}`)
+    }
+    try {
+      const conn = await node.dial(ma, { signal: AbortSignal.timeout(15_000) })
+      return c.json(connectionJson(conn))
+    } catch (err: any) {
+      throw new ApiError(502, 'DIAL_FAILED', `could not dial ${body.multiaddr}: ${err.message}`)
+    }
+  })
+
+  app.get('/v1/openapi.json', (c) => c.json(OPENAPI_DOCUMENT))
+
+  app.notFound((c) => {
+    const err = KNOWN_PATHS.has(c.req.path) ? new MethodNotAllowedError(c.req.method, c.req.path) : new NotFoundError(c.req.path)
+    return c.json({ error: { code: err.code, message: err.message } }, err.status)
+  })
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) {
+      return c.json({ error: { code: err.code, message: err.message } }, err.status)
+    }
+    return c.json({ error: { code: 'INTERNAL', message: 'internal error' } }, 500)
+  })
+  return app
+}
+
+/** Serves the local API; resolves once listening. Port 0 picks a free port. */
+export async function startApiServer (node: AttnNode, options: ApiServerOptions): Promise<ApiServer> {
+  const app = createApiApp(node, options)
+  return await new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, (info: AddressInfo) => {
+      const host = info.family === 'IPv6' ? `[${info.address}]` : info.address
+      resolve({
+        url: `http://${host}:${info.port}`,
+        close: async () => {
+          await new Promise<void>((resolve) => {
+            (server as any).closeAllConnections?.()
+            server.close(() => { resolve() })
+          })
+        }
+      })
+    })
+    server.once('error', reject)
+  })
+}

@@ -1,0 +1,187 @@
+import { createIdentity, identityExists, loadIdentity } from '../keys/index.js'
+import { defaultHome, parseHostPort } from '../node/config.js'
+import { CliError, keyOptions, readRuntimeInfo } from './io.js'
+import { runDaemon } from './daemon.js'
+import type { ParseArgsConfig } from 'node:util'
+
+export interface Command {
+  help: string
+  options: NonNullable<ParseArgsConfig['options']>
+  run(flags: Record<string, any>, positionals: string[]): Promise<number>
+}
+
+const HOME_HELP = '  --home DIR              data directory (default $ATTN_HOME or ~/.attn)'
+const KEY_HELP = `  --passphrase-file FILE  read the key passphrase from FILE (default: $ATTN_PASSPHRASE)
+  --insecure-dev-key      without a passphrase, store/load the key UNENCRYPTED (development only)`
+
+export const GLOBAL_HELP = `attn — ATT node: decentralized end-to-end encrypted messaging on libp2p
+
+Usage: attn <command> [options]
+
+Commands:
+  init      create this node's identity (root key) and print its ATT address
+  start     run a node until SIGINT/SIGTERM
+  status    show the running node's status (through its local API)
+  id        print the ATT address and libp2p PeerId
+  help CMD  show help for a command
+
+Environment:
+  ATTN_HOME        data directory (default ~/.attn)
+  ATTN_PASSPHRASE  passphrase that encrypts the private keys at rest
+
+Run "attn <command> --help" for the options of a command.`
+
+function print (value: unknown, json: boolean, human: () => string): void {
+  process.stdout.write((json ? JSON.stringify(value) : human()) + '\n')
+}
+
+const init: Command = {
+  help: `Usage: attn init [--home DIR] [--device-key] [--json]
+
+Creates the identity: a secp256k1 root key encrypted with ATTN_PASSPHRASE
+(or unencrypted with --insecure-dev-key), and prints the ATT address and PeerId.
+
+${HOME_HELP}
+${KEY_HELP}
+  --device-key            also create a device key certified by the root key
+                          (the node then runs on the device key, not the root key)
+  --json                  print {"address","peerId","home"}`,
+  options: {
+    home: { type: 'string' },
+    'passphrase-file': { type: 'string' },
+    'insecure-dev-key': { type: 'boolean' },
+    'device-key': { type: 'boolean' },
+    json: { type: 'boolean' }
+  },
+  async run (flags) {
+    const home = flags.home ?? defaultHome()
+    if (await identityExists(home)) throw new CliError(`an identity already exists in ${home}`, 'ERR_IDENTITY_EXISTS')
+    const identity = await createIdentity(home, { ...(await keyOptions(flags)), deviceKey: flags['device-key'] === true })
+    const { peerIdFromPrivateKey } = await import('@libp2p/peer-id')
+    const out = { address: identity.address, peerId: peerIdFromPrivateKey(identity.nodeKey).toString(), home }
+    print(out, flags.json === true, () => `created identity in ${home}\naddress: ${out.address}\npeer id: ${out.peerId}`)
+    return 0
+  }
+}
+
+const start: Command = {
+  help: `Usage: attn start [--home DIR] [--listen MA]... [--bootstrap MA]... [--api HOST:PORT]
+
+Runs a node until SIGINT or SIGTERM, then shuts down cleanly (exit 0).
+Creates the identity on first run. Prints its multiaddrs and API URL.
+
+${HOME_HELP}
+${KEY_HELP}
+  --listen MA             listen multiaddr, repeatable (default: config.json, else
+                          /ip4/0.0.0.0/tcp/7745, /ip4/0.0.0.0/tcp/7747/ws,
+                          /ip4/0.0.0.0/udp/7745/quic-v1)
+  --bootstrap MA          multiaddr with /p2p/<peer-id> to dial at start, repeatable
+  --api HOST:PORT         local HTTP API (default 127.0.0.1:7746; port 0 = any free port)
+  --no-api                do not serve the local API
+  --json                  print one JSON line {"peerId","address","addresses","api"} once started`,
+  options: {
+    home: { type: 'string' },
+    'passphrase-file': { type: 'string' },
+    'insecure-dev-key': { type: 'boolean' },
+    listen: { type: 'string', multiple: true },
+    bootstrap: { type: 'string', multiple: true },
+    api: { type: 'string' },
+    'no-api': { type: 'boolean' },
+    json: { type: 'boolean' }
+  },
+  async run (flags) {
+    if (flags.api != null) parseHostPort(flags.api)
+    return await runDaemon({
+      home: flags.home ?? defaultHome(),
+      keys: await keyOptions(flags),
+      listen: flags.listen,
+      bootstrap: flags.bootstrap,
+      api: flags['no-api'] === true ? '' : flags.api,
+      json: flags.json === true
+    })
+  }
+}
+
+const status: Command = {
+  help: `Usage: attn status [--home DIR] [--api HOST:PORT] [--json]
+
+Asks the running node (found through DIR/node.json, or --api) for its status.
+
+${HOME_HELP}
+  --api HOST:PORT         ask this API instead
+  --json                  print the raw JSON of GET /v1/status`,
+  options: {
+    home: { type: 'string' },
+    api: { type: 'string' },
+    json: { type: 'boolean' }
+  },
+  async run (flags) {
+    const status = await apiGet(flags, '/v1/status')
+    print(status, flags.json === true, () => [
+      `address:     ${status.address}`,
+      `peer id:     ${status.peerId}`,
+      'listening:', ...status.addresses.map((a: string) => `  ${a}`),
+      `connections: ${status.connections.length}`,
+      ...status.connections.map((c: any) => `  ${c.peerId} ${c.remoteAddr}`)
+    ].join('\n'))
+    return 0
+  }
+}
+
+const id: Command = {
+  help: `Usage: attn id [--home DIR] [--json]
+
+Prints the ATT address (root key) and the libp2p PeerId the node runs on.
+Asks the running node if there is one, else opens the keystore.
+
+${HOME_HELP}
+${KEY_HELP}
+  --json                  print {"address","peerId"}`,
+  options: {
+    home: { type: 'string' },
+    'passphrase-file': { type: 'string' },
+    'insecure-dev-key': { type: 'boolean' },
+    json: { type: 'boolean' }
+  },
+  async run (flags) {
+    const home = flags.home ?? defaultHome()
+    let out: { address: string, peerId: string }
+    const running = await readRuntimeInfo(home)
+    if (running != null) {
+      out = { address: running.address, peerId: running.peerId }
+    } else {
+      const identity = await loadIdentity(home, await keyOptions(flags))
+      const { peerIdFromPrivateKey } = await import('@libp2p/peer-id')
+      out = { address: identity.address, peerId: peerIdFromPrivateKey(identity.nodeKey).toString() }
+    }
+    print(out, flags.json === true, () => `address: ${out.address}\npeer id: ${out.peerId}`)
+    return 0
+  }
+}
+
+/** GET against the running node's local API. */
+export async function apiGet (flags: { home?: string, api?: string }, path: string): Promise<any> {
+  const base = await apiBase(flags)
+  let res: Response
+  try {
+    res = await fetch(base + path, { signal: AbortSignal.timeout(10_000) })
+  } catch (err: any) {
+    throw new CliError(`cannot reach the node's API at ${base}: ${err.cause?.code ?? err.message}`, 'ERR_NODE_UNREACHABLE')
+  }
+  const body = await res.json().catch(() => undefined) as any
+  if (!res.ok) throw new CliError(body?.error?.message ?? `HTTP ${res.status}`, body?.error?.code ?? 'ERR_API')
+  return body
+}
+
+async function apiBase (flags: { home?: string, api?: string }): Promise<string> {
+  if (flags.api != null) {
+    const { host, port } = parseHostPort(flags.api)
+    return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+  }
+  const home = flags.home ?? defaultHome()
+  const info = await readRuntimeInfo(home)
+  if (info == null) throw new CliError(`no running node for ${home} (start one with "attn start")`, 'ERR_NOT_RUNNING')
+  return info.api
+}
+
+export const COMMANDS: Record<string, Command> = { init, start, status, id }

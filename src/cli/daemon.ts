@@ -1,0 +1,96 @@
+import { rm, writeFile, rename, mkdir } from 'node:fs/promises'
+import { loadOrCreateIdentity } from '../keys/index.js'
+import { loadConfig, parseHostPort } from '../node/config.js'
+import { createAttnNode } from '../node/create-node.js'
+import { startApiServer } from '../api/server.js'
+import { CliError, readRuntimeInfo, runtimeFile } from './io.js'
+import { version } from './main.js'
+import type { RuntimeInfo } from './io.js'
+import type { LoadIdentityOptions } from '../keys/index.js'
+
+export interface DaemonOptions {
+  home: string
+  keys: LoadIdentityOptions
+  listen?: string[]
+  bootstrap?: string[]
+  api?: string
+  json: boolean
+}
+
+function isAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err: any) {
+    return err.code === 'EPERM'
+  }
+}
+
+/** `attn start`: runs a node until SIGINT/SIGTERM; resolves with the exit code. */
+export async function runDaemon (opts: DaemonOptions): Promise<number> {
+  const startedAt = performance.now()
+  const previous = await readRuntimeInfo(opts.home).catch(() => undefined)
+  if (previous != null && previous.pid !== process.pid && isAlive(previous.pid)) {
+    throw new CliError(`a node is already running for ${opts.home} (pid ${previous.pid}, API ${previous.api})`, 'ERR_ALREADY_RUNNING')
+  }
+  const config = await loadConfig(opts.home, { listen: opts.listen, bootstrap: opts.bootstrap, api: opts.api })
+  await mkdir(opts.home, { recursive: true, mode: 0o700 })
+  const { identity, created } = await loadOrCreateIdentity(opts.home, opts.keys)
+  if (created) process.stderr.write(`attn: created a new identity in ${opts.home}\n`)
+  if (opts.keys.passphrase == null) {
+    process.stderr.write('attn: WARNING: the private key is stored UNENCRYPTED (--insecure-dev-key); set ATTN_PASSPHRASE for real use\n')
+  }
+
+  const node = await createAttnNode({ ...config, privateKey: identity.nodeKey, attn: { identity } })
+  let api: Awaited<ReturnType<typeof startApiServer>> | undefined
+  try {
+    if (config.api !== '') {
+      const { host, port } = parseHostPort(config.api)
+      api = await startApiServer(node, { host, port, address: identity.address, version: await version() })
+    }
+  } catch (err: any) {
+    await node.stop()
+    throw new CliError(`cannot serve the local API on ${config.api}: ${err.message}`, 'ERR_API_LISTEN')
+  }
+
+  const info: RuntimeInfo = {
+    pid: process.pid,
+    api: api?.url ?? '',
+    peerId: node.peerId.toString(),
+    address: identity.address,
+    addresses: node.getMultiaddrs().map(ma => ma.toString())
+  }
+  const tmp = runtimeFile(opts.home) + `.${process.pid}.tmp`
+  await writeFile(tmp, JSON.stringify(info, null, 2) + '\n', { mode: 0o600 })
+  await rename(tmp, runtimeFile(opts.home))
+
+  const startupMs = Math.round(performance.now() - startedAt)
+  if (opts.json) {
+    process.stdout.write(JSON.stringify({ ...info, startupMs }) + '\n')
+  } else {
+    process.stdout.write([
+      `ATT node started in ${startupMs} ms`,
+      `address: ${info.address}`,
+      `peer id: ${info.peerId}`,
+      'listening on:', ...info.addresses.map(a => `  ${a}`),
+      `api: ${info.api === '' ? 'disabled' : info.api}`
+    ].join('\n') + '\n')
+  }
+
+  await new Promise<void>(resolve => {
+    const onSignal = (signal: string): void => {
+      process.stderr.write(`attn: ${signal} received, shutting down\n`)
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+      resolve()
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+  })
+
+  await api?.close()
+  await node.stop()
+  await rm(runtimeFile(opts.home), { force: true })
+  process.stderr.write('attn: stopped\n')
+  return 0
+}
