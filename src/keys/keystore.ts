@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb } from 'node:crypto'
 import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises'
 import { hostname } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { generateKeyPair, privateKeyFromRaw } from '@libp2p/crypto/keys'
 import { attAddress } from './address.js'
 import { certificateSignedBytes, decodeCertificate, encodeCertificate, issueCertificate } from './certificate.js'
@@ -240,6 +240,14 @@ async function writeFileAtomic (path: string, data: string, exclusive: boolean):
   } finally {
     // After link the temp name is redundant; after a successful rename it no longer exists.
     await unlink(tmp).catch(() => {})
+  }
+  // Persist the directory entry too (best effort: not every platform can fsync a directory).
+  const dir = await open(dirname(path), 'r').catch(() => undefined)
+  try {
+    await dir?.sync()
+  } catch {
+  } finally {
+    await dir?.close()
   }
 }
 

@@ -126,6 +126,15 @@ describe('keys/certificate and chain', () => {
       const c2 = code(() => decodeChain(bytes))
       assert.ok(c2 === undefined || DECODE_CODES.has(c2), c2)
     }), { seed: 11, numRuns: 2000 })
+    // Past the version byte: a valid header prefix followed by random bytes reaches the deeper checks.
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), fc.boolean(), (tail, keys) => {
+      const head = keys ? certBytes.subarray(0, 68) : certBytes.subarray(0, 2)
+      const bytes = new Uint8Array([...head, ...tail])
+      const c1 = code(() => decodeCertificate(bytes))
+      assert.ok(c1 === undefined || DECODE_CODES.has(c1), c1)
+      const c2 = code(() => decodeChain(new Uint8Array([1, bytes.byteLength >> 8, bytes.byteLength & 0xff, ...bytes])))
+      assert.ok(c2 === undefined || DECODE_CODES.has(c2), c2)
+    }), { seed: 12, numRuns: 2000 })
   })
 
   it('mutated certificates and chains never escape the typed errors (property)', () => {
