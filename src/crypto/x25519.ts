@@ -1,0 +1,63 @@
+import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto'
+import { InvalidKeyLengthError, X25519LowOrderError } from './errors.js'
+
+/** X25519 key and shared-secret length. */
+export const X25519_KEY_LENGTH = 32
+
+// DER prefixes of PKCS#8 / SPKI for X25519 (OID 1.3.101.110), followed by the 32 raw bytes.
+const PKCS8_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20])
+const SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00])
+
+function der (prefix: Uint8Array, raw: Uint8Array): Buffer {
+  const b = Buffer.allocUnsafe(prefix.length + raw.length)
+  b.set(prefix, 0)
+  b.set(raw, prefix.length)
+  return b
+}
+
+function privateKeyObject (privateKey: Uint8Array): KeyObject {
+  if (privateKey.length !== X25519_KEY_LENGTH) throw new InvalidKeyLengthError('X25519 private key', 32, privateKey.length)
+  return createPrivateKey({ key: der(PKCS8_PREFIX, privateKey), format: 'der', type: 'pkcs8' })
+}
+
+function publicKeyObject (publicKey: Uint8Array): KeyObject {
+  if (publicKey.length !== X25519_KEY_LENGTH) throw new InvalidKeyLengthError('X25519 public key', 32, publicKey.length)
+  return createPublicKey({ key: der(SPKI_PREFIX, publicKey), format: 'der', type: 'spki' })
+}
+
+function rawPublic (key: KeyObject): Uint8Array {
+  const spki = key.export({ format: 'der', type: 'spki' })
+  return new Uint8Array(spki.subarray(spki.length - X25519_KEY_LENGTH))
+}
+
+/** A fresh X25519 key pair as 32-byte raw strings (RFC 7748). */
+export function x25519GenerateKeyPair (): { privateKey: Uint8Array; publicKey: Uint8Array } {
+  const { privateKey, publicKey } = generateKeyPairSync('x25519')
+  const pkcs8 = privateKey.export({ format: 'der', type: 'pkcs8' })
+  return { privateKey: new Uint8Array(pkcs8.subarray(pkcs8.length - X25519_KEY_LENGTH)), publicKey: rawPublic(publicKey) }
+}
+
+/** The X25519 public key of a 32-byte raw private key. */
+export function x25519PublicKey (privateKey: Uint8Array): Uint8Array {
+  return rawPublic(createPublicKey(privateKeyObject(privateKey)))
+}
+
+/**
+ * X25519(privateKey, publicKey). Throws `X25519LowOrderError` (`ERR_X25519_LOW_ORDER`) when the
+ * result is all zero (RFC 7748 §6.1: a low-order peer key would otherwise fix the secret).
+ */
+export function x25519SharedSecret (privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
+  const priv = privateKeyObject(privateKey)
+  const pub = publicKeyObject(publicKey)
+  let secret: Buffer
+  try {
+    secret = diffieHellman({ privateKey: priv, publicKey: pub })
+  } catch {
+    // OpenSSL itself refuses some low-order inputs ("failed to derive shared secret").
+    throw new X25519LowOrderError()
+  }
+  let acc = 0
+  for (let i = 0; i < secret.length; i++) acc |= secret[i]
+  if (acc === 0) throw new X25519LowOrderError()
+  return new Uint8Array(secret.buffer, secret.byteOffset, secret.length)
+}

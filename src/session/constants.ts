@@ -1,0 +1,57 @@
+/** Record layer and session constants (protocols/sections/record.md §Constants). */
+
+/** Length of a session id, the first bytes of every frame. */
+export const SESSION_ID_LENGTH = 8
+/** Length of the truncated msg_key that follows the session id. */
+export const MSG_KEY_LENGTH = 16
+/** session_id | msg_key. */
+export const FRAME_HEADER_LENGTH = SESSION_ID_LENGTH + MSG_KEY_LENGTH
+/** salt(8) | msg_id(8) | seq_no(4) | data_len(4). */
+export const PLAINTEXT_HEADER_LENGTH = 24
+export const SALT_LENGTH = 8
+/** Plaintext length is a multiple of this (the AES block size). */
+export const RECORD_ALIGN = 16
+export const MIN_PADDING = 12
+export const MAX_PADDING = 1024
+/** Largest `data` one record carries. */
+export const MAX_RECORD_DATA = 1024 * 1024
+/** Smallest plaintext: 24-byte header, no data, 24 bytes padding (12 rounded up to the 16-byte grid). */
+export const MIN_PLAINTEXT = 48
+/** Largest plaintext: header + MAX_RECORD_DATA + MAX_PADDING, rounded down to the grid. */
+export const MAX_PLAINTEXT = Math.floor((PLAINTEXT_HEADER_LENGTH + MAX_RECORD_DATA + MAX_PADDING) / RECORD_ALIGN) * RECORD_ALIGN
+/** Smallest valid frame (72 bytes). */
+export const MIN_FRAME = FRAME_HEADER_LENGTH + MIN_PLAINTEXT
+/** Largest valid frame (1 MiB + 1072 bytes). */
+export const MAX_FRAME = FRAME_HEADER_LENGTH + MAX_PLAINTEXT
+
+/** msg_id = (unix_ms << MSG_ID_COUNTER_BITS) | counter. */
+export const MSG_ID_COUNTER_BITS = 16
+
+/** Frames whose msg_id time is older than now − this are rejected (ERR_MSG_TOO_OLD). */
+export const MAX_MSG_AGE_MS = 300_000
+/** Frames whose msg_id time is newer than now + this are rejected (ERR_MSG_TOO_NEW). */
+export const MAX_MSG_FUTURE_MS = 30_000
+
+/** Width in seq_no of the receive-side sliding replay window. */
+export const REPLAY_WINDOW_SIZE = 1024
+
+/** The responder rotates the salt this often. */
+export const SALT_ROTATE_MS = 30 * 60_000
+/** A replaced salt is still accepted for this long. */
+export const SALT_GRACE_MS = 5 * 60_000
+
+/** `needsRekey()` turns true after this many frames sent … */
+export const REKEY_AFTER_FRAMES = 2 ** 24
+/** … or this session age. */
+export const REKEY_AFTER_MS = 24 * 3600_000
+/** `seal()` refuses (ERR_SESSION_EXPIRED) once this many frames were sent … */
+export const HARD_LIMIT_FRAMES = 2 ** 26
+/** … or the session is this old. */
+export const HARD_LIMIT_MS = 48 * 3600_000
+
+/** Default idle time after which `SessionTable.expireIdle` drops a session. */
+export const DEFAULT_IDLE_MS = 30 * 60_000
+/** Default cap on concurrent sessions per remote identity (`remote.address`). */
+export const DEFAULT_MAX_SESSIONS_PER_IDENTITY = 8
+/** Default cap on all sessions in a table. */
+export const DEFAULT_MAX_SESSIONS = 100_000
