@@ -232,9 +232,14 @@ export class Session<P extends SessionPeer = SessionPeer> {
     if (nextSeq > 0x100000000) throw new SessionStateError('seq_no counter out of range')
     if (!hasTop && (top !== 0 || topMsgId !== 0n)) throw new SessionStateError('replay window fields set without a top')
     if (!hasLast && last !== 0n) throw new SessionStateError('msg_id set without flag')
-    const s = new Session<SessionPeer>({
-      id, role: roleByte === 0 ? 'initiator' : 'responder', remote: { address, rootPublicKey, nodePublicKey }, keys, salt, now: createdAt, saltGraceMs
-    })
+    let s: Session<SessionPeer>
+    try {
+      s = new Session<SessionPeer>({
+        id, role: roleByte === 0 ? 'initiator' : 'responder', remote: { address, rootPublicKey, nodePublicKey }, keys, salt, now: createdAt, saltGraceMs
+      })
+    } catch (e) {
+      throw new SessionStateError(e instanceof Error ? e.message : 'invalid fields')
+    }
     s.lastActivity = lastActivity
     s.framesSent = framesSent
     s.framesReceived = framesReceived
