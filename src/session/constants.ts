@@ -55,3 +55,11 @@ export const DEFAULT_IDLE_MS = 30 * 60_000
 export const DEFAULT_MAX_SESSIONS_PER_IDENTITY = 8
 /** Default cap on all sessions in a table. */
 export const DEFAULT_MAX_SESSIONS = 100_000
+
+/** How long a handshake may take end to end before it is abandoned (both roles). */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000
+/** Responder handshake states held at once, node-wide and per channel (HELLO floods). */
+export const DEFAULT_MAX_PENDING_HANDSHAKES = 256
+export const DEFAULT_MAX_PENDING_HANDSHAKES_PER_CHANNEL = 8
+/** At most one SESSION_UNKNOWN notice per session id per interval. */
+export const SESSION_UNKNOWN_NOTICE_INTERVAL_MS = 1_000

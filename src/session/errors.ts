@@ -88,3 +88,13 @@ export class SessionStateError extends AttnError {
 export class SessionTableFullError extends AttnError {
   constructor (max: number) { super(`session table is full (${max})`, 'ERR_SESSION_TABLE_FULL') }
 }
+
+/** A frame named a session this node does not have (expired, restarted, never existed). */
+export class UnknownSessionError extends AttnError {
+  constructor (readonly sessionIdHex: string) { super(`no session ${sessionIdHex}`, 'ERR_UNKNOWN_SESSION') }
+}
+
+/** Sending on a session that was closed, evicted or lost by the peer. */
+export class SessionClosedError extends AttnError {
+  constructor (detail: string) { super(`session closed: ${detail}`, 'ERR_SESSION_CLOSED') }
+}

@@ -85,6 +85,8 @@ export class Session<P extends SessionPeer = SessionPeer> {
   private prevSalt: Uint8Array | null = null
   private prevSaltUntil = 0
   private msgIds: MsgIdGenerator
+  /** Highest msg_id put in a sealed record (explicit msg_ids must exceed it). */
+  private lastSealedMsgId = -1n
   private nextSeq = 0
   private replay: ReplayWindow
 
@@ -122,12 +124,33 @@ export class Session<P extends SessionPeer = SessionPeer> {
     return this.prevSalt !== null && now < this.prevSaltUntil ? copy(this.prevSalt) : null
   }
 
-  /** Seals `data` into a frame with the next msg_id and seq_no. */
-  seal (data: Uint8Array, now: number = Date.now()): SealedFrame {
+  /**
+   * Allocates the next msg_id of this sender without sealing a record (the RPC layer
+   * uses these for messages inside containers). Shares the generator with `seal`.
+   */
+  nextMsgId (now: number = Date.now()): bigint {
+    return this.msgIds.next(now)
+  }
+
+  /**
+   * Seals `data` into a frame with the next seq_no and the next msg_id — or with `msgId`,
+   * which must come from `nextMsgId()` and be greater than every msg_id sealed before
+   * (the receiver requires msg_id and seq_no to increase together).
+   */
+  seal (data: Uint8Array, now: number = Date.now(), msgId?: bigint): SealedFrame {
     if (this.framesSent >= HARD_LIMIT_FRAMES) throw new SessionExpiredError(`${this.framesSent} frames sent`)
     if (now - this.createdAt >= HARD_LIMIT_MS) throw new SessionExpiredError('session too old')
     if (data.length > MAX_RECORD_DATA) throw new RecordTooLargeError(data.length, MAX_RECORD_DATA)
-    const msgId = this.msgIds.next(now)
+    if (msgId != null && msgId <= this.lastSealedMsgId) {
+      throw new InvalidRecordFieldError(`msg_id ${msgId} is not above the last sealed msg_id ${this.lastSealedMsgId}`)
+    }
+    // An explicit msg_id must have been issued by nextMsgId(): one above the generator would let a
+    // later generated msg_id fall below it, which the receiver refuses (ERR_MSG_ID_ORDER).
+    if (msgId != null && !(msgId <= (this.msgIds.last ?? -1n))) {
+      throw new InvalidRecordFieldError(`msg_id ${msgId} was not issued by nextMsgId()`)
+    }
+    msgId ??= this.msgIds.next(now)
+    this.lastSealedMsgId = msgId
     const seqNo = this.nextSeq++
     const frame = sealRecord(this.send, { salt: this.salt, msgId, seqNo, data })
     this.framesSent++
@@ -247,6 +270,7 @@ export class Session<P extends SessionPeer = SessionPeer> {
     s.prevSalt = hasPrev ? prevSalt : null
     s.prevSaltUntil = prevSaltUntil
     s.msgIds = new MsgIdGenerator(hasLast ? last : undefined)
+    s.lastSealedMsgId = hasLast ? last : -1n
     s.nextSeq = nextSeq
     s.replay = ReplayWindow.restore(hasTop ? top : -1, topMsgId, bitmap)
     return s

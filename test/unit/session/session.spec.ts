@@ -164,6 +164,19 @@ describe('session/session', () => {
     assert.equal(i.isIdle(T0 + 1100, 1000), true)
   })
 
+  it('explicit msg_ids from nextMsgId() are sealed in increasing order only', () => {
+    const { i, r } = pair()
+    const a = i.nextMsgId(T0)
+    const b = i.nextMsgId(T0)
+    assert.equal(i.seal(u8(1), T0, a).msgId, a)
+    assert.equal(code(() => i.seal(u8(1), T0, a)), 'ERR_INVALID_RECORD_FIELD')
+    assert.equal(code(() => i.seal(u8(1), T0, b + 1n)), 'ERR_INVALID_RECORD_FIELD')
+    const fb = i.seal(u8(1), T0, b)
+    const fc2 = i.seal(u8(1), T0)
+    assert.ok(fc2.msgId > b)
+    for (const f of [fb, fc2]) r.open(f.frame, T0)
+  })
+
   it('validates constructor input', () => {
     const { keys } = pair()
     const remote = { address: 'a', rootPublicKey: u8(33), nodePublicKey: u8(33) }
