@@ -1,0 +1,76 @@
+/**
+ * Constants of the messaging layer (protocols/messaging.md). Values that appear on the wire or in
+ * signatures are part of the protocol: changing one is a protocol version change.
+ */
+
+/** DHT namespace of directory records: validators/selectors are keyed by the 2nd path segment. */
+export const DIRECTORY_NAMESPACE = 'attn'
+/** DHT key prefix of a directory record: `/attn/id/<address>` (UTF-8). */
+export const DIRECTORY_KEY_PREFIX = '/attn/id/'
+export const DIRECTORY_RECORD_VERSION = 1
+/** Largest encoded directory record accepted (validator rejects larger values before decoding). */
+export const MAX_DIRECTORY_RECORD_BYTES = 16 * 1024
+export const MAX_DIRECTORY_DEVICES = 16
+export const MAX_DIRECTORY_PREKEYS = 32
+export const MAX_DIRECTORY_MAILBOXES = 16
+export const MAX_MAILBOX_MULTIADDRS = 8
+export const MAX_MULTIADDR_LENGTH = 512
+
+/** Signature domains (keys' sign/verify: sha256("attn/1 " | domain | 0x00 | message)). */
+export const DOMAIN_DIRECTORY = 'directory'
+export const DOMAIN_ENVELOPE = 'envelope'
+export const DOMAIN_RECEIPT = 'receipt'
+export const DOMAIN_GROUP = 'group'
+export const DOMAIN_GROUP_MESSAGE = 'group-message'
+
+/** Envelope format version (first byte of an envelope). */
+export const ENVELOPE_VERSION = 1
+/** HKDF info prefix of an envelope; the recipient address (UTF-8) follows. */
+export const ENVELOPE_INFO = 'attn/1 envelope'
+export const ENVELOPE_ID_LENGTH = 16
+export const X25519_KEY_LENGTH = 32
+export const AES_KEY_LENGTH = 32
+export const GCM_NONCE_LENGTH = 12
+export const GCM_TAG_LENGTH = 16
+export const SIGNATURE_LENGTH = 64
+export const COMPRESSED_PUBLIC_KEY_LENGTH = 33
+/** Longest ATT address / peer id string accepted anywhere in this layer (UTF-8 bytes). */
+export const MAX_ADDRESS_LENGTH = 128
+
+/** Inner message format version. */
+export const MESSAGE_VERSION = 1
+/** Largest message body: 256 KiB. */
+export const MAX_BODY_BYTES = 256 * 1024
+export const MAX_CONTENT_TYPE_LENGTH = 255
+export const GROUP_ID_LENGTH = 16
+/** Largest envelope accepted by openEnvelope (body + headers + chain + signature, generous). */
+export const MAX_ENVELOPE_BYTES = MAX_BODY_BYTES + 4096
+
+/** Message kinds: wire byte ↔ name. */
+export const MESSAGE_KINDS = ['message', 'receipt', 'sender-key', 'group-update', 'sync'] as const
+export type MessageKind = typeof MESSAGE_KINDS[number]
+
+/** Receipt format version. */
+export const RECEIPT_VERSION = 1
+
+/** Group state / sender key / group message format versions. */
+export const GROUP_STATE_VERSION = 1
+export const SENDER_KEY_VERSION = 1
+export const GROUP_MESSAGE_VERSION = 1
+export const MAX_GROUP_NAME_BYTES = 256
+export const MAX_GROUP_MEMBERS = 1000
+/** HKDF info deriving the AES key and nonce of a group message from its message key. */
+export const GROUP_MESSAGE_INFO = 'attn/1 group message'
+/** At most this many skipped message keys are kept per sender key, and a message may jump at most this far ahead. */
+export const MAX_SKIPPED_MESSAGE_KEYS = 1000
+
+/** Mailbox defaults (the relay role). */
+export const MAILBOX_TTL_SECONDS = 7 * 24 * 60 * 60
+export const MAILBOX_MAX_PER_RECIPIENT = 10_000
+export const MAILBOX_MAX_BYTES_PER_RECIPIENT = 64 * 1024 * 1024
+export const MAILBOX_MAX_PER_SENDER = 1_000
+export const MAILBOX_MAX_BYTES_PER_SENDER = 16 * 1024 * 1024
+export const MAILBOX_FETCH_LIMIT = 100
+
+/** Clock-skew tolerance for expiry checks (seconds). */
+export const CLOCK_SKEW_SECONDS = 60

@@ -1,0 +1,276 @@
+/**
+ * Directory records (protocols/messaging.md §2): an identity's signed entry in the kad-dht under
+ * `/attn/id/<address>`, listing its devices (key chains), X25519 prekeys and mailbox nodes.
+ * validateDirectoryRecord / selectDirectoryRecord plug into kad-dht as `validators.attn` /
+ * `selectors.attn`.
+ */
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { attAddress, parseAttAddress, sign, verify, verifyChain } from '../keys/index.js'
+import type { Identity } from '../keys/index.js'
+import { compareBytes, equalBytes, utf8 } from './codec.js'
+import {
+  CLOCK_SKEW_SECONDS, COMPRESSED_PUBLIC_KEY_LENGTH, DIRECTORY_KEY_PREFIX, DIRECTORY_RECORD_VERSION, DOMAIN_DIRECTORY,
+  MAX_ADDRESS_LENGTH, MAX_DIRECTORY_DEVICES, MAX_DIRECTORY_MAILBOXES, MAX_DIRECTORY_PREKEYS, MAX_DIRECTORY_RECORD_BYTES,
+  MAX_MAILBOX_MULTIADDRS, MAX_MULTIADDR_LENGTH, SIGNATURE_LENGTH, X25519_KEY_LENGTH
+} from './constants.js'
+import {
+  DirectoryBadSignatureError, DirectoryDeviceInvalidError, DirectoryExpiredError, DirectoryKeyMismatchError,
+  MalformedDirectoryRecordError, NoValidDirectoryRecordError, UnsupportedDirectoryVersionError
+} from './errors.js'
+import { DirectoryRecord as PB } from './pb/directory.js'
+import { nowSeconds } from './proof.js'
+
+export interface DirectoryDevice {
+  /** keys' encodeChain bytes: root → node certificate (empty chain: the node runs on the root key). */
+  chain: Uint8Array
+  /** libp2p peer id string of the device's node key. */
+  nodeId: string
+}
+
+export interface DirectoryPrekey {
+  /** 32-byte X25519 public key. */
+  publicKey: Uint8Array
+  id: number
+  /** Unix seconds. */
+  expiresAt: number
+}
+
+export interface DirectoryMailbox {
+  peerId: string
+  multiaddrs: string[]
+}
+
+export interface DirectoryRecord {
+  version: number
+  address: string
+  /** 33-byte compressed secp256k1 root public key. */
+  rootPublicKey: Uint8Array
+  seq: bigint
+  /** Unix seconds. */
+  expiresAt: number
+  devices: DirectoryDevice[]
+  prekeys: DirectoryPrekey[]
+  mailboxes: DirectoryMailbox[]
+  /** 64-byte signature by the root key, domain "directory", over the encoding without this field. */
+  signature: Uint8Array
+}
+
+export interface DirectoryRecordFields {
+  seq: bigint | number
+  expiresAt: number
+  devices?: DirectoryDevice[]
+  prekeys?: DirectoryPrekey[]
+  mailboxes?: DirectoryMailbox[]
+}
+
+export type ValidateOptions = { nowSeconds?: number, signal?: AbortSignal }
+
+/** The DHT key of an address: UTF-8 bytes of `/attn/id/<address>`. */
+export function directoryKey (address: string): Uint8Array {
+  return utf8(DIRECTORY_KEY_PREFIX + address)
+}
+
+function toPB (r: Omit<DirectoryRecord, 'signature'> & { signature?: Uint8Array }): PB {
+  return {
+    version: r.version,
+    address: r.address,
+    rootPublicKey: r.rootPublicKey as Uint8Array<ArrayBuffer>,
+    seq: BigInt(r.seq),
+    expiresAt: BigInt(r.expiresAt),
+    devices: r.devices.map(d => ({ chain: d.chain as Uint8Array<ArrayBuffer>, nodeId: d.nodeId })),
+    prekeys: r.prekeys.map(p => ({ publicKey: p.publicKey as Uint8Array<ArrayBuffer>, id: p.id, expiresAt: BigInt(p.expiresAt) })),
+    mailboxes: r.mailboxes.map(m => ({ peerId: m.peerId, multiaddrs: [...m.multiaddrs] })),
+    signature: (r.signature ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>
+  }
+}
+
+/** The signed bytes: the canonical encoding with the signature field absent. */
+export function directoryRecordSignedBytes (r: Omit<DirectoryRecord, 'signature'>): Uint8Array {
+  return PB.encode(toPB({ ...r, signature: new Uint8Array(0) }))
+}
+
+/** Canonical protobuf encoding (fields in number order, defaults omitted). */
+export function encodeDirectoryRecord (r: DirectoryRecord): Uint8Array {
+  return PB.encode(toPB(r))
+}
+
+function safeTime (v: bigint, what: string): number {
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new MalformedDirectoryRecordError(`${what} is too large`)
+  return Number(v)
+}
+
+/**
+ * Decodes a directory record. Total: throws only MalformedDirectoryRecordError (size, protobuf,
+ * non-canonical bytes, field lengths) or UnsupportedDirectoryVersionError. Does not check the
+ * signature or the chains: that is validateDirectoryRecord.
+ */
+export function decodeDirectoryRecord (bytes: Uint8Array): DirectoryRecord {
+  if (!(bytes instanceof Uint8Array)) throw new MalformedDirectoryRecordError('a directory record is bytes')
+  if (bytes.byteLength > MAX_DIRECTORY_RECORD_BYTES) {
+    throw new MalformedDirectoryRecordError(`a directory record is at most ${MAX_DIRECTORY_RECORD_BYTES} bytes, got ${bytes.byteLength}`)
+  }
+  let pb: PB
+  try {
+    pb = PB.decode(bytes, {
+      limits: { devices: MAX_DIRECTORY_DEVICES, prekeys: MAX_DIRECTORY_PREKEYS, mailboxes: MAX_DIRECTORY_MAILBOXES, mailboxes$: { multiaddrs: MAX_MAILBOX_MULTIADDRS } }
+    })
+  } catch (err) {
+    throw new MalformedDirectoryRecordError('not a DirectoryRecord protobuf', { cause: err })
+  }
+  if (pb.version !== DIRECTORY_RECORD_VERSION) throw new UnsupportedDirectoryVersionError(`unsupported directory record version ${pb.version}`)
+  const bad = (m: string): never => { throw new MalformedDirectoryRecordError(m) }
+  if (pb.address.length === 0 || utf8(pb.address).byteLength > MAX_ADDRESS_LENGTH) bad('bad address length')
+  if (pb.rootPublicKey.byteLength !== COMPRESSED_PUBLIC_KEY_LENGTH) bad('root_public_key must be 33 bytes')
+  if (pb.signature.byteLength !== SIGNATURE_LENGTH) bad('signature must be 64 bytes')
+  const record: DirectoryRecord = {
+    version: pb.version,
+    address: pb.address,
+    rootPublicKey: pb.rootPublicKey,
+    seq: pb.seq,
+    expiresAt: safeTime(pb.expiresAt, 'expires_at'),
+    devices: pb.devices.map(d => {
+      if (d.chain.byteLength === 0) bad('a device has an empty chain')
+      if (d.nodeId.length === 0 || utf8(d.nodeId).byteLength > MAX_ADDRESS_LENGTH) bad('a device has a bad node id')
+      return { chain: d.chain, nodeId: d.nodeId }
+    }),
+    prekeys: pb.prekeys.map(p => {
+      if (p.publicKey.byteLength !== X25519_KEY_LENGTH) bad('a prekey must be 32 bytes')
+      return { publicKey: p.publicKey, id: p.id, expiresAt: safeTime(p.expiresAt, 'prekey expires_at') }
+    }),
+    mailboxes: pb.mailboxes.map(m => {
+      if (m.peerId.length === 0 || utf8(m.peerId).byteLength > MAX_ADDRESS_LENGTH) bad('a mailbox has a bad peer id')
+      for (const a of m.multiaddrs) if (a.length === 0 || utf8(a).byteLength > MAX_MULTIADDR_LENGTH) bad('a mailbox has a bad multiaddr')
+      return { peerId: m.peerId, multiaddrs: m.multiaddrs }
+    }),
+    signature: pb.signature
+  }
+  if (new Set(record.prekeys.map(p => p.id)).size !== record.prekeys.length) bad('duplicate prekey id')
+  if (!equalBytes(encodeDirectoryRecord(record), bytes)) bad('not the canonical encoding')
+  return record
+}
+
+/** Builds and signs (with the root key) a directory record for `identity`. */
+export function createDirectoryRecord (identity: Identity, fields: DirectoryRecordFields): DirectoryRecord {
+  const unsigned: Omit<DirectoryRecord, 'signature'> = {
+    version: DIRECTORY_RECORD_VERSION,
+    address: identity.address,
+    rootPublicKey: identity.rootKey.publicKey.raw,
+    seq: BigInt(fields.seq),
+    expiresAt: fields.expiresAt,
+    devices: fields.devices ?? [{ chain: identity.chain, nodeId: attAddress(identity.nodeKey.publicKey) }],
+    prekeys: fields.prekeys ?? [],
+    mailboxes: fields.mailboxes ?? []
+  }
+  if (unsigned.seq < 0n || unsigned.seq > 0xffffffffffffffffn) throw new RangeError('seq is a uint64')
+  const signature = sign(identity.rootKey, DOMAIN_DIRECTORY, directoryRecordSignedBytes(unsigned))
+  const record = { ...unsigned, signature }
+  // Round trip through the decoder so a record we publish always passes our own structural rules.
+  decodeDirectoryRecord(encodeDirectoryRecord(record))
+  return record
+}
+
+function addressFromKey (key: Uint8Array): string {
+  let s: string
+  try {
+    s = new TextDecoder('utf-8', { fatal: true }).decode(key)
+  } catch {
+    throw new DirectoryKeyMismatchError('the DHT key is not UTF-8')
+  }
+  if (!s.startsWith(DIRECTORY_KEY_PREFIX)) throw new DirectoryKeyMismatchError(`the DHT key does not start with ${DIRECTORY_KEY_PREFIX}`)
+  return s.slice(DIRECTORY_KEY_PREFIX.length)
+}
+
+/**
+ * Synchronous core of validateDirectoryRecord: returns the decoded record or throws. Order (first
+ * failure wins): key prefix (ERR_DIRECTORY_KEY_MISMATCH), decode (ERR_DIRECTORY_MALFORMED,
+ * ERR_DIRECTORY_UNSUPPORTED_VERSION), address = key address and root key = the address's key
+ * (ERR_DIRECTORY_KEY_MISMATCH), signature (ERR_DIRECTORY_BAD_SIGNATURE), expiry
+ * (ERR_DIRECTORY_EXPIRED), device chains (ERR_DIRECTORY_DEVICE_INVALID), mailbox ids/multiaddrs
+ * (ERR_DIRECTORY_MALFORMED).
+ */
+export function checkDirectoryRecord (key: Uint8Array, value: Uint8Array, now: number = nowSeconds()): DirectoryRecord {
+  const keyAddress = addressFromKey(key)
+  const record = decodeDirectoryRecord(value)
+  if (record.address !== keyAddress) throw new DirectoryKeyMismatchError(`the record is for ${record.address}, the key for ${keyAddress}`)
+  let root
+  try {
+    root = parseAttAddress(record.address)
+  } catch (err) {
+    throw new DirectoryKeyMismatchError(`the record address is not an ATT address: ${(err as Error).message}`)
+  }
+  if (!equalBytes(root.raw, record.rootPublicKey)) throw new DirectoryKeyMismatchError('root_public_key is not the key of the address')
+  if (!verify(root, DOMAIN_DIRECTORY, directoryRecordSignedBytes(record), record.signature)) {
+    throw new DirectoryBadSignatureError('the root signature over the directory record does not verify')
+  }
+  if (record.expiresAt + CLOCK_SKEW_SECONDS < now) throw new DirectoryExpiredError(`the directory record expired at ${record.expiresAt}`)
+  for (const d of record.devices) {
+    try {
+      const nodeKey = peerIdFromString(d.nodeId).publicKey
+      if (nodeKey == null) throw new Error('the node id does not embed a public key')
+      const v = verifyChain(d.chain, nodeKey, now)
+      if (v.address !== record.address) throw new Error(`the chain proves ${v.address}`)
+      if (v.nodePublicKey.toString() !== nodeKey.toString()) throw new Error('the chain certifies another node key')
+    } catch (err) {
+      throw new DirectoryDeviceInvalidError(`device ${d.nodeId}: ${(err as Error).message}`, { cause: err })
+    }
+  }
+  for (const m of record.mailboxes) {
+    try {
+      peerIdFromString(m.peerId)
+      for (const a of m.multiaddrs) multiaddr(a)
+    } catch (err) {
+      throw new MalformedDirectoryRecordError(`mailbox ${m.peerId}: ${(err as Error).message}`, { cause: err })
+    }
+  }
+  return record
+}
+
+/**
+ * kad-dht ValidateFn for the `attn` namespace. The third argument is kad-dht's AbortOptions, or (for
+ * tests) the current unix time in seconds.
+ */
+export async function validateDirectoryRecord (key: Uint8Array, value: Uint8Array, nowOrOptions?: number | ValidateOptions): Promise<void> {
+  const now = typeof nowOrOptions === 'number' ? nowOrOptions : nowOrOptions?.nowSeconds
+  checkDirectoryRecord(key, value, now ?? nowSeconds())
+}
+
+/**
+ * kad-dht SelectFn for the `attn` namespace: index of the best valid record — highest seq, then the
+ * later expires_at, then the lexicographically greatest bytes. Invalid records never win; throws
+ * NoValidDirectoryRecordError when none is valid.
+ */
+export function selectDirectoryRecord (key: Uint8Array, records: Uint8Array[], now: number = nowSeconds()): number {
+  let best = -1
+  let bestRecord: DirectoryRecord | undefined
+  for (let i = 0; i < records.length; i++) {
+    let r: DirectoryRecord
+    try {
+      r = checkDirectoryRecord(key, records[i], now)
+    } catch {
+      continue
+    }
+    if (bestRecord == null || better(r, records[i], bestRecord, records[best])) {
+      best = i
+      bestRecord = r
+    }
+  }
+  if (best < 0) throw new NoValidDirectoryRecordError('no valid directory record among the candidates')
+  return best
+}
+
+function better (a: DirectoryRecord, aBytes: Uint8Array, b: DirectoryRecord, bBytes: Uint8Array): boolean {
+  if (a.seq !== b.seq) return a.seq > b.seq
+  if (a.expiresAt !== b.expiresAt) return a.expiresAt > b.expiresAt
+  return compareBytes(aBytes, bBytes) > 0
+}
+
+/** The usable prekey of a record: unexpired at `now`, the latest expiry (then the highest id). */
+export function pickPrekey (record: DirectoryRecord, now: number = nowSeconds()): DirectoryPrekey | undefined {
+  let best: DirectoryPrekey | undefined
+  for (const p of record.prekeys) {
+    if (p.expiresAt <= now) continue
+    if (best == null || p.expiresAt > best.expiresAt || (p.expiresAt === best.expiresAt && p.id > best.id)) best = p
+  }
+  return best
+}

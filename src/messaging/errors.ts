@@ -1,0 +1,98 @@
+import { AttnError } from '../errors.js'
+
+/** A directory record (DHT value) cannot be decoded, is not canonical, or breaks a structural rule. */
+export class MalformedDirectoryRecordError extends AttnError {
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_DIRECTORY_MALFORMED', options) }
+}
+/** The directory record's version is not one this implementation understands. */
+export class UnsupportedDirectoryVersionError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_DIRECTORY_UNSUPPORTED_VERSION') }
+}
+/** The DHT key is not `/attn/id/<address>`, or the record's address/root key do not match it. */
+export class DirectoryKeyMismatchError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_DIRECTORY_KEY_MISMATCH') }
+}
+/** The root key's signature over the directory record does not verify. */
+export class DirectoryBadSignatureError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_DIRECTORY_BAD_SIGNATURE') }
+}
+/** The directory record's expires_at is in the past. */
+export class DirectoryExpiredError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_DIRECTORY_EXPIRED') }
+}
+/** A device entry's key chain does not verify, or certifies another identity or another node id. */
+export class DirectoryDeviceInvalidError extends AttnError {
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_DIRECTORY_DEVICE_INVALID', options) }
+}
+/** selectDirectoryRecord was given no valid record. */
+export class NoValidDirectoryRecordError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_DIRECTORY_NONE_VALID') }
+}
+
+/** An envelope, message, receipt, group state or sender key cannot be parsed. */
+export class MalformedMessageError extends AttnError {
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_MESSAGE_MALFORMED', options) }
+}
+/** The envelope (or receipt, group state, sender key, group message) has an unknown version byte. */
+export class UnsupportedVersionError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_UNSUPPORTED_VERSION') }
+}
+/** The envelope is addressed to another identity. */
+export class WrongRecipientError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_WRONG_RECIPIENT') }
+}
+/** The envelope names a prekey id the recipient does not hold (expired or never issued). */
+export class UnknownPrekeyError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_UNKNOWN_PREKEY') }
+}
+/** AEAD authentication failed: the ciphertext, header or key is not the one sealed. */
+export class DecryptionFailedError extends AttnError {
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_DECRYPTION_FAILED', options) }
+}
+/** The sender's signature over the envelope/group message does not verify. */
+export class BadSignatureError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_BAD_SIGNATURE') }
+}
+/** The sender's key chain is invalid or does not prove the claimed sender address. */
+export class InvalidSenderChainError extends AttnError {
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_INVALID_SENDER_CHAIN', options) }
+}
+/** A message body (or the whole envelope) is larger than allowed. */
+export class TooLargeError extends AttnError {
+  constructor (message: string) { super(message, 'TOO_LARGE') }
+}
+/** A receipt's signature/chain does not verify, or it is for another recipient or envelope. */
+export class ForgedReceiptError extends AttnError {
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_RECEIPT_FORGED', options) }
+}
+
+/** A group state is not signed by an admin of the previous state, or is not newer. */
+export class InvalidGroupStateError extends AttnError {
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_GROUP_STATE_INVALID', options) }
+}
+/** No sender key is known for this (group, epoch, sender, signing key). */
+export class UnknownSenderKeyError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_UNKNOWN_SENDER_KEY') }
+}
+/** A group message iteration was already consumed, fell out of the skipped-key window, or jumps too far ahead. */
+export class MessageKeyUnavailableError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_MESSAGE_KEY_UNAVAILABLE') }
+}
+
+/** A mailbox insert would exceed a per-recipient or per-sender quota. */
+export class QuotaExceededError extends AttnError {
+  readonly scope: 'recipient' | 'sender'
+  constructor (message: string, scope: 'recipient' | 'sender') { super(message, 'ERR_QUOTA_EXCEEDED'); this.scope = scope }
+}
+/** An outbox transition that would move an entry backwards (e.g. delivered → stored). */
+export class InvalidTransitionError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_INVALID_TRANSITION') }
+}
+/** The store's at-rest encryption key is wrong, or a stored blob was altered. */
+export class StoreCorruptError extends AttnError {
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_STORE_CORRUPT', options) }
+}
+/** The database has a schema version newer than this code knows. */
+export class StoreVersionError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_STORE_VERSION') }
+}
