@@ -1,4 +1,4 @@
-import { DatabaseSync } from 'node:sqlite'
+import { DatabaseSync, type StatementSync } from 'node:sqlite'
 import type { KeyObject } from 'node:crypto'
 import { aes256GcmOpen, aes256GcmSeal, GCM_IV_LENGTH, randomBytes } from '../crypto/index.js'
 import { AttnError } from '../errors.js'
@@ -15,6 +15,9 @@ export interface LoadReport { loaded: number; corrupt: number; corruptIds: strin
 export class SessionStore {
   private readonly db: DatabaseSync
   private readonly key: KeyObject
+  private readonly upsert: StatementSync
+  private readonly selectAll: StatementSync
+  private readonly remove: StatementSync
   /** Report of the most recent `loadAll()`. */
   lastLoad: LoadReport = { loaded: 0, corrupt: 0, corruptIds: [] }
 
@@ -29,6 +32,9 @@ export class SessionStore {
       updated_at INTEGER NOT NULL,
       state BLOB NOT NULL
     ) WITHOUT ROWID`)
+    this.upsert = this.db.prepare('INSERT OR REPLACE INTO attn_sessions (id, remote_address, updated_at, state) VALUES (?, ?, ?, ?)')
+    this.selectAll = this.db.prepare('SELECT id, state FROM attn_sessions')
+    this.remove = this.db.prepare('DELETE FROM attn_sessions WHERE id = ?')
   }
 
   /** Inserts or replaces the session's current state. */
@@ -38,15 +44,14 @@ export class SessionStore {
     const blob = new Uint8Array(iv.length + sealed.length)
     blob.set(iv, 0)
     blob.set(sealed, iv.length)
-    this.db.prepare('INSERT OR REPLACE INTO attn_sessions (id, remote_address, updated_at, state) VALUES (?, ?, ?, ?)')
-      .run(session.id, session.remote.address, now, blob)
+    this.upsert.run(session.id, session.remote.address, now, blob)
   }
 
   /** Every stored session that decrypts and parses; bad rows are skipped and counted in `lastLoad`. */
   loadAll (): Array<Session<SessionPeer>> {
     const out: Array<Session<SessionPeer>> = []
     const report: LoadReport = { loaded: 0, corrupt: 0, corruptIds: [] }
-    const rows = this.db.prepare('SELECT id, state FROM attn_sessions').all()
+    const rows = this.selectAll.all()
     for (const row of rows) {
       const id = row.id
       try {
@@ -69,7 +74,7 @@ export class SessionStore {
 
   /** Deletes a stored session; true if a row was removed. */
   delete (sessionId: Uint8Array): boolean {
-    const r = this.db.prepare('DELETE FROM attn_sessions WHERE id = ?').run(sessionId)
+    const r = this.remove.run(sessionId)
     return Number(r.changes) > 0
   }
 
