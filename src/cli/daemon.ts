@@ -1,4 +1,5 @@
 import { rm, writeFile, rename, mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import { loadOrCreateIdentity } from '../keys/index.js'
 import { loadConfig, parseHostPort } from '../node/config.js'
 import { createAttnNode } from '../node/create-node.js'
@@ -41,7 +42,11 @@ export async function runDaemon (opts: DaemonOptions): Promise<number> {
     process.stderr.write('attn: WARNING: the private key is stored UNENCRYPTED (--insecure-dev-key); set ATTN_PASSPHRASE for real use\n')
   }
 
-  const node = await createAttnNode({ ...config, privateKey: identity.nodeKey, attn: { identity } })
+  const node = await createAttnNode({
+    ...config,
+    privateKey: identity.nodeKey,
+    attn: { identity, sessionStorePath: join(opts.home, 'sessions.db') }
+  })
   let api: Awaited<ReturnType<typeof startApiServer>> | undefined
   try {
     if (config.api !== '') {

@@ -8,6 +8,7 @@ import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
+import { generateKeyPair } from '@libp2p/crypto/keys'
 import { attn } from '../service/index.js'
 import { DEFAULT_CONFIG, validateConfig } from './config.js'
 import type { AttnConfig } from './config.js'
@@ -30,7 +31,7 @@ export type AttnServices = {
 export type AttnNode = Libp2p<AttnServices>
 
 export interface CreateAttnNodeOptions extends Partial<AttnConfig> {
-  /** The libp2p identity (node key). A fresh secp256k1 key when omitted. */
+  /** The libp2p key (node key). Default: `attn.identity.nodeKey`, else a fresh secp256k1 key. */
   privateKey?: PrivateKey
   /** Options for the attn service (identity, limits, frame handler). */
   attn?: AttnServiceInit
@@ -55,7 +56,8 @@ export async function createAttnNode (options: CreateAttnNodeOptions = {}): Prom
     : []
 
   const node = await createLibp2p<AttnServices>({
-    privateKey: options.privateKey,
+    // secp256k1 so that, without a separate identity, the node key is a valid ATT root key
+    privateKey: options.privateKey ?? options.attn?.identity?.nodeKey ?? await generateKeyPair('secp256k1'),
     start: false,
     addresses: {
       listen: config.listen,

@@ -4,9 +4,14 @@ import {
   PROTOCOL, MAX_FRAME_SIZE, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, DEFAULT_OPEN_TIMEOUT_MS,
   StreamChannel
 } from '../carriers/index.js'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { attAddress, encodeChain } from '../keys/index.js'
+import { SessionManager, SessionStore } from '../session/index.js'
+import { hkdfSha256, secretKey } from '../crypto/index.js'
 import type { AttnServiceComponents, AttnServiceInit, AttnServiceEvents, AttnStats, FrameTarget } from './index.js'
 import type { FrameChannel, FrameHandler } from '../carriers/index.js'
-import type { AbortOptions, Connection, Logger, Startable, Stream } from '@libp2p/interface'
+import type { HandshakeIdentity, Session, SessionManagerStats } from '../session/index.js'
+import type { AbortOptions, Connection, Logger, PrivateKey, Startable, Stream } from '@libp2p/interface'
 
 /**
  * The ATT libp2p service: registers `/attn/1.0.0`, keeps one framed stream per
@@ -24,6 +29,10 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
   /** Open channels by connection id; normally one per connection. */
   private readonly channels = new Map<string, Set<StreamChannel>>()
   private frameHandler: FrameHandler
+  private readonly init: AttnServiceInit
+  private identity?: HandshakeIdentity & { rootKey: PrivateKey }
+  private sessionManager?: SessionManager
+  private sessionStore?: SessionStore
   private started = false
   private readonly counters: AttnStats = { framesIn: 0, framesOut: 0, channelsOpened: 0, protocolErrors: {} }
 
@@ -36,8 +45,20 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
     this.maxInboundStreams = init.maxInboundStreams ?? MAX_INBOUND_STREAMS
     this.maxOutboundStreams = init.maxOutboundStreams ?? MAX_OUTBOUND_STREAMS
     this.openTimeout = init.openTimeout ?? DEFAULT_OPEN_TIMEOUT_MS
-    this.frameHandler = init.frameHandler ?? this.defaultFrameHandler()
+    this.init = init
+    this.frameHandler = init.frameHandler ?? this.rawFrameHandler()
     this.handleStream = this.handleStream.bind(this)
+  }
+
+  /** The ATT address (root key) this node proves in handshakes. */
+  get address (): string {
+    if (this.identity == null) throw new Error('the attn service is not started')
+    return this.identity.address
+  }
+
+  /** The session layer (undefined in raw-frame mode or before start). */
+  get sessions (): SessionManager | undefined {
+    return this.sessionManager
   }
 
   readonly [Symbol.toStringTag] = '@attn/service'
@@ -47,6 +68,28 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
   }
 
   async start (): Promise<void> {
+    this.identity = await this.resolveIdentity()
+    if (this.init.frameHandler == null && this.init.rawFrames !== true) {
+      if (this.init.sessionStorePath != null) {
+        const key = hkdfSha256(this.identity.rootKey.raw, new Uint8Array(0), 'attn/1 session-store', 32)
+        this.sessionStore = new SessionStore(this.init.sessionStorePath, secretKey(key))
+      }
+      this.sessionManager = new SessionManager({
+        identity: this.identity,
+        logger: this.components.logger,
+        openChannel: async (target, options) => await this.openChannel(target, options),
+        onRecord: (session, record, channel) => {
+          this.safeDispatch('record', { session, msgId: record.msgId, data: record.data, channel })
+        },
+        onSession: (session) => { this.safeDispatch('session', { session }) },
+        onSessionClosed: (session, reason) => { this.safeDispatch('session:closed', { session, reason }) },
+        handshakeTimeout: this.init.handshakeTimeout,
+        table: this.init.sessionTable,
+        store: this.sessionStore
+      })
+      this.sessionManager.start()
+      this.frameHandler = this.sessionManager
+    }
     await this.components.registrar.handle(this.protocol, this.handleStream, {
       maxInboundStreams: this.maxInboundStreams,
       maxOutboundStreams: this.maxOutboundStreams
@@ -60,7 +103,46 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
     const all = [...this.channels.values()].flatMap(set => [...set])
     await Promise.all(all.map(async ch => { await ch.close({ signal: AbortSignal.timeout(1000) }).catch(() => {}) }))
     this.channels.clear()
+    this.sessionManager?.stop()
+    this.sessionStore?.close()
+    this.sessionManager = undefined
+    this.sessionStore = undefined
     this.started = false
+  }
+
+  /** Returns a session with the target (dialling and handshaking if needed). */
+  async connect (target: FrameTarget, options: AbortOptions & { expectedAddress?: string } = {}): Promise<Session> {
+    return await this.requireSessions().connect(target, options)
+  }
+
+  /** Sends `data` as one sealed record of the session. */
+  async sendRecord (session: Session, data: Uint8Array, options: AbortOptions & { msgId?: bigint } = {}): Promise<bigint> {
+    const sealed = await this.requireSessions().send(session, data, options)
+    this.counters.framesOut++
+    return sealed.msgId
+  }
+
+  sessionStats (): SessionManagerStats | undefined {
+    return this.sessionManager?.stats()
+  }
+
+  private requireSessions (): SessionManager {
+    if (this.sessionManager == null) throw new Error('the attn service has no session layer (not started, or raw-frame mode)')
+    return this.sessionManager
+  }
+
+  /** init.identity, else the libp2p key if it is secp256k1, else an ephemeral secp256k1 root key. */
+  private async resolveIdentity (): Promise<HandshakeIdentity & { rootKey: PrivateKey }> {
+    if (this.init.identity != null) {
+      const { address, nodeKey, chain, rootKey } = this.init.identity
+      return { address, nodeKey, chain, rootKey }
+    }
+    let key = this.components.privateKey
+    if (key?.type !== 'secp256k1') {
+      this.log('libp2p key is not secp256k1: using an ephemeral ATT identity')
+      key = await generateKeyPair('secp256k1')
+    }
+    return { address: attAddress(key.publicKey), nodeKey: key, chain: encodeChain([]), rootKey: key }
   }
 
   isStarted (): boolean {
@@ -152,7 +234,7 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
     return channel
   }
 
-  private defaultFrameHandler (): FrameHandler {
+  private rawFrameHandler (): FrameHandler {
     return {
       handleFrame: (frame, channel) => {
         this.safeDispatch('frame', { frame, channel })

@@ -16,7 +16,8 @@
 import { AttnService } from './attn-service.js'
 import type { FrameChannel, FrameHandler } from '../carriers/index.js'
 import type { Identity } from '../keys/index.js'
-import type { ComponentLogger, PeerId } from '@libp2p/interface'
+import type { Session, SessionTableInit } from '../session/index.js'
+import type { ComponentLogger, PeerId, PrivateKey } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -34,8 +35,16 @@ export interface AttnServiceInit {
    * handshakes. Without one the node runs on its libp2p key as root key.
    */
   identity?: Identity
-  /** Layer that receives frames; by default each frame is emitted as a `frame` event. */
+  /** Replace the session layer with this frame handler (embedding, tests). */
   frameHandler?: FrameHandler
+  /** No session layer: every frame is emitted as a `frame` event (carrier tests, debugging). */
+  rawFrames?: boolean
+  /** SQLite file where sessions are saved at a clean stop and resumed at start. */
+  sessionStorePath?: string
+  /** How long a handshake may take, ms (default 10 000). */
+  handshakeTimeout?: number
+  /** Session table limits (per identity, global, idle expiry). */
+  sessionTable?: SessionTableInit
 }
 
 export interface AttnServiceComponents {
@@ -43,6 +52,7 @@ export interface AttnServiceComponents {
   connectionManager: ConnectionManager
   logger: ComponentLogger
   peerId: PeerId
+  privateKey?: PrivateKey
 }
 
 export type FrameTarget = PeerId | Multiaddr | Multiaddr[]
@@ -56,7 +66,12 @@ export interface AttnStats {
 }
 
 export interface AttnServiceEvents {
-  /** A frame arrived and no session layer is plugged in. */
+  /** An authenticated record arrived (the RPC layer consumes these). */
+  record: CustomEvent<{ session: Session, msgId: bigint, data: Uint8Array, channel: FrameChannel }>
+  /** A session was established or resumed. */
+  session: CustomEvent<{ session: Session }>
+  'session:closed': CustomEvent<{ session: Session, reason: string }>
+  /** A frame arrived in raw-frame mode. */
   frame: CustomEvent<{ frame: Uint8Array, channel: FrameChannel }>
   /** A peer broke carrier framing; its stream was reset. */
   'protocol:error': CustomEvent<{ peer: PeerId, code: string, message: string }>

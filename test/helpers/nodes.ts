@@ -7,9 +7,14 @@ export const LOOPBACK_TCP = ['/ip4/127.0.0.1/tcp/0']
 /** Tracks nodes so `afterEach` can stop every one of them. */
 export class NodeSet {
   readonly nodes: AttnNode[] = []
+  private readonly defaults: CreateAttnNodeOptions
+
+  constructor (defaults: CreateAttnNodeOptions = {}) {
+    this.defaults = defaults
+  }
 
   async create (options: CreateAttnNodeOptions = {}): Promise<AttnNode> {
-    const node = await createAttnNode({ listen: LOOPBACK_TCP, api: '', ...options })
+    const node = await createAttnNode({ listen: LOOPBACK_TCP, api: '', ...this.defaults, ...options })
     this.nodes.push(node)
     return node
   }

@@ -7,7 +7,7 @@ import type { FrameChannel } from '../../src/carriers/index.js'
 interface FrameEvent { frame: Uint8Array, channel: FrameChannel }
 
 describe('carrier: /attn/1.0.0 framed streams between real nodes', function () {
-  const nodes = new NodeSet()
+  const nodes = new NodeSet({ attn: { rawFrames: true } })
   afterEach(async () => { await nodes.stopAll() })
 
   it('two nodes discover each other via bootstrap and exchange frames both ways', async () => {

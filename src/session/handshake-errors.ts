@@ -1,0 +1,63 @@
+import { AttnError } from '../errors.js'
+
+/** Base of every handshake failure (protocols/attnproto.md §Handshake, error codes). */
+export class HandshakeError extends AttnError {}
+
+export class HandshakeMalformedError extends HandshakeError {
+  constructor (reason: string) { super(`malformed handshake message: ${reason}`, 'ERR_HS_MALFORMED') }
+}
+
+export class HandshakeVersionError extends HandshakeError {
+  constructor (readonly version: number) { super(`unsupported handshake version ${version}`, 'ERR_HS_UNSUPPORTED_VERSION') }
+}
+
+export class HandshakeUnexpectedMessageError extends HandshakeError {
+  constructor (reason: string) { super(`unexpected handshake message: ${reason}`, 'ERR_HS_UNEXPECTED') }
+}
+
+/** The encrypted identity block did not authenticate under the handshake key. */
+export class HandshakeDecryptError extends HandshakeError {
+  constructor () { super('handshake payload failed authentication', 'ERR_HS_DECRYPT') }
+}
+
+export class HandshakeSignatureError extends HandshakeError {
+  constructor () { super('handshake transcript signature does not verify', 'ERR_HS_BAD_SIGNATURE') }
+}
+
+export class HandshakeFinishedError extends HandshakeError {
+  constructor () { super('handshake finished MAC does not verify', 'ERR_HS_BAD_FINISHED') }
+}
+
+/** The peer's certificate chain failed; `cause` carries the key-chain error (ERR_CERT_EXPIRED …). */
+export class HandshakeChainError extends HandshakeError {
+  readonly chainCode: string
+  constructor (cause: Error & { code?: string }) {
+    super(`peer certificate chain rejected: ${cause.message}`, cause.code ?? 'ERR_HS_CHAIN', { cause })
+    this.chainCode = cause.code ?? 'ERR_HS_CHAIN'
+  }
+}
+
+export class HandshakeUnexpectedPeerError extends HandshakeError {
+  constructor (expected: string, got: string) { super(`expected peer ${expected}, handshake proved ${got}`, 'ERR_HS_UNEXPECTED_PEER') }
+}
+
+export class HandshakeTimeoutError extends HandshakeError {
+  constructor (ms: number) { super(`handshake did not complete within ${ms} ms`, 'ERR_HS_TIMEOUT') }
+}
+
+export class HandshakeAbortedError extends HandshakeError {
+  constructor () { super('handshake aborted', 'ERR_HS_ABORTED') }
+}
+
+export class HandshakeTooManyPendingError extends HandshakeError {
+  constructor () { super('too many pending handshakes', 'ERR_HS_TOO_MANY_PENDING') }
+}
+
+/** The responder refused our FINISH; `remoteCode` is its reason (e.g. ERR_CERT_EXPIRED). */
+export class HandshakeRejectedError extends HandshakeError {
+  constructor (readonly remoteCode: string) { super(`peer rejected the handshake: ${remoteCode}`, 'ERR_HS_REJECTED') }
+}
+
+export class HandshakeConfirmError extends HandshakeError {
+  constructor () { super('handshake confirmation does not verify', 'ERR_HS_BAD_CONFIRM') }
+}

@@ -1,0 +1,424 @@
+import { setMaxListeners } from '@libp2p/interface'
+import { isPeerId } from '@libp2p/interface'
+import { sessionKey, SessionTable } from './session-table.js'
+import {
+  decodeHandshakeHeader, decodeReject, encodeReject, encodeSessionUnknown, HandshakeType, InitiatorHandshake,
+  isHandshakeFrame, ResponderHandshake
+} from './handshake.js'
+import {
+  HandshakeAbortedError, HandshakeError, HandshakeRejectedError, HandshakeTimeoutError, HandshakeTooManyPendingError
+} from './handshake-errors.js'
+import { SaltMismatchError, SessionClosedError, UnknownSessionError } from './errors.js'
+import {
+  DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_PENDING_HANDSHAKES, DEFAULT_MAX_PENDING_HANDSHAKES_PER_CHANNEL,
+  SESSION_UNKNOWN_NOTICE_INTERVAL_MS, SALT_ROTATE_MS, DEFAULT_IDLE_MS
+} from './constants.js'
+import type { Session, OpenedFrame, SealedFrame } from './session.js'
+import type { SessionTableInit } from './session-table.js'
+import type { SessionStore } from './session-store.js'
+import type { HandshakeIdentity } from './handshake.js'
+import type { FrameChannel, FrameHandler } from '../carriers/index.js'
+import type { AbortOptions, ComponentLogger, Logger, PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+export type SessionTarget = PeerId | Multiaddr | Multiaddr[]
+
+export interface SessionManagerInit {
+  identity: HandshakeIdentity
+  /** Opens (or reuses) a carrier channel to a target. */
+  openChannel(target: SessionTarget, options?: AbortOptions): Promise<FrameChannel>
+  logger: ComponentLogger
+  /** Called for every record that passed all receiver checks. */
+  onRecord(session: Session, record: OpenedFrame, channel: FrameChannel): void
+  /** Called when a record carried a stale salt (the upper layer answers with a NewSalt notice). */
+  onBadSalt?(session: Session, error: SaltMismatchError, channel: FrameChannel): void
+  /** Called when a session is established (either role) or resumed. */
+  onSession?(session: Session): void
+  /** Called when a session is removed (expired, evicted, unknown at the peer, node stopping). */
+  onSessionClosed?(session: Session, reason: string): void
+  handshakeTimeout?: number
+  maxPendingHandshakes?: number
+  maxPendingHandshakesPerChannel?: number
+  table?: SessionTableInit
+  /** Persists sessions across a clean restart. */
+  store?: SessionStore
+}
+
+/** Where a session's frames go: the channel last heard on, and the libp2p peer to redial. */
+interface Route {
+  channel?: FrameChannel
+  peer?: PeerId
+}
+
+interface PendingResponder {
+  handshake: ResponderHandshake
+  channel: FrameChannel
+  timer: ReturnType<typeof setTimeout>
+}
+
+interface PendingInitiator {
+  handshake: InitiatorHandshake
+  onFrame(frame: Uint8Array, type: number): void
+}
+
+export interface SessionManagerStats {
+  sessions: number
+  pendingHandshakes: number
+  handshakesCompleted: number
+  handshakesFailed: number
+  recordsIn: number
+  recordsOut: number
+  /** Frames rejected by the receiver checks, by error code. */
+  rejected: Record<string, number>
+}
+
+/**
+ * L5 of a node: runs handshakes, owns the session table, and opens/seals every
+ * record. Sessions are bound to identities, not connections: a frame with a known
+ * session id is accepted whatever channel it arrives on, and replies go back on the
+ * channel last heard from, or any new channel to the same peer.
+ */
+export class SessionManager implements FrameHandler {
+  readonly table: SessionTable
+  private readonly init: SessionManagerInit
+  private readonly log: Logger
+  private readonly routes = new Map<string, Route>()
+  private readonly responders = new Map<string, PendingResponder>()
+  private readonly initiators = new Map<string, PendingInitiator>()
+  /** In-flight connects per target, so concurrent callers share one handshake. */
+  private readonly connecting = new Map<string, Promise<Session>>()
+  private readonly noticeSentAt = new Map<string, number>()
+  private readonly handshakeTimeout: number
+  private readonly maxPending: number
+  private readonly maxPendingPerChannel: number
+  private maintenance?: ReturnType<typeof setInterval>
+  private readonly counters = { handshakesCompleted: 0, handshakesFailed: 0, recordsIn: 0, recordsOut: 0, rejected: {} as Record<string, number> }
+
+  constructor (init: SessionManagerInit) {
+    this.init = init
+    this.log = init.logger.forComponent('attn:session')
+    this.table = new SessionTable(init.table)
+    this.handshakeTimeout = init.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT_MS
+    this.maxPending = init.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES
+    this.maxPendingPerChannel = init.maxPendingHandshakesPerChannel ?? DEFAULT_MAX_PENDING_HANDSHAKES_PER_CHANNEL
+  }
+
+  /** Resumes sessions saved at the last clean stop, and starts salt rotation / idle expiry. */
+  start (): void {
+    if (this.init.store != null) {
+      const saved = this.init.store.loadAll()
+      // consumed: after a crash nothing stale can be resumed (replay safety, attnproto.md §Persistence)
+      for (const session of saved) {
+        this.init.store.delete(session.id)
+        this.addSession(session, {})
+      }
+      if (saved.length > 0) this.log('resumed %d sessions', saved.length)
+    }
+    this.maintenance = setInterval(() => { this.maintain() }, Math.min(60_000, SALT_ROTATE_MS))
+    this.maintenance.unref?.()
+  }
+
+  /** Saves live sessions (clean stop) and drops all state. */
+  stop (): void {
+    clearInterval(this.maintenance)
+    for (const pending of this.responders.values()) clearTimeout(pending.timer)
+    this.responders.clear()
+    for (const session of this.table) {
+      try {
+        this.init.store?.save(session)
+      } catch (err: any) {
+        this.log.error('could not persist session %s: %s', session.idHex, err.message)
+      }
+    }
+    this.table.clear()
+    this.routes.clear()
+  }
+
+  stats (): SessionManagerStats {
+    return {
+      sessions: this.table.size,
+      pendingHandshakes: this.responders.size + this.initiators.size,
+      ...this.counters,
+      rejected: { ...this.counters.rejected }
+    }
+  }
+
+  /** The most recently active session with a libp2p peer, if any. */
+  sessionWithPeer (peer: PeerId): Session | undefined {
+    let best: Session | undefined
+    for (const session of this.table) {
+      const route = this.routes.get(session.idHex)
+      if (route?.peer?.equals(peer) === true && (best == null || session.lastActivity > best.lastActivity)) best = session
+    }
+    return best
+  }
+
+  /** Returns a session with the target, reusing one or running a handshake. */
+  async connect (target: SessionTarget, options: AbortOptions & { expectedAddress?: string } = {}): Promise<Session> {
+    const peer = targetPeer(target)
+    if (peer != null) {
+      const existing = this.sessionWithPeer(peer)
+      if (existing != null) return existing
+    }
+    const key = peer?.toString() ?? String(target)
+    const inFlight = this.connecting.get(key)
+    if (inFlight != null) return await inFlight
+    const attempt = this.handshake(target, options).finally(() => { this.connecting.delete(key) })
+    this.connecting.set(key, attempt)
+    return await attempt
+  }
+
+  /** Seals `data` in the session and sends it on the best channel (redialling if needed). */
+  async send (session: Session, data: Uint8Array, options: AbortOptions & { msgId?: bigint } = {}): Promise<SealedFrame> {
+    if (this.table.getByHex(session.idHex) !== session) throw new SessionClosedError(session.idHex)
+    const sealed = session.seal(data, Date.now(), options.msgId)
+    const channel = await this.channelFor(session, options)
+    try {
+      await channel.send(sealed.frame, options)
+    } catch (err) {
+      // the channel died under us (connection closed, peer restarted): one retry on a fresh one
+      if (options.signal?.aborted === true) throw err
+      const route = this.routes.get(session.idHex)
+      if (route?.channel === channel) route.channel = undefined
+      const fresh = await this.channelFor(session, options)
+      if (fresh === channel) throw err
+      await fresh.send(sealed.frame, options)
+    }
+    this.counters.recordsOut++
+    return sealed
+  }
+
+  /** Drops a session (both sides then need a new handshake). */
+  close (session: Session, reason = 'closed'): void {
+    if (this.table.delete(session.id)) {
+      this.routes.delete(session.idHex)
+      this.init.onSessionClosed?.(session, reason)
+    }
+  }
+
+  handleFrame (frame: Uint8Array, channel: FrameChannel): void | Promise<void> {
+    if (isHandshakeFrame(frame)) return this.handleHandshake(frame, channel)
+    const session = this.table.get(frame)
+    if (session == null) {
+      this.reject(new UnknownSessionError(sessionKey(frame)))
+      this.noticeUnknown(frame, channel)
+      return
+    }
+    let record: OpenedFrame
+    try {
+      record = session.open(frame)
+    } catch (err: any) {
+      this.reject(err)
+      if (err instanceof SaltMismatchError) this.init.onBadSalt?.(session, err, channel)
+      return
+    }
+    this.counters.recordsIn++
+    const route = this.routes.get(session.idHex)
+    if (route != null) {
+      route.channel = channel
+      route.peer = channel.remotePeer ?? route.peer
+    }
+    this.init.onRecord(session, record, channel)
+  }
+
+  channelClosed (channel: FrameChannel): void {
+    for (const route of this.routes.values()) {
+      if (route.channel === channel) route.channel = undefined
+    }
+    for (const [id, pending] of this.responders) {
+      if (pending.channel === channel) {
+        clearTimeout(pending.timer)
+        this.responders.delete(id)
+      }
+    }
+  }
+
+  private reject (err: Error & { code?: string }): void {
+    const code = err.code ?? 'ERR_UNKNOWN'
+    this.counters.rejected[code] = (this.counters.rejected[code] ?? 0) + 1
+    this.log.trace('rejected frame: %s', err.message)
+  }
+
+  private addSession (session: Session, route: Route): void {
+    for (const evicted of this.table.add(session)) {
+      this.routes.delete(evicted.idHex)
+      this.init.onSessionClosed?.(evicted, 'evicted')
+    }
+    this.routes.set(session.idHex, route)
+    this.init.onSession?.(session)
+  }
+
+  private async channelFor (session: Session, options: AbortOptions): Promise<FrameChannel> {
+    const route = this.routes.get(session.idHex)
+    if (route?.channel?.open === true) return route.channel
+    if (route?.peer == null) throw new SessionClosedError(`${session.idHex}: no channel and no peer to redial`)
+    const channel = await this.init.openChannel(route.peer, options)
+    route.channel = channel
+    return channel
+  }
+
+  /** Tells a peer (at most once per interval per session id) that we have no such session. */
+  private noticeUnknown (frame: Uint8Array, channel: FrameChannel): void {
+    if (frame.byteLength < 8) return
+    const id = sessionKey(frame)
+    const now = Date.now()
+    if ((this.noticeSentAt.get(id) ?? 0) > now - SESSION_UNKNOWN_NOTICE_INTERVAL_MS) return
+    if (this.noticeSentAt.size > 4096) this.noticeSentAt.clear()
+    this.noticeSentAt.set(id, now)
+    channel.send(encodeSessionUnknown(frame.subarray(0, 8))).catch(() => {})
+  }
+
+  private handleHandshake (frame: Uint8Array, channel: FrameChannel): void {
+    let type: number
+    let hsId: string
+    try {
+      const h = decodeHandshakeHeader(frame)
+      type = h.type
+      hsId = Buffer.from(h.hsId).toString('hex')
+    } catch (err: any) {
+      this.reject(err)
+      return
+    }
+    switch (type) {
+      case HandshakeType.Hello: { this.onHello(frame, hsId, channel); return }
+      case HandshakeType.Finish: { this.onFinish(frame, hsId, channel); return }
+      case HandshakeType.SessionUnknown: {
+        // the peer lost this session (restart, expiry): forget it so the next send handshakes again
+        const session = this.table.getByHex(hsId)
+        if (session != null && this.routes.get(session.idHex)?.channel === channel) this.close(session, 'unknown at peer')
+        else if (session != null) this.close(session, 'unknown at peer')
+        return
+      }
+      default: {
+        const pending = this.initiators.get(hsId)
+        if (pending == null) {
+          this.reject(new HandshakeError('no pending handshake with this id', 'ERR_HS_UNKNOWN'))
+          return
+        }
+        pending.onFrame(frame, type)
+      }
+    }
+  }
+
+  private onHello (frame: Uint8Array, hsId: string, channel: FrameChannel): void {
+    let perChannel = 0
+    for (const p of this.responders.values()) if (p.channel === channel) perChannel++
+    if (this.responders.size >= this.maxPending || perChannel >= this.maxPendingPerChannel || this.responders.has(hsId)) {
+      const err = new HandshakeTooManyPendingError()
+      this.reject(err)
+      channel.send(encodeReject(frame.subarray(10, 18), err.code)).catch(() => {})
+      return
+    }
+    let handshake: ResponderHandshake
+    try {
+      handshake = new ResponderHandshake(frame, { identity: this.init.identity })
+    } catch (err: any) {
+      this.counters.handshakesFailed++
+      this.reject(err)
+      channel.send(encodeReject(frame.subarray(10, 18), err.code ?? 'ERR_HS_MALFORMED')).catch(() => {})
+      return
+    }
+    const timer = setTimeout(() => {
+      this.responders.delete(hsId)
+      this.counters.handshakesFailed++
+    }, this.handshakeTimeout)
+    timer.unref?.()
+    this.responders.set(hsId, { handshake, channel, timer })
+    channel.send(handshake.response).catch((err: any) => {
+      this.log('could not send RESPONSE: %s', err.message)
+    })
+  }
+
+  private onFinish (frame: Uint8Array, hsId: string, channel: FrameChannel): void {
+    const pending = this.responders.get(hsId)
+    if (pending == null) {
+      this.reject(new HandshakeError('FINISH for no pending handshake', 'ERR_HS_UNKNOWN'))
+      return
+    }
+    this.responders.delete(hsId)
+    clearTimeout(pending.timer)
+    try {
+      const { session, accept } = pending.handshake.onFinish(frame)
+      this.addSession(session, { channel, peer: channel.remotePeer })
+      this.counters.handshakesCompleted++
+      this.log('session %s with %s (responder)', session.idHex, session.remote.address)
+      channel.send(accept).catch(() => {})
+    } catch (err: any) {
+      this.counters.handshakesFailed++
+      this.reject(err)
+      this.log('handshake from %s failed: %s', channel.remotePeer?.toString(), err.message)
+      channel.send(encodeReject(frame.subarray(10, 18), err.code ?? 'ERR_HS_FAILED')).catch(() => {})
+    }
+  }
+
+  private async handshake (target: SessionTarget, options: AbortOptions & { expectedAddress?: string }): Promise<Session> {
+    const signal = anySignal(options.signal, this.handshakeTimeout)
+    const channel = await this.init.openChannel(target, { signal })
+    const handshake = new InitiatorHandshake({ identity: this.init.identity, expectedAddress: options.expectedAddress })
+    const hsId = Buffer.from(handshake.hsId).toString('hex')
+    try {
+      const session = await new Promise<Session>((resolve, reject) => {
+        const onAbort = (): void => {
+          reject(options.signal?.aborted === true ? new HandshakeAbortedError() : new HandshakeTimeoutError(this.handshakeTimeout))
+        }
+        if (signal.aborted) { onAbort(); return }
+        signal.addEventListener('abort', onAbort, { once: true })
+        const fail = (err: Error): void => { signal.removeEventListener('abort', onAbort); reject(err) }
+        this.initiators.set(hsId, {
+          handshake,
+          onFrame: (frame, type) => {
+            try {
+              if (type === HandshakeType.Reject) {
+                fail(new HandshakeRejectedError(decodeReject(frame)))
+              } else if (type === HandshakeType.Response) {
+                const { finish } = handshake.onResponse(frame)
+                channel.send(finish, { signal }).catch(fail)
+              } else if (type === HandshakeType.Accept) {
+                const session = handshake.onAccept(frame)
+                signal.removeEventListener('abort', onAbort)
+                resolve(session)
+              }
+            } catch (err: any) {
+              this.reject(err)
+              fail(err)
+            }
+          }
+        })
+        channel.send(handshake.hello(), { signal }).catch(fail)
+      })
+      this.addSession(session, { channel, peer: channel.remotePeer })
+      this.counters.handshakesCompleted++
+      this.log('session %s with %s (initiator)', session.idHex, session.remote.address)
+      return session
+    } catch (err) {
+      this.counters.handshakesFailed++
+      throw err
+    } finally {
+      this.initiators.delete(hsId)
+    }
+  }
+
+  private maintain (now = Date.now()): void {
+    for (const session of this.table.expireIdle(now, this.init.table?.idleMs ?? DEFAULT_IDLE_MS)) {
+      this.routes.delete(session.idHex)
+      this.init.onSessionClosed?.(session, 'idle')
+    }
+    for (const session of this.table) {
+      if (session.needsRekey(now)) this.close(session, 'rekey')
+      else if (session.role === 'responder' && session.needsSaltRotation(now)) session.rotateSalt(undefined, now)
+    }
+  }
+}
+
+function targetPeer (target: SessionTarget): PeerId | undefined {
+  if (isPeerId(target)) return target
+  return undefined
+}
+
+/** A signal that fires on the caller's abort or after `ms`. */
+function anySignal (signal: AbortSignal | undefined, ms: number): AbortSignal {
+  const timeout = AbortSignal.timeout(ms)
+  const combined = signal == null ? timeout : AbortSignal.any([signal, timeout])
+  setMaxListeners(Infinity, combined)
+  return combined
+}
