@@ -68,6 +68,12 @@ export interface OpenedEnvelope {
   senderChain: Uint8Array
 }
 
+/** A new X25519 prekey pair for the directory record (public) and the store (private). */
+export function generatePrekey (id: number, expiresAt: number, privateKey?: Uint8Array): { id: number, publicKey: Uint8Array, privateKey: Uint8Array, expiresAt: number } {
+  if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) throw new RangeError('a prekey id is a uint32')
+  return { id, expiresAt, ...x25519KeyPair(privateKey) }
+}
+
 function encodeHeader (recipientAddress: string, prekeyId: number, eph: Uint8Array, envelopeId: Uint8Array): Uint8Array {
   const addr = utf8(recipientAddress)
   if (addr.byteLength === 0 || addr.byteLength > MAX_ADDRESS_LENGTH) throw new RangeError('bad recipient address length')

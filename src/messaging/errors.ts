@@ -84,10 +84,6 @@ export class QuotaExceededError extends AttnError {
   readonly scope: 'recipient' | 'sender'
   constructor (message: string, scope: 'recipient' | 'sender') { super(message, 'ERR_QUOTA_EXCEEDED'); this.scope = scope }
 }
-/** An outbox transition that would move an entry backwards (e.g. delivered → stored). */
-export class InvalidTransitionError extends AttnError {
-  constructor (message: string) { super(message, 'ERR_INVALID_TRANSITION') }
-}
 /** The store's at-rest encryption key is wrong, or a stored blob was altered. */
 export class StoreCorruptError extends AttnError {
   constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_STORE_CORRUPT', options) }

@@ -1,0 +1,544 @@
+/**
+ * SQLite persistence of the messaging layer (protocols/messaging.md §7–8): outbox, inbox, mailbox
+ * (the relay role), own prekeys, groups and sender keys — one `node:sqlite` database file, WAL mode,
+ * foreign keys on, a schema_version table and forward-only migrations.
+ *
+ * Secrets (prekey private keys, sender keys, group states) are sealed at rest with AES-256-GCM under
+ * the 32-byte key given to the constructor, bound to their table and primary key (AAD). The outbox
+ * and mailbox hold only sealed envelopes; plaintext lives only in the inbox (the recipient's copy, or
+ * the sender's own 'sync' copy).
+ *
+ * Times: every `*_ms` column and option is unix milliseconds; prekey expiry is unix seconds (as in
+ * the directory record).
+ */
+import { DatabaseSync } from 'node:sqlite'
+import type { SQLInputValue } from 'node:sqlite'
+import { Writer, toHex, utf8 } from './codec.js'
+import {
+  AES_KEY_LENGTH, ENVELOPE_ID_LENGTH, GCM_NONCE_LENGTH, MAILBOX_FETCH_LIMIT, MAILBOX_MAX_BYTES_PER_RECIPIENT,
+  MAILBOX_MAX_BYTES_PER_SENDER, MAILBOX_MAX_PER_RECIPIENT, MAILBOX_MAX_PER_SENDER, MAILBOX_TTL_SECONDS
+} from './constants.js'
+import type { MessageKind } from './constants.js'
+import { DecryptionFailedError, QuotaExceededError, StoreCorruptError, StoreVersionError, TooLargeError } from './errors.js'
+import { decodeGroupState, decodeSenderKey, encodeGroupState, encodeSenderKey, GroupMessageReceiver } from './group.js'
+import type { GroupState, SenderKey } from './group.js'
+import { aesGcmOpen, aesGcmSeal, randomId } from './primitives.js'
+
+export type OutboxState = 'queued' | 'sent' | 'stored' | 'delivered' | 'failed'
+const RANK: Record<OutboxState, number> = { queued: 0, sent: 1, stored: 2, delivered: 3, failed: -1 }
+
+export interface OutboxEntry {
+  envelopeId: Uint8Array
+  /** Recipient address (1:1) or the hex group id (a group fan-out copy names the member in `recipient` too). */
+  recipient: string
+  groupId?: Uint8Array
+  envelope: Uint8Array
+  state: OutboxState
+  failureReason?: string
+  attempts: number
+  nextAttemptAtMs: number
+  createdAtMs: number
+  updatedAtMs: number
+}
+
+export interface InboxEntry {
+  envelopeId: Uint8Array
+  from: string
+  to: string
+  groupId?: Uint8Array
+  kind: MessageKind
+  contentType: string
+  body: Uint8Array
+  sentAtMs: number
+  receivedAtMs: number
+}
+
+export interface MailboxEntry {
+  /** Opaque paging cursor (monotonic insertion order). */
+  cursor: number
+  recipient: string
+  envelopeId: Uint8Array
+  envelope: Uint8Array
+  senderHint: string
+  storedAtMs: number
+  expiresAtMs: number
+}
+
+export interface MailboxQuotas {
+  maxPerRecipient: number
+  maxBytesPerRecipient: number
+  maxPerSender: number
+  maxBytesPerSender: number
+}
+
+export interface StoredPrekey {
+  id: number
+  publicKey: Uint8Array
+  privateKey: Uint8Array
+  createdAt: number
+  /** Unix seconds. */
+  expiresAt: number
+}
+
+export interface MessagingStoreOptions {
+  /** 32-byte key sealing secrets at rest. */
+  encryptionKey: Uint8Array
+  /** Mailbox quotas (defaults: 10 000 / 64 MiB per recipient, 1 000 / 16 MiB per sender). */
+  quotas?: Partial<MailboxQuotas>
+  /** Mailbox TTL (default 7 days). */
+  mailboxTtlSeconds?: number
+  /** Clock, unix ms (tests). */
+  now?: () => number
+}
+
+/** Forward-only migrations; index i brings the schema from version i to i + 1. */
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE outbox (
+    envelope_id BLOB PRIMARY KEY CHECK (length(envelope_id) = 16),
+    recipient TEXT NOT NULL,
+    group_id BLOB,
+    envelope BLOB NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued','sent','stored','delivered','failed')),
+    failure_reason TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at_ms INTEGER NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    updated_at_ms INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX outbox_due ON outbox (state, next_attempt_at_ms);
+
+  CREATE TABLE inbox (
+    envelope_id BLOB PRIMARY KEY CHECK (length(envelope_id) = 16),
+    sender TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    group_id BLOB,
+    kind TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    body BLOB NOT NULL,
+    sent_at_ms INTEGER NOT NULL,
+    received_at_ms INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX inbox_received ON inbox (received_at_ms);
+  CREATE INDEX inbox_group ON inbox (group_id, received_at_ms);
+
+  CREATE TABLE mailbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    envelope_id BLOB NOT NULL UNIQUE CHECK (length(envelope_id) = 16),
+    recipient TEXT NOT NULL,
+    envelope BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    sender_hint TEXT NOT NULL,
+    stored_at_ms INTEGER NOT NULL,
+    expires_at_ms INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX mailbox_recipient ON mailbox (recipient, seq);
+  CREATE INDEX mailbox_sender ON mailbox (sender_hint);
+  CREATE INDEX mailbox_expiry ON mailbox (expires_at_ms);
+
+  CREATE TABLE prekeys (
+    id INTEGER PRIMARY KEY CHECK (id >= 0 AND id <= 4294967295),
+    public_key BLOB NOT NULL,
+    private_sealed BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE groups (
+    group_id BLOB PRIMARY KEY CHECK (length(group_id) = 16),
+    epoch INTEGER NOT NULL,
+    state_sealed BLOB NOT NULL,
+    updated_at_ms INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE sender_keys (
+    group_id BLOB NOT NULL REFERENCES groups (group_id) ON DELETE CASCADE,
+    epoch INTEGER NOT NULL,
+    sender TEXT NOT NULL,
+    signing_key BLOB NOT NULL,
+    own INTEGER NOT NULL CHECK (own IN (0, 1)),
+    data_sealed BLOB NOT NULL,
+    PRIMARY KEY (group_id, epoch, sender, signing_key, own)
+  ) STRICT;
+  `
+]
+
+export const STORE_SCHEMA_VERSION = MIGRATIONS.length
+
+const u8 = (v: unknown): Uint8Array => new Uint8Array(v as Uint8Array)
+const num = (v: unknown): number => Number(v)
+
+export class MessagingStore {
+  readonly db: DatabaseSync
+  private readonly key: Uint8Array
+  private readonly quotas: MailboxQuotas
+  private readonly ttlMs: number
+  private readonly clock: () => number
+
+  constructor (readonly path: string, options: MessagingStoreOptions) {
+    if (!(options.encryptionKey instanceof Uint8Array) || options.encryptionKey.byteLength !== AES_KEY_LENGTH) {
+      throw new RangeError('the store encryption key is 32 bytes')
+    }
+    this.key = options.encryptionKey.slice()
+    this.quotas = {
+      maxPerRecipient: MAILBOX_MAX_PER_RECIPIENT,
+      maxBytesPerRecipient: MAILBOX_MAX_BYTES_PER_RECIPIENT,
+      maxPerSender: MAILBOX_MAX_PER_SENDER,
+      maxBytesPerSender: MAILBOX_MAX_BYTES_PER_SENDER,
+      ...options.quotas
+    }
+    this.ttlMs = (options.mailboxTtlSeconds ?? MAILBOX_TTL_SECONDS) * 1000
+    this.clock = options.now ?? Date.now
+    this.db = new DatabaseSync(path)
+    try {
+      this.db.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;')
+      this.migrate()
+    } catch (err) {
+      this.db.close()
+      throw err
+    }
+  }
+
+  close (): void {
+    if (this.db.isOpen) this.db.close()
+  }
+
+  private migrate (): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)')
+    const row = this.db.prepare('SELECT version FROM schema_version').get()
+    let version = row == null ? 0 : num(row.version)
+    if (version > MIGRATIONS.length) {
+      throw new StoreVersionError(`the database has schema version ${version}; this code knows up to ${MIGRATIONS.length}`)
+    }
+    if (row == null) this.db.prepare('INSERT INTO schema_version (version) VALUES (0)').run()
+    while (version < MIGRATIONS.length) {
+      this.tx(() => {
+        this.db.exec(MIGRATIONS[version])
+        this.db.prepare('UPDATE schema_version SET version = ?').run(version + 1)
+      })
+      version++
+    }
+  }
+
+  get schemaVersion (): number {
+    return num(this.db.prepare('SELECT version FROM schema_version').get()?.version)
+  }
+
+  private tx<T> (fn: () => T): T {
+    this.db.exec('BEGIN IMMEDIATE')
+    try {
+      const out = fn()
+      this.db.exec('COMMIT')
+      return out
+    } catch (err) {
+      this.db.exec('ROLLBACK')
+      throw err
+    }
+  }
+
+  // ---- at-rest sealing ---------------------------------------------------------------------
+
+  private seal (aad: string, plaintext: Uint8Array): Uint8Array {
+    const nonce = randomId(GCM_NONCE_LENGTH)
+    return new Writer().bytes(nonce).bytes(aesGcmSeal(this.key, nonce, plaintext, utf8(aad))).finish()
+  }
+
+  private unseal (aad: string, sealed: Uint8Array): Uint8Array {
+    try {
+      return aesGcmOpen(this.key, sealed.subarray(0, GCM_NONCE_LENGTH), sealed.subarray(GCM_NONCE_LENGTH), utf8(aad))
+    } catch (err) {
+      if (err instanceof DecryptionFailedError) throw new StoreCorruptError(`cannot open sealed ${aad}: wrong store key or altered data`, { cause: err })
+      throw err
+    }
+  }
+
+  // ---- outbox ------------------------------------------------------------------------------
+
+  /** Queues a sealed envelope. Returns false (and changes nothing) when the id is already queued. */
+  enqueueOutbox (entry: { envelopeId: Uint8Array, recipient: string, envelope: Uint8Array, groupId?: Uint8Array, nextAttemptAtMs?: number }): boolean {
+    checkId(entry.envelopeId)
+    const now = this.clock()
+    const r = this.db.prepare(`INSERT OR IGNORE INTO outbox
+      (envelope_id, recipient, group_id, envelope, state, attempts, next_attempt_at_ms, created_at_ms, updated_at_ms)
+      VALUES (?, ?, ?, ?, 'queued', 0, ?, ?, ?)`)
+      .run(entry.envelopeId, entry.recipient, entry.groupId ?? null, entry.envelope, entry.nextAttemptAtMs ?? now, now, now)
+    return num(r.changes) === 1
+  }
+
+  /**
+   * Moves an outbox entry forward: queued → sent → stored → delivered (skipping is allowed), any
+   * state but delivered → failed, failed → delivered (a late receipt proves delivery). A move
+   * backwards or out of a terminal state is ignored and returns false (late network events are
+   * normal); an unknown id returns false. Same-state updates refresh reason / next attempt.
+   */
+  setOutboxState (envelopeId: Uint8Array, state: OutboxState, options: { reason?: string, nextAttemptAtMs?: number, countAttempt?: boolean } = {}): boolean {
+    if (!(state in RANK)) throw new RangeError(`unknown outbox state ${state}`)
+    return this.tx(() => {
+      const row = this.db.prepare('SELECT state FROM outbox WHERE envelope_id = ?').get(envelopeId)
+      if (row == null) return false
+      const from = row.state as OutboxState
+      if (!outboxTransitionAllowed(from, state)) return false
+      this.db.prepare(`UPDATE outbox SET state = ?, failure_reason = ?, attempts = attempts + ?,
+        next_attempt_at_ms = COALESCE(?, next_attempt_at_ms), updated_at_ms = ? WHERE envelope_id = ?`)
+        .run(state, options.reason ?? (state === 'failed' ? 'failed' : null), options.countAttempt === true ? 1 : 0,
+          options.nextAttemptAtMs ?? null, this.clock(), envelopeId)
+      return true
+    })
+  }
+
+  getOutbox (envelopeId: Uint8Array): OutboxEntry | undefined {
+    const row = this.db.prepare('SELECT * FROM outbox WHERE envelope_id = ?').get(envelopeId)
+    return row == null ? undefined : outboxRow(row)
+  }
+
+  /** Entries to (re)send: state queued or sent with next_attempt_at_ms <= now, oldest first. */
+  dueOutbox (limit = 100, nowMs = this.clock()): OutboxEntry[] {
+    return this.db.prepare(`SELECT * FROM outbox WHERE state IN ('queued','sent') AND next_attempt_at_ms <= ?
+      ORDER BY next_attempt_at_ms, created_at_ms LIMIT ?`).all(nowMs, limit).map(outboxRow)
+  }
+
+  // ---- inbox -------------------------------------------------------------------------------
+
+  /** Inserts a received message. Returns true when new, false for a duplicate envelope id (exactly-once). */
+  insertInbox (e: InboxEntry): boolean {
+    checkId(e.envelopeId)
+    const r = this.db.prepare(`INSERT OR IGNORE INTO inbox
+      (envelope_id, sender, recipient, group_id, kind, content_type, body, sent_at_ms, received_at_ms)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(e.envelopeId, e.from, e.to, e.groupId ?? null, e.kind, e.contentType, e.body, e.sentAtMs, e.receivedAtMs)
+    return num(r.changes) === 1
+  }
+
+  getInbox (envelopeId: Uint8Array): InboxEntry | undefined {
+    const row = this.db.prepare('SELECT * FROM inbox WHERE envelope_id = ?').get(envelopeId)
+    return row == null ? undefined : inboxRow(row)
+  }
+
+  /** Newest first; filter by peer (sender or recipient) or group; `beforeMs` pages backwards. */
+  listInbox (options: { peer?: string, groupId?: Uint8Array, limit?: number, beforeMs?: number } = {}): InboxEntry[] {
+    const where: string[] = []
+    const args: SQLInputValue[] = []
+    if (options.peer != null) { where.push('(sender = ? OR recipient = ?)'); args.push(options.peer, options.peer) }
+    if (options.groupId != null) { where.push('group_id = ?'); args.push(options.groupId) }
+    if (options.beforeMs != null) { where.push('received_at_ms < ?'); args.push(options.beforeMs) }
+    const sql = `SELECT * FROM inbox ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY received_at_ms DESC, rowid DESC LIMIT ?`
+    return this.db.prepare(sql).all(...args, options.limit ?? 100).map(inboxRow)
+  }
+
+  // ---- mailbox (relay role) ----------------------------------------------------------------
+
+  /**
+   * Holds a sealed envelope for `recipient`. Idempotent: the same envelope id twice stores once
+   * (returns `stored: false`). Expired entries are purged first; then the per-recipient and
+   * per-sender (senderHint) count and byte quotas are enforced (QuotaExceededError).
+   */
+  mailboxPut (e: { recipient: string, envelopeId: Uint8Array, envelope: Uint8Array, senderHint: string, ttlSeconds?: number }): { stored: boolean, expiresAtMs: number } {
+    checkId(e.envelopeId)
+    const now = this.clock()
+    return this.tx(() => {
+      const existing = this.db.prepare('SELECT expires_at_ms FROM mailbox WHERE envelope_id = ?').get(e.envelopeId)
+      if (existing != null) return { stored: false, expiresAtMs: num(existing.expires_at_ms) }
+      this.db.prepare('DELETE FROM mailbox WHERE expires_at_ms <= ?').run(now)
+      const size = e.envelope.byteLength
+      if (size > this.quotas.maxBytesPerRecipient || size > this.quotas.maxBytesPerSender) throw new TooLargeError('envelope larger than the mailbox quota')
+      const rq = this.db.prepare('SELECT count(*) AS n, coalesce(sum(size), 0) AS b FROM mailbox WHERE recipient = ?').get(e.recipient)
+      if (num(rq?.n) + 1 > this.quotas.maxPerRecipient || num(rq?.b) + size > this.quotas.maxBytesPerRecipient) {
+        throw new QuotaExceededError(`mailbox of ${e.recipient} is full`, 'recipient')
+      }
+      const sq = this.db.prepare('SELECT count(*) AS n, coalesce(sum(size), 0) AS b FROM mailbox WHERE sender_hint = ?').get(e.senderHint)
+      if (num(sq?.n) + 1 > this.quotas.maxPerSender || num(sq?.b) + size > this.quotas.maxBytesPerSender) {
+        throw new QuotaExceededError(`sender ${e.senderHint} has reached its mailbox quota`, 'sender')
+      }
+      const ttl = e.ttlSeconds == null ? this.ttlMs : Math.min(e.ttlSeconds * 1000, this.ttlMs)
+      const expiresAtMs = now + ttl
+      this.db.prepare(`INSERT INTO mailbox (envelope_id, recipient, envelope, size, sender_hint, stored_at_ms, expires_at_ms)
+        VALUES (?, ?, ?, ?, ?, ?, ?)`).run(e.envelopeId, e.recipient, e.envelope, size, e.senderHint, now, expiresAtMs)
+      return { stored: true, expiresAtMs }
+    })
+  }
+
+  /** Unexpired envelopes for `recipient`, oldest first, after `cursor`; `next` is the cursor of the next page. */
+  mailboxFetch (recipient: string, options: { limit?: number, after?: number } = {}): { items: MailboxEntry[], next?: number } {
+    const limit = Math.max(1, Math.min(options.limit ?? MAILBOX_FETCH_LIMIT, 1000))
+    const rows = this.db.prepare(`SELECT * FROM mailbox WHERE recipient = ? AND seq > ? AND expires_at_ms > ?
+      ORDER BY seq LIMIT ?`).all(recipient, options.after ?? 0, this.clock(), limit + 1).map(mailboxRow)
+    const more = rows.length > limit
+    const items = more ? rows.slice(0, limit) : rows
+    return more ? { items, next: items[items.length - 1].cursor } : { items }
+  }
+
+  /** Deletes acknowledged envelopes of `recipient` (others' ids are ignored). Returns the number deleted. */
+  mailboxAck (recipient: string, envelopeIds: Uint8Array[]): number {
+    return this.tx(() => {
+      let n = 0
+      const del = this.db.prepare('DELETE FROM mailbox WHERE recipient = ? AND envelope_id = ?')
+      for (const id of envelopeIds) n += num(del.run(recipient, id).changes)
+      return n
+    })
+  }
+
+  /** Deletes expired envelopes; returns how many. */
+  mailboxExpire (nowMs = this.clock()): number {
+    return num(this.db.prepare('DELETE FROM mailbox WHERE expires_at_ms <= ?').run(nowMs).changes)
+  }
+
+  mailboxUsage (by: { recipient: string } | { senderHint: string }): { count: number, bytes: number } {
+    const row = 'recipient' in by
+      ? this.db.prepare('SELECT count(*) AS n, coalesce(sum(size), 0) AS b FROM mailbox WHERE recipient = ?').get(by.recipient)
+      : this.db.prepare('SELECT count(*) AS n, coalesce(sum(size), 0) AS b FROM mailbox WHERE sender_hint = ?').get(by.senderHint)
+    return { count: num(row?.n), bytes: num(row?.b) }
+  }
+
+  // ---- prekeys -----------------------------------------------------------------------------
+
+  putPrekey (p: StoredPrekey): void {
+    this.db.prepare(`INSERT OR REPLACE INTO prekeys (id, public_key, private_sealed, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`)
+      .run(p.id, p.publicKey, this.seal(`prekey:${p.id}`, p.privateKey), p.createdAt, p.expiresAt)
+  }
+
+  getPrekey (id: number): StoredPrekey | undefined {
+    const row = this.db.prepare('SELECT * FROM prekeys WHERE id = ?').get(id)
+    if (row == null) return undefined
+    return {
+      id: num(row.id),
+      publicKey: u8(row.public_key),
+      privateKey: this.unseal(`prekey:${num(row.id)}`, u8(row.private_sealed)),
+      createdAt: num(row.created_at),
+      expiresAt: num(row.expires_at)
+    }
+  }
+
+  /** Public parts of the stored prekeys (for the directory record), newest expiry first. */
+  listPrekeys (): Array<Omit<StoredPrekey, 'privateKey'>> {
+    return this.db.prepare('SELECT id, public_key, created_at, expires_at FROM prekeys ORDER BY expires_at DESC, id DESC').all()
+      .map(r => ({ id: num(r.id), publicKey: u8(r.public_key), createdAt: num(r.created_at), expiresAt: num(r.expires_at) }))
+  }
+
+  /** Deletes prekeys that expired before `beforeSeconds` (keep a grace period for late envelopes). */
+  deletePrekeysExpiredBefore (beforeSeconds: number): number {
+    return num(this.db.prepare('DELETE FROM prekeys WHERE expires_at < ?').run(beforeSeconds).changes)
+  }
+
+  /** A lookup for openEnvelope's `recipient.prekey`. */
+  prekeyLookup (): (id: number) => Uint8Array | undefined {
+    return (id: number) => this.getPrekey(id)?.privateKey
+  }
+
+  // ---- groups and sender keys --------------------------------------------------------------
+
+  /** Stores (replaces) a group's current state; the caller has verified it (verifyGroupState). */
+  putGroupState (state: GroupState): void {
+    const gid = toHex(state.groupId)
+    this.db.prepare(`INSERT INTO groups (group_id, epoch, state_sealed, updated_at_ms) VALUES (?, ?, ?, ?)
+      ON CONFLICT (group_id) DO UPDATE SET epoch = excluded.epoch, state_sealed = excluded.state_sealed, updated_at_ms = excluded.updated_at_ms`)
+      .run(state.groupId, state.epoch, this.seal(`group:${gid}`, encodeGroupState(state)), this.clock())
+  }
+
+  getGroupState (groupId: Uint8Array): GroupState | undefined {
+    const row = this.db.prepare('SELECT state_sealed FROM groups WHERE group_id = ?').get(groupId)
+    return row == null ? undefined : decodeGroupState(this.unseal(`group:${toHex(groupId)}`, u8(row.state_sealed)))
+  }
+
+  listGroupIds (): Uint8Array[] {
+    return this.db.prepare('SELECT group_id FROM groups ORDER BY updated_at_ms DESC').all().map(r => u8(r.group_id))
+  }
+
+  /** Deletes a group and (cascade) all its sender keys. */
+  deleteGroup (groupId: Uint8Array): boolean {
+    return num(this.db.prepare('DELETE FROM groups WHERE group_id = ?').run(groupId).changes) === 1
+  }
+
+  private senderKeyAad (own: boolean, groupId: Uint8Array, epoch: bigint, sender: string, signingKey: Uint8Array): string {
+    return `sender-key:${own ? 'own' : 'peer'}:${toHex(groupId)}:${epoch}:${sender}:${toHex(signingKey)}`
+  }
+
+  private putSenderKeyRow (own: boolean, k: SenderKey, data: Uint8Array): void {
+    this.db.prepare(`INSERT OR REPLACE INTO sender_keys (group_id, epoch, sender, signing_key, own, data_sealed) VALUES (?, ?, ?, ?, ?, ?)`)
+      .run(k.groupId, k.epoch, k.senderAddress, k.signingPublicKey, own ? 1 : 0,
+        this.seal(this.senderKeyAad(own, k.groupId, k.epoch, k.senderAddress, k.signingPublicKey), data))
+  }
+
+  private getSenderKeyRow (own: boolean, groupId: Uint8Array, epoch: bigint, sender: string, signingKey?: Uint8Array): { data: Uint8Array } | undefined {
+    const row = signingKey == null
+      ? this.db.prepare('SELECT * FROM sender_keys WHERE own = ? AND group_id = ? AND epoch = ? AND sender = ?').get(own ? 1 : 0, groupId, epoch, sender)
+      : this.db.prepare('SELECT * FROM sender_keys WHERE own = ? AND group_id = ? AND epoch = ? AND sender = ? AND signing_key = ?')
+        .get(own ? 1 : 0, groupId, epoch, sender, signingKey)
+    if (row == null) return undefined
+    return { data: this.unseal(this.senderKeyAad(own, groupId, epoch, sender, u8(row.signing_key)), u8(row.data_sealed)) }
+  }
+
+  /** Stores our own sender key (after every encrypt, so an iteration is never reused). The group must exist. */
+  putOwnSenderKey (k: SenderKey): void { this.putSenderKeyRow(true, k, encodeSenderKey(k)) }
+
+  getOwnSenderKey (groupId: Uint8Array, epoch: bigint, sender: string): SenderKey | undefined {
+    const row = this.getSenderKeyRow(true, groupId, epoch, sender)
+    return row == null ? undefined : decodeSenderKey(row.data)
+  }
+
+  /** Stores another member's receiving state (sender key + skipped keys). The group must exist. */
+  putReceiver (r: GroupMessageReceiver): void { this.putSenderKeyRow(false, r.senderKey, r.toBytes()) }
+
+  getReceiver (groupId: Uint8Array, epoch: bigint, sender: string, signingKey: Uint8Array): GroupMessageReceiver | undefined {
+    const row = this.getSenderKeyRow(false, groupId, epoch, sender, signingKey)
+    return row == null ? undefined : GroupMessageReceiver.fromBytes(row.data)
+  }
+
+  /** Drops sender keys of epochs before `epoch` (after a rotation, once late messages had time to arrive). */
+  deleteSenderKeysBefore (groupId: Uint8Array, epoch: bigint): number {
+    return num(this.db.prepare('DELETE FROM sender_keys WHERE group_id = ? AND epoch < ?').run(groupId, epoch).changes)
+  }
+}
+
+export function outboxTransitionAllowed (from: OutboxState, to: OutboxState): boolean {
+  if (from === 'delivered') return false
+  if (to === 'failed') return true
+  if (from === 'failed') return to === 'delivered'
+  return RANK[to] >= RANK[from]
+}
+
+function checkId (id: Uint8Array): void {
+  if (!(id instanceof Uint8Array) || id.byteLength !== ENVELOPE_ID_LENGTH) throw new RangeError('an envelope id is 16 bytes')
+}
+
+function outboxRow (r: Record<string, unknown>): OutboxEntry {
+  const e: OutboxEntry = {
+    envelopeId: u8(r.envelope_id),
+    recipient: String(r.recipient),
+    envelope: u8(r.envelope),
+    state: r.state as OutboxState,
+    attempts: num(r.attempts),
+    nextAttemptAtMs: num(r.next_attempt_at_ms),
+    createdAtMs: num(r.created_at_ms),
+    updatedAtMs: num(r.updated_at_ms)
+  }
+  if (r.group_id != null) e.groupId = u8(r.group_id)
+  if (r.failure_reason != null) e.failureReason = String(r.failure_reason)
+  return e
+}
+
+function inboxRow (r: Record<string, unknown>): InboxEntry {
+  const e: InboxEntry = {
+    envelopeId: u8(r.envelope_id),
+    from: String(r.sender),
+    to: String(r.recipient),
+    kind: r.kind as MessageKind,
+    contentType: String(r.content_type),
+    body: u8(r.body),
+    sentAtMs: num(r.sent_at_ms),
+    receivedAtMs: num(r.received_at_ms)
+  }
+  if (r.group_id != null) e.groupId = u8(r.group_id)
+  return e
+}
+
+function mailboxRow (r: Record<string, unknown>): MailboxEntry {
+  return {
+    cursor: num(r.seq),
+    recipient: String(r.recipient),
+    envelopeId: u8(r.envelope_id),
+    envelope: u8(r.envelope),
+    senderHint: String(r.sender_hint),
+    storedAtMs: num(r.stored_at_ms),
+    expiresAtMs: num(r.expires_at_ms)
+  }
+}
