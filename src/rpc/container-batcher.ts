@@ -1,0 +1,91 @@
+import { MAX_CONTAINER_ITEMS, MAX_MESSAGE_BYTES, CONTAINER_ITEM_OVERHEAD, CONTAINER_OVERHEAD } from './constants.js'
+import { encodeContainer } from './codec.js'
+
+/** One message waiting to leave on a link. */
+export interface OutItem {
+  /** Fixed msg_id (content messages, StatusQuery, resends); undefined → allocated when sent. */
+  msgId?: bigint
+  /** One encoded RpcMessage (never a Container). */
+  body: Uint8Array
+  /** Set when the item is a Call: lets a NewSalt for the record find the calls it carried. */
+  callId?: bigint
+}
+
+export interface BatcherHooks {
+  nextMsgId: () => bigint
+  /** Called for every record, in msg_id order; must not throw. */
+  send: (data: Uint8Array, msgId: bigint, callIds: bigint[], items: number, container: boolean) => void
+  /** Extra items to piggyback at flush time (pending acks). */
+  drainExtra: () => Uint8Array[]
+}
+
+/**
+ * Per-link outgoing queue. Everything queued during one event-loop turn leaves at the next
+ * `setImmediate` in as few records as possible (rpc.md §Containers):
+ * - one item alone goes bare when its msg_id may be the record's msg_id, i.e. it is larger than
+ *   every record msg_id already sent on the link (record ids must strictly increase); otherwise
+ *   (a resend, a reply to an old call) it goes in a one-item Container with a fresh record id;
+ * - several items go in Containers of at most MAX_CONTAINER_ITEMS items and MAX_MESSAGE_BYTES.
+ */
+export class ContainerBatcher {
+  private queue: OutItem[] = []
+  private immediate?: NodeJS.Immediate
+  /** Largest record msg_id sent on the link so far. */
+  lastRecordId = 0n
+
+  constructor (private readonly hooks: BatcherHooks) {}
+
+  get queued (): number { return this.queue.length }
+
+  push (item: OutItem): void {
+    this.queue.push(item)
+    this.schedule()
+  }
+
+  schedule (): void {
+    this.immediate ??= setImmediate(() => { this.immediate = undefined; this.flush() })
+  }
+
+  clear (): void {
+    this.queue = []
+    if (this.immediate != null) clearImmediate(this.immediate)
+    this.immediate = undefined
+  }
+
+  flush (): void {
+    const items: OutItem[] = this.hooks.drainExtra().map(body => ({ body }))
+    items.push(...this.queue)
+    this.queue = []
+    let i = 0
+    while (i < items.length) {
+      let bytes = 0
+      let j = i
+      while (j < items.length && j - i < MAX_CONTAINER_ITEMS) {
+        const next = bytes + items[j].body.byteLength
+        if (j > i && CONTAINER_OVERHEAD + next + (j - i + 1) * CONTAINER_ITEM_OVERHEAD > MAX_MESSAGE_BYTES) break
+        bytes = next
+        j++
+      }
+      this.sendBatch(items.slice(i, j))
+      i = j
+    }
+  }
+
+  private sendBatch (batch: OutItem[]): void {
+    const callIds: bigint[] = []
+    for (const it of batch) if (it.callId != null) callIds.push(it.callId)
+    if (batch.length === 1) {
+      const it = batch[0]
+      if (it.msgId == null || it.msgId > this.lastRecordId) {
+        const id = it.msgId ?? this.hooks.nextMsgId()
+        this.lastRecordId = id
+        this.hooks.send(it.body, id, callIds, 1, false)
+        return
+      }
+    }
+    const entries = batch.map(it => ({ msgId: it.msgId ?? this.hooks.nextMsgId(), body: it.body }))
+    const id = this.hooks.nextMsgId()
+    this.lastRecordId = id
+    this.hooks.send(encodeContainer(entries), id, callIds, batch.length, true)
+  }
+}

@@ -1,0 +1,109 @@
+import { STATUS_DONE, STATUS_FAILED, STATUS_PROCESSING, STATUS_RECEIVED, STATUS_UNKNOWN } from './constants.js'
+
+export type ReceivedState = 'received' | 'processing' | 'done' | 'failed'
+
+/** What the callee remembers about one received Call (keyed by the Call's msg_id). */
+export interface ReceivedEntry {
+  readonly msgId: bigint
+  state: ReceivedState
+  readonly at: number
+  /** Encoded Reply (RpcMessage) while it may still be needed; dropped once the caller acks it. */
+  reply?: Uint8Array
+  replyMsgId?: bigint
+  /** While queued or running: aborts the handler (handler timeout, link closed). */
+  controller?: AbortController
+  timer?: NodeJS.Timeout
+}
+
+const STATE_BYTE: Record<ReceivedState, number> = {
+  received: STATUS_RECEIVED, processing: STATUS_PROCESSING, done: STATUS_DONE, failed: STATUS_FAILED
+}
+
+/**
+ * Dedup cache of one link's received calls and their replies (rpc.md §Deduplication).
+ * Bounded by entry count, by cached reply bytes and by age; an entry still received/processing is
+ * never evicted (those are bounded by the engine's maxIncoming). Eviction is lazy, on insert.
+ */
+export class ReceivedCalls {
+  private readonly entries = new Map<bigint, ReceivedEntry>()
+  private readonly byReplyId = new Map<bigint, bigint>()
+  private replyBytes = 0
+
+  constructor (private readonly maxEntries: number, private readonly maxBytes: number, private readonly ttlMs: number,
+    private readonly now: () => number) {}
+
+  get size (): number { return this.entries.size }
+  get bytes (): number { return this.replyBytes }
+
+  get (msgId: bigint): ReceivedEntry | undefined {
+    const e = this.entries.get(msgId)
+    if (e != null && this.expired(e) && !active(e)) { this.remove(e); return undefined }
+    return e
+  }
+
+  add (msgId: bigint): ReceivedEntry {
+    const e: ReceivedEntry = { msgId, state: 'received', at: this.now() }
+    this.entries.set(msgId, e)
+    this.evict()
+    return e
+  }
+
+  /** Records the outcome and the encoded Reply to replay for duplicates. */
+  complete (e: ReceivedEntry, failed: boolean, reply: Uint8Array, replyMsgId: bigint): void {
+    e.state = failed ? 'failed' : 'done'
+    e.reply = reply
+    e.replyMsgId = replyMsgId
+    this.replyBytes += reply.byteLength
+    this.byReplyId.set(replyMsgId, e.msgId)
+    this.evict()
+  }
+
+  /** The caller acknowledged our Reply: it no longer needs replaying, keep only the state. Returns false if unknown. */
+  replyAcked (replyMsgId: bigint): boolean {
+    const callId = this.byReplyId.get(replyMsgId)
+    if (callId == null) return false
+    this.byReplyId.delete(replyMsgId)
+    const e = this.entries.get(callId)
+    if (e?.reply != null) { this.replyBytes -= e.reply.byteLength; e.reply = undefined }
+    return true
+  }
+
+  /** StatusInfo byte for `msgId`. */
+  status (msgId: bigint): number {
+    const e = this.get(msgId)
+    return e == null ? STATUS_UNKNOWN : STATE_BYTE[e.state]
+  }
+
+  /** Entries still queued or running. */
+  active (): ReceivedEntry[] {
+    return [...this.entries.values()].filter(active)
+  }
+
+  clear (): void {
+    this.entries.clear()
+    this.byReplyId.clear()
+    this.replyBytes = 0
+  }
+
+  private expired (e: ReceivedEntry): boolean {
+    return this.now() - e.at > this.ttlMs
+  }
+
+  private remove (e: ReceivedEntry): void {
+    this.entries.delete(e.msgId)
+    if (e.replyMsgId != null) this.byReplyId.delete(e.replyMsgId)
+    if (e.reply != null) this.replyBytes -= e.reply.byteLength
+  }
+
+  private evict (): void {
+    for (const e of this.entries.values()) {
+      const over = this.entries.size > this.maxEntries || this.replyBytes > this.maxBytes
+      if (!over && !this.expired(e)) break
+      if (!active(e)) this.remove(e)
+    }
+  }
+}
+
+function active (e: ReceivedEntry): boolean {
+  return e.state === 'received' || e.state === 'processing'
+}
