@@ -13,6 +13,8 @@ export const SALT_LENGTH = 8
 export const RECORD_ALIGN = 16
 export const MIN_PADDING = 12
 export const MAX_PADDING = 1024
+/** A sender pads with p0 + 16k bytes, k uniform in 0..PADDING_STEPS-1 (record.md §2). */
+export const PADDING_STEPS = 4
 /** Largest `data` one record carries. */
 export const MAX_RECORD_DATA = 1024 * 1024
 /** Smallest plaintext: 24-byte header, no data, 24 bytes padding (12 rounded up to the 16-byte grid). */
