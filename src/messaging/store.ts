@@ -19,7 +19,7 @@ import {
   MAILBOX_MAX_BYTES_PER_SENDER, MAILBOX_MAX_PER_RECIPIENT, MAILBOX_MAX_PER_SENDER, MAILBOX_TTL_SECONDS
 } from './constants.js'
 import type { MessageKind } from './constants.js'
-import { DecryptionFailedError, QuotaExceededError, StoreCorruptError, StoreVersionError, TooLargeError } from './errors.js'
+import { DecryptionFailedError, QuotaExceededError, StoreCorruptError, StoreVersionError } from './errors.js'
 import { decodeGroupState, decodeSenderKey, encodeGroupState, encodeSenderKey, GroupMessageReceiver } from './group.js'
 import type { GroupState, SenderKey } from './group.js'
 import { aesGcmOpen, aesGcmSeal, randomId } from './primitives.js'
@@ -340,7 +340,6 @@ export class MessagingStore {
       if (existing != null) return { stored: false, expiresAtMs: num(existing.expires_at_ms) }
       this.db.prepare('DELETE FROM mailbox WHERE expires_at_ms <= ?').run(now)
       const size = e.envelope.byteLength
-      if (size > this.quotas.maxBytesPerRecipient || size > this.quotas.maxBytesPerSender) throw new TooLargeError('envelope larger than the mailbox quota')
       const rq = this.db.prepare('SELECT count(*) AS n, coalesce(sum(size), 0) AS b FROM mailbox WHERE recipient = ?').get(e.recipient)
       if (num(rq?.n) + 1 > this.quotas.maxPerRecipient || num(rq?.b) + size > this.quotas.maxBytesPerRecipient) {
         throw new QuotaExceededError(`mailbox of ${e.recipient} is full`, 'recipient')
