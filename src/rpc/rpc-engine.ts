@@ -55,6 +55,7 @@ export interface RpcStats {
   repliesReceived: number
   resends: number
   duplicatesDropped: number
+  /** Ack messages sent (each up to MAX_ACK_IDS ids). */
   acksSent: number
   recordsSent: number
   containersSent: number
@@ -67,9 +68,13 @@ export interface RpcStats {
   /** Records or container items dropped, by RpcDecodeError code. */
   decodeErrors: Record<string, number>
   links: number
+  /** Outgoing calls sent and not yet settled. */
   pendingCalls: number
+  /** Outgoing calls waiting for an in-flight slot. */
   waitingForSlot: number
+  /** Received calls queued or running (counted against maxIncoming). */
   runningHandlers: number
+  /** Of those, calls waiting for a handler slot (state `received`). */
   queuedHandlers: number
   receivedCacheEntries: number
   receivedCacheBytes: number
