@@ -74,6 +74,12 @@ export class RpcTooLargeError extends AttnRpcError {
 export class RpcSessionClosedError extends AttnRpcError {
   constructor (message = 'session closed', remote = false) { super(message, 'SESSION_CLOSED', remote) }
 }
+/** No session could be set up with the target (dial or handshake failed). */
+export class RpcUnreachableError extends AttnRpcError {
+  constructor (message = 'peer unreachable', options?: ErrorOptions) {
+    super(message, 'UNREACHABLE', false, options)
+  }
+}
 /** The request is malformed: bad method name, or params the handler could not decode. */
 export class RpcBadRequestError extends AttnRpcError {
   constructor (message = 'bad request', remote = false) { super(message, 'BAD_REQUEST', remote) }

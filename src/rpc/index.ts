@@ -31,7 +31,7 @@ export { encodeRpcMessage, decodeRpcMessage, encodeInfo, decodeInfo, isContentKi
 export type { RpcMessage, RpcBody, RpcContainerItem, RpcInfo, RpcKind, RpcWireError } from './codec.js'
 export {
   AttnRpcError, PublicRpcError, RpcUnknownMethodError, RpcHandlerError, RpcTimeoutError, RpcAbortedError,
-  RpcTooLargeError, RpcSessionClosedError, RpcBadRequestError, RpcOverloadedError, RpcStoppedError, RpcRemoteError,
+  RpcTooLargeError, RpcSessionClosedError, RpcUnreachableError, RpcBadRequestError, RpcOverloadedError, RpcStoppedError, RpcRemoteError,
   RpcDecodeError, RpcMalformedError, RpcUnknownKindError, RpcMultipleKindsError, RpcNestedContainerError,
   RpcTooManyItemsError, RpcFieldTooLargeError, RpcInvalidFieldError
 } from './errors.js'

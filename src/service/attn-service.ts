@@ -7,11 +7,17 @@ import {
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { attAddress, encodeChain } from '../keys/index.js'
 import { SessionManager, SessionStore } from '../session/index.js'
+import { RpcEngine, RpcAbortedError, RpcTimeoutError, RpcUnreachableError } from '../rpc/index.js'
+import type { RpcCallOptions, RpcHandler, RpcHandleOptions, RpcLink, RpcStats, RpcStatus } from '../rpc/index.js'
 import { hkdfSha256, secretKey } from '../crypto/index.js'
 import type { AttnServiceComponents, AttnServiceInit, AttnServiceEvents, AttnStats, FrameTarget } from './index.js'
 import type { FrameChannel, FrameHandler } from '../carriers/index.js'
 import type { HandshakeIdentity, Session, SessionManagerStats } from '../session/index.js'
 import type { AbortOptions, Connection, Logger, PrivateKey, Startable, Stream } from '@libp2p/interface'
+
+/** Version reported by `attn.info`. */
+export const ATTN_VERSION = '0.1.0'
+const DEFAULT_CALL_TIMEOUT_MS = 30_000
 
 /**
  * The ATT libp2p service: registers `/attn/1.0.0`, keeps one framed stream per
@@ -33,6 +39,11 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
   private identity?: HandshakeIdentity & { rootKey: PrivateKey }
   private sessionManager?: SessionManager
   private sessionStore?: SessionStore
+  private rpc?: RpcEngine
+  /** RPC view of each live session, by session id hex. */
+  private readonly links = new Map<string, RpcLink & { session: Session }>()
+  /** Handlers registered before start (or across restarts of the service). */
+  private readonly handlers = new Map<string, { handler: RpcHandler, options?: RpcHandleOptions }>()
   private started = false
   private readonly counters: AttnStats = { framesIn: 0, framesOut: 0, channelsOpened: 0, protocolErrors: {} }
 
@@ -74,15 +85,36 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
         const key = hkdfSha256(this.identity.rootKey.raw, new Uint8Array(0), 'attn/1 session-store', 32)
         this.sessionStore = new SessionStore(this.init.sessionStorePath, secretKey(key))
       }
+      const rpc = new RpcEngine({
+        ...this.init.rpc,
+        info: () => ({ address: this.address, version: ATTN_VERSION, protocols: [this.protocol] }),
+        onNewSalt: (link, salt) => { this.links.get(link.id)?.session.acceptNewSalt(salt) }
+      })
+      for (const [method, { handler, options }] of this.handlers) rpc.handle(method, handler, options)
+      this.rpc = rpc
       this.sessionManager = new SessionManager({
         identity: this.identity,
         logger: this.components.logger,
         openChannel: async (target, options) => await this.openChannel(target, options),
         onRecord: (session, record, channel) => {
-          this.safeDispatch('record', { session, msgId: record.msgId, data: record.data, channel })
+          rpc.handleRecord(this.linkFor(session), record.msgId, record.data)
+          if (this.listenerCount('record') > 0) this.safeDispatch('record', { session, msgId: record.msgId, data: record.data, channel })
+        },
+        onBadSalt: (session, err) => {
+          rpc.sendNewSalt(this.linkFor(session), err.currentSalt, BigInt(Date.now()), err.msgId)
+        },
+        onSaltRotated: (session) => {
+          rpc.sendNewSalt(this.linkFor(session), session.currentSalt, BigInt(Date.now()), 0n)
         },
         onSession: (session) => { this.safeDispatch('session', { session }) },
-        onSessionClosed: (session, reason) => { this.safeDispatch('session:closed', { session, reason }) },
+        onSessionClosed: (session, reason) => {
+          const link = this.links.get(session.idHex)
+          if (link != null) {
+            this.links.delete(session.idHex)
+            rpc.linkClosed(link)
+          }
+          this.safeDispatch('session:closed', { session, reason })
+        },
         handshakeTimeout: this.init.handshakeTimeout,
         table: this.init.sessionTable,
         store: this.sessionStore
@@ -103,6 +135,9 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
     const all = [...this.channels.values()].flatMap(set => [...set])
     await Promise.all(all.map(async ch => { await ch.close({ signal: AbortSignal.timeout(1000) }).catch(() => {}) }))
     this.channels.clear()
+    this.rpc?.stop()
+    this.rpc = undefined
+    this.links.clear()
     this.sessionManager?.stop()
     this.sessionStore?.close()
     this.sessionManager = undefined
@@ -120,6 +155,97 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
     const sealed = await this.requireSessions().send(session, data, options)
     this.counters.framesOut++
     return sealed.msgId
+  }
+
+  /**
+   * Serves RPC `method` (names: 1..64 chars of [A-Za-z0-9._-]). The handler's result is the
+   * reply; a thrown error reaches the caller as HANDLER_ERROR (message withheld unless it is a
+   * PublicRpcError). Registering again replaces the handler.
+   */
+  handle (method: string, handler: RpcHandler, options?: RpcHandleOptions): void {
+    this.rpc?.handle(method, handler, options)
+    this.handlers.set(method, { handler, options })
+  }
+
+  unhandle (method: string): void {
+    this.rpc?.unhandle(method)
+    this.handlers.delete(method)
+  }
+
+  /**
+   * Calls `method` on the target (a PeerId or multiaddr): dials, handshakes if there is no
+   * session yet, and reuses the session afterwards. Rejects with an AttnRpcError subclass
+   * (UNKNOWN_METHOD, HANDLER_ERROR, TIMEOUT, ABORTED, TOO_LARGE, SESSION_CLOSED, BAD_REQUEST,
+   * UNREACHABLE …). `timeout` covers dialling, the handshake and the call.
+   */
+  async call (target: FrameTarget, method: string, params: Uint8Array, options: RpcCallOptions = {}): Promise<Uint8Array> {
+    const started = Date.now()
+    const timeout = options.timeout ?? this.init.rpc?.callTimeout ?? DEFAULT_CALL_TIMEOUT_MS
+    const link = await this.linkTo(target, options.signal, timeout)
+    return await this.requireRpc().call(link, method, params, { signal: options.signal, timeout: Math.max(1, timeout - (Date.now() - started)) })
+  }
+
+  /** Asks the target for the state of calls it received from us (unknown/received/processing/done/failed). */
+  async queryStatus (target: FrameTarget, msgIds: bigint[], options: RpcCallOptions = {}): Promise<RpcStatus[]> {
+    const timeout = options.timeout ?? DEFAULT_CALL_TIMEOUT_MS
+    const link = await this.linkTo(target, options.signal, timeout)
+    return await this.requireRpc().queryStatus(link, msgIds, { signal: options.signal, timeout })
+  }
+
+  /** RPC-level ping (Ping/Pong service messages) over the session; resolves with the RTT in ms. */
+  async ping (target: FrameTarget, options: RpcCallOptions = {}): Promise<number> {
+    const timeout = options.timeout ?? DEFAULT_CALL_TIMEOUT_MS
+    const link = await this.linkTo(target, options.signal, timeout)
+    return await this.requireRpc().ping(link, { signal: options.signal, timeout })
+  }
+
+  rpcStats (): RpcStats | undefined {
+    return this.rpc?.stats()
+  }
+
+  /** Methods this node serves (including the built-in attn.info and attn.ping). */
+  methods (): string[] {
+    return this.rpc?.methodNames() ?? [...this.handlers.keys()]
+  }
+
+  private requireRpc (): RpcEngine {
+    if (this.rpc == null) throw new Error('the attn service has no RPC layer (not started, or raw-frame mode)')
+    return this.rpc
+  }
+
+  /** Session → RPC link; one link object per session. */
+  private linkFor (session: Session): RpcLink & { session: Session } {
+    let link = this.links.get(session.idHex)
+    if (link == null) {
+      const manager = this.requireSessions()
+      link = {
+        id: session.idHex,
+        remoteAddress: session.remote.address,
+        session,
+        nextMsgId: () => session.nextMsgId(),
+        send: async (data, msgId, options) => {
+          // test hook at the session boundary: drop a record as if the network lost it
+          if (this.init.dropOutgoing?.(session, data, msgId) === true) return
+          await manager.send(session, data, { msgId, signal: options?.signal })
+          this.counters.framesOut++
+        }
+      }
+      this.links.set(session.idHex, link)
+    }
+    return link
+  }
+
+  private async linkTo (target: FrameTarget, signal: AbortSignal | undefined, timeout: number): Promise<RpcLink> {
+    const timer = AbortSignal.timeout(timeout)
+    const combined = signal == null ? timer : AbortSignal.any([signal, timer])
+    setMaxListeners(Infinity, combined)
+    try {
+      return this.linkFor(await this.connect(target, { signal: combined }))
+    } catch (err: any) {
+      if (signal?.aborted === true) throw new RpcAbortedError()
+      if (timer.aborted) throw new RpcTimeoutError(`no session with ${String(target)} within ${timeout} ms`)
+      throw new RpcUnreachableError(`cannot reach ${String(target)}: ${err.message}`, { cause: err })
+    }
   }
 
   sessionStats (): SessionManagerStats | undefined {

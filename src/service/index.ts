@@ -17,6 +17,7 @@ import { AttnService } from './attn-service.js'
 import type { FrameChannel, FrameHandler } from '../carriers/index.js'
 import type { Identity } from '../keys/index.js'
 import type { Session, SessionTableInit } from '../session/index.js'
+import type { RpcEngineInit } from '../rpc/index.js'
 import type { ComponentLogger, PeerId, PrivateKey } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -45,6 +46,13 @@ export interface AttnServiceInit {
   handshakeTimeout?: number
   /** Session table limits (per identity, global, idle expiry). */
   sessionTable?: SessionTableInit
+  /**
+   * TEST HOOK: called with every RPC record before it is sealed; returning true drops it as if
+   * the network had lost it. Never set in production.
+   */
+  dropOutgoing?: (session: Session, data: Uint8Array, msgId: bigint) => boolean
+  /** RPC engine settings (timeouts, resend backoff, in-flight caps, reply cache). */
+  rpc?: Omit<RpcEngineInit, 'info' | 'onNewSalt'>
 }
 
 export interface AttnServiceComponents {

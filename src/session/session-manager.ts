@@ -32,6 +32,8 @@ export interface SessionManagerInit {
   onRecord(session: Session, record: OpenedFrame, channel: FrameChannel): void
   /** Called when a record carried a stale salt (the upper layer answers with a NewSalt notice). */
   onBadSalt?(session: Session, error: SaltMismatchError, channel: FrameChannel): void
+  /** Called after the responder rotated a session's salt (the upper layer announces it). */
+  onSaltRotated?(session: Session): void
   /** Called when a session is established (either role) or resumed. */
   onSession?(session: Session): void
   /** Called when a session is removed (expired, evicted, unknown at the peer, node stopping). */
@@ -405,7 +407,10 @@ export class SessionManager implements FrameHandler {
     }
     for (const session of this.table) {
       if (session.needsRekey(now)) this.close(session, 'rekey')
-      else if (session.role === 'responder' && session.needsSaltRotation(now)) session.rotateSalt(undefined, now)
+      else if (session.role === 'responder' && session.needsSaltRotation(now)) {
+        session.rotateSalt(undefined, now)
+        this.init.onSaltRotated?.(session)
+      }
     }
   }
 }
