@@ -7,40 +7,8 @@ import { createCipheriv, createDecipheriv, createHash, createSecretKey, randomBy
 import { pathToFileURL } from 'node:url'
 import { IGE } from '@cryptography/aes'
 import { openRecord, recordKeys, sealRecord } from '../src/session/record.js'
+import { compare, type Figure, type HarnessOptions, type Op } from './harness.js'
 import { result, type BenchOptions, type BenchResult, type BenchSuite } from './types.js'
-
-type Op = () => void
-
-/** Runs `op` for ~`ms`, returns MB/s of `bytes` per op. */
-function timeOp (op: Op, bytes: number, ms: number): number {
-  let iters = 0
-  const start = process.hrtime.bigint()
-  const deadline = start + BigInt(Math.round(ms * 1e6))
-  let now = start
-  while (now < deadline) {
-    for (let i = 0; i < 16; i++) op()
-    iters += 16
-    now = process.hrtime.bigint()
-  }
-  const secs = Number(now - start) / 1e9
-  return (iters * bytes) / secs / 1e6
-}
-
-function median (xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2
-}
-
-/** Interleaved rounds of each op after a warm-up; medians in MB/s. */
-function compare (ops: Op[], bytes: number, rounds: number, ms: number): number[] {
-  for (const op of ops) timeOp(op, bytes, ms)
-  const samples: number[][] = ops.map(() => [])
-  for (let r = 0; r < rounds; r++) {
-    ops.forEach((op, i) => { samples[i].push(timeOp(op, bytes, ms)) })
-  }
-  return samples.map(median)
-}
 
 function ours (size: number): Op {
   const keys = recordKeys(randomBytes(8), randomBytes(32), randomBytes(32))
@@ -100,17 +68,53 @@ function ige (size: number): Op {
   }
 }
 
+function params (opts: BenchOptions): { rounds: number, ms: number } {
+  if ((opts as Partial<HarnessOptions>).smoke === true) return { rounds: 1, ms: 5 }
+  return { rounds: opts.quick ? 5 : 11, ms: opts.quick ? 150 : 400 }
+}
+
+const NOTE_GCM = 'baseline AES-256-GCM seal+open (KeyObject key)'
+
+export const record1k: Figure = {
+  name: 'record_1k',
+  unit: 'MB/s',
+  goal: '>= 0.4',
+  async run (opts) {
+    const { rounds, ms } = params(opts)
+    const [o, g] = compare([ours(1024), gcm(1024)], 1024, rounds, ms)
+    return result(this.name, o, g, this.unit, this.goal, `seal+open of 1 KiB data; ${NOTE_GCM}`)
+  }
+}
+
+export const record64k: Figure = {
+  name: 'record_64k',
+  unit: 'MB/s',
+  goal: '>= 0.25',
+  async run (opts) {
+    const { rounds, ms } = params(opts)
+    const [o, g] = compare([ours(65536), gcm(65536)], 65536, rounds, ms)
+    return result(this.name, o, g, this.unit, this.goal, `seal+open of 64 KiB data; ${NOTE_GCM}`)
+  }
+}
+
+export const recordVsIge: Figure = {
+  name: 'record_vs_ige',
+  unit: 'MB/s',
+  goal: '>= 10',
+  async run (opts) {
+    const { rounds, ms } = params(opts)
+    const [o, i] = compare([ours(1024), ige(1024)], 1024, Math.max(1, Math.ceil(rounds * 0.6)), ms)
+    return result(this.name, o, i, this.unit, this.goal, '1 KiB; baseline pure-JS MTProto-style AES-256-IGE + SHA-256 (@cryptography/aes)')
+  }
+}
+
+export const recordFigures: Figure[] = [record1k, record64k, recordVsIge]
+
 export const recordBench: BenchSuite = async (opts: BenchOptions): Promise<BenchResult[]> => {
-  const rounds = opts.quick ? 5 : 11
-  const ms = opts.quick ? 150 : 400
-  const [o1, g1] = compare([ours(1024), gcm(1024)], 1024, rounds, ms)
-  const [o64, g64] = compare([ours(65536), gcm(65536)], 65536, rounds, ms)
-  const [oi, ii] = compare([ours(1024), ige(1024)], 1024, opts.quick ? 3 : 7, ms)
-  return [
-    result('record_1k', o1, g1, 'MB/s', '>= 0.4', 'seal+open of 1 KiB data; baseline AES-256-GCM seal+open (KeyObject key)'),
-    result('record_64k', o64, g64, 'MB/s', '>= 0.25', 'seal+open of 64 KiB data; baseline AES-256-GCM seal+open (KeyObject key)'),
-    result('record_vs_ige', oi, ii, 'MB/s', '>= 10', '1 KiB; baseline pure-JS MTProto-style AES-256-IGE + SHA-256 (@cryptography/aes)')
-  ]
+  const o: HarnessOptions = { smoke: false, ...opts }
+  const out: BenchResult[] = []
+  for (const f of recordFigures) out.push(await f.run(o, undefined as never))
+  return out
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
