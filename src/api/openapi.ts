@@ -32,6 +32,164 @@ export const OPENAPI_DOCUMENT = {
         }
       }
     },
+    '/v1/messages': {
+      post: {
+        summary: 'Send a message to an ATT address or a group (end-to-end encrypted); returns once queued',
+        operationId: 'sendMessage',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['to', 'body'],
+                additionalProperties: false,
+                properties: {
+                  to: { type: 'string', maxLength: 128, description: "recipient ATT address, or a group id 'grp_…'" },
+                  body: { type: 'string', description: 'UTF-8 text; base64 when contentType is not text/*. At most 256 KiB (decoded).' },
+                  contentType: { type: 'string', maxLength: 255, description: 'MIME type (default text/plain;charset=utf-8)' }
+                }
+              }
+            }
+          }
+        },
+        responses: {
+          201: { description: 'Queued', content: { 'application/json': { schema: { type: 'object', required: ['id'], properties: { id: { type: 'string', description: 'message id (hex)' } } } } } },
+          400: { $ref: '#/components/responses/Error' },
+          404: { $ref: '#/components/responses/Error' },
+          413: { $ref: '#/components/responses/Error' },
+          415: { $ref: '#/components/responses/Error' },
+          502: { $ref: '#/components/responses/Error' },
+          503: { $ref: '#/components/responses/Error' }
+        }
+      },
+      get: {
+        summary: 'Received messages, oldest first (newest last)',
+        operationId: 'listMessages',
+        parameters: [
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+          { name: 'after', in: 'query', required: false, description: 'only messages received after this time (receivedAt, unix ms, exclusive)', schema: { type: 'integer', minimum: 0 } }
+        ],
+        responses: {
+          200: { description: 'Inbox', content: { 'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/InboxMessage' } } } } },
+          400: { $ref: '#/components/responses/Error' },
+          503: { $ref: '#/components/responses/Error' }
+        }
+      }
+    },
+    '/v1/messages/{id}/status': {
+      get: {
+        summary: 'Delivery state of a sent message',
+        operationId: 'getMessageStatus',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-fA-F]{1,128}$' } }],
+        responses: {
+          200: { description: 'Status', content: { 'application/json': { schema: { $ref: '#/components/schemas/MessageStatus' } } } },
+          400: { $ref: '#/components/responses/Error' },
+          404: { $ref: '#/components/responses/Error' },
+          503: { $ref: '#/components/responses/Error' }
+        }
+      }
+    },
+    '/v1/events': {
+      get: {
+        summary: 'Server-sent events: `message` (data: InboxMessage) for every incoming message, `status` (data: MessageStatus) for every outbox state change; a `: heartbeat` comment every 15 s',
+        operationId: 'events',
+        responses: {
+          200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+          503: { $ref: '#/components/responses/Error' }
+        }
+      }
+    },
+    '/v1/directory/publish': {
+      post: {
+        summary: "Publish this identity's directory record (prekeys, devices, mailboxes) to the DHT now",
+        operationId: 'publishDirectory',
+        responses: {
+          200: { description: 'Published', content: { 'application/json': { schema: { type: 'object', required: ['seq', 'accepted'], properties: { seq: { type: 'string', description: 'record sequence number (decimal)' }, accepted: { type: 'integer', description: 'DHT peers that stored it' } } } } } },
+          502: { $ref: '#/components/responses/Error' },
+          503: { $ref: '#/components/responses/Error' }
+        }
+      }
+    },
+    '/v1/mailbox/fetch': {
+      post: {
+        summary: 'Fetch messages waiting in mailboxes (relays) now',
+        operationId: 'fetchMailboxes',
+        responses: {
+          200: { description: 'Fetched', content: { 'application/json': { schema: { type: 'object', required: ['fetched'], properties: { fetched: { type: 'integer' } } } } } },
+          502: { $ref: '#/components/responses/Error' },
+          503: { $ref: '#/components/responses/Error' }
+        }
+      }
+    },
+    '/v1/groups': {
+      post: {
+        summary: 'Create a group; this identity is its admin',
+        operationId: 'createGroup',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['name', 'members'],
+                additionalProperties: false,
+                properties: { name: { type: 'string', minLength: 1, description: 'at most 256 bytes' }, members: { type: 'array', maxItems: 1000, items: { type: 'string' } } }
+              }
+            }
+          }
+        },
+        responses: {
+          201: { description: 'Created', content: { 'application/json': { schema: { $ref: '#/components/schemas/GroupInfo' } } } },
+          400: { $ref: '#/components/responses/Error' },
+          404: { $ref: '#/components/responses/Error' },
+          502: { $ref: '#/components/responses/Error' },
+          503: { $ref: '#/components/responses/Error' }
+        }
+      },
+      get: {
+        summary: 'Groups this identity belongs to',
+        operationId: 'listGroups',
+        responses: {
+          200: { description: 'Groups', content: { 'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/GroupInfo' } } } } },
+          503: { $ref: '#/components/responses/Error' }
+        }
+      }
+    },
+    '/v1/groups/{id}/members': {
+      post: {
+        summary: 'Add a member (admins only)',
+        operationId: 'addGroupMember',
+        parameters: [{ $ref: '#/components/parameters/GroupId' }],
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { type: 'object', required: ['address'], additionalProperties: false, properties: { address: { type: 'string' } } } } }
+        },
+        responses: {
+          200: { description: 'The group after the change', content: { 'application/json': { schema: { $ref: '#/components/schemas/GroupInfo' } } } },
+          400: { $ref: '#/components/responses/Error' },
+          403: { $ref: '#/components/responses/Error' },
+          404: { $ref: '#/components/responses/Error' },
+          502: { $ref: '#/components/responses/Error' },
+          503: { $ref: '#/components/responses/Error' }
+        }
+      }
+    },
+    '/v1/groups/{id}/members/{address}': {
+      delete: {
+        summary: 'Remove a member (admins only; rotates the group keys)',
+        operationId: 'removeGroupMember',
+        parameters: [{ $ref: '#/components/parameters/GroupId' }, { name: 'address', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: {
+          200: { description: 'The group after the change', content: { 'application/json': { schema: { $ref: '#/components/schemas/GroupInfo' } } } },
+          400: { $ref: '#/components/responses/Error' },
+          403: { $ref: '#/components/responses/Error' },
+          404: { $ref: '#/components/responses/Error' },
+          502: { $ref: '#/components/responses/Error' },
+          503: { $ref: '#/components/responses/Error' }
+        }
+      }
+    },
     '/v1/openapi.json': {
       get: { summary: 'This document', operationId: 'getOpenApi', responses: { 200: { description: 'OpenAPI document' } } }
     }
@@ -56,11 +214,50 @@ export const OPENAPI_DOCUMENT = {
         required: ['peerId', 'remoteAddr'],
         properties: { peerId: { type: 'string' }, remoteAddr: { type: 'string' }, direction: { type: 'string', enum: ['inbound', 'outbound'] } }
       },
+      InboxMessage: {
+        type: 'object',
+        required: ['id', 'from', 'to', 'group', 'contentType', 'body', 'sentAt', 'receivedAt'],
+        properties: {
+          id: { type: 'string', description: 'message id (hex)' },
+          from: { type: 'string', description: 'sender ATT address' },
+          to: { type: 'string', description: 'recipient ATT address' },
+          group: { type: ['string', 'null'], description: "group id 'grp_…', or null for a 1:1 message" },
+          contentType: { type: 'string' },
+          body: { type: 'string', description: 'UTF-8 text; base64 when contentType is not text/*' },
+          sentAt: { type: 'integer', description: "sender's clock, unix ms" },
+          receivedAt: { type: 'integer', description: 'unix ms' }
+        }
+      },
+      MessageStatus: {
+        type: 'object',
+        required: ['id', 'state', 'to', 'updatedAt'],
+        properties: {
+          id: { type: 'string' },
+          state: { type: 'string', enum: ['queued', 'sent', 'stored', 'delivered', 'failed'] },
+          reason: { type: 'string', description: 'why, when failed' },
+          to: { type: 'string' },
+          updatedAt: { type: 'integer', description: 'unix ms' }
+        }
+      },
+      GroupInfo: {
+        type: 'object',
+        required: ['id', 'name', 'admins', 'members', 'epoch'],
+        properties: {
+          id: { type: 'string', pattern: '^grp_[0-9a-f]{32}$' },
+          name: { type: 'string' },
+          admins: { type: 'array', items: { type: 'string' } },
+          members: { type: 'array', items: { type: 'string' } },
+          epoch: { type: 'integer' }
+        }
+      },
       Error: {
         type: 'object',
         required: ['error'],
         properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } } }
       }
+    },
+    parameters: {
+      GroupId: { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^grp_[0-9a-f]{32}$' } }
     },
     responses: {
       Error: { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }

@@ -2,6 +2,7 @@ import { serve } from '@hono/node-server'
 import { multiaddr } from '@multiformats/multiaddr'
 import { Hono } from 'hono'
 import { ApiError, BadRequestError, MethodNotAllowedError, NotFoundError } from './errors.js'
+import { registerMessagingRoutes } from './messaging-routes.js'
 import { OPENAPI_DOCUMENT } from './openapi.js'
 import type { AttnNode } from '../node/create-node.js'
 import type { Connection } from '@libp2p/interface'
@@ -16,6 +17,8 @@ export interface ApiServerOptions {
   version?: string
   /** Largest request body accepted, bytes (default 1 MiB). */
   maxBodyBytes?: number
+  /** Interval of the heartbeat comment on `GET /v1/events`, ms (default 15 000). */
+  sseHeartbeatMs?: number
 }
 
 export interface ApiServer {
@@ -24,14 +27,15 @@ export interface ApiServer {
   close(): Promise<void>
 }
 
-const KNOWN_PATHS = new Set(Object.keys(OPENAPI_DOCUMENT.paths))
+/** The documented paths, `{param}` segments as wildcards: a wrong method on one of them is 405, not 404. */
+const KNOWN_PATHS = Object.keys(OPENAPI_DOCUMENT.paths).map(p => new RegExp('^' + p.replace(/\{[^/}]+\}/g, '[^/]+').replace(/\./g, '\\.') + '$'))
 
 function connectionJson (c: Connection): { peerId: string, remoteAddr: string, direction: string } {
   return { peerId: c.remotePeer.toString(), remoteAddr: c.remoteAddr.toString(), direction: c.direction }
 }
 
 /** Builds the Hono app (exported for in-process tests). */
-export function createApiApp (node: AttnNode, options: Pick<ApiServerOptions, 'address' | 'version' | 'maxBodyBytes'>): Hono {
+export function createApiApp (node: AttnNode, options: Pick<ApiServerOptions, 'address' | 'version' | 'maxBodyBytes' | 'sseHeartbeatMs'>): Hono {
   const app = new Hono()
   const startedAt = Date.now()
   const maxBody = options.maxBodyBytes ?? 1024 * 1024
@@ -84,10 +88,12 @@ export function createApiApp (node: AttnNode, options: Pick<ApiServerOptions, 'a
     }
   })
 
+  registerMessagingRoutes(app, node, { jsonBody, heartbeatMs: options.sseHeartbeatMs })
+
   app.get('/v1/openapi.json', (c) => c.json(OPENAPI_DOCUMENT))
 
   app.notFound((c) => {
-    const err = KNOWN_PATHS.has(c.req.path) ? new MethodNotAllowedError(c.req.method, c.req.path) : new NotFoundError(c.req.path)
+    const err = KNOWN_PATHS.some(re => re.test(c.req.path)) ? new MethodNotAllowedError(c.req.method, c.req.path) : new NotFoundError(c.req.path)
     return c.json({ error: { code: err.code, message: err.message } }, err.status)
   })
 
