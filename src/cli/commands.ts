@@ -2,6 +2,7 @@ import { createIdentity, identityExists, loadIdentity } from '../keys/index.js'
 import { defaultHome, parseHostPort } from '../node/config.js'
 import { CliError, keyOptions, readRuntimeInfo } from './io.js'
 import { runDaemon } from './daemon.js'
+import { MESSAGING_COMMANDS, MESSAGING_HELP } from './messaging-commands.js'
 import type { ParseArgsConfig } from 'node:util'
 
 export interface Command {
@@ -23,6 +24,7 @@ Commands:
   start     run a node until SIGINT/SIGTERM
   status    show the running node's status (through its local API)
   id        print the ATT address and libp2p PeerId
+${MESSAGING_HELP}
   help CMD  show help for a command
 
 Environment:
@@ -184,4 +186,4 @@ async function apiBase (flags: { home?: string, api?: string }): Promise<string>
   return info.api
 }
 
-export const COMMANDS: Record<string, Command> = { init, start, status, id }
+export const COMMANDS: Record<string, Command> = { init, start, status, id, ...MESSAGING_COMMANDS }

@@ -1,0 +1,246 @@
+/**
+ * Messaging commands of `attn`: send, inbox, message-status, group, publish. Each one talks to the
+ * running node through its local API (found through `DIR/node.json`, or `--api HOST:PORT`).
+ */
+import { defaultHome, parseHostPort } from '../node/config.js'
+import { CliError, readRuntimeInfo } from './io.js'
+import type { Command } from './commands.js'
+
+const HOME_HELP = '  --home DIR              data directory of the running node (default $ATTN_HOME or ~/.attn)'
+const API_HELP = '  --api HOST:PORT         talk to this API instead of the one in DIR/node.json'
+const COMMON = { home: { type: 'string' }, api: { type: 'string' }, json: { type: 'boolean' } } as const
+
+function print (value: unknown, json: boolean, human: () => string): void {
+  process.stdout.write((json ? JSON.stringify(value) : human()) + '\n')
+}
+
+/** Wrong arguments: exit code 2, like an unknown flag. */
+function usage (message: string, help: string): CliError {
+  const name = /^Usage: attn (\S+)/.exec(help)?.[1] ?? ''
+  return new CliError(`${message} (see "attn ${name} --help")`, 'ERR_USAGE', 2)
+}
+
+async function apiBase (flags: { home?: string, api?: string }): Promise<string> {
+  if (flags.api != null) {
+    const { host, port } = parseHostPort(flags.api)
+    return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+  }
+  const home = flags.home ?? defaultHome()
+  const info = await readRuntimeInfo(home)
+  if (info == null) throw new CliError(`no running node for ${home} (start one with "attn start")`, 'ERR_NOT_RUNNING')
+  if (info.api === '') throw new CliError(`the node running for ${home} serves no local API (started with --no-api)`, 'ERR_NO_API')
+  return info.api
+}
+
+/** One request to the running node's API; API errors become CliErrors with the API's code. */
+export async function apiRequest (flags: { home?: string, api?: string }, method: string, path: string, body?: unknown, timeoutMs = 90_000): Promise<any> {
+  const base = await apiBase(flags)
+  let res: Response
+  try {
+    res = await fetch(base + path, {
+      method,
+      headers: body !== undefined ? { 'content-type': 'application/json' } : undefined,
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+      signal: AbortSignal.timeout(timeoutMs)
+    })
+  } catch (err: any) {
+    if (err.name === 'TimeoutError') throw new CliError(`the node's API at ${base} did not answer within ${timeoutMs / 1000} s`, 'ERR_TIMEOUT')
+    throw new CliError(`cannot reach the node's API at ${base}: ${err.cause?.code ?? err.message}`, 'ERR_NODE_UNREACHABLE')
+  }
+  const out = await res.json().catch(() => undefined) as any
+  if (!res.ok) throw new CliError(out?.error?.message ?? `HTTP ${res.status}`, out?.error?.code ?? 'ERR_API')
+  return out
+}
+
+function time (ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z')
+}
+
+function shortAddress (a: string): string {
+  return a.length > 20 ? `${a.slice(0, 10)}…${a.slice(-6)}` : a
+}
+
+const send: Command = {
+  help: `Usage: attn send [--home DIR] <address|group-id> <text> [--json]
+
+Sends <text> end to end encrypted to an ATT address, or to every member of a
+group (a group id grp_...). Prints the message id once the node has queued it;
+follow it with "attn message-status <id>". The recipient must have published a
+directory record ("attn publish") and need not be online: a relay keeps the
+message in a mailbox until it fetches it. Use "-" as <text> to read it from stdin.
+
+${HOME_HELP}
+${API_HELP}
+  --json                  print {"id"}`,
+  options: { ...COMMON },
+  async run (flags, positionals) {
+    if (positionals.length !== 2) throw usage('send takes exactly two arguments: <address|group-id> <text>', send.help)
+    const [to, arg] = positionals
+    let text = arg
+    if (arg === '-') {
+      const chunks: Buffer[] = []
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+      text = Buffer.concat(chunks).toString('utf8')
+    }
+    const { id } = await apiRequest(flags, 'POST', '/v1/messages', { to, body: text })
+    print({ id }, flags.json === true, () => id)
+    return 0
+  }
+}
+
+const inbox: Command = {
+  help: `Usage: attn inbox [--home DIR] [--limit N] [--after MS] [--json]
+
+Lists the messages this node has received, oldest first, newest last.
+
+${HOME_HELP}
+${API_HELP}
+  --limit N               at most N messages (1..1000)
+  --after MS              only messages received after MS (unix ms, as in receivedAt)
+  --json                  print [{"id","from","to","group","contentType","body","sentAt","receivedAt"}]`,
+  options: { ...COMMON, limit: { type: 'string' }, after: { type: 'string' } },
+  async run (flags, positionals) {
+    if (positionals.length !== 0) throw usage('inbox takes no arguments', inbox.help)
+    const q = new URLSearchParams()
+    if (flags.limit != null) q.set('limit', flags.limit)
+    if (flags.after != null) q.set('after', flags.after)
+    const list: any[] = await apiRequest(flags, 'GET', '/v1/messages' + (q.size > 0 ? `?${q}` : ''))
+    const out = list.map(m => ({ id: m.id, from: m.from, to: m.to, group: m.group, contentType: m.contentType, body: m.body, sentAt: m.sentAt, receivedAt: m.receivedAt }))
+    print(out, flags.json === true, () => out.length === 0
+      ? 'no messages'
+      : out.map(m => {
+        const body = typeof m.contentType !== 'string' || m.contentType.toLowerCase().startsWith('text/')
+          ? m.body
+          : `[${m.contentType}, ${Buffer.from(m.body, 'base64').byteLength} bytes]`
+        return `${time(m.receivedAt)}  ${m.from}${m.group != null ? ` in ${m.group}` : ''}  (${m.id})\n  ${String(body).replace(/\n/g, '\n  ')}`
+      }).join('\n'))
+    return 0
+  }
+}
+
+const messageStatus: Command = {
+  help: `Usage: attn message-status [--home DIR] <id> [--json]
+
+Shows the delivery state of a message sent from this node:
+queued, sent, stored (in the recipient's mailbox), delivered, or failed (with a reason).
+
+${HOME_HELP}
+${API_HELP}
+  --json                  print {"id","state"} (and "reason" when failed)`,
+  options: { ...COMMON },
+  async run (flags, positionals) {
+    if (positionals.length !== 1) throw usage('message-status takes exactly one argument: <id>', messageStatus.help)
+    const id = positionals[0]
+    if (!/^[0-9a-fA-F]{1,128}$/.test(id)) throw new CliError(`not a message id: ${id}`, 'INVALID_ID')
+    const status = await apiRequest(flags, 'GET', `/v1/messages/${id}/status`)
+    const out: { id: string, state: string, reason?: string } = { id: status.id, state: status.state }
+    if (status.reason != null) out.reason = status.reason
+    print(out, flags.json === true, () => `${out.id}: ${out.state}${out.reason != null ? ` (${out.reason})` : ''}`)
+    return 0
+  }
+}
+
+function groupLines (g: any): string {
+  return [
+    `${g.id}  "${g.name}"  epoch ${g.epoch}`,
+    `  admins:  ${g.admins.join(', ')}`,
+    `  members: ${g.members.length === 0 ? '(none)' : g.members.join(', ')}`
+  ].join('\n')
+}
+
+const group: Command = {
+  help: `Usage: attn group create <name> --member <address>... [--json]
+       attn group add <group-id> <address> [--json]
+       attn group remove <group-id> <address> [--json]
+       attn group list [--json]
+
+Manages groups (messages to a group id reach every member). The creator is the
+group's admin; only admins add or remove members. Removing a member rotates the
+group's keys.
+
+${HOME_HELP}
+${API_HELP}
+  --member ADDRESS        (create) a member's ATT address, repeatable
+  --json                  print the group as JSON ({"id","name","admins","members","epoch"}),
+                          a list of groups for "list"`,
+  options: { ...COMMON, member: { type: 'string', multiple: true } },
+  async run (flags, positionals) {
+    const [sub, ...args] = positionals
+    const json = flags.json === true
+    if (sub !== 'create' && (flags.member?.length ?? 0) > 0) throw usage('--member is only for "group create"', group.help)
+    switch (sub) {
+      case 'create': {
+        if (args.length !== 1) throw usage('group create takes exactly one argument: <name>', group.help)
+        const g = await apiRequest(flags, 'POST', '/v1/groups', { name: args[0], members: flags.member ?? [] })
+        print(g, json, () => `created group ${g.id}\n${groupLines(g)}`)
+        return 0
+      }
+      case 'add':
+      case 'remove': {
+        if (args.length !== 2) throw usage(`group ${sub} takes exactly two arguments: <group-id> <address>`, group.help)
+        const [id, address] = args
+        const g = sub === 'add'
+          ? await apiRequest(flags, 'POST', `/v1/groups/${encodeURIComponent(id)}/members`, { address })
+          : await apiRequest(flags, 'DELETE', `/v1/groups/${encodeURIComponent(id)}/members/${encodeURIComponent(address)}`)
+        print(g, json, () => groupLines(g))
+        return 0
+      }
+      case 'list': {
+        if (args.length !== 0) throw usage('group list takes no arguments', group.help)
+        const list: any[] = await apiRequest(flags, 'GET', '/v1/groups')
+        print(list, json, () => list.length === 0 ? 'no groups' : list.map(groupLines).join('\n'))
+        return 0
+      }
+      default:
+        throw usage(sub == null ? 'group needs a subcommand' : `unknown group subcommand "${sub}"`, group.help)
+    }
+  }
+}
+
+const publish: Command = {
+  help: `Usage: attn publish [--home DIR] [--json]
+
+Publishes this identity's directory record (its prekeys, devices and mailboxes)
+to the DHT now, so that others can send to its ATT address. A running node also
+republishes it on its own; run this once after the first start.
+
+${HOME_HELP}
+${API_HELP}
+  --json                  print {"seq","accepted"}`,
+  options: { ...COMMON },
+  async run (flags, positionals) {
+    if (positionals.length !== 0) throw usage('publish takes no arguments', publish.help)
+    const out = await apiRequest(flags, 'POST', '/v1/directory/publish')
+    print(out, flags.json === true, () => `published directory record seq ${out.seq} (stored by ${out.accepted} peer${out.accepted === 1 ? '' : 's'})`)
+    return 0
+  }
+}
+
+const fetchMail: Command = {
+  help: `Usage: attn fetch [--home DIR] [--json]
+
+Fetches the messages waiting in this identity's mailboxes (on relays) now.
+A running node also does this on its own, at start and periodically.
+
+${HOME_HELP}
+${API_HELP}
+  --json                  print {"fetched"}`,
+  options: { ...COMMON },
+  async run (flags, positionals) {
+    if (positionals.length !== 0) throw usage('fetch takes no arguments', fetchMail.help)
+    const out = await apiRequest(flags, 'POST', '/v1/mailbox/fetch')
+    print(out, flags.json === true, () => `fetched ${out.fetched} message${out.fetched === 1 ? '' : 's'}`)
+    return 0
+  }
+}
+
+export const MESSAGING_COMMANDS: Record<string, Command> = { send, inbox, 'message-status': messageStatus, group, publish, fetch: fetchMail }
+
+/** Lines of the global help, aligned like the others. */
+export const MESSAGING_HELP = `  send      send an end-to-end encrypted message to an address or group
+  inbox     list received messages
+  message-status
+            show the delivery state of a sent message
+  group     create groups, add/remove members, list groups
+  publish   publish this identity's directory record now
+  fetch     fetch waiting messages from mailboxes now`
