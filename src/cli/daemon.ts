@@ -45,7 +45,8 @@ export async function runDaemon (opts: DaemonOptions): Promise<number> {
   const node = await createAttnNode({
     ...config,
     privateKey: identity.nodeKey,
-    attn: { identity, sessionStorePath: join(opts.home, 'sessions.db') }
+    attn: { identity, sessionStorePath: join(opts.home, 'sessions.db') },
+    messaging: { dbPath: join(opts.home, 'messages.db') }
   })
   let api: Awaited<ReturnType<typeof startApiServer>> | undefined
   try {

@@ -37,3 +37,10 @@ export type {
   OutboxState, OutboxEntry, InboxEntry, MailboxEntry, MailboxQuotas, StoredPrekey, MessagingStoreOptions
 } from './store.js'
 export { utf8 } from './codec.js'
+export { MessagingService, messaging, MessageNotFoundError, NotGroupAdminError, UnknownGroupError, InvalidRecipientError } from './messaging-service.js'
+export type { MessagingServiceInit, MessagingServiceComponents, MessagingEvents, InboxMessage, MessageState, MessageStatus, GroupInfo } from './messaging-service.js'
+export { DirectoryClient, RecipientUnknownError } from './directory-client.js'
+export { encodeParcel, decodeParcel, parcelId, PARCEL_ENVELOPE, PARCEL_GROUP } from './parcel.js'
+export type { Parcel } from './parcel.js'
+export { derivePrekey, prekeyIdAt, PREKEY_PERIOD_SECONDS } from './prekeys.js'
+export * from './rpc-methods.js'

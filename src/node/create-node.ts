@@ -10,6 +10,8 @@ import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { attn } from '../service/index.js'
+import { messaging, selectDirectoryRecord, validateDirectoryRecord, DIRECTORY_NAMESPACE } from '../messaging/index.js'
+import type { MessagingService, MessagingServiceInit } from '../messaging/index.js'
 import { DEFAULT_CONFIG, validateConfig } from './config.js'
 import type { AttnConfig } from './config.js'
 import type { AttnService, AttnServiceInit } from '../service/index.js'
@@ -26,6 +28,7 @@ export type AttnServices = {
   dht: KadDHT
   identify: Identify
   ping: Ping
+  messaging: MessagingService
 }
 
 export type AttnNode = Libp2p<AttnServices>
@@ -35,6 +38,8 @@ export interface CreateAttnNodeOptions extends Partial<AttnConfig> {
   privateKey?: PrivateKey
   /** Options for the attn service (identity, limits, frame handler). */
   attn?: AttnServiceInit
+  /** Options for the messaging service (store path, mailbox, publishing). */
+  messaging?: MessagingServiceInit
   /** Start the node before returning (default true). */
   start?: boolean
 }
@@ -77,9 +82,13 @@ export async function createAttnNode (options: CreateAttnNodeOptions = {}): Prom
       dht: kadDHT({
         protocol: ATTN_DHT_PROTOCOL,
         clientMode: false,
-        peerInfoMapper: config.dht.allowPrivateAddresses ? passthroughMapper : removePrivateAddressesMapper
+        peerInfoMapper: config.dht.allowPrivateAddresses ? passthroughMapper : removePrivateAddressesMapper,
+        // identity records under /attn/id/<address>: forged, stale, expired, malformed ones are refused
+        validators: { [DIRECTORY_NAMESPACE]: validateDirectoryRecord },
+        selectors: { [DIRECTORY_NAMESPACE]: selectDirectoryRecord }
       }),
-      attn: attn(options.attn)
+      attn: attn(options.attn),
+      messaging: messaging(options.messaging)
     }
   })
   if (options.start !== false) await node.start()

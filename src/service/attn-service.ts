@@ -12,8 +12,9 @@ import type { RpcCallOptions, RpcHandler, RpcHandleOptions, RpcLink, RpcStats, R
 import { hkdfSha256, secretKey } from '../crypto/index.js'
 import type { AttnServiceComponents, AttnServiceInit, AttnServiceEvents, AttnStats, FrameTarget } from './index.js'
 import type { FrameChannel, FrameHandler } from '../carriers/index.js'
-import type { HandshakeIdentity, Session, SessionManagerStats } from '../session/index.js'
-import type { AbortOptions, Connection, Logger, PrivateKey, Startable, Stream } from '@libp2p/interface'
+import type { Session, SessionManagerStats } from '../session/index.js'
+import type { Identity } from '../keys/index.js'
+import type { AbortOptions, Connection, Logger, Startable, Stream } from '@libp2p/interface'
 
 /** Version reported by `attn.info`. */
 export const ATTN_VERSION = '0.1.0'
@@ -36,7 +37,7 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
   private readonly channels = new Map<string, Set<StreamChannel>>()
   private frameHandler: FrameHandler
   private readonly init: AttnServiceInit
-  private identity?: HandshakeIdentity & { rootKey: PrivateKey }
+  private identity_?: Identity
   private sessionManager?: SessionManager
   private sessionStore?: SessionStore
   private rpc?: RpcEngine
@@ -63,8 +64,27 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
 
   /** The ATT address (root key) this node proves in handshakes. */
   get address (): string {
-    if (this.identity == null) throw new Error('the attn service is not started')
     return this.identity.address
+  }
+
+  /** The full ATT identity (root key, node key, chain); available once started. */
+  get identity (): Identity {
+    if (this.identity_ == null) throw new Error('the attn service is not started')
+    return this.identity_
+  }
+
+  /** Known multiaddrs of a libp2p peer (for directory records naming mailboxes). */
+  peerAddresses (peer: string): string[] {
+    return this.components.connectionManager.getConnections()
+      .filter(c => c.remotePeer.toString() === peer)
+      .map(c => c.remoteAddr.toString())
+  }
+
+  /** The node key (33 bytes) of the device at the other end of a session: tells devices of one identity apart. */
+  sessionDevice (sessionIdHex: string): Uint8Array {
+    const link = this.links.get(sessionIdHex)
+    if (link == null) throw new Error(`no session ${sessionIdHex}`)
+    return link.session.remote.nodePublicKey
   }
 
   /** The session layer (undefined in raw-frame mode or before start). */
@@ -79,10 +99,11 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
   }
 
   async start (): Promise<void> {
-    this.identity = await this.resolveIdentity()
+    this.identity_ = await this.resolveIdentity()
+    const identity = this.identity_
     if (this.init.frameHandler == null && this.init.rawFrames !== true) {
       if (this.init.sessionStorePath != null) {
-        const key = hkdfSha256(this.identity.rootKey.raw, new Uint8Array(0), 'attn/1 session-store', 32)
+        const key = hkdfSha256(identity.rootKey.raw, new Uint8Array(0), 'attn/1 session-store', 32)
         this.sessionStore = new SessionStore(this.init.sessionStorePath, secretKey(key))
       }
       const rpc = new RpcEngine({
@@ -93,7 +114,7 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
       for (const [method, { handler, options }] of this.handlers) rpc.handle(method, handler, options)
       this.rpc = rpc
       this.sessionManager = new SessionManager({
-        identity: this.identity,
+        identity,
         logger: this.components.logger,
         openChannel: async (target, options) => await this.openChannel(target, options),
         onRecord: (session, record, channel) => {
@@ -258,11 +279,8 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
   }
 
   /** init.identity, else the libp2p key if it is secp256k1, else an ephemeral secp256k1 root key. */
-  private async resolveIdentity (): Promise<HandshakeIdentity & { rootKey: PrivateKey }> {
-    if (this.init.identity != null) {
-      const { address, nodeKey, chain, rootKey } = this.init.identity
-      return { address, nodeKey, chain, rootKey }
-    }
+  private async resolveIdentity (): Promise<Identity> {
+    if (this.init.identity != null) return this.init.identity
     let key = this.components.privateKey
     if (key?.type !== 'secp256k1') {
       this.log('libp2p key is not secp256k1: using an ephemeral ATT identity')

@@ -1,4 +1,6 @@
 import { setMaxListeners } from '@libp2p/interface'
+import { publicKeyFromRaw } from '@libp2p/crypto/keys'
+import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { isPeerId } from '@libp2p/interface'
 import { sessionKey, SessionTable } from './session-table.js'
 import {
@@ -112,7 +114,8 @@ export class SessionManager implements FrameHandler {
       // consumed: after a crash nothing stale can be resumed (replay safety, attnproto.md §Persistence)
       for (const session of saved) {
         this.init.store.delete(session.id)
-        this.addSession(session, {})
+        // the peer's node key is its libp2p identity: redial it to send before it speaks
+        this.addSession(session, { peer: peerFromNodeKey(session.remote.nodePublicKey) })
       }
       if (saved.length > 0) this.log('resumed %d sessions', saved.length)
     }
@@ -286,9 +289,15 @@ export class SessionManager implements FrameHandler {
       case HandshakeType.Finish: { this.onFinish(frame, hsId, channel); return }
       case HandshakeType.SessionUnknown: {
         // the peer lost this session (restart, expiry): forget it so the next send handshakes again
+        // unauthenticated: honoured only from the libp2p peer the session runs with, so a
+        // third party who saw the session id cannot make us drop it
         const session = this.table.getByHex(hsId)
-        if (session != null && this.routes.get(session.idHex)?.channel === channel) this.close(session, 'unknown at peer')
-        else if (session != null) this.close(session, 'unknown at peer')
+        const route = session == null ? undefined : this.routes.get(session.idHex)
+        if (session != null && (route?.channel === channel || (route?.peer != null && channel.remotePeer?.equals(route.peer) === true))) {
+          this.close(session, 'unknown at peer')
+        } else {
+          this.reject(new HandshakeError('SESSION_UNKNOWN from a peer that does not hold the session', 'ERR_HS_UNKNOWN'))
+        }
         return
       }
       default: {
@@ -412,6 +421,14 @@ export class SessionManager implements FrameHandler {
         this.init.onSaltRotated?.(session)
       }
     }
+  }
+}
+
+function peerFromNodeKey (nodePublicKey: Uint8Array): PeerId | undefined {
+  try {
+    return peerIdFromPublicKey(publicKeyFromRaw(nodePublicKey))
+  } catch {
+    return undefined
   }
 }
 

@@ -1,0 +1,73 @@
+import { MessageType } from '@libp2p/kad-dht'
+import { checkDirectoryRecord, createDirectoryRecord, directoryKey, encodeDirectoryRecord } from './directory-record.js'
+import { AttnError } from '../errors.js'
+import type { DirectoryRecord, DirectoryRecordFields } from './directory-record.js'
+import type { Identity } from '../keys/index.js'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { AbortOptions, Logger } from '@libp2p/interface'
+
+/** No valid directory record was found for an address. */
+export class RecipientUnknownError extends AttnError {
+  constructor (address: string, cause?: unknown) {
+    super(`no directory record found for ${address} (has it published? is the DHT reachable?)`, 'ERR_RECIPIENT_UNKNOWN', { cause })
+  }
+}
+
+const CACHE_MS = 30_000
+
+/**
+ * Publishes and looks up identity records under `/attn/id/<address>` in the ATT DHT.
+ * kad-dht reports a put as done even when every peer rejected the record, so
+ * `publish` counts the peers that answered PUT_VALUE with our record.
+ */
+export class DirectoryClient {
+  private readonly cache = new Map<string, { record: DirectoryRecord, at: number }>()
+
+  constructor (private readonly dht: KadDHT, private readonly log: Logger) {}
+
+  async publish (identity: Identity, fields: DirectoryRecordFields, options: AbortOptions = {}): Promise<{ record: DirectoryRecord, accepted: number }> {
+    const record = createDirectoryRecord(identity, fields)
+    const value = encodeDirectoryRecord(record)
+    let accepted = 0
+    let errors = 0
+    for await (const event of this.dht.put(directoryKey(identity.address), value, options)) {
+      if (event.name === 'PEER_RESPONSE' && event.messageType === MessageType.PUT_VALUE) accepted++
+      if (event.name === 'QUERY_ERROR') errors++
+    }
+    this.cache.set(identity.address, { record, at: Date.now() })
+    this.log('published directory record seq %s: %d peers accepted, %d errors', record.seq, accepted, errors)
+    return { record, accepted }
+  }
+
+  /** The best valid record for the address (cached briefly). Throws RecipientUnknownError. */
+  async lookup (address: string, options: AbortOptions & { fresh?: boolean } = {}): Promise<DirectoryRecord> {
+    const cached = this.cache.get(address)
+    if (options.fresh !== true && cached != null && Date.now() - cached.at < CACHE_MS) return cached.record
+    let best: DirectoryRecord | undefined
+    try {
+      for await (const event of this.dht.get(directoryKey(address), options)) {
+        if (event.name !== 'VALUE') continue
+        try {
+          const record = checkDirectoryRecord(directoryKey(address), event.value)
+          if (best == null || record.seq > best.seq) best = record
+        } catch (err: any) {
+          this.log('ignoring invalid directory record from %p: %s', event.from, err.message)
+        }
+      }
+    } catch (err) {
+      if (best == null) throw new RecipientUnknownError(address, err)
+    }
+    if (best == null) throw new RecipientUnknownError(address)
+    this.cache.set(address, { record: best, at: Date.now() })
+    return best
+  }
+
+  /** Our own last published record, if any (from the cache or the DHT). */
+  cached (address: string): DirectoryRecord | undefined {
+    return this.cache.get(address)?.record
+  }
+
+  forget (address: string): void {
+    this.cache.delete(address)
+  }
+}
