@@ -10,7 +10,7 @@ import { MAX_BODY_BYTES, GROUP_ID_LENGTH } from './constants.js'
 import { DirectoryClient } from './directory-client.js'
 import { pickPrekey } from './directory-record.js'
 import { openEnvelope, sealEnvelope } from './envelope.js'
-import { TooLargeError, InvalidGroupStateError } from './errors.js'
+import { TooLargeError, InvalidGroupStateError, ForgedReceiptError } from './errors.js'
 import {
   GroupMessageReceiver, GroupMessageSender, createGroup, createSenderKey, decodeGroupState, decodeSenderKey,
   encodeGroupState, encodeSenderKey, readGroupMessage, updateGroup, verifyGroupState
@@ -609,7 +609,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
         const entry = store.getOutbox(new Reader(m.body, 'receipt').bytes(16))
         if (entry == null) return
         verifyReceipt(m.body.subarray(16), entry.recipient, entry.envelopeId)
-        if (opened.senderAddress !== entry.recipient) throw new AttnError('receipt from another identity', 'ERR_FORGED_RECEIPT')
+        if (opened.senderAddress !== entry.recipient) throw new ForgedReceiptError('receipt sealed by another identity than the recipient')
         if (store.setOutboxState(entry.envelopeId, 'delivered')) this.emitStatus(entry.envelopeId)
         return
       }

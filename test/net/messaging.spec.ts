@@ -99,4 +99,123 @@ describe('messaging between real nodes', function () {
     await b.services.messaging.fetchMailboxes()
     assert.equal(inboxBodies(b).filter(x => x === secret).length, 1, 'exactly once')
   })
+
+  it('the sender restarts with messages still queued: they go out after the restart, none duplicated', async () => {
+    const relay = await node()
+    const aIdentity = await rootIdentity()
+    const aDir = await tempDir()
+    let a = await node({ via: relay, identity: aIdentity, dir: aDir })
+    const bDir = await tempDir()
+    const bIdentity = await rootIdentity()
+    const bListen = ['/ip4/127.0.0.1/tcp/0']
+    let b = await node({ via: relay, identity: bIdentity, dir: bDir, listen: bListen, mailboxes: [] })
+    await publish(a)
+    await publish(b)
+    await b.stop()
+    const first = await a.services.messaging.send(bIdentity.address, 'queued one')
+    const second = await a.services.messaging.send(bIdentity.address, 'queued two')
+    // no device and no mailbox reachable: they stay queued
+    await waitFor(async () => (await a.services.messaging.status(first.id)).state === 'queued', { what: 'queued' })
+    await a.stop()
+
+    b = await node({ via: relay, identity: bIdentity, dir: bDir, mailboxes: [] })
+    await publish(b)
+    a = await node({ via: relay, identity: aIdentity, dir: aDir })
+    for (const { id } of [first, second]) {
+      await waitFor(async () => (await a.services.messaging.status(id)).state === 'delivered', { what: `delivered ${id} after restart` })
+    }
+    assert.deepEqual(inboxBodies(b).sort(), ['queued one', 'queued two'])
+  })
+
+  it('two devices of one identity both receive; each device sees the other\'s sent messages', async () => {
+    const relay = await node()
+    const root = await generateKeyPair('secp256k1')
+    const phone = await node({ via: relay, identity: await rootIdentity(root) })
+    const laptop = await node({ via: relay, identity: await deviceIdentity(root, { label: 'laptop' }) })
+    const alice = await node({ via: relay })
+    await publish(alice)
+    await publish(phone)
+    await publish(laptop) // merges: both devices listed
+    await waitFor(async () => {
+      const { DirectoryClient } = await import('../../src/messaging/index.js')
+      const rec = await new DirectoryClient(alice.services.dht, (() => {}) as any).lookup(phone.services.messaging.address, { fresh: true })
+      return rec.devices.length === 2
+    }, { what: 'both devices listed in the directory record' })
+    const { id } = await alice.services.messaging.send(phone.services.messaging.address, 'to all my devices')
+    await waitFor(() => inboxBodies(phone).includes('to all my devices') && inboxBodies(laptop).includes('to all my devices'), { what: 'both devices receive' })
+    await waitFor(async () => (await alice.services.messaging.status(id)).state === 'delivered', { what: 'delivered' })
+
+    await laptop.services.messaging.send(alice.services.messaging.address, 'sent from the laptop')
+    await waitFor(() => inboxBodies(alice).includes('sent from the laptop'), { what: 'alice receives' })
+    await waitFor(() => phone.services.messaging.inbox().some(m => m.body === 'sent from the laptop' && m.from === phone.services.messaging.address && m.to === alice.services.messaging.address), { what: 'the phone sees the laptop\'s sent message' })
+  })
+
+  it('forged directory records are refused by DHT peers; a forged receipt does not mark delivered', async () => {
+    const relay = await node()
+    const a = await node({ via: relay })
+    const b = await node({ via: relay })
+    const mallory = await node({ via: relay })
+    await publish(a)
+    await publish(b)
+    // mallory signs a record for b's address with her own key
+    const forged = encodeDirectoryRecord({ ...createDirectoryRecord(mallory.services.attn.identity, { seq: 10n ** 15n, expiresAt: Math.floor(Date.now() / 1000) + 3600 }), address: b.services.messaging.address })
+    let accepted = 0
+    let errors = 0
+    for await (const event of mallory.services.dht.put(directoryKey(b.services.messaging.address), forged)) {
+      if (event.name === 'PEER_RESPONSE' && event.messageName === 'PUT_VALUE') accepted++
+      if (event.name === 'QUERY_ERROR') errors++
+    }
+    assert.equal(accepted, 0, 'no peer accepted the forged record')
+    assert.ok(errors > 0)
+
+    // a's message to b, held back from b so no genuine receipt exists
+    const { DirectoryClient } = await import('../../src/messaging/index.js')
+    const record = await new DirectoryClient(mallory.services.dht, (() => {}) as any).lookup(a.services.messaging.address, { fresh: true })
+    await b.stop()
+    const { id } = await a.services.messaging.send(b.services.messaging.address, 'for bob only')
+    // mallory forges a receipt for it, signed with her own key, sealed to a
+    const receipt = createReceipt(mallory.services.attn.identity, { envelopeId: Buffer.from(id, 'hex'), senderAddress: a.services.messaging.address })
+    const envelope = sealEnvelope({
+      sender: mallory.services.attn.identity,
+      recipientAddress: a.services.messaging.address,
+      recipientPrekey: pickPrekey(record)!,
+      message: { kind: 'receipt', contentType: 'application/octet-stream', body: Buffer.concat([Buffer.from(id, 'hex'), receipt]) }
+    })
+    await assert.rejects(mallory.services.attn.call(a.peerId, METHOD_DELIVER, encodeParcel({ kind: PARCEL_ENVELOPE, recipient: a.services.messaging.address, payload: envelope })), { code: 'ERR_RECEIPT_FORGED' })
+    assert.notEqual((await a.services.messaging.status(id)).state, 'delivered')
+  })
+
+  it('a group of 5 with one member offline; a removed member cannot read later messages', async () => {
+    const relay = await node()
+    const admin = await node({ via: relay })
+    const members = await Promise.all([0, 1, 2, 3].map(async () => await node({ via: relay })))
+    const offlineIdentity = await rootIdentity()
+    const offlineDir = await tempDir()
+    let offline = await node({ via: relay, identity: offlineIdentity, dir: offlineDir, mailboxes: [relay.peerId.toString()] })
+    const [m1, m2, m3] = members
+    const group5 = [m1, m2, m3, offline]
+    for (const n of [admin, ...group5]) await publish(n)
+    await offline.stop()
+
+    const group = await admin.services.messaging.createGroup('five', group5.map(n => n === offline ? offlineIdentity.address : n.services.messaging.address))
+    assert.equal(group.members.length, 5)
+    await waitFor(() => [m1, m2, m3].every(n => n.services.messaging.listGroups().some(g => g.id === group.id)), { what: 'members learn the group' })
+    await admin.services.messaging.send(group.id, 'hello group')
+    await waitFor(() => [m1, m2, m3].every(n => inboxBodies(n).includes('hello group')), { what: 'online members receive' })
+    // a member can write to the group too
+    await m1.services.messaging.send(group.id, 'hi from m1')
+    await waitFor(() => [admin, m2, m3].every(n => inboxBodies(n).includes('hi from m1')), { what: 'members receive from m1' })
+
+    offline = await node({ via: relay, identity: offlineIdentity, dir: offlineDir, mailboxes: [relay.peerId.toString()] })
+    await publish(offline)
+    await waitFor(async () => { await offline.services.messaging.fetchMailboxes(); return inboxBodies(offline).includes('hello group') }, { what: 'the offline member gets it from its mailbox' })
+
+    // remove m3: new epoch, new sender keys for the others only
+    const after = await admin.services.messaging.removeMember(group.id, m3.services.messaging.address)
+    assert.equal(after.epoch, group.epoch + 1)
+    await waitFor(() => [m1, m2].every(n => n.services.messaging.listGroups().find(g => g.id === group.id)?.epoch === after.epoch), { what: 'members see the new epoch' })
+    await admin.services.messaging.send(group.id, 'after removal')
+    await waitFor(() => [m1, m2].every(n => inboxBodies(n).includes('after removal')), { what: 'remaining members receive' })
+    assert.equal(inboxBodies(m3).includes('after removal'), false, 'the removed member cannot read it')
+  })
 })
