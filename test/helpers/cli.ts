@@ -15,12 +15,13 @@ export async function removeHome (home: string): Promise<void> {
   await rm(home, { recursive: true, force: true })
 }
 
-/** Runs `attn ARGS` to completion with the same Node as the tests. */
-export async function runCli (args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number, stdout: string, stderr: string }> {
+/** Runs `attn ARGS` to completion with the same Node as the tests; `input` is written to its stdin. */
+export async function runCli (args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<{ code: number, stdout: string, stderr: string }> {
   return await new Promise((resolve) => {
-    execFile(process.execPath, [ATTN_BIN, ...args], { env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
+    const child = execFile(process.execPath, [ATTN_BIN, ...args], { env: { ...process.env, ...env }, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       resolve({ code: err == null ? 0 : (typeof err.code === 'number' ? err.code : 1), stdout, stderr })
     })
+    if (input != null) child.stdin?.end(input)
   })
 }
 
