@@ -362,13 +362,13 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
 
   async addMember (groupId: string, address: string, options: AbortOptions = {}): Promise<GroupInfo> {
     this.checkAddress(address)
-    const previous = this.requireGroup(groupId)
+    const previous = this.requireAdminOf(groupId)
     if (previous.members.includes(address)) return this.groupInfo(previous)
     return await this.changeGroup(previous, { members: [...previous.members, address] }, [], options)
   }
 
   async removeMember (groupId: string, address: string, options: AbortOptions = {}): Promise<GroupInfo> {
-    const previous = this.requireGroup(groupId)
+    const previous = this.requireAdminOf(groupId)
     if (!previous.members.includes(address)) return this.groupInfo(previous)
     return await this.changeGroup(previous, { members: previous.members.filter(m => m !== address) }, [address], options)
   }
@@ -436,10 +436,8 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
   }
 
   private async changeGroup (previous: GroupState, changes: { members: string[] }, removed: string[], options: AbortOptions): Promise<GroupInfo> {
-    const identity = this.requireIdentity()
-    if (!previous.admins.includes(identity.address)) throw new NotGroupAdminError(groupIdString(previous.groupId))
     // every membership change starts a new epoch with fresh sender keys (removed members get none)
-    const state = updateGroup(identity, previous, changes)
+    const state = updateGroup(this.requireIdentity(), previous, changes)
     await this.installGroup(state, options, removed)
     return this.groupInfo(state)
   }
@@ -806,6 +804,12 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     const id = parseGroupId(groupId)
     const state = id == null ? undefined : this.requireStore().getGroupState(id)
     if (state == null) throw new UnknownGroupError(groupId)
+    return state
+  }
+
+  private requireAdminOf (groupId: string): GroupState {
+    const state = this.requireGroup(groupId)
+    if (!state.admins.includes(this.requireIdentity().address)) throw new NotGroupAdminError(groupId)
     return state
   }
 
