@@ -13,7 +13,7 @@ import type { PrivateKey, PublicKey } from '@libp2p/interface'
 
 /**
  * A node (device) certificate: the root key vouches that `nodePublicKey` speaks for the identity
- * between `notBefore` and `notAfter` (unix seconds). Layout in protocols/sections/identities.md.
+ * between `notBefore` and `notAfter` (unix seconds). Layout in protocols/attnproto.md Part 1.
  */
 export interface Certificate {
   version: number

@@ -1,5 +1,5 @@
 /**
- * Constants of the identities layer (protocols/sections/identities.md). Values that appear on the
+ * Constants of the identities layer (protocols/attnproto.md Part 1). Values that appear on the
  * wire or in signatures are part of the protocol: changing one is a protocol version change.
  */
 

@@ -1,5 +1,5 @@
 /**
- * ATT identities (protocols/sections/identities.md): the root key and its ATT address, the one
+ * ATT identities (protocols/attnproto.md Part 1): the root key and its ATT address, the one
  * signature scheme, node/device certificates and key chains, and the keystore at rest.
  *
  * @example

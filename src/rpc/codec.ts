@@ -1,5 +1,5 @@
 /**
- * Total codec of the RPC wire format (protocols/sections/rpc.md). `decodeRpcMessage` either returns
+ * Total codec of the RPC wire format (protocols/attnproto.md Part 5). `decodeRpcMessage` either returns
  * a fully validated message or throws one RpcDecodeError subclass; it never throws anything else.
  */
 import { MaxLengthError } from 'protons-runtime'

@@ -1,6 +1,6 @@
-/** RPC layer limits and defaults (protocols/sections/rpc.md §Limits, §Timers). */
+/** RPC layer limits and defaults (protocols/attnproto.md Part 5 §Limits, §Timers). */
 
-/** Version of the RPC wire format described in protocols/sections/rpc.md. */
+/** Version of the RPC wire format described in protocols/attnproto.md Part 5. */
 export const RPC_VERSION = 1
 
 /** Largest encoded RpcMessage: the `data` of one record (equals the session's MAX_RECORD_DATA). */

@@ -1,6 +1,6 @@
 /**
  * ATT RPC layer (L7): calls, replies, acknowledgements, status queries, containers and resends
- * over one established ATTNProto session, as specified in protocols/sections/rpc.md.
+ * over one established ATTNProto session, as specified in protocols/attnproto.md Part 5.
  *
  * The engine owns no sockets. The session layer hands it every authenticated record
  * (`handleRecord`) and gives it an `RpcLink` to send records on.

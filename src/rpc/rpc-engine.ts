@@ -135,7 +135,7 @@ class LinkState {
 
 /**
  * The RPC engine: calls, replies, acks, resends, dedup, status queries, containers
- * (protocols/sections/rpc.md). It owns no sockets: the session layer feeds it authenticated records
+ * (protocols/attnproto.md Part 5). It owns no sockets: the session layer feeds it authenticated records
  * with `handleRecord` and it sends records through `RpcLink.send`.
  */
 export class RpcEngine {

@@ -1,4 +1,4 @@
-/** Record layer and session constants (protocols/sections/record.md §Constants). */
+/** Record layer and session constants (protocols/attnproto.md Part 4 §Constants). */
 
 /** Length of a session id, the first bytes of every frame. */
 export const SESSION_ID_LENGTH = 8

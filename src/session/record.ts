@@ -172,7 +172,7 @@ function sealScratch (keys: RecordKeys, s: Buffer, ptLen: number): Uint8Array {
 
 /**
  * Seals one record: frame = session_id | msg_key | AES-256-CTR(aes_key, iv, plaintext)
- * (protocols/sections/record.md). Padding is random (uniform over the allowed lengths, bytes from the pool).
+ * (protocols/attnproto.md Part 4). Padding is random (p0 + 16k, k uniform in 0..PADDING_STEPS-1; bytes from the pool).
  */
 export function sealRecord (keys: RecordKeys, fields: RecordFields, opts?: SealOptions): Uint8Array {
   checkFields(keys, fields)

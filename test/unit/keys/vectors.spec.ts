@@ -158,7 +158,7 @@ function generate (): Record<string, unknown> {
   }))
 
   return {
-    description: 'ATT identities: signatures, addresses, certificates and key chains (protocols/sections/identities.md). For each case, verify `chain` as received from a peer whose handshake was signed by node_private_key\'s public key, at unix time `now`; expect `address` or the error code.',
+    description: 'ATT identities: signatures, addresses, certificates and key chains (protocols/attnproto.md Part 1). For each case, verify `chain` as received from a peer whose handshake was signed by node_private_key\'s public key, at unix time `now`; expect `address` or the error code.',
     clock_skew_seconds: 60,
     max_validity_seconds: MAX_CERT_VALIDITY_SECONDS,
     signatures,

@@ -7,7 +7,7 @@
  * Every input is fixed (keys from SHA-256 of labels, fixed ephemerals, nonces, hs_id, salt, now);
  * signatures are RFC 6979 deterministic, so the files are reproducible. The intermediate values
  * (handshake keys, th_R, th_I, transcript hash) are computed by an independent reference written
- * here from protocols/sections/handshake.md with node:crypto only, and the messages it builds are
+ * here from protocols/attnproto.md Part 3 with node:crypto only, and the messages it builds are
  * compared byte for byte with the production classes.
  */
 import assert from 'node:assert/strict'

@@ -1,5 +1,5 @@
 /**
- * ATTNProto handshake (protocols/sections/handshake.md): round trips, error paths, fuzzing of every
+ * ATTNProto handshake (protocols/attnproto.md Part 3): round trips, error paths, fuzzing of every
  * parser with random and mutated input, and the SessionManager's handshake limits, timeouts and
  * routing over an in-memory FrameChannel pair. The byte-exact vectors are in handshake-vectors.spec.ts.
  */
