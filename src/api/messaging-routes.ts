@@ -7,42 +7,11 @@ import { streamSSE } from 'hono/streaming'
 import { AttnError } from '../errors.js'
 import { MAX_ADDRESS_LENGTH, MAX_BODY_BYTES, MAX_CONTENT_TYPE_LENGTH, MAX_GROUP_MEMBERS, MAX_GROUP_NAME_BYTES } from '../messaging/constants.js'
 import { ApiError, BadRequestError } from './errors.js'
-import type { AttnNode } from '../node/create-node.js'
+import type { MessagingService } from '../messaging/messaging-service.js'
+import type { AttnNode, AttnServices } from '../node/create-node.js'
 import type { Context, Hono } from 'hono'
 
-// --- the messaging service, as the routes use it (src/messaging/messaging-service.ts) ---
-
-export interface InboxMessage {
-  id: string
-  from: string
-  to: string
-  group: string | null
-  contentType: string
-  body: string
-  sentAt: number
-  receivedAt: number
-}
-export type MessageState = 'queued' | 'sent' | 'stored' | 'delivered' | 'failed'
-export interface MessageStatus { id: string, state: MessageState, reason?: string, to: string, updatedAt: number }
-export interface GroupInfo { id: string, name: string, admins: string[], members: string[], epoch: number }
-
-interface Signalled { signal?: AbortSignal }
-
-/** The part of `MessagingService` the API needs (structural, so any implementation fits). */
-export interface MessagingApi {
-  readonly address: string
-  addEventListener(type: 'message' | 'status', listener: (evt: CustomEvent<any>) => void): void
-  removeEventListener(type: 'message' | 'status', listener: (evt: CustomEvent<any>) => void): void
-  send(to: string, body: Uint8Array | string, options?: { contentType?: string, signal?: AbortSignal }): Promise<{ id: string }>
-  status(id: string, options?: Signalled): Promise<MessageStatus>
-  inbox(options?: { limit?: number, after?: number }): InboxMessage[]
-  publish(options?: Signalled): Promise<{ seq: string | bigint, accepted: number }>
-  fetchMailboxes(options?: Signalled): Promise<{ fetched: number }>
-  createGroup(name: string, members: string[], options?: Signalled): Promise<GroupInfo>
-  addMember(groupId: string, address: string, options?: Signalled): Promise<GroupInfo>
-  removeMember(groupId: string, address: string, options?: Signalled): Promise<GroupInfo>
-  listGroups(): GroupInfo[]
-}
+export type { InboxMessage, MessageState, MessageStatus, GroupInfo } from '../messaging/messaging-service.js'
 
 export interface MessagingRoutesOptions {
   /** Parses a JSON object body (415/413/400 on failure); shared with the other routes. */
@@ -144,8 +113,8 @@ export function registerMessagingRoutes (app: Hono, node: AttnNode, options: Mes
   const heartbeatMs = options.heartbeatMs ?? 15_000
   const timeoutMs = options.operationTimeoutMs ?? 60_000
 
-  function service (): MessagingApi {
-    const svc = (node.services as unknown as { messaging?: MessagingApi }).messaging
+  function service (): MessagingService {
+    const svc = (node.services as Partial<AttnServices>).messaging
     if (svc == null) throw new ApiError(503, 'MESSAGING_DISABLED', 'messaging is not enabled on this node')
     return svc
   }
@@ -210,7 +179,7 @@ export function registerMessagingRoutes (app: Hono, node: AttnNode, options: Mes
     query(c, [])
     const id = c.req.param('id').toLowerCase()
     if (!MESSAGE_ID.test(id)) throw new BadRequestError('INVALID_ID', 'a message id is hex')
-    return c.json(await call(true, async () => await svc.status(id, { signal: signalOf(c) })))
+    return c.json(await call(true, async () => await svc.status(id)))
   })
 
   app.get('/v1/events', (c) => {
@@ -219,7 +188,7 @@ export function registerMessagingRoutes (app: Hono, node: AttnNode, options: Mes
     return streamSSE(c, async (stream) => {
       let done!: () => void
       const closed = new Promise<void>(resolve => { done = resolve })
-      const send = (event: string) => (evt: CustomEvent<unknown>) => {
+      const send = (event: 'message' | 'status') => (evt: CustomEvent<unknown>): void => {
         if (stream.aborted || stream.closed) return
         void stream.writeSSE({ event, data: JSON.stringify(evt.detail) })
       }
