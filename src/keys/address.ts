@@ -6,6 +6,9 @@ import { PUBLIC_KEY_LENGTH } from './constants.js'
 import { InvalidAddressError, InvalidKeyError } from './errors.js'
 import type { PublicKey } from '@libp2p/interface'
 
+const PARSED_KEY_CACHE_SIZE = 1024
+const parsedKeys = new Map<string, PublicKey>()
+
 /**
  * Returns `key` as a secp256k1 PublicKey; accepts a PublicKey or its 33-byte compressed encoding.
  * Throws InvalidKeyError for any other key type or an invalid point.
@@ -15,11 +18,19 @@ export function toSecp256k1PublicKey (key: PublicKey | Uint8Array): PublicKey {
     if (key.byteLength !== PUBLIC_KEY_LENGTH) {
       throw new InvalidKeyError(`expected a ${PUBLIC_KEY_LENGTH}-byte compressed secp256k1 public key, got ${key.byteLength} bytes`)
     }
+    // parsing decompresses the point in pure JS (~0.3 ms): handshakes see the same keys often
+    const hex = Buffer.from(key).toString('hex')
+    const cached = parsedKeys.get(hex)
+    if (cached != null) return cached
+    let parsed: PublicKey
     try {
-      return publicKeyFromRaw(key)
+      parsed = publicKeyFromRaw(key)
     } catch (err) {
       throw new InvalidKeyError('not a valid compressed secp256k1 public key', { cause: err })
     }
+    if (parsedKeys.size >= PARSED_KEY_CACHE_SIZE) parsedKeys.delete(parsedKeys.keys().next().value as string)
+    parsedKeys.set(hex, parsed)
+    return parsed
   }
   if (key == null || key.type !== 'secp256k1') {
     throw new InvalidKeyError(`expected a secp256k1 public key, got ${String((key as { type?: unknown } | null)?.type)}`)
