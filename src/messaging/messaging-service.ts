@@ -133,7 +133,7 @@ function parseGroupId (s: string): Uint8Array | undefined {
 }
 
 function bodyString (contentType: string, body: Uint8Array): string {
-  return contentType.startsWith('text/') ? new TextDecoder().decode(body) : Buffer.from(body).toString('base64')
+  return contentType.toLowerCase().startsWith('text/') ? new TextDecoder().decode(body) : Buffer.from(body).toString('base64')
 }
 
 /** `to(u8 len) | content_type(u8 len) | body` — the body of a 'sync' copy of our own sent message. */

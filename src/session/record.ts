@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, createSecretKey, hash, timingSafeEqual, type KeyObject } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createSecretKey, hash, timingSafeEqual } from 'node:crypto'
 import { pooledRandomInt, pooledRandomInto } from '../crypto/index.js'
 import {
   FRAME_HEADER_LENGTH, MAX_FRAME, MAX_PADDING, MAX_RECORD_DATA, MIN_FRAME, MIN_PADDING, MSG_KEY_LENGTH,
@@ -9,11 +9,17 @@ import {
   InvalidRecordFieldError, RecordTooLargeError, SessionIdMismatchError
 } from './errors.js'
 
-/** Keys of one direction of one session. `macKey`/`encKey` are 32-byte secret KeyObjects. */
+/**
+ * Keys of one direction of one session, kept as HMAC pads in `pads` at offset `off`:
+ * (k_mac ⊕ ipad64) | (k_mac ⊕ opad64) (128 bytes), then the same for k_enc with SHA-512's
+ * 128-byte block (256 bytes). HMAC is computed from the pads with one-shot hashes (see below), so
+ * no KeyObject or per-key cache is kept, and both directions of a session can share one buffer:
+ * an idle session costs these bytes and little else. Build with `recordKeys()`.
+ */
 export interface RecordKeys {
   sessionId: Uint8Array
-  macKey: KeyObject
-  encKey: KeyObject
+  pads: Uint8Array
+  off: number
 }
 
 /** The authenticated fields of a record. */
@@ -79,28 +85,25 @@ function writePlaintext (out: Buffer, off: number, f: RecordFields, padLen: numb
 }
 
 // ---- fast HMAC (hot path) ----
-// createHmac() costs ~3 µs of fixed overhead per call on Node 24; HMAC computed as two one-shot
-// crypto.hash() calls over precomputed (key ⊕ ipad) / (key ⊕ opad) blocks costs ~2.3 µs. The pads
-// are derived once per KeyObject (lazily, cached in a WeakMap so they vanish with the key), and the
+// createHmac() costs ~3 µs of fixed overhead per call on Node 24 (~10 µs more with a Buffer key);
+// HMAC computed as two one-shot crypto.hash() calls over precomputed (key ⊕ ipad) / (key ⊕ opad)
+// blocks costs ~2.3 µs. The pads are derived once per session direction (recordKeys), and the
 // inputs are assembled in module-level scratch buffers (JS is single-threaded: no reentrancy).
 
-const padCache = new WeakMap<KeyObject, Uint8Array>()
-
-/** (key ⊕ 0x36…) | (key ⊕ 0x5c…) for a block size of `block` bytes. */
-function pads (key: KeyObject, block: number): Uint8Array {
-  let p = padCache.get(key)
-  if (p === undefined || p.length !== 2 * block) {
-    let raw: Uint8Array = key.export()
-    if (raw.length > block) raw = createHash(block === 64 ? 'sha256' : 'sha512').update(raw).digest()
-    p = new Uint8Array(2 * block)
-    for (let i = 0; i < block; i++) {
-      const k = i < raw.length ? raw[i] : 0
-      p[i] = k ^ 0x36
-      p[block + i] = k ^ 0x5c
-    }
-    padCache.set(key, p)
+/** Writes (key ⊕ 0x36…) | (key ⊕ 0x5c…) for a block of `block` bytes into `out`. Keys are 32 bytes (< block). */
+function writePads (key: Uint8Array, block: number, out: Uint8Array): void {
+  for (let i = 0; i < block; i++) {
+    const k = i < key.length ? key[i] : 0
+    out[i] = k ^ 0x36
+    out[block + i] = k ^ 0x5c
   }
-  return p
+}
+
+/** The 32-byte key a pad block was made from (for persistence and tests). */
+export function keyFromPads (pads: Uint8Array): Uint8Array {
+  const key = new Uint8Array(32)
+  for (let i = 0; i < 32; i++) key[i] = pads[i] ^ 0x36
+  return key
 }
 
 /** [ipad(64) | session_id(8) | plaintext …]: the HMAC-SHA256 inner input; plaintext lives at SCRATCH_PT. */
@@ -117,10 +120,11 @@ function scratchFor (ptLen: number): Buffer {
 
 /** HMAC-SHA256(k_mac, session_id | plaintext) where the plaintext is already at scratch[SCRATCH_PT…]. Full 32 bytes. */
 function macScratch (keys: RecordKeys, s: Buffer, ptLen: number): Buffer {
-  const p = pads(keys.macKey, 64)
-  s.set(p.subarray(0, 64), 0)
+  const p = keys.pads
+  const o = keys.off
+  s.set(p.subarray(o, o + 64), 0)
   s.set(keys.sessionId, 64)
-  outer256.set(p.subarray(64, 128), 0)
+  outer256.set(p.subarray(o + 64, o + 128), 0)
   outer256.set(hash('sha256', s.subarray(0, SCRATCH_PT + ptLen), 'buffer'), 64)
   return hash('sha256', outer256, 'buffer')
 }
@@ -134,10 +138,11 @@ function macDigest (keys: RecordKeys, plaintext: Uint8Array): Buffer {
 
 /** kdf = HMAC-SHA512(k_enc, msg_key); aes_key = kdf[0..32], iv = kdf[32..48]. */
 function kdf (keys: RecordKeys, msgKey: Uint8Array): Buffer {
-  const p = pads(keys.encKey, 128)
-  inner512.set(p.subarray(0, 128), 0)
+  const p = keys.pads
+  const o = keys.off + 128
+  inner512.set(p.subarray(o, o + 128), 0)
   inner512.set(msgKey, 128)
-  outer512.set(p.subarray(128, 256), 0)
+  outer512.set(p.subarray(o + 128, o + 256), 0)
   outer512.set(hash('sha512', inner512, 'buffer'), 128)
   return hash('sha512', outer512, 'buffer')
 }
@@ -235,9 +240,23 @@ export function openRecord (keys: RecordKeys, frame: Uint8Array): RecordFields {
   }
 }
 
-/** Wraps 32-byte raw direction keys as RecordKeys. */
-export function recordKeys (sessionId: Uint8Array, kMac: Uint8Array, kEnc: Uint8Array): RecordKeys {
+/**
+ * Builds the RecordKeys of one direction from its 32-byte keys, writing the pads into `pads` at
+ * `off` (a fresh 384-byte buffer by default; a session passes one buffer for both directions).
+ */
+export function recordKeys (sessionId: Uint8Array, kMac: Uint8Array, kEnc: Uint8Array, pads: Uint8Array = new Uint8Array(RECORD_KEYS_BYTES), off = 0): RecordKeys {
   if (sessionId.length !== SESSION_ID_LENGTH) throw new InvalidRecordFieldError(`session id must be ${SESSION_ID_LENGTH} bytes`)
   if (kMac.length !== 32 || kEnc.length !== 32) throw new InvalidRecordFieldError('record keys must be 32 bytes')
-  return { sessionId: Uint8Array.from(sessionId), macKey: createSecretKey(kMac), encKey: createSecretKey(kEnc) }
+  if (off < 0 || pads.length < off + RECORD_KEYS_BYTES) throw new InvalidRecordFieldError(`record key buffer needs ${RECORD_KEYS_BYTES} bytes at offset ${off}`)
+  writePads(kMac, 64, pads.subarray(off, off + 128))
+  writePads(kEnc, 128, pads.subarray(off + 128, off + RECORD_KEYS_BYTES))
+  return { sessionId, pads, off }
 }
+
+/** The two 32-byte keys of a direction (for persistence and tests). */
+export function rawRecordKeys (keys: RecordKeys): { kMac: Uint8Array, kEnc: Uint8Array } {
+  return { kMac: keyFromPads(keys.pads.subarray(keys.off)), kEnc: keyFromPads(keys.pads.subarray(keys.off + 128)) }
+}
+
+/** Bytes of pads per direction: 128 (HMAC-SHA256) + 256 (HMAC-SHA512). */
+export const RECORD_KEYS_BYTES = 384

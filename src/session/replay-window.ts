@@ -23,6 +23,13 @@ export class ReplayWindow {
   /** msg_id of the frame with seq_no `top`. */
   topMsgId = 0n
   private bits: Uint32Array | null = null
+  /** Storage for the bitmap handed in by the owner (zeroed), used on the first frame. */
+  private readonly storage?: Uint32Array
+
+  constructor (storage?: Uint32Array) {
+    if (storage != null && storage.length !== WORDS) throw new RangeError(`replay bitmap storage must be ${WORDS} words`)
+    this.storage = storage
+  }
 
   /** Throws ReplayError / ReplayWindowError / MsgIdOrderError if (seqNo, msgId) must be refused. */
   check (seqNo: number, msgId: bigint): void {
@@ -42,7 +49,7 @@ export class ReplayWindow {
   /** Records (seqNo, msgId) as received; call only after `check` passed and the frame is accepted. */
   accept (seqNo: number, msgId: bigint): void {
     let bits = this.bits
-    if (bits === null) bits = this.bits = new Uint32Array(WORDS)
+    if (bits === null) bits = this.bits = this.storage ?? new Uint32Array(WORDS)
     const top = this.top
     if (seqNo > top) {
       if (top < 0 || seqNo - top >= REPLAY_WINDOW_SIZE) {

@@ -1,4 +1,3 @@
-import { createSecretKey, type KeyObject } from 'node:crypto'
 import { randomBytes } from '../crypto/index.js'
 import {
   HARD_LIMIT_FRAMES, HARD_LIMIT_MS, MAX_MSG_AGE_MS, MAX_MSG_FUTURE_MS, MAX_RECORD_DATA, REKEY_AFTER_FRAMES, REKEY_AFTER_MS,
@@ -9,7 +8,7 @@ import {
   SessionStateError
 } from './errors.js'
 import { MsgIdGenerator, msgIdTimeMs } from './msg-id.js'
-import { openRecord, sealRecord, type RecordKeys } from './record.js'
+import { openRecord, rawRecordKeys, recordKeys, sealRecord, RECORD_KEYS_BYTES, type RecordKeys } from './record.js'
 import { ReplayWindow } from './replay-window.js'
 
 export type SessionRole = 'initiator' | 'responder'
@@ -50,10 +49,10 @@ export interface OpenedFrame { msgId: bigint; seqNo: number; data: Uint8Array }
 const STATE_MAGIC = 0x41545353 // "ATSS"
 const STATE_VERSION = 1
 const KEY_LENGTH = 32
+const REPLAY_BITMAP_BYTES = REPLAY_WINDOW_SIZE >>> 3
 
 function copy (b: Uint8Array): Uint8Array { return Uint8Array.from(b) }
 function toHex (b: Uint8Array): string { return Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex') }
-function rawKey (k: KeyObject): Uint8Array { return new Uint8Array(k.export()) }
 function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
@@ -96,7 +95,11 @@ export class Session<P extends SessionPeer = SessionPeer> {
     for (const k of ['kMacI2R', 'kEncI2R', 'kMacR2I', 'kEncR2I'] as const) checkLen(k, init.keys[k], KEY_LENGTH)
     if (init.role !== 'initiator' && init.role !== 'responder') throw new InvalidRecordFieldError('role must be initiator or responder')
     const now = init.now ?? Date.now()
-    this.id = copy(init.id)
+    // id | salt | replay bitmap | HMAC pads of both directions in one allocation: idle sessions
+    // are many, and every separate small buffer costs ~100 bytes of heap
+    const buf = new ArrayBuffer(SESSION_ID_LENGTH + SALT_LENGTH + REPLAY_BITMAP_BYTES + 2 * RECORD_KEYS_BYTES)
+    this.id = new Uint8Array(buf, 0, SESSION_ID_LENGTH)
+    this.id.set(init.id)
     this.idHex = toHex(this.id)
     this.role = init.role
     this.remote = init.remote
@@ -107,14 +110,17 @@ export class Session<P extends SessionPeer = SessionPeer> {
       throw new InvalidRecordFieldError('saltGraceMs must be an integer in 0..2^32-1')
     }
     if (!Number.isSafeInteger(now) || now < 0) throw new InvalidRecordFieldError('now must be a non-negative integer ms')
-    const i2r: RecordKeys = { sessionId: this.id, macKey: createSecretKey(init.keys.kMacI2R), encKey: createSecretKey(init.keys.kEncI2R) }
-    const r2i: RecordKeys = { sessionId: this.id, macKey: createSecretKey(init.keys.kMacR2I), encKey: createSecretKey(init.keys.kEncR2I) }
+    // both directions' HMAC pads in one allocation (idle sessions are many: memory matters)
+    const pads = new Uint8Array(buf, SESSION_ID_LENGTH + SALT_LENGTH + REPLAY_BITMAP_BYTES, 2 * RECORD_KEYS_BYTES)
+    const i2r: RecordKeys = recordKeys(this.id, init.keys.kMacI2R, init.keys.kEncI2R, pads, 0)
+    const r2i: RecordKeys = recordKeys(this.id, init.keys.kMacR2I, init.keys.kEncR2I, pads, RECORD_KEYS_BYTES)
     this.send = init.role === 'initiator' ? i2r : r2i
     this.recv = init.role === 'initiator' ? r2i : i2r
-    this.salt = copy(init.salt)
+    this.salt = new Uint8Array(buf, SESSION_ID_LENGTH, SALT_LENGTH)
+    this.salt.set(init.salt)
     this.saltSetAt = now
     this.msgIds = new MsgIdGenerator()
-    this.replay = new ReplayWindow()
+    this.replay = new ReplayWindow(new Uint32Array(buf, SESSION_ID_LENGTH + SALT_LENGTH, REPLAY_BITMAP_BYTES / 4))
   }
 
   /** The salt this side puts in outgoing frames (and, for the responder, expects). */
@@ -219,7 +225,9 @@ export class Session<P extends SessionPeer = SessionPeer> {
     w.bytes(this.id)
     const i2r = this.role === 'initiator' ? this.send : this.recv
     const r2i = this.role === 'initiator' ? this.recv : this.send
-    w.bytes(rawKey(i2r.macKey)); w.bytes(rawKey(i2r.encKey)); w.bytes(rawKey(r2i.macKey)); w.bytes(rawKey(r2i.encKey))
+    const ki = rawRecordKeys(i2r)
+    const kr = rawRecordKeys(r2i)
+    w.bytes(ki.kMac); w.bytes(ki.kEnc); w.bytes(kr.kMac); w.bytes(kr.kEnc)
     w.u64(this.createdAt); w.u64(this.lastActivity); w.u64(this.framesSent); w.u64(this.framesReceived)
     w.u32(this.saltGraceMs)
     w.bytes(this.salt); w.u64(this.saltSetAt)

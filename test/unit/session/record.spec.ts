@@ -5,7 +5,7 @@ import { AttnError } from '../../../src/errors.js'
 import { MAX_FRAME, MAX_PADDING, MAX_RECORD_DATA, MIN_FRAME, MIN_PADDING, PADDING_STEPS } from '../../../src/session/constants.js'
 import * as errors from '../../../src/session/errors.js'
 import {
-  choosePaddingLength, minPaddingLength, openRecord, recordKeys, recordPlaintext, sealPlaintext, sealRecord, type RecordKeys
+  choosePaddingLength, rawRecordKeys, minPaddingLength, openRecord, recordKeys, recordPlaintext, sealPlaintext, sealRecord, type RecordKeys
 } from '../../../src/session/record.js'
 
 const u8 = (n: number): Uint8Array => new Uint8Array(randomBytes(n))
@@ -118,7 +118,8 @@ describe('session/record', () => {
     // same session id, the other direction's keys
     const reverse: RecordKeys = recordKeys(sid, u8(32), u8(32))
     assert.equal(code(() => openRecord(reverse, frame)), 'ERR_BAD_MSG_KEY')
-    const swapped: RecordKeys = { sessionId: sid, macKey: keys.encKey, encKey: keys.macKey }
+    const raw = rawRecordKeys(keys)
+    const swapped: RecordKeys = recordKeys(sid, raw.kEnc, raw.kMac)
     assert.equal(code(() => openRecord(swapped, frame)), 'ERR_BAD_MSG_KEY')
   })
 

@@ -216,7 +216,7 @@ describe('session/session', () => {
       try { r.open(input, T0) } catch (e) { assert.ok(e instanceof AttnError, String(e)) }
     }), { seed: 11, numRuns: 1000 })
     // a frame from the right keys but with far-out fields
-    const odd = sealRecord({ sessionId: r.id, macKey: (i as any).send.macKey, encKey: (i as any).send.encKey }, { salt: i.currentSalt, msgId: (1n << 64n) - 1n, seqNo: 0xffffffff, data: u8(1) })
+    const odd = sealRecord((i as any).send, { salt: i.currentSalt, msgId: (1n << 64n) - 1n, seqNo: 0xffffffff, data: u8(1) })
     assert.equal(code(() => r.open(odd, T0)), 'ERR_MSG_TOO_NEW')
   })
 
