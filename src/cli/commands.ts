@@ -1,6 +1,6 @@
 import { createIdentity, identityExists, loadIdentity } from '../keys/index.js'
 import { defaultHome, parseHostPort } from '../node/config.js'
-import { CliError, keyOptions, readRuntimeInfo } from './io.js'
+import { CliError, apiRequest, keyOptions, readRuntimeInfo } from './io.js'
 import { runDaemon } from './daemon.js'
 import { MESSAGING_COMMANDS, MESSAGING_HELP } from './messaging-commands.js'
 import type { ParseArgsConfig } from 'node:util'
@@ -118,7 +118,7 @@ ${HOME_HELP}
     json: { type: 'boolean' }
   },
   async run (flags) {
-    const status = await apiGet(flags, '/v1/status')
+    const status = await apiRequest(flags, 'GET', '/v1/status', undefined, 10_000)
     print(status, flags.json === true, () => [
       `address:     ${status.address}`,
       `peer id:     ${status.peerId}`,
@@ -159,31 +159,6 @@ ${KEY_HELP}
     print(out, flags.json === true, () => `address: ${out.address}\npeer id: ${out.peerId}`)
     return 0
   }
-}
-
-/** GET against the running node's local API. */
-export async function apiGet (flags: { home?: string, api?: string }, path: string): Promise<any> {
-  const base = await apiBase(flags)
-  let res: Response
-  try {
-    res = await fetch(base + path, { signal: AbortSignal.timeout(10_000) })
-  } catch (err: any) {
-    throw new CliError(`cannot reach the node's API at ${base}: ${err.cause?.code ?? err.message}`, 'ERR_NODE_UNREACHABLE')
-  }
-  const body = await res.json().catch(() => undefined) as any
-  if (!res.ok) throw new CliError(body?.error?.message ?? `HTTP ${res.status}`, body?.error?.code ?? 'ERR_API')
-  return body
-}
-
-async function apiBase (flags: { home?: string, api?: string }): Promise<string> {
-  if (flags.api != null) {
-    const { host, port } = parseHostPort(flags.api)
-    return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
-  }
-  const home = flags.home ?? defaultHome()
-  const info = await readRuntimeInfo(home)
-  if (info == null) throw new CliError(`no running node for ${home} (start one with "attn start")`, 'ERR_NOT_RUNNING')
-  return info.api
 }
 
 export const COMMANDS: Record<string, Command> = { init, start, status, id, ...MESSAGING_COMMANDS }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { defaultHome, parseHostPort } from '../node/config.js'
 import type { LoadIdentityOptions } from '../keys/index.js'
 
 /** Where a running node records how to reach it (written by `attn start`, removed on exit). */
@@ -40,4 +41,37 @@ export class CliError extends Error {
   constructor (message: string, readonly code = 'ERR_CLI', readonly exitCode = 1) {
     super(message)
   }
+}
+
+/** Base URL of the running node's local API: `--api HOST:PORT`, else from `DIR/node.json`. */
+export async function apiBase (flags: { home?: string, api?: string }): Promise<string> {
+  if (flags.api != null) {
+    const { host, port } = parseHostPort(flags.api)
+    return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+  }
+  const home = flags.home ?? defaultHome()
+  const info = await readRuntimeInfo(home)
+  if (info == null) throw new CliError(`no running node for ${home} (start one with "attn start")`, 'ERR_NOT_RUNNING')
+  if (info.api === '') throw new CliError(`the node running for ${home} serves no local API (started with --no-api)`, 'ERR_NO_API')
+  return info.api
+}
+
+/** One request to the running node's API; API errors become CliErrors with the API's code. */
+export async function apiRequest (flags: { home?: string, api?: string }, method: string, path: string, body?: unknown, timeoutMs = 90_000): Promise<any> {
+  const base = await apiBase(flags)
+  let res: Response
+  try {
+    res = await fetch(base + path, {
+      method,
+      headers: body !== undefined ? { 'content-type': 'application/json' } : undefined,
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+      signal: AbortSignal.timeout(timeoutMs)
+    })
+  } catch (err: any) {
+    if (err.name === 'TimeoutError') throw new CliError(`the node's API at ${base} did not answer within ${timeoutMs / 1000} s`, 'ERR_TIMEOUT')
+    throw new CliError(`cannot reach the node's API at ${base}: ${err.cause?.code ?? err.message}`, 'ERR_NODE_UNREACHABLE')
+  }
+  const out = await res.json().catch(() => undefined) as any
+  if (!res.ok) throw new CliError(out?.error?.message ?? `HTTP ${res.status}`, out?.error?.code ?? 'ERR_API')
+  return out
 }

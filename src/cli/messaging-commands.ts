@@ -2,8 +2,7 @@
  * Messaging commands of `attn`: send, inbox, message-status, group, publish. Each one talks to the
  * running node through its local API (found through `DIR/node.json`, or `--api HOST:PORT`).
  */
-import { defaultHome, parseHostPort } from '../node/config.js'
-import { CliError, readRuntimeInfo } from './io.js'
+import { CliError, apiRequest } from './io.js'
 import type { Command } from './commands.js'
 
 const HOME_HELP = '  --home DIR              data directory of the running node (default $ATTN_HOME or ~/.attn)'
@@ -18,38 +17,6 @@ function print (value: unknown, json: boolean, human: () => string): void {
 function usage (message: string, help: string): CliError {
   const name = /^Usage: attn (\S+)/.exec(help)?.[1] ?? ''
   return new CliError(`${message} (see "attn ${name} --help")`, 'ERR_USAGE', 2)
-}
-
-async function apiBase (flags: { home?: string, api?: string }): Promise<string> {
-  if (flags.api != null) {
-    const { host, port } = parseHostPort(flags.api)
-    return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
-  }
-  const home = flags.home ?? defaultHome()
-  const info = await readRuntimeInfo(home)
-  if (info == null) throw new CliError(`no running node for ${home} (start one with "attn start")`, 'ERR_NOT_RUNNING')
-  if (info.api === '') throw new CliError(`the node running for ${home} serves no local API (started with --no-api)`, 'ERR_NO_API')
-  return info.api
-}
-
-/** One request to the running node's API; API errors become CliErrors with the API's code. */
-export async function apiRequest (flags: { home?: string, api?: string }, method: string, path: string, body?: unknown, timeoutMs = 90_000): Promise<any> {
-  const base = await apiBase(flags)
-  let res: Response
-  try {
-    res = await fetch(base + path, {
-      method,
-      headers: body !== undefined ? { 'content-type': 'application/json' } : undefined,
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-      signal: AbortSignal.timeout(timeoutMs)
-    })
-  } catch (err: any) {
-    if (err.name === 'TimeoutError') throw new CliError(`the node's API at ${base} did not answer within ${timeoutMs / 1000} s`, 'ERR_TIMEOUT')
-    throw new CliError(`cannot reach the node's API at ${base}: ${err.cause?.code ?? err.message}`, 'ERR_NODE_UNREACHABLE')
-  }
-  const out = await res.json().catch(() => undefined) as any
-  if (!res.ok) throw new CliError(out?.error?.message ?? `HTTP ${res.status}`, out?.error?.code ?? 'ERR_API')
-  return out
 }
 
 function time (ms: number): string {
