@@ -8,7 +8,7 @@
  *   --list    print the figure names and exit
  */
 import { BenchContext, environment, fmt, unavailable, withTimeout, type Figure, type HarnessOptions } from './harness.js'
-import { mailboxStore, networkDelivery } from './net.bench.js'
+import { mailboxStore, networkDelivery } from './messaging.bench.js'
 import { recordFigures } from './record.bench.js'
 import { rpcFigures } from './rpc.bench.js'
 import { sessionFigures } from './session.bench.js'

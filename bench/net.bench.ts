@@ -1,14 +1,14 @@
 /**
  * Shared pieces of the network benches: two real nodes over TCP on loopback (one process),
  * the raw libp2p baseline protocols registered on the same nodes (a length-prefixed echo and a
- * byte sink, used over the SAME connection as the ATTN session), and the figures of layers that
- * are not wired yet (messaging). See bench/README.md.
+ * byte sink, used over the SAME connection as the ATTN session). The messaging figures are in
+ * messaging.bench.ts. See bench/README.md.
  */
 import * as varint from 'uint8-varint'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { LengthPrefixedDecoder } from '@libp2p/utils'
 import { createAttnNode } from '../src/node/create-node.js'
-import { unavailable, type BenchContext, type Figure } from './harness.js'
+import type { BenchContext } from './harness.js'
 import type { AttnNode } from '../src/node/create-node.js'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -124,28 +124,3 @@ export async function baselineStream (pair: NetPair, protocol: string): Promise<
 }
 
 export type Target = PeerId | Multiaddr
-
-// ---------------------------------------------------------------------------------------------
-// Messaging figures: the messaging layer is not in the node yet. Each figure is one function;
-// replace the body of `run` with the measurement (ours vs baseline) when the layer lands.
-// ---------------------------------------------------------------------------------------------
-
-const MESSAGING_MISSING = 'messaging layer not available yet'
-
-export const mailboxStore: Figure = {
-  name: 'mailbox_store',
-  unit: 'msg/s',
-  goal: 'tbd', // set with the measurement
-  async run (_opts, _ctx) {
-    return unavailable(this, MESSAGING_MISSING)
-  }
-}
-
-export const networkDelivery: Figure = {
-  name: 'network_delivery',
-  unit: 'ms',
-  goal: 'tbd', // set with the measurement
-  async run (_opts, _ctx) {
-    return unavailable(this, MESSAGING_MISSING)
-  }
-}
