@@ -8,8 +8,14 @@ import { EmptyFrameError, FrameTooLargeError, InvalidLengthPrefixError, Truncate
  * (protocols/attnproto.md §Carriers). The length is an unsigned LEB128 varint,
  * minimally encoded, 1..maxFrameSize.
  */
-export function encodeFrame (frame: Uint8Array): Uint8ArrayList {
-  return new Uint8ArrayList(varint.encode(frame.byteLength), frame)
+export function encodeFrame (frame: Uint8Array): Uint8Array {
+  // one contiguous buffer: a two-part list becomes two yamux/noise chunks (two socket writes)
+  const n = frame.byteLength
+  const prefix = varint.encodingLength(n)
+  const out = new Uint8Array(prefix + n)
+  varint.encodeUint8Array(n, out, 0)
+  out.set(frame, prefix)
+  return out
 }
 
 /**
