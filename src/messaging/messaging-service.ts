@@ -88,6 +88,8 @@ export interface MessagingServiceInit {
   giveUpAfter?: number
   /** Per-attempt RPC timeout, ms (default 10 s). */
   callTimeout?: number
+  /** How long direct delivery may take before the mailboxes are used in parallel, ms (default 1.5 s). */
+  mailboxGrace?: number
 }
 
 export interface MessagingServiceComponents {
@@ -496,15 +498,28 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     }
     const self = this.components.peerId.toString()
     const devices = record.devices.map(d => d.nodeId).filter(n => n !== self)
-    const direct = await Promise.all(devices.map(async nodeId => await this.callPeer(nodeId, METHOD_DELIVER, entry.envelope)))
+    const mailboxes = record.mailboxes.map(m => m.peerId).filter(p => p !== self)
+    const storeAtMailboxes = async (): Promise<number> =>
+      (await Promise.all(mailboxes.map(async peer => await this.callPeer(peer, METHOD_MAILBOX_PUT, entry.envelope)))).filter(Boolean).length
+    // direct delivery first; if it has not succeeded within a short grace (an offline device
+    // costs a dial timeout), store at the mailboxes in parallel (a device that answers late
+    // dedups the mailbox copy by envelope id)
+    let directDone = false
+    const directRun = Promise.all(devices.map(async nodeId => await this.callPeer(nodeId, METHOD_DELIVER, entry.envelope)))
+      .finally(() => { directDone = true })
+    let graceTimer: ReturnType<typeof setTimeout> | undefined
+    const early = devices.length === 0
+      ? storeAtMailboxes()
+      : new Promise<number>(resolve => {
+        graceTimer = setTimeout(() => { resolve(directDone ? -1 : storeAtMailboxes()) }, this.init.mailboxGrace ?? 1_500)
+        void directRun.then(() => { resolve(-1) })
+      })
+    const direct = await directRun
     const reachedAll = devices.length > 0 && direct.every(Boolean)
     const reachedSome = direct.some(Boolean)
-    let stored = 0
-    if (!reachedAll) {
-      const mailboxes = record.mailboxes.map(m => m.peerId).filter(p => p !== self)
-      const results = await Promise.all(mailboxes.map(async peer => await this.callPeer(peer, METHOD_MAILBOX_PUT, entry.envelope)))
-      stored = results.filter(Boolean).length
-    }
+    let stored = reachedAll ? 0 : await early
+    clearTimeout(graceTimer)
+    if (stored < 0) stored = reachedAll ? 0 : await storeAtMailboxes()
     if (reachedAll || (reachedSome && stored > 0)) {
       store.setOutboxState(id, stored > 0 ? 'stored' : 'sent', { countAttempt: true, nextAttemptAtMs: Number.MAX_SAFE_INTEGER })
     } else if (stored > 0) {

@@ -73,6 +73,11 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
     return this.identity_
   }
 
+  /** Whether we hold an open libp2p connection to the peer (a peer id string). */
+  isConnected (peer: string): boolean {
+    return this.components.connectionManager.getConnections().some(c => c.remotePeer.toString() === peer && c.status === 'open')
+  }
+
   /** Known multiaddrs of a libp2p peer (for directory records naming mailboxes). */
   peerAddresses (peer: string): string[] {
     return this.components.connectionManager.getConnections()
