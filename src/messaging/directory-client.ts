@@ -53,6 +53,9 @@ export class DirectoryClient {
         } catch (err: any) {
           this.log('ignoring invalid directory record from %p: %s', event.from, err.message)
         }
+        // a sender needs a valid record, not the whole query (which costs ~0.3 s on 20 nodes);
+        // publishing (fresh) walks it to the end so no device of ours is left out of the merge
+        if (best != null && options.fresh !== true) break
       }
     } catch (err) {
       if (best == null) throw new RecipientUnknownError(address, err)

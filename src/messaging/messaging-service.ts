@@ -290,8 +290,8 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     const id = Uint8Array.from(randomBytes(16))
     const sentAt = Date.now()
     await this.enqueueEnvelope(to, { kind: 'message', contentType, body: bytes, sentAt }, id, options)
-    // our other devices get a copy of what we sent
-    if (to !== identity.address) {
+    // our other devices (if the directory lists any) get a copy of what we sent
+    if (to !== identity.address && await this.hasOtherDevices(options)) {
       await this.enqueueEnvelope(identity.address, { kind: 'sync', contentType: OCTET_STREAM, body: encodeSync(to, contentType, bytes), sentAt }, undefined, options)
         .catch((err) => { this.log('no sync copy for our other devices: %s', err.message) })
     }
@@ -550,6 +550,15 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       return true
     } catch (err: any) {
       this.log.trace('%s to %s failed: %s', method, peer, err.message)
+      return false
+    }
+  }
+
+  private async hasOtherDevices (options: AbortOptions): Promise<boolean> {
+    try {
+      const own = await this.directory.lookup(this.address, options)
+      return own.devices.some(d => d.nodeId !== this.components.peerId.toString())
+    } catch {
       return false
     }
   }
