@@ -26,6 +26,8 @@ export interface DirectoryDevice {
   chain: Uint8Array
   /** libp2p peer id string of the device's node key. */
   nodeId: string
+  /** Where the device can be dialled (senders then need no DHT peer lookup); may be empty. */
+  multiaddrs?: string[]
 }
 
 export interface DirectoryPrekey {
@@ -78,7 +80,7 @@ function toPB (r: Omit<DirectoryRecord, 'signature'> & { signature?: Uint8Array 
     rootPublicKey: r.rootPublicKey as Uint8Array<ArrayBuffer>,
     seq: BigInt(r.seq),
     expiresAt: BigInt(r.expiresAt),
-    devices: r.devices.map(d => ({ chain: d.chain as Uint8Array<ArrayBuffer>, nodeId: d.nodeId })),
+    devices: r.devices.map(d => ({ chain: d.chain as Uint8Array<ArrayBuffer>, nodeId: d.nodeId, multiaddrs: [...(d.multiaddrs ?? [])] })),
     prekeys: r.prekeys.map(p => ({ publicKey: p.publicKey as Uint8Array<ArrayBuffer>, id: p.id, expiresAt: BigInt(p.expiresAt) })),
     mailboxes: r.mailboxes.map(m => ({ peerId: m.peerId, multiaddrs: [...m.multiaddrs] })),
     signature: (r.signature ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>
@@ -113,7 +115,7 @@ export function decodeDirectoryRecord (bytes: Uint8Array): DirectoryRecord {
   let pb: PB
   try {
     pb = PB.decode(bytes, {
-      limits: { devices: MAX_DIRECTORY_DEVICES, prekeys: MAX_DIRECTORY_PREKEYS, mailboxes: MAX_DIRECTORY_MAILBOXES, mailboxes$: { multiaddrs: MAX_MAILBOX_MULTIADDRS } }
+      limits: { devices: MAX_DIRECTORY_DEVICES, prekeys: MAX_DIRECTORY_PREKEYS, mailboxes: MAX_DIRECTORY_MAILBOXES, mailboxes$: { multiaddrs: MAX_MAILBOX_MULTIADDRS }, devices$: { multiaddrs: MAX_MAILBOX_MULTIADDRS } }
     })
   } catch (err) {
     throw new MalformedDirectoryRecordError('not a DirectoryRecord protobuf', { cause: err })
@@ -132,7 +134,8 @@ export function decodeDirectoryRecord (bytes: Uint8Array): DirectoryRecord {
     devices: pb.devices.map(d => {
       if (d.chain.byteLength === 0) bad('a device has an empty chain')
       if (d.nodeId.length === 0 || utf8(d.nodeId).byteLength > MAX_ADDRESS_LENGTH) bad('a device has a bad node id')
-      return { chain: d.chain, nodeId: d.nodeId }
+      for (const a of d.multiaddrs) if (a.length === 0 || utf8(a).byteLength > MAX_MULTIADDR_LENGTH) bad('a device has a bad multiaddr')
+      return d.multiaddrs.length > 0 ? { chain: d.chain, nodeId: d.nodeId, multiaddrs: d.multiaddrs } : { chain: d.chain, nodeId: d.nodeId }
     }),
     prekeys: pb.prekeys.map(p => {
       if (p.publicKey.byteLength !== X25519_KEY_LENGTH) bad('a prekey must be 32 bytes')
@@ -211,6 +214,7 @@ export function checkDirectoryRecord (key: Uint8Array, value: Uint8Array, now: n
       const v = verifyChain(d.chain, nodeKey, now)
       if (v.address !== record.address) throw new Error(`the chain proves ${v.address}`)
       if (v.nodePublicKey.toString() !== nodeKey.toString()) throw new Error('the chain certifies another node key')
+      for (const a of d.multiaddrs ?? []) multiaddr(a)
     } catch (err) {
       throw new DirectoryDeviceInvalidError(`device ${d.nodeId}: ${(err as Error).message}`, { cause: err })
     }

@@ -254,13 +254,14 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     const prekeys = [derivePrekey(identity.rootKey, current), derivePrekey(identity.rootKey, current + 1)]
       .map(({ id, publicKey, expiresAt }) => ({ id, publicKey, expiresAt }))
     // other devices of this identity stay listed: merge with the record in the DHT
-    const devices = new Map<string, { chain: Uint8Array, nodeId: string }>()
+    const devices = new Map<string, { chain: Uint8Array, nodeId: string, multiaddrs?: string[] }>()
     try {
       const existing = await this.directory.lookup(identity.address, { ...options, fresh: true })
       for (const d of existing.devices) devices.set(d.nodeId, d)
       if (existing.seq >= this.seq) this.seq = existing.seq
     } catch {}
-    devices.set(this.components.peerId.toString(), { chain: identity.chain, nodeId: this.components.peerId.toString() })
+    const self = this.components.peerId.toString()
+    devices.set(self, { chain: identity.chain, nodeId: self, multiaddrs: this.components.attn.ownAddresses().slice(0, 8) })
     const mailboxes = await this.chooseMailboxes(options)
     this.seq++
     const { accepted } = await this.directory.publish(identity, {
@@ -498,6 +499,10 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     }
     const self = this.components.peerId.toString()
     const devices = record.devices.map(d => d.nodeId).filter(n => n !== self)
+    // listed addresses save a DHT peer lookup before the first dial
+    for (const d of record.devices) {
+      if (d.nodeId !== self && d.multiaddrs != null && d.multiaddrs.length > 0) await this.components.attn.learnAddresses(d.nodeId, d.multiaddrs)
+    }
     const mailboxes = record.mailboxes.map(m => m.peerId).filter(p => p !== self)
     const storeAtMailboxes = async (): Promise<number> =>
       (await Promise.all(mailboxes.map(async peer => await this.callPeer(peer, METHOD_MAILBOX_PUT, entry.envelope)))).filter(Boolean).length

@@ -5,6 +5,8 @@ import {
   StreamChannel
 } from '../carriers/index.js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
 import { attAddress, encodeChain } from '../keys/index.js'
 import { SessionManager, SessionStore } from '../session/index.js'
 import { RpcEngine, RpcAbortedError, RpcTimeoutError, RpcUnreachableError } from '../rpc/index.js'
@@ -76,6 +78,21 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
   /** Whether we hold an open libp2p connection to the peer (a peer id string). */
   isConnected (peer: string): boolean {
     return this.components.connectionManager.getConnections().some(c => c.remotePeer.toString() === peer && c.status === 'open')
+  }
+
+  /** Our own listen/announce multiaddrs (without /p2p), for directory records. */
+  ownAddresses (): string[] {
+    return this.components.addressManager.getAddresses().map(ma => ma.decapsulateCode(421).toString())
+  }
+
+  /** Adds dialable addresses of a peer (from a directory record) to the peer store. Never throws. */
+  async learnAddresses (peer: string, addrs: string[]): Promise<void> {
+    try {
+      const id = peerIdFromString(peer)
+      await this.components.peerStore.merge(id, { multiaddrs: addrs.map(a => multiaddr(a)) })
+    } catch (err: any) {
+      this.log('ignoring addresses of %s: %s', peer, err.message)
+    }
   }
 
   /** Known multiaddrs of a libp2p peer (for directory records naming mailboxes). */

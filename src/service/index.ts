@@ -18,8 +18,8 @@ import type { FrameChannel, FrameHandler } from '../carriers/index.js'
 import type { Identity } from '../keys/index.js'
 import type { Session, SessionTableInit } from '../session/index.js'
 import type { RpcEngineInit } from '../rpc/index.js'
-import type { ComponentLogger, PeerId, PrivateKey } from '@libp2p/interface'
-import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+import type { ComponentLogger, PeerId, PeerStore, PrivateKey } from '@libp2p/interface'
+import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 export interface AttnServiceInit {
@@ -61,6 +61,8 @@ export interface AttnServiceComponents {
   logger: ComponentLogger
   peerId: PeerId
   privateKey?: PrivateKey
+  addressManager: AddressManager
+  peerStore: PeerStore
 }
 
 export type FrameTarget = PeerId | Multiaddr | Multiaddr[]

@@ -19,6 +19,7 @@ export namespace DirectoryRecord {
   export interface Device {
     chain: Uint8Array<ArrayBuffer>
     nodeId: string
+    multiaddrs: string[]
   }
 
   export namespace Device {
@@ -41,13 +42,21 @@ export namespace DirectoryRecord {
             w.string(obj.nodeId)
           }
 
+          if (obj.multiaddrs != null && obj.multiaddrs.length > 0) {
+            for (const value of obj.multiaddrs) {
+              w.uint32(26)
+              w.string(value)
+            }
+          }
+
           if (opts.lengthDelimited !== false) {
             w.ldelim()
           }
         }, (reader, length, opts = {}) => {
           const obj: any = {
             chain: uint8ArrayAlloc(0),
-            nodeId: ''
+            nodeId: '',
+            multiaddrs: []
           }
 
           const end = length == null ? reader.len : reader.pos + length
@@ -64,6 +73,14 @@ export namespace DirectoryRecord {
                 obj.nodeId = reader.string()
                 break
               }
+              case 3: {
+                if (opts.limits?.multiaddrs != null && obj.multiaddrs.length === opts.limits.multiaddrs) {
+                  throw new MaxLengthError('Decode error - repeated field "multiaddrs" had too many elements')
+                }
+
+                obj.multiaddrs.push(reader.string())
+                break
+              }
               default: {
                 reader.skipType(tag & 7)
                 break
@@ -73,6 +90,10 @@ export namespace DirectoryRecord {
 
           return obj
         }, function * (reader, length, prefix, opts = {}) {
+          const obj = {
+            multiaddrs: 0
+          }
+
           const end = length == null ? reader.len : reader.pos + length
 
           while (reader.pos < end) {
@@ -91,6 +112,21 @@ export namespace DirectoryRecord {
                   field: `${prefix}.nodeId`,
                   value: reader.string()
                 }
+                break
+              }
+              case 3: {
+                if (opts.limits?.multiaddrs != null && obj.multiaddrs === opts.limits.multiaddrs) {
+                  throw new MaxLengthError('Streaming decode error - repeated field "multiaddrs" had too many elements')
+                }
+
+                yield {
+                  field: `${prefix}.multiaddrs[]`,
+                  index: obj.multiaddrs,
+                  value: reader.string()
+                }
+
+                obj.multiaddrs++
+
                 break
               }
               default: {
@@ -115,6 +151,12 @@ export namespace DirectoryRecord {
       value: string
     }
 
+    export interface DeviceMultiaddrsFieldEvent {
+      field: '$.multiaddrs[]'
+      index: number
+      value: string
+    }
+
     export function encode (obj: Device): Uint8Array<ArrayBuffer> {
       return encodeMessage(obj, Device.codec())
     }
@@ -123,7 +165,7 @@ export namespace DirectoryRecord {
       return decodeMessage(buf, Device.codec(), opts)
     }
 
-    export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Device>): Generator<DeviceChainFieldEvent | DeviceNodeIdFieldEvent> {
+    export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Device>): Generator<DeviceChainFieldEvent | DeviceNodeIdFieldEvent | DeviceMultiaddrsFieldEvent> {
       return streamMessage(buf, Device.codec(), opts)
     }
   }
@@ -696,6 +738,12 @@ export namespace DirectoryRecord {
     index: number
   }
 
+  export interface DirectoryRecordDevicesMultiaddrsFieldEvent {
+    field: '$.devices[].multiaddrs[]'
+    index: number
+    value: string
+  }
+
   export interface DirectoryRecordPrekeysPublicKeyFieldEvent {
     field: '$.prekeys[].publicKey'
     value: Uint8Array<ArrayBuffer>
@@ -739,7 +787,7 @@ export namespace DirectoryRecord {
     return decodeMessage(buf, DirectoryRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DirectoryRecord>): Generator<DirectoryRecordVersionFieldEvent | DirectoryRecordAddressFieldEvent | DirectoryRecordRootPublicKeyFieldEvent | DirectoryRecordSeqFieldEvent | DirectoryRecordExpiresAtFieldEvent | DirectoryRecordDevicesChainFieldEvent | DirectoryRecordDevicesNodeIdFieldEvent | DirectoryRecordPrekeysPublicKeyFieldEvent | DirectoryRecordPrekeysIdFieldEvent | DirectoryRecordPrekeysExpiresAtFieldEvent | DirectoryRecordMailboxesPeerIdFieldEvent | DirectoryRecordMailboxesMultiaddrsFieldEvent | DirectoryRecordSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DirectoryRecord>): Generator<DirectoryRecordVersionFieldEvent | DirectoryRecordAddressFieldEvent | DirectoryRecordRootPublicKeyFieldEvent | DirectoryRecordSeqFieldEvent | DirectoryRecordExpiresAtFieldEvent | DirectoryRecordDevicesChainFieldEvent | DirectoryRecordDevicesNodeIdFieldEvent | DirectoryRecordDevicesMultiaddrsFieldEvent | DirectoryRecordPrekeysPublicKeyFieldEvent | DirectoryRecordPrekeysIdFieldEvent | DirectoryRecordPrekeysExpiresAtFieldEvent | DirectoryRecordMailboxesPeerIdFieldEvent | DirectoryRecordMailboxesMultiaddrsFieldEvent | DirectoryRecordSignatureFieldEvent> {
     return streamMessage(buf, DirectoryRecord.codec(), opts)
   }
 }
