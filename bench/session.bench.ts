@@ -214,9 +214,9 @@ export const sessionMemory: Figure = {
     return result(this.name, m.heapUsed, null, this.unit, this.goal,
       `heapUsed delta / ${n} idle sessions in a SessionTable (child process, --expose-gc), each session having sealed and ` +
       `opened one 100-byte frame, distinct remote identities (53-char address, two 33-byte keys); ` +
-      `per session also external ${m.external.toFixed(0)} B (arrayBuffers ${m.arrayBuffers.toFixed(0)} B: HMAC pad caches, replay bitmap), ` +
-      `rss delta ${m.rss.toFixed(0)} B (noisy: includes heap reservation and sealing garbage); the 4 KeyObjects per session ` +
-      'also hold native memory that neither heapUsed nor external counts')
+      `per session also external ${m.external.toFixed(0)} B (arrayBuffers ${m.arrayBuffers.toFixed(0)} B: the one per-session buffer of ` +
+      `id, salt, replay bitmap and both directions' HMAC pads, plus the remote keys), ` +
+      `rss delta ${m.rss.toFixed(0)} B (noisy: includes heap reservation and sealing garbage)`)
   }
 }
 

@@ -309,7 +309,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     const entry = store.getOutbox(bytes)
     if (entry != null) return this.statusOf(entry, id)
     // a group message: the least advanced member copy
-    const rows = store.db.prepare('SELECT envelope_id FROM attn_group_sends WHERE msg_id = ?').all(bytes) as Array<{ envelope_id: Uint8Array }>
+    const rows = store.statement('SELECT envelope_id FROM attn_group_sends WHERE msg_id = ?').all(bytes) as Array<{ envelope_id: Uint8Array }>
     const copies = rows.map(r => store.getOutbox(Uint8Array.from(r.envelope_id))).filter((e): e is OutboxEntry => e != null)
     if (copies.length === 0) throw new MessageNotFoundError(id)
     const rank: Record<OutboxState, number> = { failed: -1, queued: 0, sent: 1, stored: 2, delivered: 3 }
@@ -320,7 +320,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
   /** Received messages, oldest first. */
   inbox (options: { limit?: number, after?: number } = {}): InboxMessage[] {
     const store = this.requireStore()
-    const rows = store.db.prepare(`SELECT envelope_id FROM inbox WHERE kind = 'message' AND received_at_ms > ? ORDER BY received_at_ms ASC, rowid ASC LIMIT ?`)
+    const rows = store.statement(`SELECT envelope_id FROM inbox WHERE kind = 'message' AND received_at_ms > ? ORDER BY received_at_ms ASC, rowid ASC LIMIT ?`)
       .all(options.after ?? -1, Math.min(options.limit ?? 1000, 10_000)) as Array<{ envelope_id: Uint8Array }>
     return rows.map(r => store.getInbox(Uint8Array.from(r.envelope_id))).filter(e => e != null).map(e => ({
       id: toHex(e.envelopeId),
@@ -416,7 +416,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       const parcel: Parcel = { kind: PARCEL_GROUP, recipient: member, payload: ciphertext }
       const copyId = parcelId(parcel)
       store.enqueueOutbox({ envelopeId: copyId, recipient: member, envelope: encodeParcel(parcel), groupId })
-      store.db.prepare('INSERT OR IGNORE INTO attn_group_sends (msg_id, envelope_id) VALUES (?, ?)').run(id, copyId)
+      store.statement('INSERT OR IGNORE INTO attn_group_sends (msg_id, envelope_id) VALUES (?, ?)').run(id, copyId)
     }
     this.kick()
     return { id: toHex(id) }
@@ -474,7 +474,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     await Promise.all(due.map(async entry => { await this.attempt(entry).catch((err) => { this.log('attempt failed: %s', err.message) }) }))
     if (this.store == null || this.abort.signal.aborted) return
     // schedule the next due retry
-    const next = store.db.prepare(`SELECT MIN(next_attempt_at_ms) AS t FROM outbox WHERE state IN ('queued', 'sent') AND next_attempt_at_ms < ?`)
+    const next = store.statement(`SELECT MIN(next_attempt_at_ms) AS t FROM outbox WHERE state IN ('queued', 'sent') AND next_attempt_at_ms < ?`)
       .get(Number.MAX_SAFE_INTEGER) as { t: number | null } | undefined
     clearTimeout(this.workerTimer)
     if (next?.t != null) {
@@ -754,7 +754,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       throw new PublicRpcError('BAD_REQUEST', err.message)
     }
     const device = this.components.attn.sessionDevice(ctx.sessionId)
-    const acked = store.db.prepare('SELECT 1 FROM attn_mailbox_acks WHERE recipient = ? AND envelope_id = ? AND device = ?')
+    const acked = store.statement('SELECT 1 FROM attn_mailbox_acks WHERE recipient = ? AND envelope_id = ? AND device = ?')
     const out: Uint8Array[] = []
     let bytes = 0
     let after: number | undefined
@@ -787,9 +787,9 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     try {
       devices = Math.max(1, (await this.directory.lookup(ctx.remoteAddress)).devices.length)
     } catch {}
-    const mark = store.db.prepare('INSERT OR IGNORE INTO attn_mailbox_acks (recipient, envelope_id, device) VALUES (?, ?, ?)')
-    const count = store.db.prepare('SELECT COUNT(*) AS n FROM attn_mailbox_acks WHERE recipient = ? AND envelope_id = ?')
-    const drop = store.db.prepare('DELETE FROM attn_mailbox_acks WHERE recipient = ? AND envelope_id = ?')
+    const mark = store.statement('INSERT OR IGNORE INTO attn_mailbox_acks (recipient, envelope_id, device) VALUES (?, ?, ?)')
+    const count = store.statement('SELECT COUNT(*) AS n FROM attn_mailbox_acks WHERE recipient = ? AND envelope_id = ?')
+    const drop = store.statement('DELETE FROM attn_mailbox_acks WHERE recipient = ? AND envelope_id = ?')
     const done: Uint8Array[] = []
     for (const id of ids) {
       mark.run(ctx.remoteAddress, id, device)

@@ -12,7 +12,7 @@
  * the directory record).
  */
 import { DatabaseSync } from 'node:sqlite'
-import type { SQLInputValue } from 'node:sqlite'
+import type { SQLInputValue, StatementSync } from 'node:sqlite'
 import { Writer, toHex, utf8 } from './codec.js'
 import {
   AES_KEY_LENGTH, ENVELOPE_ID_LENGTH, GCM_NONCE_LENGTH, MAILBOX_FETCH_LIMIT, MAILBOX_MAX_BYTES_PER_RECIPIENT,
@@ -170,6 +170,8 @@ const num = (v: unknown): number => Number(v)
 
 export class MessagingStore {
   readonly db: DatabaseSync
+  /** Prepared statements by SQL text: preparing costs more than running a small query. */
+  private readonly statements = new Map<string, StatementSync>()
   private readonly key: Uint8Array
   private readonly quotas: MailboxQuotas
   private readonly ttlMs: number
@@ -199,29 +201,40 @@ export class MessagingStore {
     }
   }
 
+  /** A prepared statement for `sql`, prepared once and reused. */
+  statement (sql: string): StatementSync {
+    let st = this.statements.get(sql)
+    if (st == null) {
+      st = this.db.prepare(sql)
+      this.statements.set(sql, st)
+    }
+    return st
+  }
+
   close (): void {
+    this.statements.clear()
     if (this.db.isOpen) this.db.close()
   }
 
   private migrate (): void {
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)')
-    const row = this.db.prepare('SELECT version FROM schema_version').get()
+    const row = this.statement('SELECT version FROM schema_version').get()
     let version = row == null ? 0 : num(row.version)
     if (version > MIGRATIONS.length) {
       throw new StoreVersionError(`the database has schema version ${version}; this code knows up to ${MIGRATIONS.length}`)
     }
-    if (row == null) this.db.prepare('INSERT INTO schema_version (version) VALUES (0)').run()
+    if (row == null) this.statement('INSERT INTO schema_version (version) VALUES (0)').run()
     while (version < MIGRATIONS.length) {
       this.tx(() => {
         this.db.exec(MIGRATIONS[version])
-        this.db.prepare('UPDATE schema_version SET version = ?').run(version + 1)
+        this.statement('UPDATE schema_version SET version = ?').run(version + 1)
       })
       version++
     }
   }
 
   get schemaVersion (): number {
-    return num(this.db.prepare('SELECT version FROM schema_version').get()?.version)
+    return num(this.statement('SELECT version FROM schema_version').get()?.version)
   }
 
   private tx<T> (fn: () => T): T {
@@ -258,7 +271,7 @@ export class MessagingStore {
   enqueueOutbox (entry: { envelopeId: Uint8Array, recipient: string, envelope: Uint8Array, groupId?: Uint8Array, nextAttemptAtMs?: number }): boolean {
     checkId(entry.envelopeId)
     const now = this.clock()
-    const r = this.db.prepare(`INSERT OR IGNORE INTO outbox
+    const r = this.statement(`INSERT OR IGNORE INTO outbox
       (envelope_id, recipient, group_id, envelope, state, attempts, next_attempt_at_ms, created_at_ms, updated_at_ms)
       VALUES (?, ?, ?, ?, 'queued', 0, ?, ?, ?)`)
       .run(entry.envelopeId, entry.recipient, entry.groupId ?? null, entry.envelope, entry.nextAttemptAtMs ?? now, now, now)
@@ -274,11 +287,11 @@ export class MessagingStore {
   setOutboxState (envelopeId: Uint8Array, state: OutboxState, options: { reason?: string, nextAttemptAtMs?: number, countAttempt?: boolean } = {}): boolean {
     if (!(state in RANK)) throw new RangeError(`unknown outbox state ${state}`)
     return this.tx(() => {
-      const row = this.db.prepare('SELECT state FROM outbox WHERE envelope_id = ?').get(envelopeId)
+      const row = this.statement('SELECT state FROM outbox WHERE envelope_id = ?').get(envelopeId)
       if (row == null) return false
       const from = row.state as OutboxState
       if (!outboxTransitionAllowed(from, state)) return false
-      this.db.prepare(`UPDATE outbox SET state = ?, failure_reason = ?, attempts = attempts + ?,
+      this.statement(`UPDATE outbox SET state = ?, failure_reason = ?, attempts = attempts + ?,
         next_attempt_at_ms = COALESCE(?, next_attempt_at_ms), updated_at_ms = ? WHERE envelope_id = ?`)
         .run(state, options.reason ?? (state === 'failed' ? 'failed' : null), options.countAttempt === true ? 1 : 0,
           options.nextAttemptAtMs ?? null, this.clock(), envelopeId)
@@ -287,13 +300,13 @@ export class MessagingStore {
   }
 
   getOutbox (envelopeId: Uint8Array): OutboxEntry | undefined {
-    const row = this.db.prepare('SELECT * FROM outbox WHERE envelope_id = ?').get(envelopeId)
+    const row = this.statement('SELECT * FROM outbox WHERE envelope_id = ?').get(envelopeId)
     return row == null ? undefined : outboxRow(row)
   }
 
   /** Entries to (re)send: state queued or sent with next_attempt_at_ms <= now, oldest first. */
   dueOutbox (limit = 100, nowMs = this.clock()): OutboxEntry[] {
-    return this.db.prepare(`SELECT * FROM outbox WHERE state IN ('queued','sent') AND next_attempt_at_ms <= ?
+    return this.statement(`SELECT * FROM outbox WHERE state IN ('queued','sent') AND next_attempt_at_ms <= ?
       ORDER BY next_attempt_at_ms, created_at_ms LIMIT ?`).all(nowMs, limit).map(outboxRow)
   }
 
@@ -302,7 +315,7 @@ export class MessagingStore {
   /** Inserts a received message. Returns true when new, false for a duplicate envelope id (exactly-once). */
   insertInbox (e: InboxEntry): boolean {
     checkId(e.envelopeId)
-    const r = this.db.prepare(`INSERT OR IGNORE INTO inbox
+    const r = this.statement(`INSERT OR IGNORE INTO inbox
       (envelope_id, sender, recipient, group_id, kind, content_type, body, sent_at_ms, received_at_ms)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(e.envelopeId, e.from, e.to, e.groupId ?? null, e.kind, e.contentType, e.body, e.sentAtMs, e.receivedAtMs)
@@ -310,7 +323,7 @@ export class MessagingStore {
   }
 
   getInbox (envelopeId: Uint8Array): InboxEntry | undefined {
-    const row = this.db.prepare('SELECT * FROM inbox WHERE envelope_id = ?').get(envelopeId)
+    const row = this.statement('SELECT * FROM inbox WHERE envelope_id = ?').get(envelopeId)
     return row == null ? undefined : inboxRow(row)
   }
 
@@ -322,7 +335,7 @@ export class MessagingStore {
     if (options.groupId != null) { where.push('group_id = ?'); args.push(options.groupId) }
     if (options.beforeMs != null) { where.push('received_at_ms < ?'); args.push(options.beforeMs) }
     const sql = `SELECT * FROM inbox ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY received_at_ms DESC, rowid DESC LIMIT ?`
-    return this.db.prepare(sql).all(...args, options.limit ?? 100).map(inboxRow)
+    return this.statement(sql).all(...args, options.limit ?? 100).map(inboxRow)
   }
 
   // ---- mailbox (relay role) ----------------------------------------------------------------
@@ -336,21 +349,21 @@ export class MessagingStore {
     checkId(e.envelopeId)
     const now = this.clock()
     return this.tx(() => {
-      const existing = this.db.prepare('SELECT expires_at_ms FROM mailbox WHERE envelope_id = ?').get(e.envelopeId)
+      const existing = this.statement('SELECT expires_at_ms FROM mailbox WHERE envelope_id = ?').get(e.envelopeId)
       if (existing != null) return { stored: false, expiresAtMs: num(existing.expires_at_ms) }
-      this.db.prepare('DELETE FROM mailbox WHERE expires_at_ms <= ?').run(now)
+      this.statement('DELETE FROM mailbox WHERE expires_at_ms <= ?').run(now)
       const size = e.envelope.byteLength
-      const rq = this.db.prepare('SELECT count(*) AS n, coalesce(sum(size), 0) AS b FROM mailbox WHERE recipient = ?').get(e.recipient)
+      const rq = this.statement('SELECT count(*) AS n, coalesce(sum(size), 0) AS b FROM mailbox WHERE recipient = ?').get(e.recipient)
       if (num(rq?.n) + 1 > this.quotas.maxPerRecipient || num(rq?.b) + size > this.quotas.maxBytesPerRecipient) {
         throw new QuotaExceededError(`mailbox of ${e.recipient} is full`, 'recipient')
       }
-      const sq = this.db.prepare('SELECT count(*) AS n, coalesce(sum(size), 0) AS b FROM mailbox WHERE sender_hint = ?').get(e.senderHint)
+      const sq = this.statement('SELECT count(*) AS n, coalesce(sum(size), 0) AS b FROM mailbox WHERE sender_hint = ?').get(e.senderHint)
       if (num(sq?.n) + 1 > this.quotas.maxPerSender || num(sq?.b) + size > this.quotas.maxBytesPerSender) {
         throw new QuotaExceededError(`sender ${e.senderHint} has reached its mailbox quota`, 'sender')
       }
       const ttl = e.ttlSeconds == null ? this.ttlMs : Math.min(e.ttlSeconds * 1000, this.ttlMs)
       const expiresAtMs = now + ttl
-      this.db.prepare(`INSERT INTO mailbox (envelope_id, recipient, envelope, size, sender_hint, stored_at_ms, expires_at_ms)
+      this.statement(`INSERT INTO mailbox (envelope_id, recipient, envelope, size, sender_hint, stored_at_ms, expires_at_ms)
         VALUES (?, ?, ?, ?, ?, ?, ?)`).run(e.envelopeId, e.recipient, e.envelope, size, e.senderHint, now, expiresAtMs)
       return { stored: true, expiresAtMs }
     })
@@ -359,7 +372,7 @@ export class MessagingStore {
   /** Unexpired envelopes for `recipient`, oldest first, after `cursor`; `next` is the cursor of the next page. */
   mailboxFetch (recipient: string, options: { limit?: number, after?: number } = {}): { items: MailboxEntry[], next?: number } {
     const limit = Math.max(1, Math.min(options.limit ?? MAILBOX_FETCH_LIMIT, 1000))
-    const rows = this.db.prepare(`SELECT * FROM mailbox WHERE recipient = ? AND seq > ? AND expires_at_ms > ?
+    const rows = this.statement(`SELECT * FROM mailbox WHERE recipient = ? AND seq > ? AND expires_at_ms > ?
       ORDER BY seq LIMIT ?`).all(recipient, options.after ?? 0, this.clock(), limit + 1).map(mailboxRow)
     const more = rows.length > limit
     const items = more ? rows.slice(0, limit) : rows
@@ -370,7 +383,7 @@ export class MessagingStore {
   mailboxAck (recipient: string, envelopeIds: Uint8Array[]): number {
     return this.tx(() => {
       let n = 0
-      const del = this.db.prepare('DELETE FROM mailbox WHERE recipient = ? AND envelope_id = ?')
+      const del = this.statement('DELETE FROM mailbox WHERE recipient = ? AND envelope_id = ?')
       for (const id of envelopeIds) n += num(del.run(recipient, id).changes)
       return n
     })
@@ -378,25 +391,25 @@ export class MessagingStore {
 
   /** Deletes expired envelopes; returns how many. */
   mailboxExpire (nowMs = this.clock()): number {
-    return num(this.db.prepare('DELETE FROM mailbox WHERE expires_at_ms <= ?').run(nowMs).changes)
+    return num(this.statement('DELETE FROM mailbox WHERE expires_at_ms <= ?').run(nowMs).changes)
   }
 
   mailboxUsage (by: { recipient: string } | { senderHint: string }): { count: number, bytes: number } {
     const row = 'recipient' in by
-      ? this.db.prepare('SELECT count(*) AS n, coalesce(sum(size), 0) AS b FROM mailbox WHERE recipient = ?').get(by.recipient)
-      : this.db.prepare('SELECT count(*) AS n, coalesce(sum(size), 0) AS b FROM mailbox WHERE sender_hint = ?').get(by.senderHint)
+      ? this.statement('SELECT count(*) AS n, coalesce(sum(size), 0) AS b FROM mailbox WHERE recipient = ?').get(by.recipient)
+      : this.statement('SELECT count(*) AS n, coalesce(sum(size), 0) AS b FROM mailbox WHERE sender_hint = ?').get(by.senderHint)
     return { count: num(row?.n), bytes: num(row?.b) }
   }
 
   // ---- prekeys -----------------------------------------------------------------------------
 
   putPrekey (p: StoredPrekey): void {
-    this.db.prepare(`INSERT OR REPLACE INTO prekeys (id, public_key, private_sealed, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`)
+    this.statement(`INSERT OR REPLACE INTO prekeys (id, public_key, private_sealed, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`)
       .run(p.id, p.publicKey, this.seal(`prekey:${p.id}`, p.privateKey), p.createdAt, p.expiresAt)
   }
 
   getPrekey (id: number): StoredPrekey | undefined {
-    const row = this.db.prepare('SELECT * FROM prekeys WHERE id = ?').get(id)
+    const row = this.statement('SELECT * FROM prekeys WHERE id = ?').get(id)
     if (row == null) return undefined
     return {
       id: num(row.id),
@@ -409,13 +422,13 @@ export class MessagingStore {
 
   /** Public parts of the stored prekeys (for the directory record), newest expiry first. */
   listPrekeys (): Array<Omit<StoredPrekey, 'privateKey'>> {
-    return this.db.prepare('SELECT id, public_key, created_at, expires_at FROM prekeys ORDER BY expires_at DESC, id DESC').all()
+    return this.statement('SELECT id, public_key, created_at, expires_at FROM prekeys ORDER BY expires_at DESC, id DESC').all()
       .map(r => ({ id: num(r.id), publicKey: u8(r.public_key), createdAt: num(r.created_at), expiresAt: num(r.expires_at) }))
   }
 
   /** Deletes prekeys that expired before `beforeSeconds` (keep a grace period for late envelopes). */
   deletePrekeysExpiredBefore (beforeSeconds: number): number {
-    return num(this.db.prepare('DELETE FROM prekeys WHERE expires_at < ?').run(beforeSeconds).changes)
+    return num(this.statement('DELETE FROM prekeys WHERE expires_at < ?').run(beforeSeconds).changes)
   }
 
   /** A lookup for openEnvelope's `recipient.prekey`. */
@@ -428,23 +441,23 @@ export class MessagingStore {
   /** Stores (replaces) a group's current state; the caller has verified it (verifyGroupState). */
   putGroupState (state: GroupState): void {
     const gid = toHex(state.groupId)
-    this.db.prepare(`INSERT INTO groups (group_id, epoch, state_sealed, updated_at_ms) VALUES (?, ?, ?, ?)
+    this.statement(`INSERT INTO groups (group_id, epoch, state_sealed, updated_at_ms) VALUES (?, ?, ?, ?)
       ON CONFLICT (group_id) DO UPDATE SET epoch = excluded.epoch, state_sealed = excluded.state_sealed, updated_at_ms = excluded.updated_at_ms`)
       .run(state.groupId, state.epoch, this.seal(`group:${gid}`, encodeGroupState(state)), this.clock())
   }
 
   getGroupState (groupId: Uint8Array): GroupState | undefined {
-    const row = this.db.prepare('SELECT state_sealed FROM groups WHERE group_id = ?').get(groupId)
+    const row = this.statement('SELECT state_sealed FROM groups WHERE group_id = ?').get(groupId)
     return row == null ? undefined : decodeGroupState(this.unseal(`group:${toHex(groupId)}`, u8(row.state_sealed)))
   }
 
   listGroupIds (): Uint8Array[] {
-    return this.db.prepare('SELECT group_id FROM groups ORDER BY updated_at_ms DESC').all().map(r => u8(r.group_id))
+    return this.statement('SELECT group_id FROM groups ORDER BY updated_at_ms DESC').all().map(r => u8(r.group_id))
   }
 
   /** Deletes a group and (cascade) all its sender keys. */
   deleteGroup (groupId: Uint8Array): boolean {
-    return num(this.db.prepare('DELETE FROM groups WHERE group_id = ?').run(groupId).changes) === 1
+    return num(this.statement('DELETE FROM groups WHERE group_id = ?').run(groupId).changes) === 1
   }
 
   private senderKeyAad (own: boolean, groupId: Uint8Array, epoch: bigint, sender: string, signingKey: Uint8Array): string {
@@ -452,15 +465,15 @@ export class MessagingStore {
   }
 
   private putSenderKeyRow (own: boolean, k: SenderKey, data: Uint8Array): void {
-    this.db.prepare(`INSERT OR REPLACE INTO sender_keys (group_id, epoch, sender, signing_key, own, data_sealed) VALUES (?, ?, ?, ?, ?, ?)`)
+    this.statement(`INSERT OR REPLACE INTO sender_keys (group_id, epoch, sender, signing_key, own, data_sealed) VALUES (?, ?, ?, ?, ?, ?)`)
       .run(k.groupId, k.epoch, k.senderAddress, k.signingPublicKey, own ? 1 : 0,
         this.seal(this.senderKeyAad(own, k.groupId, k.epoch, k.senderAddress, k.signingPublicKey), data))
   }
 
   private getSenderKeyRow (own: boolean, groupId: Uint8Array, epoch: bigint, sender: string, signingKey?: Uint8Array): { data: Uint8Array } | undefined {
     const row = signingKey == null
-      ? this.db.prepare('SELECT * FROM sender_keys WHERE own = ? AND group_id = ? AND epoch = ? AND sender = ?').get(own ? 1 : 0, groupId, epoch, sender)
-      : this.db.prepare('SELECT * FROM sender_keys WHERE own = ? AND group_id = ? AND epoch = ? AND sender = ? AND signing_key = ?')
+      ? this.statement('SELECT * FROM sender_keys WHERE own = ? AND group_id = ? AND epoch = ? AND sender = ?').get(own ? 1 : 0, groupId, epoch, sender)
+      : this.statement('SELECT * FROM sender_keys WHERE own = ? AND group_id = ? AND epoch = ? AND sender = ? AND signing_key = ?')
         .get(own ? 1 : 0, groupId, epoch, sender, signingKey)
     if (row == null) return undefined
     return { data: this.unseal(this.senderKeyAad(own, groupId, epoch, sender, u8(row.signing_key)), u8(row.data_sealed)) }
@@ -484,7 +497,7 @@ export class MessagingStore {
 
   /** Drops sender keys of epochs before `epoch` (after a rotation, once late messages had time to arrive). */
   deleteSenderKeysBefore (groupId: Uint8Array, epoch: bigint): number {
-    return num(this.db.prepare('DELETE FROM sender_keys WHERE group_id = ? AND epoch < ?').run(groupId, epoch).changes)
+    return num(this.statement('DELETE FROM sender_keys WHERE group_id = ? AND epoch < ?').run(groupId, epoch).changes)
   }
 }
 
