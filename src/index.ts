@@ -34,3 +34,14 @@ export type { AttnConfig } from './node/config.js'
 export { PROTOCOL } from './carriers/index.js'
 export type { FrameChannel, FrameHandler, CarrierKind } from './carriers/index.js'
 export { AttnError, InvalidConfigError } from './errors.js'
+export {
+  AttnRpcError, PublicRpcError, RpcUnknownMethodError, RpcHandlerError, RpcTimeoutError, RpcAbortedError, RpcTooLargeError,
+  RpcSessionClosedError, RpcUnreachableError, RpcBadRequestError, RpcOverloadedError, RpcStoppedError, RpcRemoteError
+} from './rpc/index.js'
+export type { RpcHandler, RpcHandlerContext, RpcHandleOptions, RpcCallOptions, RpcStatus } from './rpc/index.js'
+export { HandshakeError, HandshakeRejectedError } from './session/index.js'
+export type { Session, SessionPeer } from './session/index.js'
+export { messaging, MessagingService, RecipientUnknownError, MessageNotFoundError } from './messaging/index.js'
+export type { MessagingServiceInit, InboxMessage, MessageStatus, MessageState, GroupInfo } from './messaging/index.js'
+export { attAddress, parseAttAddress, createIdentity, loadIdentity, loadOrCreateIdentity } from './keys/index.js'
+export type { Identity } from './keys/index.js'

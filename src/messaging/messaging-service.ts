@@ -277,7 +277,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
   /** Sends a text (or bytes) message to an address or a group; resolves with its id once queued. */
   async send (to: string, body: Uint8Array | string, options: AbortOptions & { contentType?: string } = {}): Promise<{ id: string }> {
     const identity = this.requireIdentity()
-    const store = this.requireStore()
+    this.requireStore() // started?
     const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body
     if (bytes.byteLength > MAX_BODY_BYTES) throw new TooLargeError(`a message body is at most ${MAX_BODY_BYTES} bytes (got ${bytes.byteLength})`)
     const contentType = options.contentType ?? (typeof body === 'string' ? TEXT_PLAIN : OCTET_STREAM)
@@ -297,7 +297,6 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
         .catch((err) => { this.log('no sync copy for our other devices: %s', err.message) })
     }
     this.kick()
-    void store
     return { id: toHex(id) }
   }
 
@@ -597,14 +596,14 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     }
     if (parcel.recipient !== this.address) throw new PublicRpcError('WRONG_RECIPIENT', 'this node does not serve that address')
     try {
-      this.processParcel(parcel, ctx.remoteAddress)
+      this.processParcel(parcel)
     } catch (err: any) {
       throw new PublicRpcError(err.code ?? 'BAD_REQUEST', err.message)
     }
   }
 
   /** Opens and stores one parcel addressed to us; throws a typed error if it cannot be read. */
-  private processParcel (parcel: Parcel, via: string): void {
+  private processParcel (parcel: Parcel): void {
     const store = this.requireStore()
     const identity = this.requireIdentity()
     if (parcel.kind === PARCEL_GROUP) {
@@ -673,7 +672,6 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
         store.putReceiver(new GroupMessageReceiver(key))
       }
     }
-    void via
   }
 
   private processGroupMessage (payload: Uint8Array): void {
@@ -714,7 +712,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       for (const bytes of res.parcels) {
         try {
           const parcel = decodeParcel(bytes)
-          this.processParcel(parcel, mailbox.toString())
+          this.processParcel(parcel)
           done.push(parcelId(parcel))
         } catch (err: any) {
           // e.g. a group message whose sender key has not arrived: left in the mailbox for the next fetch
