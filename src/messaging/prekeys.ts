@@ -1,5 +1,4 @@
-import { hkdf } from '@noble/hashes/hkdf.js'
-import { sha256 } from '@noble/hashes/sha2.js'
+import { hkdfSha256 } from '../crypto/index.js'
 import { generatePrekey } from './envelope.js'
 import type { PrivateKey } from '@libp2p/interface'
 
@@ -16,7 +15,7 @@ export function derivePrekey (rootKey: PrivateKey, id: number): ReturnType<typeo
   const info = new Uint8Array(17)
   info.set(new TextEncoder().encode('attn/1 prekey'))
   new DataView(info.buffer).setUint32(13, id)
-  const priv = hkdf(sha256, rootKey.raw, new Uint8Array(0), info, 32)
+  const priv = hkdfSha256(rootKey.raw, new Uint8Array(0), info, 32)
   return generatePrekey(id, (id + 2) * PREKEY_PERIOD_SECONDS, priv)
 }
 
