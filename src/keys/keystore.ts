@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb } from 'node:crypto'
+import { randomBytes, scrypt as scryptCb } from 'node:crypto'
+import { aes256GcmOpen, aes256GcmSeal, secretKey } from '../crypto/index.js'
 import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -110,9 +111,7 @@ async function encryptKey (key: PrivateKey, passphrase: string, address: string,
   const salt = randomBytes(SCRYPT_SALT_LENGTH)
   const iv = randomBytes(AES_GCM_IV_LENGTH)
   const kek = await scrypt(passphrase, salt, N, SCRYPT_R, SCRYPT_P)
-  const cipher = createCipheriv('aes-256-gcm', kek, iv, { authTagLength: AES_GCM_TAG_LENGTH })
-  cipher.setAAD(blobAad(address, role))
-  const ciphertext = Buffer.concat([cipher.update(key.raw), cipher.final(), cipher.getAuthTag()])
+  const ciphertext = Buffer.from(aes256GcmSeal(secretKey(kek), iv, key.raw, blobAad(address, role)))
   kek.fill(0)
   return {
     kdf: 'scrypt',
@@ -194,10 +193,7 @@ async function openKey (blob: KeyBlob, address: string, role: KeyRole, options: 
     const kek = await scrypt(options.passphrase, Buffer.from(blob.salt, 'hex'), blob.N, blob.r, blob.p)
     const data = Buffer.from(blob.ciphertext, 'hex')
     try {
-      const decipher = createDecipheriv('aes-256-gcm', kek, Buffer.from(blob.iv, 'hex'), { authTagLength: AES_GCM_TAG_LENGTH })
-      decipher.setAAD(blobAad(address, role))
-      decipher.setAuthTag(data.subarray(data.byteLength - AES_GCM_TAG_LENGTH))
-      raw = Buffer.concat([decipher.update(data.subarray(0, data.byteLength - AES_GCM_TAG_LENGTH)), decipher.final()])
+      raw = Buffer.from(aes256GcmOpen(secretKey(kek), Buffer.from(blob.iv, 'hex'), data, blobAad(address, role)))
     } catch {
       throw new WrongPassphraseError()
     } finally {
