@@ -190,6 +190,11 @@ function verifyAuth (auth: AuthBlock, transcriptHash: Uint8Array, finKey: Uint8A
   }
 }
 
+/** A fresh ephemeral key pair, or the one of a fixed private key (test vectors only). */
+function ephemeralKeyPair (fixed?: Uint8Array): { privateKey: Uint8Array, publicKey: Uint8Array } {
+  return fixed == null ? x25519GenerateKeyPair() : { privateKey: fixed, publicKey: x25519PublicKey(fixed) }
+}
+
 function zeroSessionId (id: Uint8Array): boolean {
   return id.every(b => b === 0)
 }
@@ -218,12 +223,9 @@ export class InitiatorHandshake {
     this.identity = options.identity
     this.expectedAddress = options.expectedAddress
     this.hsId = options.hsId ?? randomBytes(HS_ID_LENGTH)
-    if (options.ephemeralPrivateKey != null) {
-      this.ephPrivate = options.ephemeralPrivateKey
-    } else {
-      this.ephPrivate = x25519GenerateKeyPair().privateKey
-    }
-    this.helloBytes = concat(header(HandshakeType.Hello, this.hsId), x25519PublicKey(this.ephPrivate), options.nonce ?? randomBytes(NONCE_LENGTH))
+    const eph = ephemeralKeyPair(options.ephemeralPrivateKey)
+    this.ephPrivate = eph.privateKey
+    this.helloBytes = concat(header(HandshakeType.Hello, this.hsId), eph.publicKey, options.nonce ?? randomBytes(NONCE_LENGTH))
   }
 
   /** HELLO, to send first. */
@@ -317,10 +319,10 @@ export class ResponderHandshake {
     if (hello.byteLength !== HELLO_LENGTH) throw new HandshakeMalformedError(`HELLO is ${hello.byteLength} bytes, expected ${HELLO_LENGTH}`)
     this.hsId = h.hsId
     this.hello = Uint8Array.from(hello)
-    const ephPrivate = options.ephemeralPrivateKey ?? x25519GenerateKeyPair().privateKey
+    const eph = ephemeralKeyPair(options.ephemeralPrivateKey)
     this.salt = options.salt ?? randomBytes(SALT_LENGTH)
-    this.prefix = concat(header(HandshakeType.Response, this.hsId), x25519PublicKey(ephPrivate), options.nonce ?? randomBytes(NONCE_LENGTH), this.salt)
-    this.ee = sharedSecret(ephPrivate, this.hello.subarray(HS_HEADER_LENGTH, HS_HEADER_LENGTH + EPH_LENGTH))
+    this.prefix = concat(header(HandshakeType.Response, this.hsId), eph.publicKey, options.nonce ?? randomBytes(NONCE_LENGTH), this.salt)
+    this.ee = sharedSecret(eph.privateKey, this.hello.subarray(HS_HEADER_LENGTH, HS_HEADER_LENGTH + EPH_LENGTH))
     this.keys = deriveHandshakeKeys(this.ee, this.hello, this.prefix)
 
     const idPart = identityPart(options.identity)
