@@ -21,6 +21,12 @@ export interface AttnConfig {
   /** Inbound connections accepted per second per remote host. */
   inboundConnectionThreshold: number
   maxConnections: number
+  mailbox: {
+    /** Hold mail for other identities (the mailbox role). */
+    enabled: boolean
+    /** Peer ids of the mailbox nodes to list in our directory record; empty = the DHT-closest peers. */
+    nodes: string[]
+  }
 }
 
 export const DEFAULT_API = '127.0.0.1:7746'
@@ -36,7 +42,8 @@ export const DEFAULT_CONFIG: AttnConfig = {
   announce: [],
   dht: { allowPrivateAddresses: true },
   inboundConnectionThreshold: 100,
-  maxConnections: 300
+  maxConnections: 300,
+  mailbox: { enabled: true, nodes: [] }
 }
 
 /** `$ATTN_HOME`, or `~/.attn`. */
@@ -63,17 +70,18 @@ export async function loadConfig (home: string, overrides: Partial<AttnConfig> =
 }
 
 function mergeConfig (base: AttnConfig, over: Partial<AttnConfig>): AttnConfig {
-  const out: AttnConfig = { ...base, dht: { ...base.dht } }
+  const out: AttnConfig = { ...base, dht: { ...base.dht }, mailbox: { ...base.mailbox } }
   for (const [key, value] of Object.entries(over) as Array<[keyof AttnConfig, any]>) {
     if (value === undefined) continue
     if (key === 'dht') out.dht = { ...out.dht, ...value }
+    else if (key === 'mailbox') out.mailbox = { ...out.mailbox, ...value }
     else (out as any)[key] = value
   }
   validateConfig(out)
   return out
 }
 
-const KNOWN_KEYS = new Set(['listen', 'bootstrap', 'api', 'announce', 'dht', 'inboundConnectionThreshold', 'maxConnections'])
+const KNOWN_KEYS = new Set(['listen', 'bootstrap', 'api', 'announce', 'dht', 'inboundConnectionThreshold', 'maxConnections', 'mailbox'])
 
 function validatePartial (value: unknown, where: string): Partial<AttnConfig> {
   if (value == null || typeof value !== 'object' || Array.isArray(value)) {
@@ -106,6 +114,10 @@ export function validateConfig (config: AttnConfig): void {
   if (typeof config.api !== 'string') throw new InvalidConfigError('"api" must be a string HOST:PORT')
   if (config.api !== '') parseHostPort(config.api)
   if (typeof config.dht?.allowPrivateAddresses !== 'boolean') throw new InvalidConfigError('"dht.allowPrivateAddresses" must be a boolean')
+  if (typeof config.mailbox?.enabled !== 'boolean') throw new InvalidConfigError('"mailbox.enabled" must be a boolean')
+  if (!Array.isArray(config.mailbox.nodes) || config.mailbox.nodes.some(p => typeof p !== 'string' || !/^[1-9A-HJ-NP-Za-km-z]{40,128}$/.test(p))) {
+    throw new InvalidConfigError('"mailbox.nodes" must be an array of peer id strings')
+  }
   for (const field of ['inboundConnectionThreshold', 'maxConnections'] as const) {
     if (!Number.isInteger(config[field]) || config[field] < 1) throw new InvalidConfigError(`"${field}" must be a positive integer`)
   }

@@ -53,7 +53,8 @@ export async function createAttnNode (options: CreateAttnNodeOptions = {}): Prom
   const config: AttnConfig = {
     ...DEFAULT_CONFIG,
     ...Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k in DEFAULT_CONFIG)),
-    dht: { ...DEFAULT_CONFIG.dht, ...options.dht }
+    dht: { ...DEFAULT_CONFIG.dht, ...options.dht },
+    mailbox: { ...DEFAULT_CONFIG.mailbox, ...options.mailbox }
   }
   validateConfig(config)
   const peerDiscovery = config.bootstrap.length > 0
@@ -88,7 +89,11 @@ export async function createAttnNode (options: CreateAttnNodeOptions = {}): Prom
         selectors: { [DIRECTORY_NAMESPACE]: selectDirectoryRecord }
       }),
       attn: attn(options.attn),
-      messaging: messaging(options.messaging)
+      messaging: messaging({
+        mailbox: config.mailbox.enabled,
+        mailboxes: config.mailbox.nodes.length > 0 ? config.mailbox.nodes : undefined,
+        ...options.messaging
+      })
     }
   })
   if (options.start !== false) await node.start()
