@@ -487,6 +487,14 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
   private async attempt (entry: OutboxEntry): Promise<void> {
     const store = this.requireStore()
     const id = entry.envelopeId
+    if (entry.recipient === this.address && entry.attempts === 0) {
+      // a message to our own address: this device is one of the recipients
+      try {
+        this.processParcel(decodeParcel(entry.envelope))
+      } catch (err: any) {
+        this.log('local delivery failed: %s', err.message)
+      }
+    }
     const giveUp = entry.createdAtMs + (this.init.giveUpAfter ?? 7 * DAY * 1000)
     const backoff = Math.min((this.init.retryInitial ?? 2_000) * 2 ** Math.min(entry.attempts, 16), this.init.retryMax ?? 300_000)
     let record
@@ -641,6 +649,8 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       }
       case 'sync': {
         if (opened.senderAddress !== identity.address) throw new AttnError('sync copy from another identity', 'ERR_FORGED_SYNC')
+        // our own copy, handed to ourselves by a message to our own address: nothing to do
+        if (Buffer.from(opened.senderNodePublicKey.raw).equals(Buffer.from(identity.nodeKey.publicKey.raw))) return
         const copy = decodeSync(m.body)
         if (store.insertInbox({
           envelopeId: opened.envelopeId, from: identity.address, to: copy.to, kind: 'message',
