@@ -350,6 +350,13 @@ export class RpcEngine {
     this.closeState(ls, () => new RpcSessionClosedError())
   }
 
+  /** True while calls, status queries or pings are in flight on the link, or calls from its peer run. */
+  busy (link: RpcLink): boolean {
+    const ls = this.links.get(link.id)
+    if (ls == null || ls.closed) return false
+    return ls.pending.size > 0 || ls.slots.waiting > 0 || ls.queries.size > 0 || ls.pings.size > 0 || ls.incoming > 0
+  }
+
   /**
    * The session of `oldLink` continues as `newLink` (same peer, e.g. after a rekey or a new
    * session id): pending calls, dedup cache and queued messages move over, unacked calls are resent.

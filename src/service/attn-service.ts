@@ -150,6 +150,16 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
           rpc.sendNewSalt(this.linkFor(session), session.currentSalt, BigInt(Date.now()), 0n)
         },
         onSession: (session) => { this.safeDispatch('session', { session }) },
+        onSessionReplaced: (old, replacement) => {
+          const link = this.links.get(old.idHex)
+          if (link != null) {
+            this.links.delete(old.idHex)
+            rpc.linkReplaced(link, this.linkFor(replacement))
+          }
+        },
+        // a rekey waits for a quiet moment: calls resent on the new session would miss the
+        // peer's duplicate cache, which is per session
+        canRekey: (session) => { const link = this.links.get(session.idHex); return link == null || !rpc.busy(link) },
         onSessionClosed: (session, reason) => {
           const link = this.links.get(session.idHex)
           if (link != null) {

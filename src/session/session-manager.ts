@@ -38,6 +38,10 @@ export interface SessionManagerInit {
   onSaltRotated?(session: Session): void
   /** Called when a session is established (either role) or resumed. */
   onSession?(session: Session): void
+  /** Called when a rekey replaced `old` by `replacement` (same peer); `old` is closed right after. */
+  onSessionReplaced?(old: Session, replacement: Session): void
+  /** Asked before a rekey starts: false postpones it (e.g. while calls are in flight on the session). */
+  canRekey?(session: Session): boolean
   /** Called when a session is removed (expired, evicted, unknown at the peer, node stopping). */
   onSessionClosed?(session: Session, reason: string): void
   handshakeTimeout?: number
@@ -92,6 +96,7 @@ export class SessionManager implements FrameHandler {
   /** In-flight connects per target, so concurrent callers share one handshake. */
   private readonly connecting = new Map<string, Promise<Session>>()
   private readonly noticeSentAt = new Map<string, number>()
+  private readonly rekeying = new Set<string>()
   private readonly handshakeTimeout: number
   private readonly maxPending: number
   private readonly maxPendingPerChannel: number
@@ -191,6 +196,25 @@ export class SessionManager implements FrameHandler {
     }
     this.counters.recordsOut++
     return sealed
+  }
+
+  /**
+   * Replaces a session we initiated by a fresh handshake with the same peer (new keys, new id):
+   * the upper layer moves its state over (onSessionReplaced), then the old session is dropped.
+   * Only the initiator rekeys; the responder lets the old session expire.
+   */
+  async rekey (session: Session, options: AbortOptions = {}): Promise<Session | undefined> {
+    const route = this.routes.get(session.idHex)
+    if (session.role !== 'initiator' || route?.peer == null || this.rekeying.has(session.idHex)) return undefined
+    this.rekeying.add(session.idHex)
+    try {
+      const replacement = await this.handshake(route.peer, options)
+      this.init.onSessionReplaced?.(session, replacement)
+      this.close(session, 'rekeyed')
+      return replacement
+    } finally {
+      this.rekeying.delete(session.idHex)
+    }
   }
 
   /** Drops a session (both sides then need a new handshake). */
@@ -415,8 +439,14 @@ export class SessionManager implements FrameHandler {
       this.init.onSessionClosed?.(session, 'idle')
     }
     for (const session of this.table) {
-      if (session.needsRekey(now)) this.close(session, 'rekey')
-      else if (session.role === 'responder' && session.needsSaltRotation(now)) {
+      if (session.needsRekey(now)) {
+        // the initiator rekeys (when the upper layer is idle on it); past the hard limits sealing
+        // fails and the session is useless to both sides, so it goes
+        if (session.isPastHardLimit(now)) this.close(session, 'expired')
+        else if (session.role === 'initiator' && this.init.canRekey?.(session) !== false) {
+          this.rekey(session).catch((err: any) => { this.log('rekey of %s failed: %s', session.idHex, err.message) })
+        }
+      } else if (session.role === 'responder' && session.needsSaltRotation(now)) {
         session.rotateSalt(undefined, now)
         this.init.onSaltRotated?.(session)
       }

@@ -214,7 +214,12 @@ export class Session<P extends SessionPeer = SessionPeer> {
   }
 
   /** True if nothing was sent or received for `idleMs`. */
-  isIdle (now: number, idleMs: number): boolean {
+  /** True once `seal` refuses: 2^26 frames sent or 48 h old. */
+  isPastHardLimit (now: number = Date.now()): boolean {
+    return this.framesSent >= HARD_LIMIT_FRAMES || now - this.createdAt >= HARD_LIMIT_MS
+  }
+
+    isIdle (now: number, idleMs: number): boolean {
     return now - this.lastActivity >= idleMs
   }
 

@@ -153,4 +153,24 @@ describe('RPC between real nodes', function () {
     const errors = Object.values(b.services.attn.rpcStats()?.decodeErrors ?? {}).reduce((x, y) => x + y, 0)
     assert.ok(errors > 0, 'malformed bodies were counted')
   })
+
+  it('rekey: the initiator replaces its session by a fresh handshake; calls go on without a gap', async () => {
+    const a = await nodes.create()
+    const b = await nodes.create()
+    b.services.attn.handle('test.ok', () => bytes('ok'))
+    assert.equal(text(await a.services.attn.call(b.getMultiaddrs(), 'test.ok', new Uint8Array(0))), 'ok')
+    const manager = a.services.attn.sessions
+    assert.ok(manager != null)
+    const old = manager.sessionWithPeer(b.peerId)
+    assert.ok(old != null)
+    // a session past its rekey threshold (2^24 frames) is replaced at the next maintenance pass
+    old.framesSent = 2 ** 24
+    ;(manager as any).maintain()
+    await waitFor(() => manager.sessionWithPeer(b.peerId) !== old && manager.sessionWithPeer(b.peerId) != null, { what: 'replacement session' })
+    const fresh = manager.sessionWithPeer(b.peerId)
+    assert.notEqual(fresh?.idHex, old.idHex)
+    assert.equal(manager.table.getByHex(old.idHex), undefined, 'the old session is dropped')
+    assert.equal(text(await a.services.attn.call(b.peerId, 'test.ok', new Uint8Array(0))), 'ok')
+    assert.equal(a.services.attn.sessionStats()?.handshakesCompleted, 2)
+  })
 })
