@@ -236,7 +236,12 @@ export const OPENAPI_DOCUMENT = {
           state: { type: 'string', enum: ['queued', 'sent', 'stored', 'delivered', 'failed'] },
           reason: { type: 'string', description: 'why, when failed' },
           to: { type: 'string' },
-          updatedAt: { type: 'integer', description: 'unix ms' }
+          updatedAt: { type: 'integer', description: 'unix ms' },
+          transit: {
+            type: 'array',
+            description: 'while a direct delivery call is in flight: its state at each device, from an RPC status query',
+            items: { type: 'object', required: ['peer', 'state'], properties: { peer: { type: 'string' }, state: { type: 'string', enum: ['unknown', 'received', 'processing', 'done', 'failed'] } } }
+          }
         }
       },
       GroupInfo: {

@@ -30,7 +30,7 @@ import type { Message, MessageInput } from './message.js'
 import type { OutboxEntry, OutboxState } from './store.js'
 import type { Identity } from '../keys/index.js'
 import type { AttnService } from '../service/index.js'
-import type { RpcHandlerContext } from '../rpc/index.js'
+import type { RpcHandlerContext, RpcStatus } from '../rpc/index.js'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { AbortOptions, ComponentLogger, Logger, PeerId, Startable } from '@libp2p/interface'
 
@@ -54,6 +54,8 @@ export interface MessageStatus {
   reason?: string
   to: string
   updatedAt: number
+  /** While a direct delivery call is in flight: its state at each device (RPC status query). */
+  transit?: Array<{ peer: string, state: RpcStatus }>
 }
 
 export interface GroupInfo {
@@ -167,6 +169,8 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
   private workerAgain = false
   private workerTimer?: ReturnType<typeof setTimeout>
   private readonly abort = new AbortController()
+  /** Direct delivery calls in flight, by envelope id hex: which device, which RPC msg_id. */
+  private readonly inFlight = new Map<string, Array<{ peer: string, msgId: bigint }>>()
   private started = false
 
   constructor (components: MessagingServiceComponents, init: MessagingServiceInit = {}) {
@@ -306,7 +310,22 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     if (!/^[0-9a-f]{32}$/.test(id)) throw new MessageNotFoundError(id)
     const bytes = Uint8Array.from(Buffer.from(id, 'hex'))
     const entry = store.getOutbox(bytes)
-    if (entry != null) return this.statusOf(entry, id)
+    if (entry != null) {
+      const status = this.statusOf(entry, id)
+      const calls = this.inFlight.get(id)
+      if (calls != null && calls.length > 0 && (entry.state === 'queued' || entry.state === 'sent')) {
+        // in flight: ask each device how far its copy got (RPC StatusQuery on the call's msg_id)
+        status.transit = await Promise.all(calls.map(async ({ peer, msgId }) => {
+          try {
+            const [state] = await this.components.attn.queryStatus(peerIdFromString(peer), [msgId], { timeout: 3_000 })
+            return { peer, state }
+          } catch {
+            return { peer, state: 'unknown' as RpcStatus }
+          }
+        }))
+      }
+      return status
+    }
     // a group message: the least advanced member copy
     const rows = store.statement('SELECT envelope_id FROM attn_group_sends WHERE msg_id = ?').all(bytes) as Array<{ envelope_id: Uint8Array }>
     const copies = rows.map(r => store.getOutbox(Uint8Array.from(r.envelope_id))).filter((e): e is OutboxEntry => e != null)
@@ -517,8 +536,12 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     // costs a dial timeout), store at the mailboxes in parallel (a device that answers late
     // dedups the mailbox copy by envelope id)
     let directDone = false
-    const directRun = Promise.all(devices.map(async nodeId => await this.callPeer(nodeId, METHOD_DELIVER, entry.envelope)))
-      .finally(() => { directDone = true })
+    const key = toHex(id)
+    const calls: Array<{ peer: string, msgId: bigint }> = []
+    this.inFlight.set(key, calls)
+    const directRun = Promise.all(devices.map(async nodeId =>
+      await this.callPeer(nodeId, METHOD_DELIVER, entry.envelope, msgId => { calls.push({ peer: nodeId, msgId }) })))
+      .finally(() => { directDone = true; this.inFlight.delete(key) })
     let graceTimer: ReturnType<typeof setTimeout> | undefined
     const early = devices.length === 0
       ? storeAtMailboxes()
@@ -556,9 +579,9 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     }
   }
 
-  private async callPeer (peer: string, method: string, params: Uint8Array): Promise<boolean> {
+  private async callPeer (peer: string, method: string, params: Uint8Array, onMsgId?: (msgId: bigint) => void): Promise<boolean> {
     try {
-      await this.components.attn.call(peerIdFromString(peer), method, params, { timeout: this.init.callTimeout ?? 10_000, signal: this.abort.signal })
+      await this.components.attn.call(peerIdFromString(peer), method, params, { timeout: this.init.callTimeout ?? 10_000, signal: this.abort.signal, onMsgId })
       return true
     } catch (err: any) {
       this.log.trace('%s to %s failed: %s', method, peer, err.message)

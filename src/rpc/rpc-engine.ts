@@ -25,6 +25,8 @@ export interface RpcCallOptions {
   signal?: AbortSignal
   /** Deadline in ms for the whole operation, including the wait for an in-flight slot. */
   timeout?: number
+  /** Called with the call's msg_id once it is allocated (for a later `queryStatus`). */
+  onMsgId?: (msgId: bigint) => void
 }
 
 export interface RpcEngineInit {
@@ -235,6 +237,7 @@ export class RpcEngine {
       cancelWait = ls.slots.acquire(() => {
         cancelWait = () => {}
         const msgId = ls.link.nextMsgId()
+        try { options.onMsgId?.(msgId) } catch {}
         pc = { msgId, method, body, acked: false, backoff: this.cfg.resendInitial, resolve: r => { finish(r) }, reject: e => { finish(e) } }
         ls.pending.set(msgId, pc)
         this.counters.callsSent++

@@ -235,7 +235,7 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
     const started = Date.now()
     const timeout = options.timeout ?? this.init.rpc?.callTimeout ?? DEFAULT_CALL_TIMEOUT_MS
     const link = await this.linkTo(target, options.signal, timeout)
-    return await this.requireRpc().call(link, method, params, { signal: options.signal, timeout: Math.max(1, timeout - (Date.now() - started)) })
+    return await this.requireRpc().call(link, method, params, { signal: options.signal, timeout: Math.max(1, timeout - (Date.now() - started)), onMsgId: options.onMsgId })
   }
 
   /** Asks the target for the state of calls it received from us (unknown/received/processing/done/failed). */

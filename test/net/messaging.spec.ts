@@ -222,4 +222,35 @@ describe('messaging between real nodes', function () {
     await waitFor(() => [m1, m2].every(n => inboxBodies(n).includes('after removal')), { what: 'remaining members receive' })
     assert.equal(inboxBodies(m3).includes('after removal'), false, 'the removed member cannot read it')
   })
+
+  it('status while a delivery is in flight uses an RPC status query at the device', async () => {
+    const relay = await node()
+    const a = await node({ via: relay })
+    let dropping = true
+    const { decodeRpcMessage } = await import('../../src/rpc/index.js')
+    // replies (to a's msg.deliver) and calls (b's receipt back to a) are lost while `dropping`
+    const lost = (kind: string): boolean => kind === 'reply' || kind === 'call'
+    const isLost = (data: Uint8Array): boolean => {
+      const m = decodeRpcMessage(data)
+      return lost(m.kind) || (m.kind === 'container' && m.messages.some(x => lost(x.message.kind)))
+    }
+    const bIdentity = await rootIdentity()
+    const b = await nodes.create({
+      bootstrap: [relay.getMultiaddrs()[0].toString()],
+      attn: { identity: bIdentity, dropOutgoing: (_s: unknown, data: Uint8Array) => dropping && isLost(data) },
+      messaging: { dbPath: join(await tempDir(), 'messages.db'), publishOnStart: false, mailboxes: [], mailboxGrace: 60_000 }
+    })
+    await publish(a)
+    await publish(b)
+    const { id } = await a.services.messaging.send(bIdentity.address, 'in flight')
+    await waitFor(() => inboxBodies(b).includes('in flight'), { what: 'b processed the delivery' })
+    const status = await waitFor(async () => {
+      const s = await a.services.messaging.status(id)
+      return s.transit?.some(t => t.peer === b.peerId.toString() && t.state === 'done') === true ? s : undefined
+    }, { what: 'transit state done at the device' })
+    assert.equal(status.state, 'queued', 'the sender has no reply yet')
+    dropping = false
+    await waitFor(async () => (await a.services.messaging.status(id)).state === 'delivered', { what: 'delivered once replies flow' })
+    assert.equal(inboxBodies(b).filter(x => x === 'in flight').length, 1)
+  })
 })
