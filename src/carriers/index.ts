@@ -5,6 +5,8 @@
  */
 export type { CarrierKind, FrameChannel, FrameHandler } from './channel.js'
 export { StreamChannel, type StreamChannelEvents } from './stream-channel.js'
+export { StreamCarrier } from './stream-carrier.js'
+export type { CarrierTarget, CarrierStats, StreamCarrierComponents, StreamCarrierInit } from './stream-carrier.js'
 export { encodeFrame, FrameDecoder } from './framing.js'
 export * from './errors.js'
 export * from './constants.js'

@@ -1,8 +1,7 @@
 import { serviceCapabilities, serviceDependencies, TypedEventEmitter, setMaxListeners } from '@libp2p/interface'
-import { isPeerId } from '@libp2p/interface'
 import {
   PROTOCOL, MAX_FRAME_SIZE, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, DEFAULT_OPEN_TIMEOUT_MS,
-  StreamChannel
+  StreamCarrier
 } from '../carriers/index.js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -16,7 +15,7 @@ import type { AttnServiceComponents, AttnServiceInit, AttnServiceEvents, AttnSta
 import type { FrameChannel, FrameHandler } from '../carriers/index.js'
 import type { Session, SessionManagerStats } from '../session/index.js'
 import type { Identity } from '../keys/index.js'
-import type { AbortOptions, Connection, Logger, Startable, Stream } from '@libp2p/interface'
+import type { AbortOptions, Logger, Startable } from '@libp2p/interface'
 
 /** Version reported by `attn.info`. */
 export const ATTN_VERSION = '0.1.0'
@@ -32,11 +31,7 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
   readonly maxFrameSize: number
   private readonly components: AttnServiceComponents
   private readonly log: Logger
-  private readonly maxInboundStreams: number
-  private readonly maxOutboundStreams: number
-  private readonly openTimeout: number
-  /** Open channels by connection id; normally one per connection. */
-  private readonly channels = new Map<string, Set<StreamChannel>>()
+  private readonly carrier: StreamCarrier
   private frameHandler: FrameHandler
   private readonly init: AttnServiceInit
   private identity_?: Identity
@@ -48,7 +43,7 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
   /** Handlers registered before start (or across restarts of the service). */
   private readonly handlers = new Map<string, { handler: RpcHandler, options?: RpcHandleOptions }>()
   private started = false
-  private readonly counters: AttnStats = { framesIn: 0, framesOut: 0, channelsOpened: 0, protocolErrors: {} }
+  private framesOut = 0
 
   constructor (components: AttnServiceComponents, init: AttnServiceInit = {}) {
     super()
@@ -56,12 +51,20 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
     this.log = components.logger.forComponent('attn:service')
     this.protocol = init.protocol ?? PROTOCOL
     this.maxFrameSize = init.maxFrameSize ?? MAX_FRAME_SIZE
-    this.maxInboundStreams = init.maxInboundStreams ?? MAX_INBOUND_STREAMS
-    this.maxOutboundStreams = init.maxOutboundStreams ?? MAX_OUTBOUND_STREAMS
-    this.openTimeout = init.openTimeout ?? DEFAULT_OPEN_TIMEOUT_MS
     this.init = init
     this.frameHandler = init.frameHandler ?? this.rawFrameHandler()
-    this.handleStream = this.handleStream.bind(this)
+    // the carrier hands frames to whatever layer is plugged in at the time
+    const toLayer: FrameHandler = {
+      handleFrame: (frame, channel) => this.frameHandler.handleFrame(frame, channel),
+      channelClosed: (channel) => { this.frameHandler.channelClosed?.(channel) }
+    }
+    this.carrier = new StreamCarrier(components, {
+      protocol: this.protocol,
+      maxFrameSize: this.maxFrameSize,
+      maxInboundStreams: init.maxInboundStreams ?? MAX_INBOUND_STREAMS,
+      maxOutboundStreams: init.maxOutboundStreams ?? MAX_OUTBOUND_STREAMS,
+      openTimeout: init.openTimeout ?? DEFAULT_OPEN_TIMEOUT_MS
+    }, toLayer, (peer, code, message) => { this.safeDispatch('protocol:error', { peer, code, message }) })
   }
 
   /** The ATT address (root key) this node proves in handshakes. */
@@ -175,19 +178,12 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
       this.sessionManager.start()
       this.frameHandler = this.sessionManager
     }
-    await this.components.registrar.handle(this.protocol, this.handleStream, {
-      maxInboundStreams: this.maxInboundStreams,
-      maxOutboundStreams: this.maxOutboundStreams
-    })
+    await this.carrier.start()
     this.started = true
-    this.log('listening on %s', this.protocol)
   }
 
   async stop (): Promise<void> {
-    await this.components.registrar.unhandle(this.protocol)
-    const all = [...this.channels.values()].flatMap(set => [...set])
-    await Promise.all(all.map(async ch => { await ch.close({ signal: AbortSignal.timeout(1000) }).catch(() => {}) }))
-    this.channels.clear()
+    await this.carrier.stop()
     this.rpc?.stop()
     this.rpc = undefined
     this.links.clear()
@@ -206,7 +202,7 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
   /** Sends `data` as one sealed record of the session. */
   async sendRecord (session: Session, data: Uint8Array, options: AbortOptions & { msgId?: bigint } = {}): Promise<bigint> {
     const sealed = await this.requireSessions().send(session, data, options)
-    this.counters.framesOut++
+    this.framesOut++
     return sealed.msgId
   }
 
@@ -280,7 +276,7 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
           // test hook at the session boundary: drop a record as if the network lost it
           if (this.init.dropOutgoing?.(session, data, msgId) === true) return
           await manager.send(session, data, { msgId, signal: options?.signal })
-          this.counters.framesOut++
+          this.framesOut++
         }
       }
       this.links.set(session.idHex, link)
@@ -332,12 +328,12 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
 
   /** Counters for the status API and tests. */
   stats (): AttnStats {
-    return { ...this.counters, protocolErrors: { ...this.counters.protocolErrors } }
+    return { ...this.carrier.stats(), framesOut: this.framesOut }
   }
 
   /** Open channels, for diagnostics. */
   listChannels (): FrameChannel[] {
-    return [...this.channels.values()].flatMap(set => [...set]).filter(ch => ch.open)
+    return this.carrier.listChannels()
   }
 
   /**
@@ -345,68 +341,14 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
    * connection or opening a new `/attn/1.0.0` stream (dialling if needed).
    */
   async openChannel (target: FrameTarget, options: AbortOptions = {}): Promise<FrameChannel> {
-    if (isPeerId(target)) {
-      for (const conn of this.components.connectionManager.getConnections(target)) {
-        const existing = this.findChannel(conn)
-        if (existing != null) return existing
-      }
-    }
-    const signal = options.signal ?? AbortSignal.timeout(this.openTimeout)
-    setMaxListeners(Infinity, signal)
-    const connection = await this.components.connectionManager.openConnection(target, { signal })
-    const existing = this.findChannel(connection)
-    if (existing != null) return existing
-    const stream = await connection.newStream(this.protocol, { signal })
-    return this.addChannel(stream, connection)
+    return await this.carrier.openChannel(target, options)
   }
 
   /** Sends one frame to the target over a (re)used channel. */
   async sendFrame (target: FrameTarget, frame: Uint8Array, options: AbortOptions = {}): Promise<FrameChannel> {
     const channel = await this.openChannel(target, options)
     await channel.send(frame, options)
-    this.counters.framesOut++
-    return channel
-  }
-
-  private findChannel (conn: Connection): StreamChannel | undefined {
-    const set = this.channels.get(conn.id)
-    if (set == null) return undefined
-    for (const ch of set) if (ch.open) return ch
-    return undefined
-  }
-
-  private handleStream (stream: Stream, connection: Connection): void {
-    this.addChannel(stream, connection)
-  }
-
-  private addChannel (stream: Stream, connection: Connection): StreamChannel {
-    const handler: FrameHandler = {
-      handleFrame: (frame, channel) => {
-        this.counters.framesIn++
-        return this.frameHandler.handleFrame(frame, channel)
-      },
-      channelClosed: (channel) => { this.frameHandler.channelClosed?.(channel) }
-    }
-    const channel = new StreamChannel(stream, connection, handler, {
-      onProtocolError: (err) => {
-        const code = (err as { code?: string }).code ?? 'ERR_UNKNOWN'
-        this.counters.protocolErrors[code] = (this.counters.protocolErrors[code] ?? 0) + 1
-        this.safeDispatch('protocol:error', { peer: connection.remotePeer, code, message: err.message })
-      },
-      onClose: (ch) => {
-        const set = this.channels.get(connection.id)
-        set?.delete(ch)
-        if (set?.size === 0) this.channels.delete(connection.id)
-      }
-    }, this.maxFrameSize)
-    let set = this.channels.get(connection.id)
-    if (set == null) {
-      set = new Set()
-      this.channels.set(connection.id, set)
-    }
-    set.add(channel)
-    this.counters.channelsOpened++
-    this.log.trace('channel %s with %p', channel.id, connection.remotePeer)
+    this.framesOut++
     return channel
   }
 

@@ -14,13 +14,12 @@
  * ```
  */
 import { AttnService } from './attn-service.js'
-import type { FrameChannel, FrameHandler } from '../carriers/index.js'
+import type { CarrierTarget, FrameChannel, FrameHandler } from '../carriers/index.js'
 import type { Identity } from '../keys/index.js'
 import type { Session, SessionTableInit } from '../session/index.js'
 import type { RpcEngineInit } from '../rpc/index.js'
 import type { ComponentLogger, PeerId, PeerStore, PrivateKey } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
-import type { Multiaddr } from '@multiformats/multiaddr'
 
 export interface AttnServiceInit {
   /** Protocol id to register (default `/attn/1.0.0`). */
@@ -65,7 +64,7 @@ export interface AttnServiceComponents {
   peerStore: PeerStore
 }
 
-export type FrameTarget = PeerId | Multiaddr | Multiaddr[]
+export type FrameTarget = CarrierTarget
 
 export interface AttnStats {
   framesIn: number

@@ -1,0 +1,142 @@
+import { isPeerId, setMaxListeners } from '@libp2p/interface'
+import { StreamChannel } from './stream-channel.js'
+import type { FrameChannel, FrameHandler } from './channel.js'
+import type { AbortOptions, ComponentLogger, Connection, Logger, PeerId, Stream } from '@libp2p/interface'
+import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+/** Where a channel can be opened to: a peer we may be connected to, or addresses to dial. */
+export type CarrierTarget = PeerId | Multiaddr | Multiaddr[]
+
+export interface StreamCarrierComponents {
+  registrar: Registrar
+  connectionManager: ConnectionManager
+  logger: ComponentLogger
+}
+
+export interface StreamCarrierInit {
+  protocol: string
+  maxFrameSize: number
+  maxInboundStreams: number
+  maxOutboundStreams: number
+  /** Default timeout when opening a stream, ms. */
+  openTimeout: number
+}
+
+export interface CarrierStats {
+  framesIn: number
+  channelsOpened: number
+  /** Carrier protocol errors (oversize, truncated frames …) by error code. */
+  protocolErrors: Record<string, number>
+}
+
+/**
+ * The libp2p stream carrier: registers the protocol, keeps the framed streams of each
+ * connection (normally one, used both ways), opens new ones on demand, and hands every
+ * frame to one FrameHandler. A peer that breaks framing gets its stream reset.
+ */
+export class StreamCarrier {
+  private readonly components: StreamCarrierComponents
+  private readonly init: StreamCarrierInit
+  private readonly handler: FrameHandler
+  private readonly onProtocolError: (peer: PeerId, code: string, message: string) => void
+  private readonly log: Logger
+  /** Open channels by connection id. */
+  private readonly channels = new Map<string, Set<StreamChannel>>()
+  private readonly counters: CarrierStats = { framesIn: 0, channelsOpened: 0, protocolErrors: {} }
+
+  constructor (components: StreamCarrierComponents, init: StreamCarrierInit, handler: FrameHandler, onProtocolError: (peer: PeerId, code: string, message: string) => void) {
+    this.components = components
+    this.init = init
+    this.handler = handler
+    this.onProtocolError = onProtocolError
+    this.log = components.logger.forComponent('attn:carrier')
+    this.handleStream = this.handleStream.bind(this)
+  }
+
+  async start (): Promise<void> {
+    await this.components.registrar.handle(this.init.protocol, this.handleStream, {
+      maxInboundStreams: this.init.maxInboundStreams,
+      maxOutboundStreams: this.init.maxOutboundStreams
+    })
+    this.log('listening on %s', this.init.protocol)
+  }
+
+  async stop (): Promise<void> {
+    await this.components.registrar.unhandle(this.init.protocol)
+    const all = [...this.channels.values()].flatMap(set => [...set])
+    await Promise.all(all.map(async ch => { await ch.close({ signal: AbortSignal.timeout(1000) }).catch(() => {}) }))
+    this.channels.clear()
+  }
+
+  stats (): CarrierStats {
+    return { ...this.counters, protocolErrors: { ...this.counters.protocolErrors } }
+  }
+
+  /** Open channels, for diagnostics. */
+  listChannels (): FrameChannel[] {
+    return [...this.channels.values()].flatMap(set => [...set]).filter(ch => ch.open)
+  }
+
+  /**
+   * Returns an open channel to the target, reusing one on an existing connection or opening
+   * a new stream (dialling if needed).
+   */
+  async openChannel (target: CarrierTarget, options: AbortOptions = {}): Promise<FrameChannel> {
+    if (isPeerId(target)) {
+      for (const conn of this.components.connectionManager.getConnections(target)) {
+        const existing = this.findChannel(conn)
+        if (existing != null) return existing
+      }
+    }
+    const signal = options.signal ?? AbortSignal.timeout(this.init.openTimeout)
+    setMaxListeners(Infinity, signal)
+    const connection = await this.components.connectionManager.openConnection(target, { signal })
+    const existing = this.findChannel(connection)
+    if (existing != null) return existing
+    const stream = await connection.newStream(this.init.protocol, { signal })
+    return this.addChannel(stream, connection)
+  }
+
+  private findChannel (conn: Connection): StreamChannel | undefined {
+    const set = this.channels.get(conn.id)
+    if (set == null) return undefined
+    for (const ch of set) if (ch.open) return ch
+    return undefined
+  }
+
+  private handleStream (stream: Stream, connection: Connection): void {
+    this.addChannel(stream, connection)
+  }
+
+  private addChannel (stream: Stream, connection: Connection): StreamChannel {
+    const handler: FrameHandler = {
+      handleFrame: (frame, channel) => {
+        this.counters.framesIn++
+        return this.handler.handleFrame(frame, channel)
+      },
+      channelClosed: (channel) => { this.handler.channelClosed?.(channel) }
+    }
+    const channel = new StreamChannel(stream, connection, handler, {
+      onProtocolError: (err) => {
+        const code = (err as { code?: string }).code ?? 'ERR_UNKNOWN'
+        this.counters.protocolErrors[code] = (this.counters.protocolErrors[code] ?? 0) + 1
+        this.onProtocolError(connection.remotePeer, code, err.message)
+      },
+      onClose: (ch) => {
+        const set = this.channels.get(connection.id)
+        set?.delete(ch)
+        if (set?.size === 0) this.channels.delete(connection.id)
+      }
+    }, this.init.maxFrameSize)
+    let set = this.channels.get(connection.id)
+    if (set == null) {
+      set = new Set()
+      this.channels.set(connection.id, set)
+    }
+    set.add(channel)
+    this.counters.channelsOpened++
+    this.log.trace('channel %s with %p', channel.id, connection.remotePeer)
+    return channel
+  }
+}
