@@ -206,7 +206,11 @@ export const OPENAPI_DOCUMENT = {
           protocols: { type: 'array', items: { type: 'string' } },
           connections: { type: 'array', items: { $ref: '#/components/schemas/Connection' } },
           version: { type: 'string' },
-          uptimeSeconds: { type: 'number' }
+          uptimeSeconds: { type: 'number' },
+          counters: {
+            type: 'object',
+            description: 'what each layer counted: carrier frames and protocol errors by code, session handshakes and rejected frames by code, RPC calls/resends/decode errors, messaging parcels and rejected input by code'
+          }
         }
       },
       Connection: {

@@ -34,6 +34,20 @@ function connectionJson (c: Connection): { peerId: string, remoteAddr: string, d
   return { peerId: c.remotePeer.toString(), remoteAddr: c.remoteAddr.toString(), direction: c.direction }
 }
 
+/** What each layer counted: frames, rejected input by error code, sessions, RPC, messaging. */
+function counters (node: AttnNode): Record<string, unknown> {
+  const attn = node.services.attn
+  const rpc = attn.rpcStats()
+  return {
+    carrier: attn.stats(),
+    sessions: attn.sessionStats() ?? null,
+    rpc: rpc == null
+      ? null
+      : { callsSent: rpc.callsSent, callsReceived: rpc.callsReceived, resends: rpc.resends, duplicatesDropped: rpc.duplicatesDropped, pendingCalls: rpc.pendingCalls, decodeErrors: rpc.decodeErrors },
+    messaging: node.services.messaging?.stats() ?? null
+  }
+}
+
 /** Builds the Hono app (exported for in-process tests). */
 export function createApiApp (node: AttnNode, options: Pick<ApiServerOptions, 'address' | 'version' | 'maxBodyBytes' | 'sseHeartbeatMs'>): Hono {
   const app = new Hono()
@@ -66,7 +80,8 @@ export function createApiApp (node: AttnNode, options: Pick<ApiServerOptions, 'a
     protocols: node.getProtocols(),
     connections: node.getConnections().map(connectionJson),
     version: options.version ?? '0.0.0',
-    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000)
+    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    counters: counters(node)
   }))
 
   app.post('/v1/connect', async (c) => {

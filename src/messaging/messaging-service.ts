@@ -169,6 +169,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
   private workerAgain = false
   private workerTimer?: ReturnType<typeof setTimeout>
   private readonly abort = new AbortController()
+  private readonly counters = { parcelsIn: 0, messagesIn: 0, receiptsIn: 0, mailboxStored: 0, mailboxFetched: 0, rejected: {} as Record<string, number> }
   /** Direct delivery calls in flight, by envelope id hex: which device, which RPC msg_id. */
   private readonly inFlight = new Map<string, Array<{ peer: string, msgId: bigint }>>()
   private started = false
@@ -249,6 +250,16 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
   }
 
   // ------------------------------------------------------------------ public API
+
+  /** Counters: parcels received, messages and receipts accepted, mailbox use, rejected input by error code. */
+  stats (): { parcelsIn: number, messagesIn: number, receiptsIn: number, mailboxStored: number, mailboxFetched: number, rejected: Record<string, number> } {
+    return { ...this.counters, rejected: { ...this.counters.rejected } }
+  }
+
+  private reject (err: Error & { code?: string }): void {
+    const code = err.code ?? 'ERR_UNKNOWN'
+    this.counters.rejected[code] = (this.counters.rejected[code] ?? 0) + 1
+  }
 
   /** Publishes (or republishes) our directory record; returns its seq and how many DHT peers accepted it. */
   async publish (options: AbortOptions = {}): Promise<{ seq: string, accepted: number }> {
@@ -623,12 +634,17 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     try {
       parcel = decodeParcel(params)
     } catch (err: any) {
+      this.reject(err)
       throw new PublicRpcError('BAD_REQUEST', err.message)
     }
-    if (parcel.recipient !== this.address) throw new PublicRpcError('WRONG_RECIPIENT', 'this node does not serve that address')
+    if (parcel.recipient !== this.address) {
+      this.reject(new AttnError('parcel for another address', 'WRONG_RECIPIENT'))
+      throw new PublicRpcError('WRONG_RECIPIENT', 'this node does not serve that address')
+    }
     try {
       this.processParcel(parcel)
     } catch (err: any) {
+      this.reject(err)
       throw new PublicRpcError(err.code ?? 'BAD_REQUEST', err.message)
     }
   }
@@ -637,6 +653,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
   private processParcel (parcel: Parcel): void {
     const store = this.requireStore()
     const identity = this.requireIdentity()
+    this.counters.parcelsIn++
     if (parcel.kind === PARCEL_GROUP) {
       this.processGroupMessage(parcel.payload)
       return
@@ -657,6 +674,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
           kind: 'message', contentType: m.contentType, body: m.body, sentAtMs: m.sentAt, receivedAtMs: Date.now()
         })
         if (isNew) {
+          this.counters.messagesIn++
           this.emitMessage(opened.envelopeId)
           void this.sendReceipt(opened.senderAddress, opened.envelopeId)
         }
@@ -667,6 +685,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
         if (entry == null) return
         verifyReceipt(m.body.subarray(16), entry.recipient, entry.envelopeId)
         if (opened.senderAddress !== entry.recipient) throw new ForgedReceiptError('receipt sealed by another identity than the recipient')
+        this.counters.receiptsIn++
         if (store.setOutboxState(entry.envelopeId, 'delivered')) this.emitStatus(entry.envelopeId)
         return
       }
@@ -749,11 +768,13 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
           done.push(parcelId(parcel))
         } catch (err: any) {
           // e.g. a group message whose sender key has not arrived: left in the mailbox for the next fetch
+          this.reject(err)
           this.log('mailbox parcel not processed: %s', err.message)
         }
       }
       if (done.length > 0) await this.components.attn.call(mailbox, METHOD_MAILBOX_ACK, encodeAck(done), { signal: options.signal })
       total += done.length
+      this.counters.mailboxFetched += done.length
       if (!res.more || done.length === 0) break
     }
     return total
@@ -765,11 +786,13 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     try {
       parcel = decodeParcel(params)
     } catch (err: any) {
+      this.reject(err)
       throw new PublicRpcError('BAD_REQUEST', err.message)
     }
     try {
-      store.mailboxPut({ recipient: parcel.recipient, envelopeId: parcelId(parcel), envelope: params, senderHint: ctx.remoteAddress })
+      if (store.mailboxPut({ recipient: parcel.recipient, envelopeId: parcelId(parcel), envelope: params, senderHint: ctx.remoteAddress }).stored) this.counters.mailboxStored++
     } catch (err: any) {
+      this.reject(err)
       throw new PublicRpcError(err.code ?? 'MAILBOX_ERROR', err.message)
     }
     return Uint8Array.of(1)
