@@ -98,5 +98,8 @@ export async function runDaemon (opts: DaemonOptions): Promise<number> {
   await node.stop()
   await rm(runtimeFile(opts.home), { force: true })
   process.stderr.write('attn: stopped\n')
+  // everything is closed and saved; a library timer still pending (e.g. a DHT query's) must not
+  // hold the process for seconds. Unref'd: a normal exit comes first when nothing lingers.
+  setTimeout(() => { process.exit(process.exitCode ?? 0) }, 250).unref()
   return 0
 }
