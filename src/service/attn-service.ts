@@ -1,4 +1,4 @@
-import { serviceCapabilities, serviceDependencies, TypedEventEmitter, setMaxListeners } from '@libp2p/interface'
+import { isPeerId, serviceCapabilities, serviceDependencies, TypedEventEmitter, setMaxListeners } from '@libp2p/interface'
 import {
   PROTOCOL, MAX_FRAME_SIZE, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, DEFAULT_OPEN_TIMEOUT_MS,
   StreamCarrier
@@ -285,6 +285,9 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
   }
 
   private async linkTo (target: FrameTarget, signal: AbortSignal | undefined, timeout: number): Promise<RpcLink> {
+    // the common case, a peer we have a session with, needs no dial signals
+    const existing = isPeerId(target) ? this.sessionManager?.sessionWithPeer(target) : undefined
+    if (existing != null) return this.linkFor(existing)
     const timer = AbortSignal.timeout(timeout)
     const combined = signal == null ? timer : AbortSignal.any([signal, timer])
     setMaxListeners(Infinity, combined)

@@ -91,6 +91,8 @@ export class SessionManager implements FrameHandler {
   private readonly init: SessionManagerInit
   private readonly log: Logger
   private readonly routes = new Map<string, Route>()
+  /** Session ids by the libp2p peer they are routed to (every call looks sessions up by peer). */
+  private readonly byPeer = new Map<string, Set<string>>()
   private readonly responders = new Map<string, PendingResponder>()
   private readonly initiators = new Map<string, PendingInitiator>()
   /** In-flight connects per target, so concurrent callers share one handshake. */
@@ -142,6 +144,7 @@ export class SessionManager implements FrameHandler {
     }
     this.table.clear()
     this.routes.clear()
+    this.byPeer.clear()
   }
 
   stats (): SessionManagerStats {
@@ -156,9 +159,9 @@ export class SessionManager implements FrameHandler {
   /** The most recently active session with a libp2p peer, if any. */
   sessionWithPeer (peer: PeerId): Session | undefined {
     let best: Session | undefined
-    for (const session of this.table) {
-      const route = this.routes.get(session.idHex)
-      if (route?.peer?.equals(peer) === true && (best == null || session.lastActivity > best.lastActivity)) best = session
+    for (const idHex of this.byPeer.get(peer.toString()) ?? []) {
+      const session = this.table.getByHex(idHex)
+      if (session != null && (best == null || session.lastActivity > best.lastActivity)) best = session
     }
     return best
   }
@@ -220,7 +223,7 @@ export class SessionManager implements FrameHandler {
   /** Drops a session (both sides then need a new handshake). */
   close (session: Session, reason = 'closed'): void {
     if (this.table.delete(session.id)) {
-      this.routes.delete(session.idHex)
+      this.dropRoute(session.idHex)
       this.init.onSessionClosed?.(session, reason)
     }
   }
@@ -245,7 +248,7 @@ export class SessionManager implements FrameHandler {
     const route = this.routes.get(session.idHex)
     if (route != null) {
       route.channel = channel
-      route.peer = channel.remotePeer ?? route.peer
+      if (channel.remotePeer != null) this.setRoutePeer(session.idHex, route, channel.remotePeer)
     }
     this.init.onRecord(session, record, channel)
   }
@@ -270,11 +273,29 @@ export class SessionManager implements FrameHandler {
 
   private addSession (session: Session, route: Route): void {
     for (const evicted of this.table.add(session)) {
-      this.routes.delete(evicted.idHex)
+      this.dropRoute(evicted.idHex)
       this.init.onSessionClosed?.(evicted, 'evicted')
     }
     this.routes.set(session.idHex, route)
+    if (route.peer != null) this.byPeer.set(route.peer.toString(), (this.byPeer.get(route.peer.toString()) ?? new Set()).add(session.idHex))
     this.init.onSession?.(session)
+  }
+
+  private setRoutePeer (idHex: string, route: Route, peer: PeerId): void {
+    if (route.peer?.equals(peer) === true) return
+    this.dropRoute(idHex)
+    route.peer = peer
+    this.routes.set(idHex, route)
+    this.byPeer.set(peer.toString(), (this.byPeer.get(peer.toString()) ?? new Set()).add(idHex))
+  }
+
+  private dropRoute (idHex: string): void {
+    const peer = this.routes.get(idHex)?.peer?.toString()
+    this.routes.delete(idHex)
+    if (peer == null) return
+    const ids = this.byPeer.get(peer)
+    ids?.delete(idHex)
+    if (ids?.size === 0) this.byPeer.delete(peer)
   }
 
   private async channelFor (session: Session, options: AbortOptions): Promise<FrameChannel> {
@@ -435,7 +456,7 @@ export class SessionManager implements FrameHandler {
 
   private maintain (now = Date.now()): void {
     for (const session of this.table.expireIdle(now, this.init.table?.idleMs ?? DEFAULT_IDLE_MS)) {
-      this.routes.delete(session.idHex)
+      this.dropRoute(session.idHex)
       this.init.onSessionClosed?.(session, 'idle')
     }
     for (const session of this.table) {
