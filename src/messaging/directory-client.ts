@@ -69,8 +69,4 @@ export class DirectoryClient {
   cached (address: string): DirectoryRecord | undefined {
     return this.cache.get(address)?.record
   }
-
-  forget (address: string): void {
-    this.cache.delete(address)
-  }
 }

@@ -8,7 +8,7 @@ import {
   ENVELOPE_ID_LENGTH, ENVELOPE_INFO, ENVELOPE_VERSION, AES_KEY_LENGTH, GCM_NONCE_LENGTH, GCM_TAG_LENGTH,
   MAX_ADDRESS_LENGTH, MAX_BODY_BYTES, MAX_ENVELOPE_BYTES, SIGNATURE_LENGTH, X25519_KEY_LENGTH, DOMAIN_ENVELOPE
 } from './constants.js'
-import { Reader, Writer, concat, utf8 } from './codec.js'
+import { Reader, Writer, concat, equalBytes, utf8 } from './codec.js'
 import {
   BadSignatureError, DecryptionFailedError, InvalidSenderChainError, MalformedMessageError, TooLargeError,
   UnknownPrekeyError, UnsupportedVersionError, WrongRecipientError
@@ -164,7 +164,7 @@ export function openEnvelope (options: OpenEnvelopeOptions): OpenedEnvelope {
   const signature = r.bytes(SIGNATURE_LENGTH)
   r.end()
   const message = decodeMessage(msgBytes)
-  if (!equal(message.id, h.envelopeId)) throw new MalformedMessageError('the message id differs from the envelope id')
+  if (!equalBytes(message.id, h.envelopeId)) throw new MalformedMessageError('the message id differs from the envelope id')
 
   let senderNodePublicKey: PublicKey
   try {
@@ -179,6 +179,3 @@ export function openEnvelope (options: OpenEnvelopeOptions): OpenedEnvelope {
   return { header, envelopeId: h.envelopeId.slice(), message, senderAddress, senderNodePublicKey, senderChain: senderChain.slice() }
 }
 
-function equal (a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && a.every((v, i) => v === b[i])
-}

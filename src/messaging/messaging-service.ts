@@ -538,7 +538,9 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     const devices = record.devices.map(d => d.nodeId).filter(n => n !== self)
     // listed addresses save a DHT peer lookup before the first dial
     for (const d of record.devices) {
-      if (d.nodeId !== self && d.multiaddrs != null && d.multiaddrs.length > 0) await this.components.attn.learnAddresses(d.nodeId, d.multiaddrs)
+      if (d.nodeId !== self && d.multiaddrs != null && d.multiaddrs.length > 0 && !this.components.attn.isConnected(d.nodeId)) {
+        await this.components.attn.learnAddresses(d.nodeId, d.multiaddrs)
+      }
     }
     const mailboxes = record.mailboxes.map(m => m.peerId).filter(p => p !== self)
     const storeAtMailboxes = async (): Promise<number> =>
@@ -629,14 +631,18 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
 
   // ------------------------------------------------------------------ receiving
 
-  private async onDeliver (params: Uint8Array, ctx: RpcHandlerContext): Promise<void> {
-    let parcel: Parcel
+  /** Decodes request params; undecodable input is counted and answered BAD_REQUEST. */
+  private decodeRequest<T> (decode: () => T): T {
     try {
-      parcel = decodeParcel(params)
+      return decode()
     } catch (err: any) {
       this.reject(err)
       throw new PublicRpcError('BAD_REQUEST', err.message)
     }
+  }
+
+  private async onDeliver (params: Uint8Array, ctx: RpcHandlerContext): Promise<void> {
+    const parcel = this.decodeRequest(() => decodeParcel(params))
     if (parcel.recipient !== this.address) {
       this.reject(new AttnError('parcel for another address', 'WRONG_RECIPIENT'))
       throw new PublicRpcError('WRONG_RECIPIENT', 'this node does not serve that address')
@@ -782,13 +788,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
 
   private onMailboxPut (params: Uint8Array, ctx: RpcHandlerContext): Uint8Array {
     const store = this.requireStore()
-    let parcel: Parcel
-    try {
-      parcel = decodeParcel(params)
-    } catch (err: any) {
-      this.reject(err)
-      throw new PublicRpcError('BAD_REQUEST', err.message)
-    }
+    const parcel = this.decodeRequest(() => decodeParcel(params))
     try {
       if (store.mailboxPut({ recipient: parcel.recipient, envelopeId: parcelId(parcel), envelope: params, senderHint: ctx.remoteAddress }).stored) this.counters.mailboxStored++
     } catch (err: any) {
@@ -801,12 +801,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
   /** Only the identity a parcel is for may fetch it; each device sees what it has not acked yet. */
   private onMailboxFetch (params: Uint8Array, ctx: RpcHandlerContext): Uint8Array {
     const store = this.requireStore()
-    let limit: number
-    try {
-      limit = decodeFetchRequest(params).limit
-    } catch (err: any) {
-      throw new PublicRpcError('BAD_REQUEST', err.message)
-    }
+    const { limit } = this.decodeRequest(() => decodeFetchRequest(params))
     const device = this.components.attn.sessionDevice(ctx.sessionId)
     const acked = store.statement('SELECT 1 FROM attn_mailbox_acks WHERE recipient = ? AND envelope_id = ? AND device = ?')
     const out: Uint8Array[] = []
@@ -830,12 +825,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
   /** Marks parcels fetched by this device; deletes them once every listed device has them. */
   private async onMailboxAck (params: Uint8Array, ctx: RpcHandlerContext): Promise<Uint8Array> {
     const store = this.requireStore()
-    let ids: Uint8Array[]
-    try {
-      ids = decodeAck(params)
-    } catch (err: any) {
-      throw new PublicRpcError('BAD_REQUEST', err.message)
-    }
+    const ids = this.decodeRequest(() => decodeAck(params))
     const device = this.components.attn.sessionDevice(ctx.sessionId)
     let devices = 1
     try {

@@ -10,6 +10,7 @@ import {
 import { MsgIdGenerator, msgIdTimeMs } from './msg-id.js'
 import { openRecord, rawRecordKeys, recordKeys, sealRecord, RECORD_KEYS_BYTES, type RecordKeys } from './record.js'
 import { ReplayWindow } from './replay-window.js'
+import { sessionKey } from './session-table.js'
 
 export type SessionRole = 'initiator' | 'responder'
 
@@ -52,7 +53,6 @@ const KEY_LENGTH = 32
 const REPLAY_BITMAP_BYTES = REPLAY_WINDOW_SIZE >>> 3
 
 function copy (b: Uint8Array): Uint8Array { return Uint8Array.from(b) }
-function toHex (b: Uint8Array): string { return Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex') }
 function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
@@ -100,7 +100,7 @@ export class Session<P extends SessionPeer = SessionPeer> {
     const buf = new ArrayBuffer(SESSION_ID_LENGTH + SALT_LENGTH + REPLAY_BITMAP_BYTES + 2 * RECORD_KEYS_BYTES)
     this.id = new Uint8Array(buf, 0, SESSION_ID_LENGTH)
     this.id.set(init.id)
-    this.idHex = toHex(this.id)
+    this.idHex = sessionKey(this.id)
     this.role = init.role
     this.remote = init.remote
     this.createdAt = now
