@@ -10,7 +10,6 @@ import {
 import { MsgIdGenerator, msgIdTimeMs } from './msg-id.js'
 import { openRecord, rawRecordKeys, recordKeys, sealRecord, RECORD_KEYS_BYTES, type RecordKeys } from './record.js'
 import { ReplayWindow } from './replay-window.js'
-import { sessionKey } from './session-table.js'
 
 export type SessionRole = 'initiator' | 'responder'
 
@@ -100,7 +99,8 @@ export class Session<P extends SessionPeer = SessionPeer> {
     const buf = new ArrayBuffer(SESSION_ID_LENGTH + SALT_LENGTH + REPLAY_BITMAP_BYTES + 2 * RECORD_KEYS_BYTES)
     this.id = new Uint8Array(buf, 0, SESSION_ID_LENGTH)
     this.id.set(init.id)
-    this.idHex = sessionKey(this.id)
+    // a flat hex string (sessionKey builds a rope, which costs heap on every idle session)
+    this.idHex = Buffer.from(this.id.buffer, this.id.byteOffset, this.id.length).toString('hex')
     this.role = init.role
     this.remote = init.remote
     this.createdAt = now
