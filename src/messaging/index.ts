@@ -14,33 +14,33 @@
  */
 export * from './constants.js'
 export * from './errors.js'
-export { TEXT_PLAIN, OCTET_STREAM, encodeMessage, decodeMessage } from './message.js'
-export type { Message, MessageInput, MessageKind } from './message.js'
-export { sealEnvelope, openEnvelope, readEnvelopeHeader, generatePrekey } from './envelope.js'
-export type { EnvelopeHeader, SealEnvelopeOptions, OpenEnvelopeOptions, OpenedEnvelope, EnvelopeRecipient } from './envelope.js'
+export { TEXT_PLAIN, OCTET_STREAM, encodeMessage, decodeMessage } from './protocol/message.js'
+export type { Message, MessageInput, MessageKind } from './protocol/message.js'
+export { sealEnvelope, openEnvelope, readEnvelopeHeader, generatePrekey } from './protocol/envelope.js'
+export type { EnvelopeHeader, SealEnvelopeOptions, OpenEnvelopeOptions, OpenedEnvelope, EnvelopeRecipient } from './protocol/envelope.js'
 export {
   directoryKey, createDirectoryRecord, encodeDirectoryRecord, decodeDirectoryRecord, directoryRecordSignedBytes,
   checkDirectoryRecord, validateDirectoryRecord, selectDirectoryRecord, pickPrekey
-} from './directory-record.js'
+} from './protocol/directory-record.js'
 export type {
   DirectoryRecord, DirectoryRecordFields, DirectoryDevice, DirectoryPrekey, DirectoryMailbox, ValidateOptions
-} from './directory-record.js'
-export { createReceipt, decodeReceipt, verifyReceipt } from './receipt.js'
-export type { Receipt, ReceiptFields } from './receipt.js'
+} from './protocol/directory-record.js'
+export { createReceipt, decodeReceipt, verifyReceipt } from './protocol/receipt.js'
+export type { Receipt, ReceiptFields } from './protocol/receipt.js'
 export {
   createGroup, updateGroup, rotateGroup, encodeGroupState, decodeGroupState, verifyGroupState, createSenderKey,
   encodeSenderKey, decodeSenderKey, messageKeyOf, nextChainKey, readGroupMessage, GroupMessageSender, GroupMessageReceiver
-} from './group.js'
-export type { GroupState, GroupChanges, SenderKey, GroupMessageHeader, OpenedGroupMessage } from './group.js'
+} from './protocol/group.js'
+export type { GroupState, GroupChanges, SenderKey, GroupMessageHeader, OpenedGroupMessage } from './protocol/group.js'
 export { MessagingStore, STORE_SCHEMA_VERSION, outboxTransitionAllowed } from './store.js'
 export type {
   OutboxState, OutboxEntry, InboxEntry, MailboxEntry, MailboxQuotas, StoredPrekey, MessagingStoreOptions
 } from './store.js'
-export { utf8 } from './codec.js'
+export { utf8 } from './protocol/codec.js'
 export { MessagingService, messaging, MessageNotFoundError, NotGroupAdminError, UnknownGroupError, InvalidRecipientError } from './messaging-service.js'
 export type { MessagingServiceInit, MessagingServiceComponents, MessagingEvents, InboxMessage, MessageState, MessageStatus, GroupInfo } from './messaging-service.js'
 export { DirectoryClient, RecipientUnknownError } from './directory-client.js'
-export { encodeParcel, decodeParcel, parcelId, PARCEL_ENVELOPE, PARCEL_GROUP } from './parcel.js'
-export type { Parcel } from './parcel.js'
-export { derivePrekey, prekeyIdAt, PREKEY_PERIOD_SECONDS } from './prekeys.js'
-export * from './rpc-methods.js'
+export { encodeParcel, decodeParcel, parcelId, PARCEL_ENVELOPE, PARCEL_GROUP } from './protocol/parcel.js'
+export type { Parcel } from './protocol/parcel.js'
+export { derivePrekey, prekeyIdAt, PREKEY_PERIOD_SECONDS } from './protocol/prekeys.js'
+export * from './protocol/rpc-methods.js'

@@ -5,28 +5,28 @@ import { hkdfSha256 } from '../crypto/index.js'
 import { AttnError } from '../errors.js'
 import { parseAttAddress } from '../keys/index.js'
 import { PublicRpcError } from '../rpc/index.js'
-import { Reader, Writer, toHex } from './codec.js'
+import { Reader, Writer, toHex } from './protocol/codec.js'
 import { MAX_BODY_BYTES, GROUP_ID_LENGTH } from './constants.js'
 import { DirectoryClient } from './directory-client.js'
-import { pickPrekey } from './directory-record.js'
-import { openEnvelope, sealEnvelope } from './envelope.js'
+import { pickPrekey } from './protocol/directory-record.js'
+import { openEnvelope, sealEnvelope } from './protocol/envelope.js'
 import { TooLargeError, InvalidGroupStateError, ForgedReceiptError } from './errors.js'
 import {
   GroupMessageReceiver, GroupMessageSender, createGroup, createSenderKey, decodeGroupState, decodeSenderKey,
   encodeGroupState, encodeSenderKey, readGroupMessage, updateGroup, verifyGroupState
-} from './group.js'
-import { OCTET_STREAM, TEXT_PLAIN } from './message.js'
-import { PARCEL_ENVELOPE, PARCEL_GROUP, decodeParcel, encodeParcel, parcelId } from './parcel.js'
-import { derivePrekey, prekeyIdAt } from './prekeys.js'
-import { createReceipt, verifyReceipt } from './receipt.js'
+} from './protocol/group.js'
+import { OCTET_STREAM, TEXT_PLAIN } from './protocol/message.js'
+import { PARCEL_ENVELOPE, PARCEL_GROUP, decodeParcel, encodeParcel, parcelId } from './protocol/parcel.js'
+import { derivePrekey, prekeyIdAt } from './protocol/prekeys.js'
+import { createReceipt, verifyReceipt } from './protocol/receipt.js'
 import {
   MAX_FETCH_BYTES, MAX_FETCH_ITEMS, METHOD_DELIVER, METHOD_MAILBOX_ACK, METHOD_MAILBOX_FETCH, METHOD_MAILBOX_PUT,
   decodeAck, decodeFetchRequest, decodeFetchResponse, encodeAck, encodeFetchRequest, encodeFetchResponse
-} from './rpc-methods.js'
+} from './protocol/rpc-methods.js'
 import { MessagingStore } from './store.js'
-import type { Parcel } from './parcel.js'
-import type { GroupState } from './group.js'
-import type { Message, MessageInput } from './message.js'
+import type { Parcel } from './protocol/parcel.js'
+import type { GroupState } from './protocol/group.js'
+import type { Message, MessageInput } from './protocol/message.js'
 import type { OutboxEntry, OutboxState } from './store.js'
 import type { Identity } from '../keys/index.js'
 import type { AttnService } from '../service/index.js'
@@ -617,7 +617,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     const wanted = this.init.mailboxCount ?? 3
     let peers: string[] = this.init.mailboxes ?? []
     if (peers.length === 0) {
-      const { directoryKey } = await import('./directory-record.js')
+      const { directoryKey } = await import('./protocol/directory-record.js')
       const found = new Set<string>()
       try {
         for await (const event of this.components.dht.getClosestPeers(directoryKey(this.address), { signal: options.signal ?? AbortSignal.timeout(15_000) })) {

@@ -13,15 +13,15 @@
  */
 import { DatabaseSync } from 'node:sqlite'
 import type { SQLInputValue, StatementSync } from 'node:sqlite'
-import { Writer, toHex, utf8 } from './codec.js'
+import { Writer, toHex, utf8 } from './protocol/codec.js'
 import {
   AES_KEY_LENGTH, ENVELOPE_ID_LENGTH, GCM_NONCE_LENGTH, MAILBOX_FETCH_LIMIT, MAILBOX_MAX_BYTES_PER_RECIPIENT,
   MAILBOX_MAX_BYTES_PER_SENDER, MAILBOX_MAX_PER_RECIPIENT, MAILBOX_MAX_PER_SENDER, MAILBOX_TTL_SECONDS
 } from './constants.js'
 import type { MessageKind } from './constants.js'
 import { DecryptionFailedError, QuotaExceededError, StoreCorruptError, StoreVersionError } from './errors.js'
-import { decodeGroupState, decodeSenderKey, encodeGroupState, encodeSenderKey, GroupMessageReceiver } from './group.js'
-import type { GroupState, SenderKey } from './group.js'
+import { decodeGroupState, decodeSenderKey, encodeGroupState, encodeSenderKey, GroupMessageReceiver } from './protocol/group.js'
+import type { GroupState, SenderKey } from './protocol/group.js'
 import { aesGcmOpen, aesGcmSeal, randomId } from './primitives.js'
 
 export type OutboxState = 'queued' | 'sent' | 'stored' | 'delivered' | 'failed'

@@ -3,7 +3,7 @@
  * messages, receipts, group states, sender keys). Every length prefix is explicit; a Reader never
  * reads past the end and `end()` rejects trailing bytes, so every decoder is total.
  */
-import { MalformedMessageError } from './errors.js'
+import { MalformedMessageError } from '../errors.js'
 
 const enc = new TextEncoder()
 const dec = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })

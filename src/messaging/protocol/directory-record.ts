@@ -6,19 +6,19 @@
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { attAddress, parseAttAddress, sign, verify, verifyChain } from '../keys/index.js'
-import type { Identity } from '../keys/index.js'
+import { attAddress, parseAttAddress, sign, verify, verifyChain } from '../../keys/index.js'
+import type { Identity } from '../../keys/index.js'
 import { compareBytes, equalBytes, utf8 } from './codec.js'
 import {
   CLOCK_SKEW_SECONDS, COMPRESSED_PUBLIC_KEY_LENGTH, DIRECTORY_KEY_PREFIX, DIRECTORY_RECORD_VERSION, DOMAIN_DIRECTORY,
   MAX_ADDRESS_LENGTH, MAX_DIRECTORY_DEVICES, MAX_DIRECTORY_MAILBOXES, MAX_DIRECTORY_PREKEYS, MAX_DIRECTORY_RECORD_BYTES,
   MAX_MAILBOX_MULTIADDRS, MAX_MULTIADDR_LENGTH, SIGNATURE_LENGTH, X25519_KEY_LENGTH
-} from './constants.js'
+} from '../constants.js'
 import {
   DirectoryBadSignatureError, DirectoryDeviceInvalidError, DirectoryExpiredError, DirectoryKeyMismatchError,
   MalformedDirectoryRecordError, NoValidDirectoryRecordError, UnsupportedDirectoryVersionError
-} from './errors.js'
-import { DirectoryRecord as PB } from './pb/directory.js'
+} from '../errors.js'
+import { DirectoryRecord as PB } from '../pb/directory.js'
 import { nowSeconds } from './proof.js'
 
 export interface DirectoryDevice {

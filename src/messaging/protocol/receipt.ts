@@ -7,11 +7,11 @@
  * body = `version(1)=1 | recipient(u8 len | utf8) | sender(u8 len | utf8) | envelope_id(16) | delivered_at(u64 ms)`,
  * signature = sign(recipient node key, "receipt", body).
  */
-import { sign, verify } from '../keys/index.js'
-import type { Identity } from '../keys/index.js'
+import { sign, verify } from '../../keys/index.js'
+import type { Identity } from '../../keys/index.js'
 import { Reader, Writer, equalBytes } from './codec.js'
-import { DOMAIN_RECEIPT, ENVELOPE_ID_LENGTH, RECEIPT_VERSION, SIGNATURE_LENGTH } from './constants.js'
-import { ForgedReceiptError, UnsupportedVersionError } from './errors.js'
+import { DOMAIN_RECEIPT, ENVELOPE_ID_LENGTH, RECEIPT_VERSION, SIGNATURE_LENGTH } from '../constants.js'
+import { ForgedReceiptError, UnsupportedVersionError } from '../errors.js'
 import { nodeKeyOf, nowSeconds } from './proof.js'
 
 export interface Receipt {

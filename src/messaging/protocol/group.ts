@@ -5,21 +5,21 @@
  * new epoch in which every member uses a fresh sender key, distributed 1:1 (kind 'sender-key')
  * only to the members of that epoch.
  */
-import { sign, verify } from '../keys/index.js'
-import type { Identity } from '../keys/index.js'
+import { sign, verify } from '../../keys/index.js'
+import type { Identity } from '../../keys/index.js'
 import { Reader, Writer, concat, equalBytes } from './codec.js'
 import {
   AES_KEY_LENGTH, COMPRESSED_PUBLIC_KEY_LENGTH, DOMAIN_GROUP, DOMAIN_GROUP_MESSAGE, GCM_NONCE_LENGTH, GROUP_ID_LENGTH,
   GROUP_MESSAGE_INFO, GROUP_MESSAGE_VERSION, GROUP_STATE_VERSION, MAX_BODY_BYTES, MAX_GROUP_MEMBERS, MAX_GROUP_NAME_BYTES,
   MAX_SKIPPED_MESSAGE_KEYS, SENDER_KEY_VERSION, SIGNATURE_LENGTH
-} from './constants.js'
+} from '../constants.js'
 import {
   BadSignatureError, InvalidGroupStateError, MalformedMessageError, MessageKeyUnavailableError, UnknownSenderKeyError,
   UnsupportedVersionError
-} from './errors.js'
+} from '../errors.js'
 import { OCTET_STREAM, checkBodySize, decodeMessage, encodeMessage } from './message.js'
 import type { Message, MessageInput } from './message.js'
-import { aesGcmOpen, aesGcmSeal, hkdf, hmacSha256, randomId } from './primitives.js'
+import { aesGcmOpen, aesGcmSeal, hkdf, hmacSha256, randomId } from '../primitives.js'
 import { nodeKeyOf, nowSeconds } from './proof.js'
 import { utf8 } from './codec.js'
 

@@ -1,4 +1,4 @@
-import { hkdfSha256 } from '../crypto/index.js'
+import { hkdfSha256 } from '../../crypto/index.js'
 import { generatePrekey } from './envelope.js'
 import type { PrivateKey } from '@libp2p/interface'
 

@@ -1,5 +1,5 @@
 import { Reader, Writer } from './codec.js'
-import { MalformedMessageError } from './errors.js'
+import { MalformedMessageError } from '../errors.js'
 
 /** RPC methods of the messaging layer (messaging.md §RPC methods). */
 export const METHOD_DELIVER = 'msg.deliver'

@@ -7,18 +7,18 @@
 import {
   ENVELOPE_ID_LENGTH, ENVELOPE_INFO, ENVELOPE_VERSION, AES_KEY_LENGTH, GCM_NONCE_LENGTH, GCM_TAG_LENGTH,
   MAX_ADDRESS_LENGTH, MAX_BODY_BYTES, MAX_ENVELOPE_BYTES, SIGNATURE_LENGTH, X25519_KEY_LENGTH, DOMAIN_ENVELOPE
-} from './constants.js'
+} from '../constants.js'
 import { Reader, Writer, concat, equalBytes, utf8 } from './codec.js'
 import {
   BadSignatureError, DecryptionFailedError, InvalidSenderChainError, MalformedMessageError, TooLargeError,
   UnknownPrekeyError, UnsupportedVersionError, WrongRecipientError
-} from './errors.js'
+} from '../errors.js'
 import { OCTET_STREAM, checkBodySize, decodeMessage, encodeMessage } from './message.js'
 import type { Message, MessageInput } from './message.js'
-import { aesGcmOpen, aesGcmSeal, hkdf, randomId, x25519KeyPair, x25519Shared } from './primitives.js'
+import { aesGcmOpen, aesGcmSeal, hkdf, randomId, x25519KeyPair, x25519Shared } from '../primitives.js'
 import { nodeKeyOf, nowSeconds } from './proof.js'
-import { parseAttAddress, sign, verify } from '../keys/index.js'
-import type { Identity } from '../keys/index.js'
+import { parseAttAddress, sign, verify } from '../../keys/index.js'
+import type { Identity } from '../../keys/index.js'
 import type { PublicKey } from '@libp2p/interface'
 
 /** The relay-visible part of an envelope. */

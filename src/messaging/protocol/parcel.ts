@@ -1,7 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { Reader, Writer } from './codec.js'
-import { MAX_ADDRESS_LENGTH, MAX_ENVELOPE_BYTES } from './constants.js'
-import { MalformedMessageError, TooLargeError } from './errors.js'
+import { MAX_ADDRESS_LENGTH, MAX_ENVELOPE_BYTES } from '../constants.js'
+import { MalformedMessageError, TooLargeError } from '../errors.js'
 import { readEnvelopeHeader } from './envelope.js'
 import { readGroupMessage } from './group.js'
 

@@ -7,9 +7,9 @@
 import { Reader, Writer, utf8 } from './codec.js'
 import {
   ENVELOPE_ID_LENGTH, GROUP_ID_LENGTH, MAX_BODY_BYTES, MAX_CONTENT_TYPE_LENGTH, MESSAGE_KINDS, MESSAGE_VERSION
-} from './constants.js'
-import type { MessageKind } from './constants.js'
-import { MalformedMessageError, TooLargeError, UnsupportedVersionError } from './errors.js'
+} from '../constants.js'
+import type { MessageKind } from '../constants.js'
+import { MalformedMessageError, TooLargeError, UnsupportedVersionError } from '../errors.js'
 
 export type { MessageKind }
 

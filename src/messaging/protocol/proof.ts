@@ -2,7 +2,7 @@
  * "This node key speaks for this ATT address": shared by envelopes, receipts and group states,
  * which all carry `address | chain` and a signature by the node key.
  */
-import { decodeChain, parseAttAddress, verifyChain } from '../keys/index.js'
+import { decodeChain, parseAttAddress, verifyChain } from '../../keys/index.js'
 import type { PublicKey } from '@libp2p/interface'
 
 /**
