@@ -13,7 +13,7 @@ import { DatabaseSync } from 'node:sqlite'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { attAddress, encodeChain } from '../src/keys/index.js'
 import type { Identity } from '../src/keys/index.js'
-import { MessagingStore, sealEnvelope, generatePrekey, encodeParcel, PARCEL_ENVELOPE } from '../src/messaging/index.js'
+import { MessagingStore, MAILBOX_TABLE_DDL, sealEnvelope, generatePrekey, encodeParcel, PARCEL_ENVELOPE } from '../src/messaging/index.js'
 import type { InboxMessage } from '../src/messaging/index.js'
 import { createAttnNode } from '../src/node/create-node.js'
 import type { AttnNode } from '../src/node/create-node.js'
@@ -54,22 +54,6 @@ async function makeParcels (n: number, senders: number, recipients: number): Pro
   return rows
 }
 
-/** The mailbox table exactly as MessagingStore's migration creates it (columns, constraints, indexes). */
-const MAILBOX_DDL = `
-  CREATE TABLE mailbox (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    envelope_id BLOB NOT NULL UNIQUE CHECK (length(envelope_id) = 16),
-    recipient TEXT NOT NULL,
-    envelope BLOB NOT NULL,
-    size INTEGER NOT NULL,
-    sender_hint TEXT NOT NULL,
-    stored_at_ms INTEGER NOT NULL,
-    expires_at_ms INTEGER NOT NULL
-  ) STRICT;
-  CREATE INDEX mailbox_recipient ON mailbox (recipient, seq);
-  CREATE INDEX mailbox_sender ON mailbox (sender_hint);
-  CREATE INDEX mailbox_expiry ON mailbox (expires_at_ms);`
-
 function mailboxSizes (opts: HarnessOptions): { parcels: number, rounds: number } {
   if (opts.smoke) return { parcels: 20, rounds: 1 }
   return opts.quick ? { parcels: 300, rounds: 5 } : { parcels: 1000, rounds: 9 }
@@ -90,7 +74,7 @@ export const mailboxStore: Figure = {
     const raw = new DatabaseSync(join(dir, 'raw.db'))
     try {
       raw.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;')
-      raw.exec(MAILBOX_DDL)
+      raw.exec(MAILBOX_TABLE_DDL) // the store's own schema, so the baseline differs only in the code path
       const insert = raw.prepare(`INSERT INTO mailbox (envelope_id, recipient, envelope, size, sender_hint, stored_at_ms, expires_at_ms)
         VALUES (?, ?, ?, ?, ?, ?, ?)`)
       const ttlMs = 7 * 86_400_000

@@ -32,6 +32,9 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 const STATUS_OF_CODE: Record<string, number> = {
   TOO_LARGE: 413,
   NOT_FOUND: 404,
+  ERR_NOT_FOUND: 404,
+  ERR_UNKNOWN_GROUP: 404,
+  ERR_NOT_STARTED: 503,
   ERR_RECIPIENT_UNKNOWN: 404,
   ERR_INVALID_ADDRESS: 400,
   ERR_INVALID_ARGUMENT: 400,

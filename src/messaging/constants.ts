@@ -71,6 +71,40 @@ export const MAILBOX_MAX_BYTES_PER_RECIPIENT = 64 * 1024 * 1024
 export const MAILBOX_MAX_PER_SENDER = 1_000
 export const MAILBOX_MAX_BYTES_PER_SENDER = 16 * 1024 * 1024
 export const MAILBOX_FETCH_LIMIT = 100
+/** All parcels a mailbox holds for everyone (ERR_MAILBOX_FULL past it). */
+export const MAILBOX_MAX_BYTES_TOTAL = 1024 * 1024 * 1024
+/** mailbox.put rate per sending identity: tokens per second and burst. */
+export const MAILBOX_PUT_RATE_PER_SENDER = 20
+export const MAILBOX_PUT_BURST_PER_SENDER = 200
+/** mailbox.put rate per network source (libp2p peer / remote IP), whatever identities it uses. */
+export const MAILBOX_PUT_RATE_PER_SOURCE = 50
+export const MAILBOX_PUT_BURST_PER_SOURCE = 500
+/** Rate-limit buckets kept at once (oldest dropped past it): bounds the limiter's own memory. */
+export const MAX_RATE_BUCKETS = 10_000
+/** Directory lookups a mailbox makes to check puts for unknown recipients, per second and burst. */
+export const MAILBOX_LOOKUP_RATE = 5
+export const MAILBOX_LOOKUP_BURST = 20
+
+/** Parcels fetched from a mailbox that cannot be opened yet (group message before its sender key): kept this long, at most this many. */
+export const QUARANTINE_TTL_MS = 7 * 24 * 60 * 60 * 1000
+export const QUARANTINE_MAX = 1_000
+
+/** Messaging service defaults (MessagingServiceInit). */
+export const DEFAULT_FETCH_INTERVAL_MS = 30_000
+export const DEFAULT_RETRY_INITIAL_MS = 2_000
+export const DEFAULT_RETRY_MAX_MS = 5 * 60_000
+export const DEFAULT_GIVE_UP_AFTER_MS = 7 * 24 * 60 * 60 * 1000
+export const DEFAULT_CALL_TIMEOUT_MS = 10_000
+export const DEFAULT_MAILBOX_GRACE_MS = 1_500
+export const DEFAULT_MAILBOX_COUNT = 3
+export const DEFAULT_RECORD_TTL_SECONDS = 24 * 60 * 60
+/** A delivered-but-unacknowledged message is re-probed (redelivered) after this, doubling up to the max. */
+export const DEFAULT_PROBE_INITIAL_MS = 30_000
+export const DEFAULT_PROBE_MAX_MS = 30 * 60_000
 
 /** Clock-skew tolerance for expiry checks (seconds). */
 export const CLOCK_SKEW_SECONDS = 60
+
+/** A receiver opens envelopes sealed to prekey ids current − BEFORE … current + AFTER (messaging.md §9); a mailbox applies the same window around the listed ids. */
+export const PREKEY_WINDOW_BEFORE = 3
+export const PREKEY_WINDOW_AFTER = 2

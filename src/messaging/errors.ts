@@ -84,6 +84,57 @@ export class QuotaExceededError extends AttnError {
   readonly scope: 'recipient' | 'sender'
   constructor (message: string, scope: 'recipient' | 'sender') { super(message, 'ERR_QUOTA_EXCEEDED'); this.scope = scope }
 }
+/** The mailbox node holds as much as it will for everyone (global byte cap). */
+export class MailboxFullError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_MAILBOX_FULL') }
+}
+/** A peer sends mailbox.put faster than its rate limit allows. */
+export class RateLimitedError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_RATE_LIMITED') }
+}
+/** This mailbox does not hold mail for that recipient: its directory record does not list us, or cannot be found. */
+export class NotMailboxForRecipientError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_NOT_MAILBOX') }
+}
+/** A parcel names a prekey its recipient's directory record does not list: provably junk. */
+export class UnlistedPrekeyError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_PREKEY_UNLISTED') }
+}
+/** The messaging service is not running (before start or after stop). */
+export class NotStartedError extends AttnError {
+  constructor () { super('the messaging service is not started', 'ERR_NOT_STARTED') }
+}
+/** No sent message (or group message) with this id. */
+export class MessageNotFoundError extends AttnError {
+  constructor (id: string) { super(`no sent message with id ${id}`, 'ERR_NOT_FOUND') }
+}
+export class NotGroupAdminError extends AttnError {
+  constructor (id: string) { super(`this identity is not an admin of group ${id}`, 'ERR_NOT_GROUP_ADMIN') }
+}
+export class UnknownGroupError extends AttnError {
+  /** The group id as given (`grp_…` or 32 hex digits). */
+  readonly group: string
+  constructor (id: string, message = `unknown group ${id}`) { super(message, 'ERR_UNKNOWN_GROUP'); this.group = id }
+}
+export class InvalidRecipientError extends AttnError {
+  constructor (to: string) { super(`"${to}" is neither an ATT address nor a group id (grp_ + 32 hex)`, 'ERR_INVALID_ADDRESS') }
+}
+/** The recipient's record lists no prekey we can seal to. */
+export class NoPrekeyError extends AttnError {
+  constructor (address: string) { super(`${address} publishes no valid prekey`, 'ERR_RECIPIENT_UNKNOWN') }
+}
+/** A parcel addressed to another identity than this node's. */
+export class WrongParcelRecipientError extends AttnError {
+  constructor () { super('this node does not serve that address', 'ERR_WRONG_RECIPIENT') }
+}
+/** A 'sync' copy (our own sent message) sealed by another identity. */
+export class ForgedSyncError extends AttnError {
+  constructor () { super('sync copy from another identity', 'ERR_FORGED_SYNC') }
+}
+/** A sender key from someone who is not a member, or not signed by the sender's node key. */
+export class ForgedSenderKeyError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_FORGED_SENDER_KEY') }
+}
 /** The store's at-rest encryption key is wrong, or a stored blob was altered. */
 export class StoreCorruptError extends AttnError {
   constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_STORE_CORRUPT', options) }

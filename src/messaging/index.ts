@@ -32,13 +32,17 @@ export {
   encodeSenderKey, decodeSenderKey, messageKeyOf, nextChainKey, readGroupMessage, GroupMessageSender, GroupMessageReceiver
 } from './protocol/group.js'
 export type { GroupState, GroupChanges, SenderKey, GroupMessageHeader, OpenedGroupMessage } from './protocol/group.js'
-export { MessagingStore, STORE_SCHEMA_VERSION, outboxTransitionAllowed } from './store.js'
+export { MessagingStore, STORE_SCHEMA_VERSION, MAILBOX_TABLE_DDL, outboxTransitionAllowed } from './store.js'
 export type {
-  OutboxState, OutboxEntry, InboxEntry, MailboxEntry, MailboxQuotas, StoredPrekey, MessagingStoreOptions
+  OutboxState, OutboxKind, OutboxEntry, InboxEntry, MailboxEntry, MailboxQuotas, StoredPrekey, MessagingStoreOptions
 } from './store.js'
 export { utf8 } from './protocol/codec.js'
-export { MessagingService, messaging, MessageNotFoundError, NotGroupAdminError, UnknownGroupError, InvalidRecipientError } from './messaging-service.js'
-export type { MessagingServiceInit, MessagingServiceComponents, MessagingEvents, InboxMessage, MessageState, MessageStatus, GroupInfo } from './messaging-service.js'
+export { MessagingService, messaging } from './messaging-service.js'
+export type { MessagingServiceComponents, MessagingEvents } from './messaging-service.js'
+export type { MessagingServiceInit, InboxMessage, MessageState, MessageStatus, GroupInfo } from './types.js'
+export type { MessagingStats } from './counters.js'
+export { encodeSync, decodeSync } from './protocol/sync.js'
+export type { SyncBody } from './protocol/sync.js'
 export { DirectoryClient, RecipientUnknownError } from './directory-client.js'
 export { encodeParcel, decodeParcel, parcelId, PARCEL_ENVELOPE, PARCEL_GROUP } from './protocol/parcel.js'
 export type { Parcel } from './protocol/parcel.js'

@@ -16,10 +16,10 @@ import type { SQLInputValue, StatementSync } from 'node:sqlite'
 import { Writer, toHex, utf8 } from './protocol/codec.js'
 import {
   AES_KEY_LENGTH, ENVELOPE_ID_LENGTH, GCM_NONCE_LENGTH, MAILBOX_FETCH_LIMIT, MAILBOX_MAX_BYTES_PER_RECIPIENT,
-  MAILBOX_MAX_BYTES_PER_SENDER, MAILBOX_MAX_PER_RECIPIENT, MAILBOX_MAX_PER_SENDER, MAILBOX_TTL_SECONDS
+  MAILBOX_MAX_BYTES_PER_SENDER, MAILBOX_MAX_BYTES_TOTAL, MAILBOX_MAX_PER_RECIPIENT, MAILBOX_MAX_PER_SENDER, MAILBOX_TTL_SECONDS
 } from './constants.js'
 import type { MessageKind } from './constants.js'
-import { DecryptionFailedError, QuotaExceededError, StoreCorruptError, StoreVersionError } from './errors.js'
+import { DecryptionFailedError, MailboxFullError, QuotaExceededError, StoreCorruptError, StoreVersionError } from './errors.js'
 import { decodeGroupState, decodeSenderKey, encodeGroupState, encodeSenderKey, GroupMessageReceiver } from './protocol/group.js'
 import type { GroupState, SenderKey } from './protocol/group.js'
 import { aesGcmOpen, aesGcmSeal, randomId } from './primitives.js'
@@ -27,8 +27,16 @@ import { aesGcmOpen, aesGcmSeal, randomId } from './primitives.js'
 export type OutboxState = 'queued' | 'sent' | 'stored' | 'delivered' | 'failed'
 const RANK: Record<OutboxState, number> = { queued: 0, sent: 1, stored: 2, delivered: 3, failed: -1 }
 
+/** 'message': a user's message (a receipt is expected, so it is re-probed until delivered); 'control': receipts, sync copies, group updates, sender keys. */
+export type OutboxKind = 'message' | 'control'
+
 export interface OutboxEntry {
   envelopeId: Uint8Array
+  kind: OutboxKind
+  /** False while the entry holds the message itself (sealed at rest), waiting for the recipient's record to seal it end to end. */
+  sealed: boolean
+  /** For a receipt: the envelope id it acknowledges. */
+  receiptFor?: Uint8Array
   /** Recipient address (1:1) or the hex group id (a group fan-out copy names the member in `recipient` too). */
   recipient: string
   groupId?: Uint8Array
@@ -69,6 +77,8 @@ export interface MailboxQuotas {
   maxBytesPerRecipient: number
   maxPerSender: number
   maxBytesPerSender: number
+  /** All parcels held for everyone, bytes (ERR_MAILBOX_FULL past it). */
+  maxBytesTotal: number
 }
 
 export interface StoredPrekey {
@@ -83,13 +93,28 @@ export interface StoredPrekey {
 export interface MessagingStoreOptions {
   /** 32-byte key sealing secrets at rest. */
   encryptionKey: Uint8Array
-  /** Mailbox quotas (defaults: 10 000 / 64 MiB per recipient, 1 000 / 16 MiB per sender). */
+  /** Mailbox quotas (defaults: 10 000 / 64 MiB per recipient, 1 000 / 16 MiB per sender, 1 GiB in all). */
   quotas?: Partial<MailboxQuotas>
   /** Mailbox TTL (default 7 days). */
   mailboxTtlSeconds?: number
   /** Clock, unix ms (tests). */
   now?: () => number
 }
+
+/** The mailbox table (relay role): exported so the bench's raw-SQLite baseline uses the very same schema. */
+export const MAILBOX_TABLE_DDL = `CREATE TABLE mailbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    envelope_id BLOB NOT NULL UNIQUE CHECK (length(envelope_id) = 16),
+    recipient TEXT NOT NULL,
+    envelope BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    sender_hint TEXT NOT NULL,
+    stored_at_ms INTEGER NOT NULL,
+    expires_at_ms INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX mailbox_recipient ON mailbox (recipient, seq);
+  CREATE INDEX mailbox_sender ON mailbox (sender_hint);
+  CREATE INDEX mailbox_expiry ON mailbox (expires_at_ms);`
 
 /** Forward-only migrations; index i brings the schema from version i to i + 1. */
 const MIGRATIONS: string[] = [
@@ -122,19 +147,7 @@ const MIGRATIONS: string[] = [
   CREATE INDEX inbox_received ON inbox (received_at_ms);
   CREATE INDEX inbox_group ON inbox (group_id, received_at_ms);
 
-  CREATE TABLE mailbox (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    envelope_id BLOB NOT NULL UNIQUE CHECK (length(envelope_id) = 16),
-    recipient TEXT NOT NULL,
-    envelope BLOB NOT NULL,
-    size INTEGER NOT NULL,
-    sender_hint TEXT NOT NULL,
-    stored_at_ms INTEGER NOT NULL,
-    expires_at_ms INTEGER NOT NULL
-  ) STRICT;
-  CREATE INDEX mailbox_recipient ON mailbox (recipient, seq);
-  CREATE INDEX mailbox_sender ON mailbox (sender_hint);
-  CREATE INDEX mailbox_expiry ON mailbox (expires_at_ms);
+  ${MAILBOX_TABLE_DDL}
 
   CREATE TABLE prekeys (
     id INTEGER PRIMARY KEY CHECK (id >= 0 AND id <= 4294967295),
@@ -160,6 +173,30 @@ const MIGRATIONS: string[] = [
     data_sealed BLOB NOT NULL,
     PRIMARY KEY (group_id, epoch, sender, signing_key, own)
   ) STRICT;
+  `,
+  // 2: tables the service used to create itself (IF NOT EXISTS: older homes already have them),
+  // outbox kinds and unsealed entries (a send queued before the recipient's record is known;
+  // durable receipts), the parcel quarantine
+  `
+  CREATE TABLE IF NOT EXISTS attn_mailbox_acks (
+    recipient TEXT NOT NULL, envelope_id BLOB NOT NULL, device BLOB NOT NULL,
+    PRIMARY KEY (recipient, envelope_id, device)) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS attn_group_sends (
+    msg_id BLOB NOT NULL, envelope_id BLOB NOT NULL, PRIMARY KEY (msg_id, envelope_id)) WITHOUT ROWID;
+  ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'message' CHECK (kind IN ('message', 'control'));
+  ALTER TABLE outbox ADD COLUMN sealed INTEGER NOT NULL DEFAULT 1 CHECK (sealed IN (0, 1));
+  ALTER TABLE outbox ADD COLUMN receipt_for BLOB;
+  CREATE UNIQUE INDEX outbox_pending_receipt ON outbox (receipt_for) WHERE receipt_for IS NOT NULL AND state = 'queued';
+
+  CREATE TABLE quarantine (
+    parcel_id BLOB PRIMARY KEY CHECK (length(parcel_id) = 16),
+    group_id BLOB,
+    parcel BLOB NOT NULL,
+    reason TEXT NOT NULL,
+    received_at_ms INTEGER NOT NULL,
+    expires_at_ms INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX quarantine_group ON quarantine (group_id);
   `
 ]
 
@@ -169,7 +206,7 @@ const u8 = (v: unknown): Uint8Array => new Uint8Array(v as Uint8Array)
 const num = (v: unknown): number => Number(v)
 
 export class MessagingStore {
-  readonly db: DatabaseSync
+  private readonly db: DatabaseSync
   /** Prepared statements by SQL text: preparing costs more than running a small query. */
   private readonly statements = new Map<string, StatementSync>()
   private readonly key: Uint8Array
@@ -187,6 +224,7 @@ export class MessagingStore {
       maxBytesPerRecipient: MAILBOX_MAX_BYTES_PER_RECIPIENT,
       maxPerSender: MAILBOX_MAX_PER_SENDER,
       maxBytesPerSender: MAILBOX_MAX_BYTES_PER_SENDER,
+      maxBytesTotal: MAILBOX_MAX_BYTES_TOTAL,
       ...options.quotas
     }
     this.ttlMs = (options.mailboxTtlSeconds ?? MAILBOX_TTL_SECONDS) * 1000
@@ -202,13 +240,23 @@ export class MessagingStore {
   }
 
   /** A prepared statement for `sql`, prepared once and reused. */
-  statement (sql: string): StatementSync {
+  private statement (sql: string): StatementSync {
     let st = this.statements.get(sql)
     if (st == null) {
       st = this.db.prepare(sql)
       this.statements.set(sql, st)
     }
     return st
+  }
+
+  /** Reads a PRAGMA (diagnostics and tests). */
+  pragma (name: 'journal_mode' | 'foreign_keys' | 'synchronous'): unknown {
+    return this.db.prepare(`PRAGMA ${name}`).get()?.[name]
+  }
+
+  /** Folds the WAL into the main file (tests check what reaches the disk). */
+  checkpoint (): void {
+    this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)')
   }
 
   close (): void {
@@ -268,14 +316,57 @@ export class MessagingStore {
   // ---- outbox ------------------------------------------------------------------------------
 
   /** Queues a sealed envelope. Returns false (and changes nothing) when the id is already queued. */
-  enqueueOutbox (entry: { envelopeId: Uint8Array, recipient: string, envelope: Uint8Array, groupId?: Uint8Array, nextAttemptAtMs?: number }): boolean {
+  enqueueOutbox (entry: { envelopeId: Uint8Array, recipient: string, envelope: Uint8Array, groupId?: Uint8Array, nextAttemptAtMs?: number, kind?: OutboxKind }): boolean {
     checkId(entry.envelopeId)
     const now = this.clock()
     const r = this.statement(`INSERT OR IGNORE INTO outbox
-      (envelope_id, recipient, group_id, envelope, state, attempts, next_attempt_at_ms, created_at_ms, updated_at_ms)
-      VALUES (?, ?, ?, ?, 'queued', 0, ?, ?, ?)`)
-      .run(entry.envelopeId, entry.recipient, entry.groupId ?? null, entry.envelope, entry.nextAttemptAtMs ?? now, now, now)
+      (envelope_id, recipient, group_id, envelope, state, attempts, next_attempt_at_ms, created_at_ms, updated_at_ms, kind, sealed)
+      VALUES (?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, 1)`)
+      .run(entry.envelopeId, entry.recipient, entry.groupId ?? null, entry.envelope, entry.nextAttemptAtMs ?? now, now, now, entry.kind ?? 'message')
     return num(r.changes) === 1
+  }
+
+  /**
+   * Queues a message that is not sealed end to end yet (the recipient's record is looked up by the
+   * outbox worker, so a send never waits for, or fails on, the DHT). The message bytes are sealed
+   * at rest under the store key. A receipt (`receiptFor`) is queued at most once while one for the
+   * same envelope is still queued; returns false then.
+   */
+  enqueueUnsealed (entry: { envelopeId: Uint8Array, recipient: string, message: Uint8Array, groupId?: Uint8Array, kind: OutboxKind, receiptFor?: Uint8Array }): boolean {
+    checkId(entry.envelopeId)
+    const now = this.clock()
+    const r = this.statement(`INSERT OR IGNORE INTO outbox
+      (envelope_id, recipient, group_id, envelope, state, attempts, next_attempt_at_ms, created_at_ms, updated_at_ms, kind, sealed, receipt_for)
+      VALUES (?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, 0, ?)`)
+      .run(entry.envelopeId, entry.recipient, entry.groupId ?? null, this.seal(`outbox:${toHex(entry.envelopeId)}`, entry.message),
+        now, now, now, entry.kind, entry.receiptFor ?? null)
+    return num(r.changes) === 1
+  }
+
+  /** The message bytes of an unsealed entry (see enqueueUnsealed). */
+  unsealedMessage (entry: OutboxEntry): Uint8Array {
+    if (entry.sealed) throw new RangeError('the outbox entry is already sealed end to end')
+    return this.unseal(`outbox:${toHex(entry.envelopeId)}`, entry.envelope)
+  }
+
+  /** Replaces an unsealed entry's message by its end-to-end envelope (parcel). */
+  markSealed (envelopeId: Uint8Array, envelope: Uint8Array): boolean {
+    return num(this.statement('UPDATE outbox SET envelope = ?, sealed = 1, updated_at_ms = ? WHERE envelope_id = ? AND sealed = 0')
+      .run(envelope, this.clock(), envelopeId).changes) === 1
+  }
+
+  /**
+   * Stores a received message and queues its receipt in one transaction, so a crash can lose
+   * neither. A duplicate (already in the inbox) queues the receipt again: the sender evidently
+   * did not get the first one (unless a receipt for it is still queued). Returns whether the
+   * message is new and whether a receipt was queued.
+   */
+  insertInboxWithReceipt (e: InboxEntry, receipt: { envelopeId: Uint8Array, recipient: string, message: Uint8Array, receiptFor: Uint8Array }): { isNew: boolean, receiptQueued: boolean } {
+    return this.tx(() => {
+      const isNew = this.insertInbox(e)
+      const receiptQueued = this.enqueueUnsealed({ ...receipt, kind: 'control' })
+      return { isNew, receiptQueued }
+    })
   }
 
   /**
@@ -304,10 +395,28 @@ export class MessagingStore {
     return row == null ? undefined : outboxRow(row)
   }
 
-  /** Entries to (re)send: state queued or sent with next_attempt_at_ms <= now, oldest first. */
+  /** Entries to (re)send or re-probe: state queued, sent or stored with next_attempt_at_ms <= now, oldest first. */
   dueOutbox (limit = 100, nowMs = this.clock()): OutboxEntry[] {
-    return this.statement(`SELECT * FROM outbox WHERE state IN ('queued','sent') AND next_attempt_at_ms <= ?
+    return this.statement(`SELECT * FROM outbox WHERE state IN ('queued','sent','stored') AND next_attempt_at_ms <= ?
       ORDER BY next_attempt_at_ms, created_at_ms LIMIT ?`).all(nowMs, limit).map(outboxRow)
+  }
+
+  /** When the next entry falls due (unix ms), if any. */
+  nextDueAt (): number | undefined {
+    const row = this.statement(`SELECT MIN(next_attempt_at_ms) AS t FROM outbox WHERE state IN ('queued','sent','stored')
+      AND next_attempt_at_ms < ?`).get(Number.MAX_SAFE_INTEGER)
+    return row?.t == null ? undefined : num(row.t)
+  }
+
+  /** Remembers that group message `msgId` was fanned out as the member copy `copyId`. */
+  recordGroupSend (msgId: Uint8Array, copyId: Uint8Array): void {
+    this.statement('INSERT OR IGNORE INTO attn_group_sends (msg_id, envelope_id) VALUES (?, ?)').run(msgId, copyId)
+  }
+
+  /** The member copies of a group message. */
+  groupCopies (msgId: Uint8Array): OutboxEntry[] {
+    return this.statement(`SELECT o.* FROM attn_group_sends g JOIN outbox o ON o.envelope_id = g.envelope_id WHERE g.msg_id = ?`)
+      .all(msgId).map(outboxRow)
   }
 
   // ---- inbox -------------------------------------------------------------------------------
@@ -325,6 +434,12 @@ export class MessagingStore {
   getInbox (envelopeId: Uint8Array): InboxEntry | undefined {
     const row = this.statement('SELECT * FROM inbox WHERE envelope_id = ?').get(envelopeId)
     return row == null ? undefined : inboxRow(row)
+  }
+
+  /** Received messages (kind 'message'), oldest first, received after `afterMs`. */
+  listInboxMessages (options: { afterMs?: number, limit?: number } = {}): InboxEntry[] {
+    return this.statement(`SELECT * FROM inbox WHERE kind = 'message' AND received_at_ms > ? ORDER BY received_at_ms ASC, rowid ASC LIMIT ?`)
+      .all(options.afterMs ?? -1, Math.max(1, Math.min(options.limit ?? 1000, 10_000))).map(inboxRow)
   }
 
   /** Newest first; filter by peer (sender or recipient) or group; `beforeMs` pages backwards. */
@@ -361,6 +476,10 @@ export class MessagingStore {
       if (num(sq?.n) + 1 > this.quotas.maxPerSender || num(sq?.b) + size > this.quotas.maxBytesPerSender) {
         throw new QuotaExceededError(`sender ${e.senderHint} has reached its mailbox quota`, 'sender')
       }
+      const total = this.statement('SELECT coalesce(sum(size), 0) AS b FROM mailbox').get()
+      if (num(total?.b) + size > this.quotas.maxBytesTotal) {
+        throw new MailboxFullError(`this mailbox holds ${num(total?.b)} bytes, its limit is ${this.quotas.maxBytesTotal}`)
+      }
       const ttl = e.ttlSeconds == null ? this.ttlMs : Math.min(e.ttlSeconds * 1000, this.ttlMs)
       const expiresAtMs = now + ttl
       this.statement(`INSERT INTO mailbox (envelope_id, recipient, envelope, size, sender_hint, stored_at_ms, expires_at_ms)
@@ -379,6 +498,44 @@ export class MessagingStore {
     return more ? { items, next: items[items.length - 1].cursor } : { items }
   }
 
+  /**
+   * The parcels of `recipient` that `device` has not acknowledged, oldest first, at most `limit`
+   * items and `maxBytes` bytes; `more` when some were left out.
+   */
+  mailboxFetchUnacked (recipient: string, device: Uint8Array, options: { limit: number, maxBytes: number }): { items: MailboxEntry[], more: boolean } {
+    const rows = this.statement(`SELECT * FROM mailbox m WHERE recipient = ? AND expires_at_ms > ? AND NOT EXISTS
+      (SELECT 1 FROM attn_mailbox_acks a WHERE a.recipient = m.recipient AND a.envelope_id = m.envelope_id AND a.device = ?)
+      ORDER BY seq LIMIT ?`).all(recipient, this.clock(), device, options.limit + 1).map(mailboxRow)
+    const items: MailboxEntry[] = []
+    let bytes = 0
+    for (const row of rows) {
+      if (items.length >= options.limit || bytes + row.envelope.byteLength > options.maxBytes) return { items, more: true }
+      items.push(row)
+      bytes += row.envelope.byteLength
+    }
+    return { items, more: false }
+  }
+
+  /**
+   * Records that `device` of `recipient` has these parcels; a parcel acknowledged by `devices`
+   * distinct devices is deleted (with its acks). Returns the ids deleted.
+   */
+  mailboxAckDevice (recipient: string, envelopeIds: Uint8Array[], device: Uint8Array, devices: number): Uint8Array[] {
+    return this.tx(() => {
+      const done: Uint8Array[] = []
+      for (const id of envelopeIds) {
+        this.statement('INSERT OR IGNORE INTO attn_mailbox_acks (recipient, envelope_id, device) VALUES (?, ?, ?)').run(recipient, id, device)
+        const n = num(this.statement('SELECT COUNT(*) AS n FROM attn_mailbox_acks WHERE recipient = ? AND envelope_id = ?').get(recipient, id)?.n)
+        if (n >= devices) {
+          this.statement('DELETE FROM attn_mailbox_acks WHERE recipient = ? AND envelope_id = ?').run(recipient, id)
+          this.statement('DELETE FROM mailbox WHERE recipient = ? AND envelope_id = ?').run(recipient, id)
+          done.push(id)
+        }
+      }
+      return done
+    })
+  }
+
   /** Deletes acknowledged envelopes of `recipient` (others' ids are ignored). Returns the number deleted. */
   mailboxAck (recipient: string, envelopeIds: Uint8Array[]): number {
     return this.tx(() => {
@@ -389,9 +546,51 @@ export class MessagingStore {
     })
   }
 
-  /** Deletes expired envelopes; returns how many. */
+  /** Deletes expired envelopes (and their acks), and expired quarantined parcels; returns how many envelopes. */
   mailboxExpire (nowMs = this.clock()): number {
-    return num(this.statement('DELETE FROM mailbox WHERE expires_at_ms <= ?').run(nowMs).changes)
+    return this.tx(() => {
+      this.statement(`DELETE FROM attn_mailbox_acks WHERE NOT EXISTS
+        (SELECT 1 FROM mailbox m WHERE m.recipient = attn_mailbox_acks.recipient AND m.envelope_id = attn_mailbox_acks.envelope_id AND m.expires_at_ms > ?)`).run(nowMs)
+      this.statement('DELETE FROM quarantine WHERE expires_at_ms <= ?').run(nowMs)
+      return num(this.statement('DELETE FROM mailbox WHERE expires_at_ms <= ?').run(nowMs).changes)
+    })
+  }
+
+  /** Bytes held for everyone (the global cap's measure). */
+  mailboxTotalBytes (): number {
+    return num(this.statement('SELECT coalesce(sum(size), 0) AS b FROM mailbox').get()?.b)
+  }
+
+  // ---- quarantine (parcels fetched from a mailbox that cannot be opened yet) ---------------
+
+  /**
+   * Keeps a parcel that may become readable later (a group message whose sender key has not
+   * arrived). At most `max` are kept: past it the oldest is dropped. Returns false for a known id.
+   */
+  quarantinePut (q: { parcelId: Uint8Array, groupId?: Uint8Array, parcel: Uint8Array, reason: string, ttlMs: number, max: number }): boolean {
+    checkId(q.parcelId)
+    const now = this.clock()
+    return this.tx(() => {
+      const r = this.statement(`INSERT OR IGNORE INTO quarantine (parcel_id, group_id, parcel, reason, received_at_ms, expires_at_ms)
+        VALUES (?, ?, ?, ?, ?, ?)`).run(q.parcelId, q.groupId ?? null, q.parcel, q.reason, now, now + q.ttlMs)
+      this.statement(`DELETE FROM quarantine WHERE parcel_id IN
+        (SELECT parcel_id FROM quarantine ORDER BY received_at_ms DESC, rowid DESC LIMIT -1 OFFSET ?)`).run(q.max)
+      return num(r.changes) === 1
+    })
+  }
+
+  /** Quarantined parcels of a group, oldest first. */
+  quarantined (groupId: Uint8Array): Array<{ parcelId: Uint8Array, parcel: Uint8Array }> {
+    return this.statement('SELECT parcel_id, parcel FROM quarantine WHERE group_id = ? ORDER BY received_at_ms')
+      .all(groupId).map(r => ({ parcelId: u8(r.parcel_id), parcel: u8(r.parcel) }))
+  }
+
+  quarantineDelete (parcelId: Uint8Array): void {
+    this.statement('DELETE FROM quarantine WHERE parcel_id = ?').run(parcelId)
+  }
+
+  quarantineCount (): number {
+    return num(this.statement('SELECT count(*) AS n FROM quarantine').get()?.n)
   }
 
   mailboxUsage (by: { recipient: string } | { senderHint: string }): { count: number, bytes: number } {
@@ -515,6 +714,8 @@ function checkId (id: Uint8Array): void {
 function outboxRow (r: Record<string, unknown>): OutboxEntry {
   const e: OutboxEntry = {
     envelopeId: u8(r.envelope_id),
+    kind: r.kind === 'control' ? 'control' : 'message',
+    sealed: num(r.sealed) === 1,
     recipient: String(r.recipient),
     envelope: u8(r.envelope),
     state: r.state as OutboxState,
@@ -525,6 +726,7 @@ function outboxRow (r: Record<string, unknown>): OutboxEntry {
   }
   if (r.group_id != null) e.groupId = u8(r.group_id)
   if (r.failure_reason != null) e.failureReason = String(r.failure_reason)
+  if (r.receipt_for != null) e.receiptFor = u8(r.receipt_for)
   return e
 }
 

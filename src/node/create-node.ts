@@ -9,12 +9,12 @@ import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { attn } from '../service/index.js'
 import { messaging, selectDirectoryRecord, validateDirectoryRecord, DIRECTORY_NAMESPACE } from '../messaging/index.js'
 import type { MessagingService, MessagingServiceInit } from '../messaging/index.js'
 import { DEFAULT_CONFIG, validateConfig } from './config.js'
 import type { AttnConfig } from './config.js'
-import type { AttnService, AttnServiceInit } from '../service/index.js'
+import { AttnService } from '../service/index.js'
+import type { AttnServiceComponents, AttnServiceInit } from '../service/index.js'
 import type { Identify } from '@libp2p/identify'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
@@ -88,7 +88,8 @@ export async function createAttnNode (options: CreateAttnNodeOptions = {}): Prom
         validators: { [DIRECTORY_NAMESPACE]: validateDirectoryRecord },
         selectors: { [DIRECTORY_NAMESPACE]: selectDirectoryRecord }
       }),
-      attn: attn(options.attn),
+      // the concrete service (not the `Attn` interface): tests reach its carrier-level hooks
+      attn: (components: AttnServiceComponents) => new AttnService(components, options.attn),
       messaging: messaging({
         mailbox: config.mailbox.enabled,
         mailboxes: config.mailbox.nodes.length > 0 ? config.mailbox.nodes : undefined,

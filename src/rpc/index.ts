@@ -18,6 +18,10 @@
 export interface RpcLink {
   readonly id: string // session id hex
   readonly remoteAddress: string // ATT address of the peer
+  /** Node key of the device at the other end (handler context `remoteDevice`). */
+  readonly remoteDevice?: Uint8Array
+  /** Network origin of the latest record (handler context `remoteSource`). */
+  remoteSource?(): string | undefined
   /** Allocates the next msg_id of this session (strictly increasing). */
   nextMsgId(): bigint
   /** Seals `data` as one record with this msg_id and sends it on any live carrier. Rejects with a typed error if the session is closed. */

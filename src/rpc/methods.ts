@@ -7,6 +7,10 @@ export interface RpcHandlerContext {
   readonly remoteAddress: string
   /** Session id (hex) the call arrived on. */
   readonly sessionId: string
+  /** Node key (compressed, 33 bytes) of the calling device, when the link knows it: tells devices of one identity apart. */
+  readonly remoteDevice?: Uint8Array
+  /** Where the call came from on the network (remote IP, else libp2p peer id), when known: for per-source limits. */
+  readonly remoteSource?: string
   /** msg_id of the Call. */
   readonly msgId: bigint
   /** Aborted when the handler times out, the link closes or the engine stops. */

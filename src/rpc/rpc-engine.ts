@@ -605,7 +605,15 @@ export class RpcEngine {
       controller.abort()
     }, m.timeout)
     try {
-      const r = m.handler(params, { method, remoteAddress: ls.link.remoteAddress, sessionId: ls.link.id, msgId: entry.msgId, signal: controller.signal })
+      const r = m.handler(params, {
+        method,
+        remoteAddress: ls.link.remoteAddress,
+        sessionId: ls.link.id,
+        remoteDevice: ls.link.remoteDevice,
+        remoteSource: ls.link.remoteSource?.(),
+        msgId: entry.msgId,
+        signal: controller.signal
+      })
       if (r instanceof Uint8Array) complete(r, undefined)
       else {
         Promise.resolve(r).then(v => { complete(v, undefined) }, e => { complete(undefined, e instanceof Error ? e : new Error(String(e))) })

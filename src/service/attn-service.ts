@@ -1,24 +1,23 @@
-import { isPeerId, serviceCapabilities, serviceDependencies, TypedEventEmitter, setMaxListeners } from '@libp2p/interface'
+import { serviceCapabilities, serviceDependencies, TypedEventEmitter } from '@libp2p/interface'
 import {
   PROTOCOL, MAX_FRAME_SIZE, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, DEFAULT_OPEN_TIMEOUT_MS,
   StreamCarrier
 } from '../carriers/index.js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { peerIdFromString } from '@libp2p/peer-id'
-import { multiaddr } from '@multiformats/multiaddr'
 import { attAddress, encodeChain } from '../keys/index.js'
-import { SessionManager, SessionStore } from '../session/index.js'
-import { RpcEngine, RpcAbortedError, RpcTimeoutError, RpcUnreachableError } from '../rpc/index.js'
-import type { RpcCallOptions, RpcHandler, RpcHandleOptions, RpcLink, RpcStats, RpcStatus } from '../rpc/index.js'
+import { SessionStore } from '../session/index.js'
 import { hkdfSha256, secretKey } from '../crypto/index.js'
-import type { AttnServiceComponents, AttnServiceInit, AttnServiceEvents, AttnStats, FrameTarget } from './index.js'
+import { ATTN_VERSION } from '../version.js'
+import { SessionRpcBridge } from './session-rpc-bridge.js'
+import { AttnNotStartedError, NoRpcLayerError } from './errors.js'
+import type { RpcCallOptions, RpcHandler, RpcHandleOptions, RpcStats, RpcStatus } from '../rpc/index.js'
+import type { Attn, AttnServiceComponents, AttnServiceInit, AttnServiceEvents, AttnStats, FrameTarget } from './index.js'
 import type { FrameChannel, FrameHandler } from '../carriers/index.js'
-import type { Session, SessionManagerStats } from '../session/index.js'
+import type { Session, SessionManager, SessionManagerStats } from '../session/index.js'
 import type { Identity } from '../keys/index.js'
 import type { AbortOptions, Logger, Startable } from '@libp2p/interface'
 
-/** Version reported by `attn.info`. */
-export const ATTN_VERSION = '0.1.0'
+export { ATTN_VERSION }
 const DEFAULT_CALL_TIMEOUT_MS = 30_000
 
 /**
@@ -26,7 +25,7 @@ const DEFAULT_CALL_TIMEOUT_MS = 30_000
  * connection, and hands every frame to the layer above (the session layer in a
  * full node; any {@link FrameHandler} when embedded).
  */
-export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements Startable {
+export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements Attn, Startable {
   readonly protocol: string
   readonly maxFrameSize: number
   private readonly components: AttnServiceComponents
@@ -35,11 +34,8 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
   private frameHandler: FrameHandler
   private readonly init: AttnServiceInit
   private identity_?: Identity
-  private sessionManager?: SessionManager
+  private bridge?: SessionRpcBridge
   private sessionStore?: SessionStore
-  private rpc?: RpcEngine
-  /** RPC view of each live session, by session id hex. */
-  private readonly links = new Map<string, RpcLink & { session: Session }>()
   /** Handlers registered before start (or across restarts of the service). */
   private readonly handlers = new Map<string, { handler: RpcHandler, options?: RpcHandleOptions }>()
   private started = false
@@ -74,47 +70,13 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
 
   /** The full ATT identity (root key, node key, chain); available once started. */
   get identity (): Identity {
-    if (this.identity_ == null) throw new Error('the attn service is not started')
+    if (this.identity_ == null) throw new AttnNotStartedError()
     return this.identity_
-  }
-
-  /** Whether we hold an open libp2p connection to the peer (a peer id string). */
-  isConnected (peer: string): boolean {
-    return this.components.connectionManager.getConnections().some(c => c.remotePeer.toString() === peer && c.status === 'open')
-  }
-
-  /** Our own listen/announce multiaddrs (without /p2p), for directory records. */
-  ownAddresses (): string[] {
-    return this.components.addressManager.getAddresses().map(ma => ma.decapsulateCode(421).toString())
-  }
-
-  /** Adds dialable addresses of a peer (from a directory record) to the peer store. Never throws. */
-  async learnAddresses (peer: string, addrs: string[]): Promise<void> {
-    try {
-      const id = peerIdFromString(peer)
-      await this.components.peerStore.merge(id, { multiaddrs: addrs.map(a => multiaddr(a)) })
-    } catch (err: any) {
-      this.log('ignoring addresses of %s: %s', peer, err.message)
-    }
-  }
-
-  /** Known multiaddrs of a libp2p peer (for directory records naming mailboxes). */
-  peerAddresses (peer: string): string[] {
-    return this.components.connectionManager.getConnections()
-      .filter(c => c.remotePeer.toString() === peer)
-      .map(c => c.remoteAddr.toString())
-  }
-
-  /** The node key (33 bytes) of the device at the other end of a session: tells devices of one identity apart. */
-  sessionDevice (sessionIdHex: string): Uint8Array {
-    const link = this.links.get(sessionIdHex)
-    if (link == null) throw new Error(`no session ${sessionIdHex}`)
-    return link.session.remote.nodePublicKey
   }
 
   /** The session layer (undefined in raw-frame mode or before start). */
   get sessions (): SessionManager | undefined {
-    return this.sessionManager
+    return this.bridge?.sessions
   }
 
   readonly [Symbol.toStringTag] = '@attn/service'
@@ -131,52 +93,28 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
         const key = hkdfSha256(identity.rootKey.raw, new Uint8Array(0), 'attn/1 session-store', 32)
         this.sessionStore = new SessionStore(this.init.sessionStorePath, secretKey(key))
       }
-      const rpc = new RpcEngine({
-        ...this.init.rpc,
-        info: () => ({ address: this.address, version: ATTN_VERSION, protocols: [this.protocol] }),
-        onNewSalt: (link, salt) => { this.links.get(link.id)?.session.acceptNewSalt(salt) }
-      })
-      for (const [method, { handler, options }] of this.handlers) rpc.handle(method, handler, options)
-      this.rpc = rpc
-      this.sessionManager = new SessionManager({
+      this.bridge = new SessionRpcBridge({
         identity,
         logger: this.components.logger,
+        rpc: {
+          ...this.init.rpc,
+          info: () => ({ address: this.address, version: ATTN_VERSION, protocols: [this.protocol] })
+        },
         openChannel: async (target, options) => await this.openChannel(target, options),
-        onRecord: (session, record, channel) => {
-          rpc.handleRecord(this.linkFor(session), record.msgId, record.data)
-          if (this.listenerCount('record') > 0) this.safeDispatch('record', { session, msgId: record.msgId, data: record.data, channel })
-        },
-        onBadSalt: (session, err) => {
-          rpc.sendNewSalt(this.linkFor(session), err.currentSalt, BigInt(Date.now()), err.msgId)
-        },
-        onSaltRotated: (session) => {
-          rpc.sendNewSalt(this.linkFor(session), session.currentSalt, BigInt(Date.now()), 0n)
+        onRecord: (session, msgId, data, channel) => {
+          if (this.listenerCount('record') > 0) this.safeDispatch('record', { session, msgId, data, channel })
         },
         onSession: (session) => { this.safeDispatch('session', { session }) },
-        onSessionReplaced: (old, replacement) => {
-          const link = this.links.get(old.idHex)
-          if (link != null) {
-            this.links.delete(old.idHex)
-            rpc.linkReplaced(link, this.linkFor(replacement))
-          }
-        },
-        // a rekey waits for a quiet moment: calls resent on the new session would miss the
-        // peer's duplicate cache, which is per session
-        canRekey: (session) => { const link = this.links.get(session.idHex); return link == null || !rpc.busy(link) },
-        onSessionClosed: (session, reason) => {
-          const link = this.links.get(session.idHex)
-          if (link != null) {
-            this.links.delete(session.idHex)
-            rpc.linkClosed(link)
-          }
-          this.safeDispatch('session:closed', { session, reason })
-        },
+        onSessionClosed: (session, reason) => { this.safeDispatch('session:closed', { session, reason }) },
+        onRecordSent: () => { this.framesOut++ },
+        dropOutgoing: this.init.dropOutgoing,
         handshakeTimeout: this.init.handshakeTimeout,
         table: this.init.sessionTable,
         store: this.sessionStore
       })
-      this.sessionManager.start()
-      this.frameHandler = this.sessionManager
+      for (const [method, { handler, options }] of this.handlers) this.bridge.rpc.handle(method, handler, options)
+      this.bridge.start()
+      this.frameHandler = this.bridge.sessions
     }
     await this.carrier.start()
     this.started = true
@@ -184,13 +122,12 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
 
   async stop (): Promise<void> {
     await this.carrier.stop()
-    this.rpc?.stop()
-    this.rpc = undefined
-    this.links.clear()
-    this.sessionManager?.stop()
+    this.bridge?.stop()
+    this.bridge = undefined
     this.sessionStore?.close()
-    this.sessionManager = undefined
     this.sessionStore = undefined
+    // raw frames until the next start plugs the session layer in again
+    this.frameHandler = this.init.frameHandler ?? this.rawFrameHandler()
     this.started = false
   }
 
@@ -212,12 +149,12 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
    * PublicRpcError). Registering again replaces the handler.
    */
   handle (method: string, handler: RpcHandler, options?: RpcHandleOptions): void {
-    this.rpc?.handle(method, handler, options)
+    this.bridge?.rpc.handle(method, handler, options)
     this.handlers.set(method, { handler, options })
   }
 
   unhandle (method: string): void {
-    this.rpc?.unhandle(method)
+    this.bridge?.rpc.unhandle(method)
     this.handlers.delete(method)
   }
 
@@ -230,83 +167,47 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
   async call (target: FrameTarget, method: string, params: Uint8Array, options: RpcCallOptions = {}): Promise<Uint8Array> {
     const started = Date.now()
     const timeout = options.timeout ?? this.init.rpc?.callTimeout ?? DEFAULT_CALL_TIMEOUT_MS
-    const link = await this.linkTo(target, options.signal, timeout)
-    return await this.requireRpc().call(link, method, params, { signal: options.signal, timeout: Math.max(1, timeout - (Date.now() - started)), onMsgId: options.onMsgId })
+    const bridge = this.requireBridge()
+    const link = await bridge.linkTo(target, options.signal, timeout)
+    return await bridge.rpc.call(link, method, params, { signal: options.signal, timeout: Math.max(1, timeout - (Date.now() - started)), onMsgId: options.onMsgId })
   }
 
   /** Asks the target for the state of calls it received from us (unknown/received/processing/done/failed). */
   async queryStatus (target: FrameTarget, msgIds: bigint[], options: RpcCallOptions = {}): Promise<RpcStatus[]> {
     const timeout = options.timeout ?? DEFAULT_CALL_TIMEOUT_MS
-    const link = await this.linkTo(target, options.signal, timeout)
-    return await this.requireRpc().queryStatus(link, msgIds, { signal: options.signal, timeout })
+    const bridge = this.requireBridge()
+    const link = await bridge.linkTo(target, options.signal, timeout)
+    return await bridge.rpc.queryStatus(link, msgIds, { signal: options.signal, timeout })
   }
 
   /** RPC-level ping (Ping/Pong service messages) over the session; resolves with the RTT in ms. */
   async ping (target: FrameTarget, options: RpcCallOptions = {}): Promise<number> {
     const timeout = options.timeout ?? DEFAULT_CALL_TIMEOUT_MS
-    const link = await this.linkTo(target, options.signal, timeout)
-    return await this.requireRpc().ping(link, { signal: options.signal, timeout })
+    const bridge = this.requireBridge()
+    const link = await bridge.linkTo(target, options.signal, timeout)
+    return await bridge.rpc.ping(link, { signal: options.signal, timeout })
   }
 
   rpcStats (): RpcStats | undefined {
-    return this.rpc?.stats()
+    return this.bridge?.rpc.stats()
   }
 
   /** Methods this node serves (including the built-in attn.info and attn.ping). */
   methods (): string[] {
-    return this.rpc?.methodNames() ?? [...this.handlers.keys()]
+    return this.bridge?.rpc.methodNames() ?? [...this.handlers.keys()]
   }
 
-  private requireRpc (): RpcEngine {
-    if (this.rpc == null) throw new Error('the attn service has no RPC layer (not started, or raw-frame mode)')
-    return this.rpc
-  }
-
-  /** Session → RPC link; one link object per session. */
-  private linkFor (session: Session): RpcLink & { session: Session } {
-    let link = this.links.get(session.idHex)
-    if (link == null) {
-      const manager = this.requireSessions()
-      link = {
-        id: session.idHex,
-        remoteAddress: session.remote.address,
-        session,
-        nextMsgId: () => session.nextMsgId(),
-        send: async (data, msgId, options) => {
-          // test hook at the session boundary: drop a record as if the network lost it
-          if (this.init.dropOutgoing?.(session, data, msgId) === true) return
-          await manager.send(session, data, { msgId, signal: options?.signal })
-          this.framesOut++
-        }
-      }
-      this.links.set(session.idHex, link)
-    }
-    return link
-  }
-
-  private async linkTo (target: FrameTarget, signal: AbortSignal | undefined, timeout: number): Promise<RpcLink> {
-    // the common case, a peer we have a session with, needs no dial signals
-    const existing = isPeerId(target) ? this.sessionManager?.sessionWithPeer(target) : undefined
-    if (existing != null) return this.linkFor(existing)
-    const timer = AbortSignal.timeout(timeout)
-    const combined = signal == null ? timer : AbortSignal.any([signal, timer])
-    setMaxListeners(Infinity, combined)
-    try {
-      return this.linkFor(await this.connect(target, { signal: combined }))
-    } catch (err: any) {
-      if (signal?.aborted === true) throw new RpcAbortedError()
-      if (timer.aborted) throw new RpcTimeoutError(`no session with ${String(target)} within ${timeout} ms`)
-      throw new RpcUnreachableError(`cannot reach ${String(target)}: ${err.message}`, { cause: err })
-    }
+  private requireBridge (): SessionRpcBridge {
+    if (this.bridge == null) throw new NoRpcLayerError()
+    return this.bridge
   }
 
   sessionStats (): SessionManagerStats | undefined {
-    return this.sessionManager?.stats()
+    return this.bridge?.sessions.stats()
   }
 
   private requireSessions (): SessionManager {
-    if (this.sessionManager == null) throw new Error('the attn service has no session layer (not started, or raw-frame mode)')
-    return this.sessionManager
+    return this.requireBridge().sessions
   }
 
   /** init.identity, else the libp2p key if it is secp256k1, else an ephemeral secp256k1 root key. */

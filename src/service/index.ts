@@ -16,9 +16,9 @@
 import { AttnService } from './attn-service.js'
 import type { CarrierTarget, FrameChannel, FrameHandler } from '../carriers/index.js'
 import type { Identity } from '../keys/index.js'
-import type { Session, SessionTableInit } from '../session/index.js'
-import type { RpcEngineInit } from '../rpc/index.js'
-import type { ComponentLogger, PeerId, PeerStore, PrivateKey } from '@libp2p/interface'
+import type { Session, SessionManager, SessionManagerStats, SessionTableInit } from '../session/index.js'
+import type { RpcCallOptions, RpcEngineInit, RpcHandler, RpcHandleOptions, RpcStats, RpcStatus } from '../rpc/index.js'
+import type { AbortOptions, ComponentLogger, PeerId, PeerStore, PrivateKey, TypedEventTarget } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
 
 export interface AttnServiceInit {
@@ -86,9 +86,39 @@ export interface AttnServiceEvents {
   'protocol:error': CustomEvent<{ peer: PeerId, code: string, message: string }>
 }
 
+/**
+ * What other services and applications use of the attn service: identity, RPC (serve, call,
+ * status query, ping) and counters. Carrier-level test hooks are not part of it.
+ */
+export interface Attn extends TypedEventTarget<AttnServiceEvents> {
+  readonly protocol: string
+  /** The ATT address (root key) this node proves in handshakes. */
+  readonly address: string
+  /** The full ATT identity; available once started. */
+  readonly identity: Identity
+  /** The session layer (undefined in raw-frame mode or before start). */
+  readonly sessions: SessionManager | undefined
+  /** Serves RPC `method`; registering again replaces the handler. Survives stop/start. */
+  handle(method: string, handler: RpcHandler, options?: RpcHandleOptions): void
+  unhandle(method: string): void
+  /** Calls `method` on the target, dialling and handshaking if needed. Rejects with AttnRpcError subclasses. */
+  call(target: FrameTarget, method: string, params: Uint8Array, options?: RpcCallOptions): Promise<Uint8Array>
+  /** The state of calls the target received from us. */
+  queryStatus(target: FrameTarget, msgIds: bigint[], options?: RpcCallOptions): Promise<RpcStatus[]>
+  /** RPC-level ping; resolves with the RTT in ms. */
+  ping(target: FrameTarget, options?: RpcCallOptions): Promise<number>
+  /** Returns a session with the target (dialling and handshaking if needed). */
+  connect(target: FrameTarget, options?: AbortOptions & { expectedAddress?: string }): Promise<Session>
+  methods(): string[]
+  isStarted(): boolean
+  stats(): AttnStats
+  rpcStats(): RpcStats | undefined
+  sessionStats(): SessionManagerStats | undefined
+}
+
 export { AttnService }
 
 /** libp2p service factory: `services: { attn: attn() }`. */
-export function attn (init: AttnServiceInit = {}): (components: AttnServiceComponents) => AttnService {
+export function attn (init: AttnServiceInit = {}): (components: AttnServiceComponents) => Attn {
   return (components) => new AttnService(components, init)
 }

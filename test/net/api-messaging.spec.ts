@@ -245,7 +245,7 @@ describe('local API: messaging routes between real nodes', function () {
     // past the API's request size limit
     assertError(await request(alice, 'POST', '/v1/messages', { to: bob.address, body: 'a'.repeat(2 * 1024 * 1024) }), 413)
 
-    assertError(await request(alice, 'GET', `/v1/messages/${'ab'.repeat(16)}/status`), 404, 'NOT_FOUND')
+    assertError(await request(alice, 'GET', `/v1/messages/${'ab'.repeat(16)}/status`), 404, 'ERR_NOT_FOUND')
     assertError(await request(alice, 'GET', '/v1/messages/not-hex/status'), 400, 'INVALID_ID')
     assertError(await request(alice, 'GET', '/v1/messages?limit=0'), 400, 'INVALID_QUERY')
     assertError(await request(alice, 'GET', '/v1/messages?limit=abc'), 400, 'INVALID_QUERY')
@@ -259,9 +259,13 @@ describe('local API: messaging routes between real nodes', function () {
     assertError(await request(alice, 'GET', '/v1/messagez'), 404, 'NOT_FOUND')
   })
 
-  it('a recipient without a directory record is 404 ERR_RECIPIENT_UNKNOWN', async () => {
+  it('a recipient without a directory record yet: the message is accepted and waits in the outbox as queued', async () => {
     const stranger = await rootIdentity()
-    assertError(await request(alice, 'POST', '/v1/messages', { to: stranger.address, body: 'anyone there?' }), 404, 'ERR_RECIPIENT_UNKNOWN')
+    const sent = await request(alice, 'POST', '/v1/messages', { to: stranger.address, body: 'anyone there?' })
+    assert.equal(sent.status, 201, JSON.stringify(sent.body))
+    const status = await request(alice, 'GET', `/v1/messages/${String(sent.body.id)}/status`)
+    assert.equal(status.status, 200)
+    assert.equal(status.body.state, 'queued')
   })
 
   it('mailbox fetch', async () => {
@@ -315,9 +319,9 @@ describe('local API: messaging routes between real nodes', function () {
     assertError(await request(alice, 'POST', '/v1/groups', { name: 'x', members: [1] }), 400, 'INVALID_BODY')
     assertError(await request(alice, 'POST', '/v1/groups', { name: 'x'.repeat(300), members: [] }), 400, 'INVALID_BODY')
     assertError(await request(alice, 'POST', '/v1/groups/grp_nothex/members', { address: bob.address }), 400, 'INVALID_GROUP_ID')
-    assertError(await request(alice, 'POST', `/v1/groups/grp_${'0'.repeat(32)}/members`, { address: bob.address }), 404, 'NOT_FOUND')
+    assertError(await request(alice, 'POST', `/v1/groups/grp_${'0'.repeat(32)}/members`, { address: bob.address }), 404, 'ERR_UNKNOWN_GROUP')
     assertError(await request(alice, 'POST', `/v1/groups/${group.id}/members`, { address: bob.address, admin: true }), 400, 'INVALID_BODY')
-    assertError(await request(alice, 'DELETE', `/v1/groups/grp_${'0'.repeat(32)}/members/${bob.address}`), 404, 'NOT_FOUND')
+    assertError(await request(alice, 'DELETE', `/v1/groups/grp_${'0'.repeat(32)}/members/${bob.address}`), 404, 'ERR_UNKNOWN_GROUP')
   })
 
   it('is 503 MESSAGING_DISABLED on a node without the messaging service', async () => {

@@ -3,7 +3,9 @@ import { readFile, mkdtemp, rm, readdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { NodeSet, waitFor } from '../helpers/nodes.js'
+import { waitFor } from '../helpers/nodes.js'
+import { MessagingTestNet } from '../helpers/messaging.js'
+import type { MessagingNodeOptions } from '../helpers/messaging.js'
 import { deviceIdentity, rootIdentity } from '../helpers/identities.js'
 import { createDirectoryRecord, directoryKey, encodeDirectoryRecord, sealEnvelope, encodeParcel, PARCEL_ENVELOPE, METHOD_DELIVER, createReceipt, pickPrekey } from '../../src/messaging/index.js'
 import type { AttnNode, CreateAttnNodeOptions } from '../../src/node/create-node.js'
@@ -11,38 +13,13 @@ import type { Identity } from '../../src/keys/index.js'
 
 describe('messaging between real nodes', function () {
   this.timeout(120_000)
-  const nodes = new NodeSet()
-  const dirs: string[] = []
-  afterEach(async () => {
-    await nodes.stopAll()
-    await Promise.all(dirs.splice(0).map(async d => { await rm(d, { recursive: true, force: true }) }))
-  })
-
-  async function tempDir (): Promise<string> {
-    const d = await mkdtemp(join(tmpdir(), 'attn-msg-'))
-    dirs.push(d)
-    return d
-  }
-
-  /** A node with messaging on a file store, bootstrapping from `via`, quick retries for tests. */
-  async function node (opts: { identity?: Identity, via?: AttnNode, dir?: string, listen?: string[], mailboxes?: string[] } = {}): Promise<AttnNode> {
-    const dir = opts.dir ?? await tempDir()
-    const options: CreateAttnNodeOptions = {
-      bootstrap: opts.via == null ? [] : [opts.via.getMultiaddrs()[0].toString()],
-      attn: { identity: opts.identity ?? await rootIdentity(), rpc: { callTimeout: 5_000 } },
-      messaging: { dbPath: join(dir, 'messages.db'), publishOnStart: false, fetchInterval: 500, retryInitial: 200, retryMax: 1_000, callTimeout: 3_000, mailboxes: opts.mailboxes }
-    }
-    if (opts.listen != null) options.listen = opts.listen
-    const n = await nodes.create(options)
-    if (opts.via != null) await waitFor(() => n.getConnections(opts.via?.peerId).length > 0, { what: 'bootstrap connection' })
-    return n
-  }
-
-  async function publish (n: AttnNode): Promise<void> {
-    await waitFor(async () => (await n.services.messaging.publish()).accepted >= 1, { what: 'directory record accepted by a peer', timeout: 30_000 })
-  }
-
-  const inboxBodies = (n: AttnNode): string[] => n.services.messaging.inbox().map(m => m.body)
+  const net = new MessagingTestNet()
+  const nodes = net.nodes
+  afterEach(async () => { await net.cleanup() })
+  const tempDir = async (): Promise<string> => await net.tempDir()
+  const node = async (opts: MessagingNodeOptions = {}): Promise<AttnNode> => await net.node(opts)
+  const publish = async (n: AttnNode): Promise<void> => { await net.publish(n) }
+  const inboxBodies = (n: AttnNode): string[] => net.inboxBodies(n)
 
   it('online 1:1 both ways: delivered directly, receipts turn the status to delivered', async () => {
     const relay = await node()
@@ -66,7 +43,7 @@ describe('messaging between real nodes', function () {
     await waitFor(() => inboxBodies(a).includes('note to self'), { what: 'note to self in the inbox' })
     await waitFor(async () => (await a.services.messaging.status(self.id)).state === 'delivered', { what: 'note to self delivered' })
     await assert.rejects(a.services.messaging.send(b.services.messaging.address, 'x'.repeat(256 * 1024 + 1)), { code: 'TOO_LARGE' })
-    await assert.rejects(a.services.messaging.status('00'.repeat(16)), { code: 'NOT_FOUND' })
+    await assert.rejects(a.services.messaging.status('00'.repeat(16)), { code: 'ERR_NOT_FOUND' })
   })
 
   it('recipient offline: stored at 2 mailboxes, fetched exactly once after restart, sender sees delivered; the relay holds only ciphertext', async () => {

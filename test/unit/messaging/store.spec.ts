@@ -26,8 +26,8 @@ describe('messaging/store', () => {
 
   it('creates the schema (WAL, foreign keys, version) and survives reopen', () => {
     assert.equal(store.schemaVersion, STORE_SCHEMA_VERSION)
-    assert.equal(store.db.prepare('PRAGMA journal_mode').get()?.journal_mode, 'wal')
-    assert.equal(store.db.prepare('PRAGMA foreign_keys').get()?.foreign_keys, 1)
+    assert.equal(store.pragma('journal_mode'), 'wal')
+    assert.equal(store.pragma('foreign_keys'), 1)
     store.enqueueOutbox({ envelopeId: id(1), recipient: bob.address, envelope: new Uint8Array([9]) })
     store.insertInbox({ envelopeId: id(2), from: bob.address, to: alice.address, kind: 'message', contentType: TEXT_PLAIN, body: utf8('hi'), sentAtMs: 1, receivedAtMs: 2 })
     store.close()
@@ -37,11 +37,13 @@ describe('messaging/store', () => {
   })
 
   it('refuses a database from a newer schema', () => {
-    store.db.prepare('UPDATE schema_version SET version = 99').run()
     store.close()
+    const newer = new DatabaseSync(join(dir, 'messaging.db'))
+    newer.prepare('UPDATE schema_version SET version = 99').run()
+    newer.close()
     assert.throws(() => open(), (err: any) => err.code === 'ERR_STORE_VERSION')
     const raw = new DatabaseSync(join(dir, 'messaging.db'))
-    raw.prepare('UPDATE schema_version SET version = 1').run()
+    raw.prepare('UPDATE schema_version SET version = ?').run(STORE_SCHEMA_VERSION)
     raw.close()
     store = open()
     assert.equal(store.schemaVersion, STORE_SCHEMA_VERSION)
@@ -155,7 +157,7 @@ describe('messaging/store', () => {
     assert.deepEqual(store.prekeyLookup()(7), p.privateKey)
     assert.equal(store.prekeyLookup()(8), undefined)
     assert.deepEqual(store.listPrekeys().map(k => k.id), [7])
-    store.db.exec('PRAGMA wal_checkpoint(TRUNCATE)')
+    store.checkpoint()
     const disk = Buffer.concat([await readFile(join(dir, 'messaging.db')), await readFile(join(dir, 'messaging.db-wal')).catch(() => Buffer.alloc(0))])
     assert.equal(indexOf(disk, p.privateKey), -1)
     store.close()

@@ -1,0 +1,38 @@
+/** What the messaging layer accepted and refused, for the status API and tests. */
+export interface MessagingStats {
+  parcelsIn: number
+  messagesIn: number
+  receiptsIn: number
+  mailboxStored: number
+  mailboxFetched: number
+  /** Parcels fetched from a mailbox that could never be opened: acknowledged (so they stop blocking) and dropped. */
+  junkDropped: number
+  /** Parcels fetched that cannot be opened yet (group message before its sender key): kept locally and acknowledged. */
+  quarantined: number
+  /** Receipts queued again because a duplicate of an already received message arrived. */
+  receiptsRequeued: number
+  /** Delivered-but-unacknowledged messages sent again to re-trigger a lost receipt. */
+  reprobes: number
+  rejected: Record<string, number>
+}
+
+export class MessagingCounters {
+  private readonly s: MessagingStats = {
+    parcelsIn: 0, messagesIn: 0, receiptsIn: 0, mailboxStored: 0, mailboxFetched: 0,
+    junkDropped: 0, quarantined: 0, receiptsRequeued: 0, reprobes: 0, rejected: {}
+  }
+
+  add (name: Exclude<keyof MessagingStats, 'rejected'>, n = 1): void {
+    this.s[name] += n
+  }
+
+  /** Counts refused input by its error code. */
+  reject (err: { code?: string }): void {
+    const code = err.code ?? 'ERR_UNKNOWN'
+    this.s.rejected[code] = (this.s.rejected[code] ?? 0) + 1
+  }
+
+  snapshot (): MessagingStats {
+    return { ...this.s, rejected: { ...this.s.rejected } }
+  }
+}

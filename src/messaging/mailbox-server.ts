@@ -1,0 +1,157 @@
+import { PublicRpcError } from '../rpc/index.js'
+import { readEnvelopeHeader } from './protocol/envelope.js'
+import { PARCEL_ENVELOPE, decodeParcel, parcelId } from './protocol/parcel.js'
+import {
+  MAX_FETCH_BYTES, METHOD_MAILBOX_ACK, METHOD_MAILBOX_FETCH, METHOD_MAILBOX_PUT, decodeAck, decodeFetchRequest, encodeFetchResponse
+} from './protocol/rpc-methods.js'
+import {
+  MAILBOX_LOOKUP_BURST, MAILBOX_LOOKUP_RATE, MAILBOX_PUT_BURST_PER_SENDER, MAILBOX_PUT_BURST_PER_SOURCE,
+  MAILBOX_PUT_RATE_PER_SENDER, MAILBOX_PUT_RATE_PER_SOURCE, MAX_RATE_BUCKETS, PREKEY_WINDOW_AFTER, PREKEY_WINDOW_BEFORE
+} from './constants.js'
+import { NotMailboxForRecipientError, RateLimitedError, UnlistedPrekeyError } from './errors.js'
+import { RateLimiter } from './rate-limiter.js'
+import type { DirectoryClient } from './directory-client.js'
+import type { MessagingCounters } from './counters.js'
+import type { DirectoryRecord } from './protocol/directory-record.js'
+import type { Parcel } from './protocol/parcel.js'
+import type { MessagingStore } from './store.js'
+import type { MessagingServiceInit } from './types.js'
+import type { Attn } from '../service/index.js'
+import type { RpcHandlerContext } from '../rpc/index.js'
+import type { Logger } from '@libp2p/interface'
+
+export interface MailboxServerInit {
+  store: MessagingStore
+  attn: Attn
+  directory: DirectoryClient
+  counters: MessagingCounters
+  log: Logger
+  /** Our libp2p peer id string: recipients list it in their record's mailboxes. */
+  self: string
+  rates?: MessagingServiceInit['mailboxPutRate']
+}
+
+export const MAILBOX_METHODS = [METHOD_MAILBOX_PUT, METHOD_MAILBOX_FETCH, METHOD_MAILBOX_ACK]
+
+/**
+ * The mailbox role (messaging.md §Mailboxes): holds sealed parcels for recipients that list this
+ * node in their directory record, hands each device what it has not acknowledged, and deletes a
+ * parcel once every device of the recipient has it. What a stranger can make us store or look up
+ * is bounded: rate limits per sending identity and per network source, a global lookup budget,
+ * cheap proofs of junk (not our recipient, unlisted prekey), and the store's quotas and global cap.
+ */
+export class MailboxServer {
+  private readonly perSender: RateLimiter
+  private readonly perSource: RateLimiter
+  private readonly lookups: RateLimiter
+
+  constructor (private readonly init: MailboxServerInit) {
+    const r = init.rates ?? {}
+    this.perSender = new RateLimiter(r.perSender ?? MAILBOX_PUT_RATE_PER_SENDER, r.perSenderBurst ?? MAILBOX_PUT_BURST_PER_SENDER, MAX_RATE_BUCKETS)
+    this.perSource = new RateLimiter(r.perSource ?? MAILBOX_PUT_RATE_PER_SOURCE, r.perSourceBurst ?? MAILBOX_PUT_BURST_PER_SOURCE, MAX_RATE_BUCKETS)
+    this.lookups = new RateLimiter(MAILBOX_LOOKUP_RATE, MAILBOX_LOOKUP_BURST, 1)
+  }
+
+  register (): void {
+    const { attn } = this.init
+    attn.handle(METHOD_MAILBOX_PUT, async (params, ctx) => await this.onPut(params, ctx))
+    attn.handle(METHOD_MAILBOX_FETCH, (params, ctx) => this.onFetch(params, ctx))
+    attn.handle(METHOD_MAILBOX_ACK, async (params, ctx) => await this.onAck(params, ctx))
+  }
+
+  unregister (): void {
+    for (const method of MAILBOX_METHODS) this.init.attn.unhandle(method)
+  }
+
+  /** `mailbox.put`: rate limits first (cheapest), then the grammar, then whether the parcel is provably junk. */
+  private async onPut (params: Uint8Array, ctx: RpcHandlerContext): Promise<Uint8Array> {
+    const { store, counters } = this.init
+    if (!this.perSender.take(ctx.remoteAddress)) this.refuse(new RateLimitedError(`mailbox.put from ${ctx.remoteAddress} is over its rate limit`))
+    if (!this.perSource.take(ctx.remoteSource ?? ctx.sessionId)) this.refuse(new RateLimitedError('mailbox.put from this network source is over its rate limit'))
+    let parcel: Parcel
+    try {
+      parcel = decodeParcel(params)
+    } catch (err: any) {
+      counters.reject(err)
+      throw new PublicRpcError('BAD_REQUEST', err.message)
+    }
+    const record = await this.recipientRecord(parcel.recipient)
+    if (parcel.kind === PARCEL_ENVELOPE) this.checkPrekey(parcel, record)
+    try {
+      if (store.mailboxPut({ recipient: parcel.recipient, envelopeId: parcelId(parcel), envelope: params, senderHint: ctx.remoteAddress }).stored) counters.add('mailboxStored')
+    } catch (err: any) {
+      this.refuse(err)
+    }
+    return Uint8Array.of(1)
+  }
+
+  /** Only the identity a parcel is for may fetch it; each device sees what it has not acked yet. */
+  private onFetch (params: Uint8Array, ctx: RpcHandlerContext): Uint8Array {
+    const { limit } = this.decodeRequest(() => decodeFetchRequest(params))
+    const { items, more } = this.init.store.mailboxFetchUnacked(ctx.remoteAddress, deviceOf(ctx), { limit, maxBytes: MAX_FETCH_BYTES })
+    return encodeFetchResponse(items.map(i => i.envelope), more)
+  }
+
+  /** Marks parcels fetched by this device; deletes them once every listed device has them. */
+  private async onAck (params: Uint8Array, ctx: RpcHandlerContext): Promise<Uint8Array> {
+    const ids = this.decodeRequest(() => decodeAck(params))
+    let devices = 1
+    try {
+      devices = Math.max(1, (await this.init.directory.lookup(ctx.remoteAddress, { signal: ctx.signal })).devices.length)
+    } catch (err: any) {
+      // without the record, one device's ack is taken as everyone's: mail is not kept forever
+      this.init.log('no directory record for %s at ack: %s', ctx.remoteAddress, err.message)
+    }
+    this.init.store.mailboxAckDevice(ctx.remoteAddress, ids, deviceOf(ctx), devices)
+    return Uint8Array.of(1)
+  }
+
+  /**
+   * The recipient's record, which must list this node as one of its mailboxes. The cached record
+   * is used when it lists us; otherwise one fresh lookup, within a node-wide budget (a stranger
+   * naming random recipients must not make us walk the DHT at will).
+   */
+  private async recipientRecord (recipient: string): Promise<DirectoryRecord> {
+    const { directory, self } = this.init
+    const cached = directory.cached(recipient)
+    if (cached != null && cached.mailboxes.some(m => m.peerId === self)) return cached
+    if (!this.lookups.take('')) this.refuse(new RateLimitedError('this mailbox is checking too many unknown recipients; retry later'))
+    let record: DirectoryRecord
+    try {
+      record = await directory.lookup(recipient, { fresh: cached != null, signal: AbortSignal.timeout(10_000) })
+    } catch (err: any) {
+      this.refuse(new NotMailboxForRecipientError(`no directory record found for ${recipient}: ${err.message as string}`))
+    }
+    if (!record.mailboxes.some(m => m.peerId === self)) this.refuse(new NotMailboxForRecipientError(`${recipient} does not list this node as a mailbox`))
+    return record
+  }
+
+  /** An envelope sealed to a prekey the recipient never listed (give or take the rotation window) can never be opened. */
+  private checkPrekey (parcel: Parcel, record: DirectoryRecord): void {
+    const id = readEnvelopeHeader(parcel.payload).prekeyId
+    const ids = record.prekeys.map(p => p.id)
+    if (ids.length === 0 || id < Math.min(...ids) - PREKEY_WINDOW_BEFORE || id > Math.max(...ids) + PREKEY_WINDOW_AFTER) {
+      this.refuse(new UnlistedPrekeyError(`prekey ${id} is not listed by ${parcel.recipient}`))
+    }
+  }
+
+  /** Counts the refusal and answers it with its code. */
+  private refuse (err: Error & { code?: string }): never {
+    this.init.counters.reject(err)
+    throw new PublicRpcError(err.code ?? 'MAILBOX_ERROR', err.message)
+  }
+
+  private decodeRequest<T> (decode: () => T): T {
+    try {
+      return decode()
+    } catch (err: any) {
+      this.init.counters.reject(err)
+      throw new PublicRpcError('BAD_REQUEST', err.message)
+    }
+  }
+}
+
+/** The calling device's node key: acks are per device. */
+function deviceOf (ctx: RpcHandlerContext): Uint8Array {
+  return ctx.remoteDevice ?? new Uint8Array(0)
+}

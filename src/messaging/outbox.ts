@@ -1,0 +1,251 @@
+import { randomBytes } from 'node:crypto'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { toHex } from './protocol/codec.js'
+import { pickPrekey } from './protocol/directory-record.js'
+import { sealEnvelope } from './protocol/envelope.js'
+import { decodeMessage, encodeMessage } from './protocol/message.js'
+import { PARCEL_ENVELOPE, decodeParcel, encodeParcel } from './protocol/parcel.js'
+import { METHOD_DELIVER, METHOD_MAILBOX_PUT } from './protocol/rpc-methods.js'
+import { NoPrekeyError } from './errors.js'
+import type { DirectoryClient } from './directory-client.js'
+import type { MessagingCounters } from './counters.js'
+import type { PeerBook } from './peer-book.js'
+import type { MessageInput, MessageKind } from './protocol/message.js'
+import type { Parcel } from './protocol/parcel.js'
+import type { DirectoryRecord } from './protocol/directory-record.js'
+import type { MessagingStore, OutboxEntry, OutboxKind } from './store.js'
+import type { Identity } from '../keys/index.js'
+import type { Attn } from '../service/index.js'
+import type { Logger } from '@libp2p/interface'
+
+export interface OutboxTimings {
+  retryInitial: number
+  retryMax: number
+  probeInitial: number
+  probeMax: number
+  giveUpAfter: number
+  callTimeout: number
+  mailboxGrace: number
+}
+
+export interface OutboxInit {
+  store: MessagingStore
+  identity: Identity
+  /** Our libp2p peer id string. */
+  self: string
+  attn: Attn
+  directory: DirectoryClient
+  peers: PeerBook
+  counters: MessagingCounters
+  log: Logger
+  /** Aborted at stop: ends every call in flight. */
+  signal: AbortSignal
+  timings: OutboxTimings
+  /** An entry changed state. */
+  onStatus(envelopeId: Uint8Array): void
+  /** A message to our own address: this device is one of its recipients. */
+  deliverLocally(parcel: Parcel): void
+}
+
+/** Entries taken per pass of the worker. */
+const PASS_SIZE = 100
+/** setTimeout overflows past 2^31-1 ms: wake up at least daily. */
+const MAX_SLEEP_MS = 86_400_000
+
+/**
+ * The sender's queue (messaging.md §Sending): seals each message end to end once the
+ * recipient's record is known, delivers it directly to every device of the recipient and, when
+ * that does not succeed quickly, to its mailboxes; retries with backoff; re-probes a delivered
+ * message until its receipt arrives (a lost receipt is re-triggered by the redelivery).
+ */
+export class Outbox {
+  private running = false
+  private again = false
+  private timer?: ReturnType<typeof setTimeout>
+  private stopped = false
+  private pass?: Promise<void>
+  /** Direct delivery calls in flight, by envelope id hex: which device, which RPC msg_id. */
+  private readonly calls = new Map<string, Array<{ peer: string, msgId: bigint }>>()
+
+  constructor (private readonly init: OutboxInit) {}
+
+  /**
+   * Queues a message for `to`, unsealed: the worker seals it when the recipient's record is
+   * found, so this never waits for the DHT. Returns the envelope id (random unless given).
+   */
+  enqueue (to: string, message: MessageInput & { kind: MessageKind }, options: { envelopeId?: Uint8Array, kind: OutboxKind }): Uint8Array {
+    const id = options.envelopeId ?? Uint8Array.from(randomBytes(16))
+    const bytes = encodeMessage({ id, sentAt: message.sentAt ?? Date.now(), contentType: message.contentType ?? '', body: message.body, groupId: message.groupId, kind: message.kind })
+    this.init.store.enqueueUnsealed({ envelopeId: id, recipient: to, message: bytes, groupId: message.groupId, kind: options.kind })
+    this.init.onStatus(id)
+    return id
+  }
+
+  /** The devices a direct delivery of this message is in flight to, with the RPC msg_id of each call. */
+  inFlight (idHex: string): Array<{ peer: string, msgId: bigint }> | undefined {
+    return this.calls.get(idHex)
+  }
+
+  /** Runs a pass now, and again whenever something new is queued or a retry falls due. */
+  kick (): void {
+    if (this.stopped) return
+    if (this.running) { this.again = true; return }
+    this.running = true
+    this.pass = this.runPass().catch((err) => { this.init.log.error('outbox pass failed: %s', err.message) }).finally(() => {
+      this.running = false
+      if (this.again) { this.again = false; this.kick() }
+    })
+  }
+
+  /** Stops scheduling and waits for a running pass (the store closes after this). */
+  async stop (): Promise<void> {
+    this.stopped = true
+    clearTimeout(this.timer)
+    await this.pass
+  }
+
+  private async runPass (): Promise<void> {
+    const { store, signal } = this.init
+    const due = store.dueOutbox(PASS_SIZE)
+    await Promise.all(due.map(async entry => {
+      await this.attempt(entry).catch((err) => { this.init.log('attempt failed: %s', err.message) })
+    }))
+    if (this.stopped || signal.aborted) return
+    clearTimeout(this.timer)
+    const next = store.nextDueAt()
+    if (next != null) {
+      this.timer = setTimeout(() => { this.kick() }, Math.min(MAX_SLEEP_MS, Math.max(50, next - Date.now())))
+      this.timer.unref?.()
+    }
+  }
+
+  /** One attempt: seal if needed, then every device of the recipient directly, else (or also) its mailboxes. */
+  private async attempt (entry: OutboxEntry): Promise<void> {
+    const { store, timings, self } = this.init
+    const id = entry.envelopeId
+    const probing = entry.state === 'sent' || entry.state === 'stored'
+    const giveUp = entry.createdAtMs + timings.giveUpAfter
+    const backoff = Math.min(timings.retryInitial * 2 ** Math.min(entry.attempts, 16), timings.retryMax)
+    // a message is re-probed until its receipt arrives; control messages expect none
+    const probeAt = entry.kind === 'message' && Date.now() < giveUp
+      ? Date.now() + Math.min(timings.probeInitial * 2 ** Math.min(entry.attempts, 16), timings.probeMax)
+      : Number.MAX_SAFE_INTEGER
+    let record: DirectoryRecord
+    try {
+      record = await this.init.directory.lookup(entry.recipient, { signal: this.init.signal })
+    } catch (err: any) {
+      // it reached someone before: probe again later, never back to queued or failed
+      if (probing) store.setOutboxState(id, entry.state, { countAttempt: true, nextAttemptAtMs: probeAt })
+      else this.retryOrFail(entry, giveUp, backoff, `recipient unknown: ${err.message as string}`)
+      return
+    }
+    if (!entry.sealed) {
+      try {
+        entry = this.seal(entry, record)
+      } catch (err: any) {
+        this.retryOrFail(entry, giveUp, backoff, `cannot seal: ${err.message as string}`)
+        return
+      }
+    }
+    if (entry.recipient === this.init.identity.address && entry.attempts === 0) {
+      try {
+        this.init.deliverLocally(decodeParcel(entry.envelope))
+      } catch (err: any) {
+        this.init.log('local delivery failed: %s', err.message)
+      }
+    }
+    if (probing) this.init.counters.add('reprobes')
+    const devices = record.devices.map(d => d.nodeId).filter(n => n !== self)
+    // listed addresses save a DHT peer lookup before the first dial
+    for (const d of record.devices) {
+      if (d.nodeId !== self && d.multiaddrs != null && d.multiaddrs.length > 0 && !this.init.peers.isConnected(d.nodeId)) {
+        await this.init.peers.learnAddresses(d.nodeId, d.multiaddrs)
+      }
+    }
+    const mailboxes = record.mailboxes.map(m => m.peerId).filter(p => p !== self)
+    const { direct, stored } = await this.deliver(entry, devices, mailboxes)
+    const reachedAll = devices.length > 0 && direct.every(Boolean)
+    const reachedSome = direct.some(Boolean)
+    if (reachedAll || stored > 0) {
+      store.setOutboxState(id, stored > 0 ? 'stored' : 'sent', { countAttempt: true, nextAttemptAtMs: probeAt })
+    } else if (reachedSome) {
+      // some devices have it, the offline ones have no mailbox yet: keep trying for them
+      store.setOutboxState(id, 'sent', { countAttempt: true, nextAttemptAtMs: Date.now() + backoff })
+    } else if (probing) {
+      // it reached someone before; nobody answers now: probe again later, never back to queued
+      store.setOutboxState(id, entry.state, { countAttempt: true, nextAttemptAtMs: probeAt })
+      return
+    } else {
+      this.retryOrFail(entry, giveUp, backoff, 'no device or mailbox reachable')
+      return
+    }
+    this.init.onStatus(id)
+  }
+
+  /** Seals an unsealed entry end to end for the recipient's current prekey. */
+  private seal (entry: OutboxEntry, record: DirectoryRecord): OutboxEntry {
+    const prekey = pickPrekey(record)
+    if (prekey == null) throw new NoPrekeyError(entry.recipient)
+    const m = decodeMessage(this.init.store.unsealedMessage(entry))
+    const envelope = sealEnvelope({
+      sender: this.init.identity,
+      recipientAddress: entry.recipient,
+      recipientPrekey: prekey,
+      message: { kind: m.kind, contentType: m.contentType, body: m.body, sentAt: m.sentAt, groupId: m.groupId },
+      envelopeId: entry.envelopeId
+    })
+    const parcel = encodeParcel({ kind: PARCEL_ENVELOPE, recipient: entry.recipient, payload: envelope })
+    this.init.store.markSealed(entry.envelopeId, parcel)
+    return { ...entry, envelope: parcel, sealed: true }
+  }
+
+  /**
+   * Direct delivery first; if it has not succeeded within a short grace (an offline device costs
+   * a dial timeout), store at the mailboxes in parallel (a device that answers late dedups the
+   * mailbox copy by envelope id).
+   */
+  private async deliver (entry: OutboxEntry, devices: string[], mailboxes: string[]): Promise<{ direct: boolean[], stored: number }> {
+    const storeAtMailboxes = async (): Promise<number> =>
+      (await Promise.all(mailboxes.map(async peer => await this.callPeer(peer, METHOD_MAILBOX_PUT, entry.envelope)))).filter(Boolean).length
+    let directDone = false
+    const key = toHex(entry.envelopeId)
+    const calls: Array<{ peer: string, msgId: bigint }> = []
+    this.calls.set(key, calls)
+    const directRun = Promise.all(devices.map(async nodeId =>
+      await this.callPeer(nodeId, METHOD_DELIVER, entry.envelope, msgId => { calls.push({ peer: nodeId, msgId }) })))
+      .finally(() => { directDone = true; this.calls.delete(key) })
+    let graceTimer: ReturnType<typeof setTimeout> | undefined
+    const early = devices.length === 0
+      ? storeAtMailboxes()
+      : new Promise<number>(resolve => {
+        graceTimer = setTimeout(() => { resolve(directDone ? -1 : storeAtMailboxes()) }, this.init.timings.mailboxGrace)
+        void directRun.then(() => { resolve(-1) })
+      })
+    const direct = await directRun
+    const reachedAll = devices.length > 0 && direct.every(Boolean)
+    let stored = reachedAll ? 0 : await early
+    clearTimeout(graceTimer)
+    if (stored < 0) stored = reachedAll ? 0 : await storeAtMailboxes()
+    return { direct, stored }
+  }
+
+  private retryOrFail (entry: OutboxEntry, giveUp: number, backoff: number, reason: string): void {
+    const { store } = this.init
+    if (Date.now() + backoff > giveUp) {
+      store.setOutboxState(entry.envelopeId, 'failed', { reason, countAttempt: true })
+      this.init.onStatus(entry.envelopeId)
+    } else {
+      store.setOutboxState(entry.envelopeId, entry.state, { countAttempt: true, nextAttemptAtMs: Date.now() + backoff, reason })
+    }
+  }
+
+  private async callPeer (peer: string, method: string, params: Uint8Array, onMsgId?: (msgId: bigint) => void): Promise<boolean> {
+    try {
+      await this.init.attn.call(peerIdFromString(peer), method, params, { timeout: this.init.timings.callTimeout, signal: this.init.signal, onMsgId })
+      return true
+    } catch (err: any) {
+      this.init.log.trace('%s to %s failed: %s', method, peer, err.message)
+      return false
+    }
+  }
+}

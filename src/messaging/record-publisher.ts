@@ -1,0 +1,85 @@
+import { directoryKey } from './protocol/directory-record.js'
+import { derivePrekey, prekeyIdAt } from './protocol/prekeys.js'
+import type { DirectoryClient } from './directory-client.js'
+import type { PeerBook } from './peer-book.js'
+import type { DirectoryDevice, DirectoryMailbox } from './protocol/directory-record.js'
+import type { Identity } from '../keys/index.js'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { AbortOptions, Logger } from '@libp2p/interface'
+
+export interface RecordPublisherInit {
+  identity: Identity
+  /** Our libp2p peer id string (this device's `nodeId`). */
+  self: string
+  dht: KadDHT
+  directory: DirectoryClient
+  peers: PeerBook
+  log: Logger
+  recordTtlSeconds: number
+  /** Configured mailbox peer ids; empty: the DHT-closest peers to our record key. */
+  mailboxes: string[]
+  mailboxCount: number
+}
+
+/** Most multiaddrs listed per device or mailbox in a record. */
+const MAX_LISTED_ADDRS = 8
+const CLOSEST_PEERS_TIMEOUT_MS = 15_000
+const PUBLISH_TIMEOUT_MS = 30_000
+
+/**
+ * Publishes this identity's directory record (messaging.md §Publishing): current and next
+ * prekeys, every device of the identity (merged with the record in the DHT, so devices do not
+ * drop each other), and the mailboxes.
+ */
+export class RecordPublisher {
+  /** The seq of the last record we published or saw; strictly increasing. */
+  private seq = BigInt(Date.now())
+
+  constructor (private readonly init: RecordPublisherInit) {}
+
+  /** Publishes (or republishes) the record; returns its seq and how many DHT peers accepted it. */
+  async publish (options: AbortOptions = {}): Promise<{ seq: string, accepted: number }> {
+    const { identity, directory, self, peers } = this.init
+    const now = Math.floor(Date.now() / 1000)
+    const current = prekeyIdAt(now)
+    const prekeys = [derivePrekey(identity.rootKey, current), derivePrekey(identity.rootKey, current + 1)]
+      .map(({ id, publicKey, expiresAt }) => ({ id, publicKey, expiresAt }))
+    const devices = new Map<string, DirectoryDevice>()
+    try {
+      const existing = await directory.lookup(identity.address, { ...options, fresh: true })
+      for (const d of existing.devices) devices.set(d.nodeId, d)
+      if (existing.seq >= this.seq) this.seq = existing.seq
+    } catch (err: any) {
+      // the first record of this identity, or the DHT is not reachable yet
+      this.init.log('no existing record of ours to merge: %s', err.message)
+    }
+    devices.set(self, { chain: identity.chain, nodeId: self, multiaddrs: peers.ownAddresses().slice(0, MAX_LISTED_ADDRS) })
+    const mailboxes = await this.chooseMailboxes(options)
+    this.seq++
+    const { accepted } = await directory.publish(identity, {
+      seq: this.seq,
+      expiresAt: now + this.init.recordTtlSeconds,
+      devices: [...devices.values()],
+      prekeys,
+      mailboxes
+    }, { signal: options.signal ?? AbortSignal.timeout(PUBLISH_TIMEOUT_MS) })
+    return { seq: this.seq.toString(), accepted }
+  }
+
+  private async chooseMailboxes (options: AbortOptions): Promise<DirectoryMailbox[]> {
+    const { self, peers } = this.init
+    let chosen = this.init.mailboxes
+    if (chosen.length === 0) {
+      const found = new Set<string>()
+      try {
+        for await (const event of this.init.dht.getClosestPeers(directoryKey(this.init.identity.address), { signal: options.signal ?? AbortSignal.timeout(CLOSEST_PEERS_TIMEOUT_MS) })) {
+          if (event.name === 'FINAL_PEER' && event.peer.id.toString() !== self) found.add(event.peer.id.toString())
+        }
+      } catch (err: any) {
+        this.init.log('closest-peer query for mailboxes ended early: %s', err.message)
+      }
+      chosen = [...found].slice(0, this.init.mailboxCount)
+    }
+    return chosen.map(p => ({ peerId: p, multiaddrs: peers.peerAddresses(p).slice(0, MAX_LISTED_ADDRS) }))
+  }
+}
