@@ -1,12 +1,14 @@
 /**
  * Messaging commands of `attn`: send, inbox, message-status, group, publish. Each one talks to the
- * running node through its local API (found through `DIR/node.json`, or `--api HOST:PORT`).
+ * running node through its local API (found through `DIR/node.json`, or `--api HOST:PORT`), with the
+ * token of `DIR/api-token` (or `ATTN_API_TOKEN`).
  */
 import { CliError, apiRequest } from './io.js'
 import type { Command } from './commands.js'
 
 const HOME_HELP = '  --home DIR              data directory of the running node (default $ATTN_HOME or ~/.attn)'
-const API_HELP = '  --api HOST:PORT         talk to this API instead of the one in DIR/node.json'
+const API_HELP = `  --api HOST:PORT         talk to this API instead of the one in DIR/node.json
+                          (the token still comes from DIR/api-token, or ATTN_API_TOKEN)`
 const COMMON = { home: { type: 'string' }, api: { type: 'string' }, json: { type: 'boolean' } } as const
 
 function print (value: unknown, json: boolean, human: () => string): void {
