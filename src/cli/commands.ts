@@ -3,14 +3,11 @@ import { createIdentity, identityExists, loadIdentity } from '../keys/index.js'
 import { defaultHome, parseHostPort } from '../node/config.js'
 import { CliError, apiRequest, keyOptions, readRuntimeInfo } from './io.js'
 import { runDaemon } from './daemon.js'
+import { print } from './command.js'
 import { MESSAGING_COMMANDS, MESSAGING_HELP } from './messaging-commands.js'
-import type { ParseArgsConfig } from 'node:util'
+import type { Command } from './command.js'
 
-export interface Command {
-  help: string
-  options: NonNullable<ParseArgsConfig['options']>
-  run(flags: Record<string, any>, positionals: string[]): Promise<number>
-}
+export type { Command } from './command.js'
 
 const HOME_HELP = '  --home DIR              data directory (default $ATTN_HOME or ~/.attn)'
 const KEY_HELP = `  --passphrase-file FILE  read the key passphrase from FILE (default: $ATTN_PASSPHRASE)
@@ -39,10 +36,6 @@ start) as "Authorization: Bearer <token>" on every route but GET /v1/status.
 The commands read it from --home on their own.
 
 Run "attn <command> --help" for the options of a command.`
-
-function print (value: unknown, json: boolean, human: () => string): void {
-  process.stdout.write((json ? JSON.stringify(value) : human()) + '\n')
-}
 
 const init: Command = {
   help: `Usage: attn init [--home DIR] [--device-key] [--json]

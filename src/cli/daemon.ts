@@ -6,7 +6,7 @@ import { createAttnNode } from '../node/create-node.js'
 import { startApiServer } from '../api/server.js'
 import { loadOrCreateApiToken } from '../api/token.js'
 import { CliError, readRuntimeInfo, runtimeFile } from './io.js'
-import { version } from './main.js'
+import { version } from './version.js'
 import type { RuntimeInfo } from './io.js'
 import type { LoadIdentityOptions } from '../keys/index.js'
 
