@@ -63,6 +63,9 @@ export function createApiApp (node: AttnNode, options: ApiAppOptions): Hono {
   const app = new Hono()
   const startedAt = Date.now()
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+  // refused requests by error code (a fixed set of codes: the map stays small)
+  const rejected: Record<string, number> = {}
+  const reject = (err: ApiError): void => { rejected[err.code] = (rejected[err.code] ?? 0) + 1 }
 
   async function jsonBody (c: Context): Promise<Record<string, unknown>> {
     const type = c.req.header('content-type') ?? ''
@@ -94,7 +97,7 @@ export function createApiApp (node: AttnNode, options: ApiAppOptions): Hono {
     connections: node.getConnections().map(connectionJson),
     version: options.version ?? '0.0.0',
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-    counters: counters(node)
+    counters: { ...counters(node), api: { rejected: { ...rejected } } }
   }))
 
   app.post('/v1/connect', async (c) => {
@@ -122,11 +125,13 @@ export function createApiApp (node: AttnNode, options: ApiAppOptions): Hono {
 
   app.notFound((c) => {
     const err = KNOWN_PATHS.some(re => re.test(c.req.path)) ? new MethodNotAllowedError(c.req.method, c.req.path) : new NotFoundError(c.req.path)
+    reject(err)
     return c.json({ error: { code: err.code, message: err.message } }, err.status)
   })
 
   app.onError((err, c) => {
     if (err instanceof ApiError) {
+      reject(err)
       return c.json({ error: { code: err.code, message: err.message } }, err.status, err.headers)
     }
     return c.json({ error: { code: 'INTERNAL', message: 'internal error' } }, 500)

@@ -96,7 +96,10 @@ describe('local API: Host, Origin and token checks; streamed body limit', functi
     assert.equal(node.getConnections(peer.peerId).length, 0, 'nothing was dialled')
     // the literal address and localhost (loopback) are this API
     assert.equal((await raw(api, 'GET', '/v1/status', { host: `127.0.0.1:${port}` })).status, 200)
-    assert.equal((await raw(api, 'GET', '/v1/status', { host: `LocalHost:${port}` })).status, 200)
+    const status = await raw(api, 'GET', '/v1/status', { host: `LocalHost:${port}` })
+    assert.equal(status.status, 200)
+    // counted, by code
+    assert.equal(status.body.counters.api.rejected.ERR_HOST_NOT_ALLOWED, 16)
   })
 
   it('a foreign Origin is 403 on GET and POST; the API\'s own origin and no Origin pass', async () => {
