@@ -5,7 +5,8 @@
  * 1. `Host` must name this API (the literal `host:port` it listens on, or `localhost:port` when
  *    bound to loopback): a rebinding page sends its own name, and gets 421.
  * 2. A browser's `Origin`, when present, must be this API's own origin (the future web client):
- *    any other page gets 403 on every method, so it can neither change nor read anything.
+ *    any other page gets 403 on every method, so it can neither change nor read anything; so does
+ *    a request a browser marks `Sec-Fetch-Site: cross-site` or `same-site` (no Origin on a GET).
  * 3. Every route but the public ones (`PUBLIC_ROUTES`: status, metrics) needs the home's API token
  *    as `Authorization: Bearer <token>`, compared in constant time.
  */
@@ -66,6 +67,10 @@ export function apiAccess (options: ApiAccessOptions): MiddlewareHandler {
     const origin = c.req.header('origin')
     // an opaque origin ("null": sandboxed frames, file: pages) is foreign too
     if (origin != null && !options.hosts.has(originHost(origin) ?? '')) throw new OriginNotAllowedError(origin)
+    // browsers send no Origin on a cross-site <img>/<script>/link, but do send Sec-Fetch-Site:
+    // only our own pages and what the user typed or bookmarked ("none") get through
+    const site = c.req.header('sec-fetch-site')
+    if (site != null && site !== 'same-origin' && site !== 'none') throw new OriginNotAllowedError(`Sec-Fetch-Site: ${site}`)
     const method = c.req.method === 'HEAD' ? 'GET' : c.req.method
     if (!PUBLIC_ROUTES.has(`${method} ${c.req.path}`)) {
       // the one place that reads the credential: the web client's login can add a cookie here

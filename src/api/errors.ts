@@ -37,7 +37,7 @@ export class HostNotAllowedError extends ApiError {
 
 /** A browser sent the request from a page of another origin: refused on every method. */
 export class OriginNotAllowedError extends ApiError {
-  constructor (origin: string) { super(403, 'ERR_ORIGIN_NOT_ALLOWED', `requests from origin ${JSON.stringify(origin)} are not allowed`) }
+  constructor (origin: string) { super(403, 'ERR_ORIGIN_NOT_ALLOWED', `requests from ${JSON.stringify(origin)} are not allowed`) }
 }
 
 const CHALLENGE = { 'www-authenticate': 'Bearer realm="attn"' }

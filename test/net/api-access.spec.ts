@@ -113,6 +113,12 @@ describe('local API: Host, Origin and token checks; streamed body limit', functi
     for (const origin of [`http://127.0.0.1:${port}`, `http://localhost:${port}`]) {
       assert.equal((await raw(api, 'GET', '/v1/status', { origin })).status, 200, origin)
     }
+    // a cross-site GET from <img>/<script> carries no Origin, but a browser marks it
+    for (const site of ['cross-site', 'same-site']) {
+      assertError(await raw(api, 'GET', '/v1/status', { 'sec-fetch-site': site }), 403, 'ERR_ORIGIN_NOT_ALLOWED')
+      assertError(await raw(api, 'GET', '/v1/messages', { 'sec-fetch-site': site, ...auth }), 403, 'ERR_ORIGIN_NOT_ALLOWED')
+    }
+    for (const site of ['same-origin', 'none']) assert.equal((await raw(api, 'GET', '/v1/status', { 'sec-fetch-site': site })).status, 200, site)
     const ok = await raw(api, 'POST', '/v1/connect', { origin: api.url, 'content-type': 'application/json', ...auth }, JSON.stringify({ multiaddr: peer.getMultiaddrs()[0].toString() }))
     assert.equal(ok.status, 200, JSON.stringify(ok.body))
   })
