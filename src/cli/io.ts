@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { API_TOKEN_PATTERN } from '../api/constants.js'
 import { apiTokenPath, readApiToken } from '../api/token.js'
 import { defaultHome, parseHostPort } from '../node/config.js'
 import type { LoadIdentityOptions } from '../keys/index.js'
@@ -59,7 +60,10 @@ export async function apiBase (flags: { home?: string, api?: string }): Promise<
 
 /** The API token: `ATTN_API_TOKEN`, else the home's `api-token` file; undefined when neither exists. */
 export async function apiToken (flags: { home?: string }, env = process.env): Promise<string | undefined> {
-  if (env.ATTN_API_TOKEN != null && env.ATTN_API_TOKEN !== '') return env.ATTN_API_TOKEN
+  if (env.ATTN_API_TOKEN != null && env.ATTN_API_TOKEN !== '') {
+    if (!API_TOKEN_PATTERN.test(env.ATTN_API_TOKEN)) throw new CliError('ATTN_API_TOKEN is not a token (32 to 512 base64url characters)', 'ERR_USAGE', 2)
+    return env.ATTN_API_TOKEN
+  }
   return await readApiToken(flags.home ?? defaultHome())
 }
 

@@ -53,6 +53,9 @@ describe('CLI: attn start in separate processes', function () {
     const wrong = await runCli(['group', 'list', '--home', first.home], { ATTN_API_TOKEN: 'A'.repeat(43) })
     assert.equal(wrong.code, 1)
     assert.match(wrong.stderr, /ERR_TOKEN_INVALID/)
+    const garbage = await runCli(['group', 'list', '--home', first.home], { ATTN_API_TOKEN: 'not a token\n' })
+    assert.equal(garbage.code, 2)
+    assert.match(garbage.stderr, /ATTN_API_TOKEN/)
 
     const exits = await Promise.all([first.node.stop(), second.node.stop()])
     assert.deepEqual(exits, [{ code: 0, signal: null }, { code: 0, signal: null }])
