@@ -4,14 +4,19 @@ export const OPENAPI_DOCUMENT = {
   info: {
     title: 'ATT node local API',
     version: '1.0.0',
-    description: 'Local control API of an ATT node. Listens on 127.0.0.1 only by default; every error is `{ "error": { "code", "message" } }` with a 4xx/5xx status.'
+    description: 'Local control API of an ATT node. Listens on 127.0.0.1 only by default; every error is `{ "error": { "code", "message" } }` with a 4xx/5xx status. ' +
+      'Every route checks `Host` (the literal `host:port` the API listens on, or `localhost:port` when bound to loopback; else 421 `ERR_HOST_NOT_ALLOWED`) and a browser\'s `Origin` (only the API\'s own `http://host:port`; else 403 `ERR_ORIGIN_NOT_ALLOWED`, on every method, as for `Sec-Fetch-Site: cross-site` or `same-site`). ' +
+      'Every route but `GET /v1/status` (and `GET /metrics`) needs the API token of the node\'s home (`$ATTN_HOME/api-token`) as `Authorization: Bearer <token>`: 401 `ERR_TOKEN_REQUIRED` without it, 401 `ERR_TOKEN_INVALID` when wrong. ' +
+      'Request bodies over 1 MiB are 413 `BODY_TOO_LARGE`, refused at the `Content-Length` or at the first byte over the limit.'
   },
   servers: [{ url: 'http://127.0.0.1:7746' }],
+  security: [{ apiToken: [] }],
   paths: {
     '/v1/status': {
       get: {
-        summary: 'Node status: identity, listen addresses, protocols, connections',
+        summary: 'Node status: identity, listen addresses, protocols, connections, counters (no message content); needs no token',
         operationId: 'getStatus',
+        security: [],
         responses: {
           200: { description: 'Status', content: { 'application/json': { schema: { $ref: '#/components/schemas/Status' } } } }
         }
@@ -26,6 +31,7 @@ export const OPENAPI_DOCUMENT = {
           content: { 'application/json': { schema: { type: 'object', required: ['multiaddr'], properties: { multiaddr: { type: 'string' } }, additionalProperties: false } } }
         },
         responses: {
+          401: { $ref: '#/components/responses/Error' },
           200: { description: 'Connected', content: { 'application/json': { schema: { $ref: '#/components/schemas/Connection' } } } },
           400: { $ref: '#/components/responses/Error' },
           502: { $ref: '#/components/responses/Error' }
@@ -54,6 +60,7 @@ export const OPENAPI_DOCUMENT = {
           }
         },
         responses: {
+          401: { $ref: '#/components/responses/Error' },
           201: { description: 'Queued', content: { 'application/json': { schema: { type: 'object', required: ['id'], properties: { id: { type: 'string', description: 'message id (hex)' } } } } } },
           400: { $ref: '#/components/responses/Error' },
           404: { $ref: '#/components/responses/Error' },
@@ -71,6 +78,7 @@ export const OPENAPI_DOCUMENT = {
           { name: 'after', in: 'query', required: false, description: 'only messages received after this time (receivedAt, unix ms, exclusive)', schema: { type: 'integer', minimum: 0 } }
         ],
         responses: {
+          401: { $ref: '#/components/responses/Error' },
           200: { description: 'Inbox', content: { 'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/InboxMessage' } } } } },
           400: { $ref: '#/components/responses/Error' },
           503: { $ref: '#/components/responses/Error' }
@@ -83,6 +91,7 @@ export const OPENAPI_DOCUMENT = {
         operationId: 'getMessageStatus',
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-fA-F]{1,128}$' } }],
         responses: {
+          401: { $ref: '#/components/responses/Error' },
           200: { description: 'Status', content: { 'application/json': { schema: { $ref: '#/components/schemas/MessageStatus' } } } },
           400: { $ref: '#/components/responses/Error' },
           404: { $ref: '#/components/responses/Error' },
@@ -95,6 +104,7 @@ export const OPENAPI_DOCUMENT = {
         summary: 'Server-sent events: `message` (data: InboxMessage) for every incoming message, `status` (data: MessageStatus) for every outbox state change; a `: heartbeat` comment every 15 s',
         operationId: 'events',
         responses: {
+          401: { $ref: '#/components/responses/Error' },
           200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
           503: { $ref: '#/components/responses/Error' }
         }
@@ -105,6 +115,7 @@ export const OPENAPI_DOCUMENT = {
         summary: "Publish this identity's directory record (prekeys, devices, mailboxes) to the DHT now",
         operationId: 'publishDirectory',
         responses: {
+          401: { $ref: '#/components/responses/Error' },
           200: { description: 'Published', content: { 'application/json': { schema: { type: 'object', required: ['seq', 'accepted'], properties: { seq: { type: 'string', description: 'record sequence number (decimal)' }, accepted: { type: 'integer', description: 'DHT peers that stored it' } } } } } },
           502: { $ref: '#/components/responses/Error' },
           503: { $ref: '#/components/responses/Error' }
@@ -116,6 +127,7 @@ export const OPENAPI_DOCUMENT = {
         summary: 'Fetch messages waiting in mailboxes (relays) now',
         operationId: 'fetchMailboxes',
         responses: {
+          401: { $ref: '#/components/responses/Error' },
           200: { description: 'Fetched', content: { 'application/json': { schema: { type: 'object', required: ['fetched'], properties: { fetched: { type: 'integer' } } } } } },
           502: { $ref: '#/components/responses/Error' },
           503: { $ref: '#/components/responses/Error' }
@@ -140,6 +152,7 @@ export const OPENAPI_DOCUMENT = {
           }
         },
         responses: {
+          401: { $ref: '#/components/responses/Error' },
           201: { description: 'Created', content: { 'application/json': { schema: { $ref: '#/components/schemas/GroupInfo' } } } },
           400: { $ref: '#/components/responses/Error' },
           404: { $ref: '#/components/responses/Error' },
@@ -151,6 +164,7 @@ export const OPENAPI_DOCUMENT = {
         summary: 'Groups this identity belongs to',
         operationId: 'listGroups',
         responses: {
+          401: { $ref: '#/components/responses/Error' },
           200: { description: 'Groups', content: { 'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/GroupInfo' } } } } },
           503: { $ref: '#/components/responses/Error' }
         }
@@ -166,6 +180,7 @@ export const OPENAPI_DOCUMENT = {
           content: { 'application/json': { schema: { type: 'object', required: ['address'], additionalProperties: false, properties: { address: { type: 'string' } } } } }
         },
         responses: {
+          401: { $ref: '#/components/responses/Error' },
           200: { description: 'The group after the change', content: { 'application/json': { schema: { $ref: '#/components/schemas/GroupInfo' } } } },
           400: { $ref: '#/components/responses/Error' },
           403: { $ref: '#/components/responses/Error' },
@@ -181,6 +196,7 @@ export const OPENAPI_DOCUMENT = {
         operationId: 'removeGroupMember',
         parameters: [{ $ref: '#/components/parameters/GroupId' }, { name: 'address', in: 'path', required: true, schema: { type: 'string' } }],
         responses: {
+          401: { $ref: '#/components/responses/Error' },
           200: { description: 'The group after the change', content: { 'application/json': { schema: { $ref: '#/components/schemas/GroupInfo' } } } },
           400: { $ref: '#/components/responses/Error' },
           403: { $ref: '#/components/responses/Error' },
@@ -191,7 +207,7 @@ export const OPENAPI_DOCUMENT = {
       }
     },
     '/v1/openapi.json': {
-      get: { summary: 'This document', operationId: 'getOpenApi', responses: { 200: { description: 'OpenAPI document' } } }
+      get: { summary: 'This document', operationId: 'getOpenApi', responses: { 200: { description: 'OpenAPI document' }, 401: { $ref: '#/components/responses/Error' } } }
     }
   },
   components: {
@@ -209,7 +225,7 @@ export const OPENAPI_DOCUMENT = {
           uptimeSeconds: { type: 'number' },
           counters: {
             type: 'object',
-            description: 'what each layer counted: carrier frames and protocol errors by code, session handshakes and rejected frames by code, RPC calls/resends/decode errors, messaging parcels and rejected input by code'
+            description: 'what each layer counted: carrier frames and protocol errors by code, session handshakes and rejected frames by code, RPC calls/resends/decode errors, messaging parcels and rejected input by code, API requests refused by error code (`api.rejected`)'
           }
         }
       },
@@ -263,6 +279,13 @@ export const OPENAPI_DOCUMENT = {
         type: 'object',
         required: ['error'],
         properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } } }
+      }
+    },
+    securitySchemes: {
+      apiToken: {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'The token in `$ATTN_HOME/api-token` (mode 0600; 32 random bytes, base64url), created by `attn init` or the first `attn start`. The `attn` commands send it on their own.'
       }
     },
     parameters: {

@@ -1,6 +1,9 @@
 import { serve } from '@hono/node-server'
 import { multiaddr } from '@multiformats/multiaddr'
 import { Hono } from 'hono'
+import { allowedHosts, apiAccess } from './access.js'
+import { readBodyText } from './body.js'
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_SSE_HEARTBEAT_MS } from './constants.js'
 import { ApiError, BadRequestError, MethodNotAllowedError, NotFoundError } from './errors.js'
 import { registerMessagingRoutes } from './messaging-routes.js'
 import { OPENAPI_DOCUMENT } from './openapi.js'
@@ -15,10 +18,17 @@ export interface ApiServerOptions {
   /** The user's ATT address, shown in /v1/status. */
   address: string
   version?: string
-  /** Largest request body accepted, bytes (default 1 MiB). */
+  /** The home's API token (see token.ts): required as `Authorization: Bearer` on all but the public routes. */
+  token: string
+  /** Largest request body accepted, bytes (default 1 MiB); refused before the rest is read. */
   maxBodyBytes?: number
   /** Interval of the heartbeat comment on `GET /v1/events`, ms (default 15 000). */
   sseHeartbeatMs?: number
+}
+
+export interface ApiAppOptions extends Pick<ApiServerOptions, 'address' | 'version' | 'token' | 'maxBodyBytes' | 'sseHeartbeatMs'> {
+  /** `Host` values the API answers to (lowercase `host:port`), read per request; see access.ts. */
+  hosts: ReadonlySet<string>
 }
 
 export interface ApiServer {
@@ -49,18 +59,20 @@ function counters (node: AttnNode): Record<string, unknown> {
 }
 
 /** Builds the Hono app (exported for in-process tests). */
-export function createApiApp (node: AttnNode, options: Pick<ApiServerOptions, 'address' | 'version' | 'maxBodyBytes' | 'sseHeartbeatMs'>): Hono {
+export function createApiApp (node: AttnNode, options: ApiAppOptions): Hono {
   const app = new Hono()
   const startedAt = Date.now()
-  const maxBody = options.maxBodyBytes ?? 1024 * 1024
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+  // refused requests by error code (a fixed set of codes: the map stays small)
+  const rejected: Record<string, number> = {}
+  const reject = (err: ApiError): void => { rejected[err.code] = (rejected[err.code] ?? 0) + 1 }
 
   async function jsonBody (c: Context): Promise<Record<string, unknown>> {
     const type = c.req.header('content-type') ?? ''
     if (!type.toLowerCase().startsWith('application/json')) {
       throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'request body must be application/json')
     }
-    const text = await c.req.text()
-    if (Buffer.byteLength(text) > maxBody) throw new ApiError(413, 'BODY_TOO_LARGE', `request body exceeds ${maxBody} bytes`)
+    const text = await readBodyText(c.req.raw, maxBody)
     let value: unknown
     try {
       value = JSON.parse(text)
@@ -73,6 +85,10 @@ export function createApiApp (node: AttnNode, options: Pick<ApiServerOptions, 'a
     return value as Record<string, unknown>
   }
 
+  // before any route, the unknown ones included: Host, Origin, then the token
+  app.use('*', apiAccess({ token: options.token, hosts: options.hosts }))
+
+  // public (no token): identities and counters only, never message content
   app.get('/v1/status', (c) => c.json({
     peerId: node.peerId.toString(),
     address: options.address,
@@ -81,7 +97,7 @@ export function createApiApp (node: AttnNode, options: Pick<ApiServerOptions, 'a
     connections: node.getConnections().map(connectionJson),
     version: options.version ?? '0.0.0',
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-    counters: counters(node)
+    counters: { ...counters(node), api: { rejected: { ...rejected } } }
   }))
 
   app.post('/v1/connect', async (c) => {
@@ -103,18 +119,20 @@ export function createApiApp (node: AttnNode, options: Pick<ApiServerOptions, 'a
     }
   })
 
-  registerMessagingRoutes(app, node, { jsonBody, heartbeatMs: options.sseHeartbeatMs })
+  registerMessagingRoutes(app, node, { jsonBody, heartbeatMs: options.sseHeartbeatMs ?? DEFAULT_SSE_HEARTBEAT_MS })
 
   app.get('/v1/openapi.json', (c) => c.json(OPENAPI_DOCUMENT))
 
   app.notFound((c) => {
     const err = KNOWN_PATHS.some(re => re.test(c.req.path)) ? new MethodNotAllowedError(c.req.method, c.req.path) : new NotFoundError(c.req.path)
+    reject(err)
     return c.json({ error: { code: err.code, message: err.message } }, err.status)
   })
 
   app.onError((err, c) => {
     if (err instanceof ApiError) {
-      return c.json({ error: { code: err.code, message: err.message } }, err.status)
+      reject(err)
+      return c.json({ error: { code: err.code, message: err.message } }, err.status, err.headers)
     }
     return c.json({ error: { code: 'INTERNAL', message: 'internal error' } }, 500)
   })
@@ -123,9 +141,12 @@ export function createApiApp (node: AttnNode, options: Pick<ApiServerOptions, 'a
 
 /** Serves the local API; resolves once listening. Port 0 picks a free port. */
 export async function startApiServer (node: AttnNode, options: ApiServerOptions): Promise<ApiServer> {
-  const app = createApiApp(node, options)
+  // empty until the port is bound: every request before that is 421
+  const hosts = new Set<string>()
+  const app = createApiApp(node, { ...options, hosts })
   return await new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, (info: AddressInfo) => {
+      for (const h of allowedHosts(options.host, info)) hosts.add(h)
       const host = info.family === 'IPv6' ? `[${info.address}]` : info.address
       resolve({
         url: `http://${host}:${info.port}`,

@@ -1,15 +1,13 @@
+import { loadOrCreateApiToken } from '../api/token.js'
 import { createIdentity, identityExists, loadIdentity } from '../keys/index.js'
 import { defaultHome, parseHostPort } from '../node/config.js'
 import { CliError, apiRequest, keyOptions, readRuntimeInfo } from './io.js'
 import { runDaemon } from './daemon.js'
+import { print } from './command.js'
 import { MESSAGING_COMMANDS, MESSAGING_HELP } from './messaging-commands.js'
-import type { ParseArgsConfig } from 'node:util'
+import type { Command } from './command.js'
 
-export interface Command {
-  help: string
-  options: NonNullable<ParseArgsConfig['options']>
-  run(flags: Record<string, any>, positionals: string[]): Promise<number>
-}
+export type { Command } from './command.js'
 
 const HOME_HELP = '  --home DIR              data directory (default $ATTN_HOME or ~/.attn)'
 const KEY_HELP = `  --passphrase-file FILE  read the key passphrase from FILE (default: $ATTN_PASSPHRASE)
@@ -30,18 +28,21 @@ ${MESSAGING_HELP}
 Environment:
   ATTN_HOME        data directory (default ~/.attn)
   ATTN_PASSPHRASE  passphrase that encrypts the private keys at rest
+  ATTN_API_TOKEN   token for the local API (default: read from $ATTN_HOME/api-token)
+
+The local API answers only to its own address (Host, Origin checked) and needs
+the home's token ($ATTN_HOME/api-token, mode 0600, made by init or the first
+start) as "Authorization: Bearer <token>" on every route but GET /v1/status.
+The commands read it from --home on their own.
 
 Run "attn <command> --help" for the options of a command.`
-
-function print (value: unknown, json: boolean, human: () => string): void {
-  process.stdout.write((json ? JSON.stringify(value) : human()) + '\n')
-}
 
 const init: Command = {
   help: `Usage: attn init [--home DIR] [--device-key] [--json]
 
 Creates the identity: a secp256k1 root key encrypted with ATTN_PASSPHRASE
 (or unencrypted with --insecure-dev-key), and prints the ATT address and PeerId.
+Also creates DIR/api-token (mode 0600), the local API's bearer token.
 
 ${HOME_HELP}
 ${KEY_HELP}
@@ -60,6 +61,7 @@ ${KEY_HELP}
     if (await identityExists(home)) throw new CliError(`an identity already exists in ${home}`, 'ERR_IDENTITY_EXISTS')
     const identity = await createIdentity(home, { ...(await keyOptions(flags)), deviceKey: flags['device-key'] === true })
     const { peerIdFromPrivateKey } = await import('@libp2p/peer-id')
+    await loadOrCreateApiToken(home)
     const out = { address: identity.address, peerId: peerIdFromPrivateKey(identity.nodeKey).toString(), home }
     print(out, flags.json === true, () => `created identity in ${home}\naddress: ${out.address}\npeer id: ${out.peerId}`)
     return 0
@@ -71,6 +73,9 @@ const start: Command = {
 
 Runs a node until SIGINT or SIGTERM, then shuts down cleanly (exit 0).
 Creates the identity on first run. Prints its multiaddrs and API URL.
+The API needs the token in DIR/api-token (created when missing) as
+"Authorization: Bearer <token>", except GET /v1/status; it answers only to
+Host HOST:PORT (and localhost:PORT on loopback) and refuses other web origins.
 
 ${HOME_HELP}
 ${KEY_HELP}
@@ -108,6 +113,7 @@ const status: Command = {
   help: `Usage: attn status [--home DIR] [--api HOST:PORT] [--json]
 
 Asks the running node (found through DIR/node.json, or --api) for its status.
+Needs no API token.
 
 ${HOME_HELP}
   --api HOST:PORT         ask this API instead

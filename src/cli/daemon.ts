@@ -4,8 +4,9 @@ import { loadOrCreateIdentity } from '../keys/index.js'
 import { loadConfig, parseHostPort } from '../node/config.js'
 import { createAttnNode } from '../node/create-node.js'
 import { startApiServer } from '../api/server.js'
+import { loadOrCreateApiToken } from '../api/token.js'
 import { CliError, readRuntimeInfo, runtimeFile } from './io.js'
-import { version } from './main.js'
+import { version } from './version.js'
 import type { RuntimeInfo } from './io.js'
 import type { LoadIdentityOptions } from '../keys/index.js'
 
@@ -52,7 +53,8 @@ export async function runDaemon (opts: DaemonOptions): Promise<number> {
   try {
     if (config.api !== '') {
       const { host, port } = parseHostPort(config.api)
-      api = await startApiServer(node, { host, port, address: identity.address, version: await version() })
+      const { token } = await loadOrCreateApiToken(opts.home)
+      api = await startApiServer(node, { host, port, address: identity.address, version: await version(), token })
     }
   } catch (err: any) {
     await node.stop()

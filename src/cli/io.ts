@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { API_TOKEN_PATTERN } from '../api/constants.js'
+import { apiTokenPath, readApiToken } from '../api/token.js'
 import { defaultHome, parseHostPort } from '../node/config.js'
 import type { LoadIdentityOptions } from '../keys/index.js'
 
@@ -56,14 +58,27 @@ export async function apiBase (flags: { home?: string, api?: string }): Promise<
   return info.api
 }
 
-/** One request to the running node's API; API errors become CliErrors with the API's code. */
+/** The API token: `ATTN_API_TOKEN`, else the home's `api-token` file; undefined when neither exists. */
+export async function apiToken (flags: { home?: string }, env = process.env): Promise<string | undefined> {
+  if (env.ATTN_API_TOKEN != null && env.ATTN_API_TOKEN !== '') {
+    if (!API_TOKEN_PATTERN.test(env.ATTN_API_TOKEN)) throw new CliError('ATTN_API_TOKEN is not a token (32 to 512 base64url characters)', 'ERR_USAGE', 2)
+    return env.ATTN_API_TOKEN
+  }
+  return await readApiToken(flags.home ?? defaultHome())
+}
+
+/** One request to the running node's API, with the home's token; API errors become CliErrors with the API's code. */
 export async function apiRequest (flags: { home?: string, api?: string }, method: string, path: string, body?: unknown, timeoutMs = 90_000): Promise<any> {
   const base = await apiBase(flags)
+  const token = await apiToken(flags)
+  const headers: Record<string, string> = {}
+  if (body !== undefined) headers['content-type'] = 'application/json'
+  if (token != null) headers.authorization = `Bearer ${token}`
   let res: Response
   try {
     res = await fetch(base + path, {
       method,
-      headers: body !== undefined ? { 'content-type': 'application/json' } : undefined,
+      headers,
       body: body !== undefined ? JSON.stringify(body) : undefined,
       signal: AbortSignal.timeout(timeoutMs)
     })
@@ -72,6 +87,10 @@ export async function apiRequest (flags: { home?: string, api?: string }, method
     throw new CliError(`cannot reach the node's API at ${base}: ${err.cause?.code ?? err.message}`, 'ERR_NODE_UNREACHABLE')
   }
   const out = await res.json().catch(() => undefined) as any
-  if (!res.ok) throw new CliError(out?.error?.message ?? `HTTP ${res.status}`, out?.error?.code ?? 'ERR_API')
+  if (!res.ok) {
+    const code = out?.error?.code ?? 'ERR_API'
+    const hint = res.status === 401 ? ` (the token is read from ${apiTokenPath(flags.home ?? defaultHome())}, or ATTN_API_TOKEN)` : ''
+    throw new CliError((out?.error?.message ?? `HTTP ${res.status}`) + hint, code)
+  }
   return out
 }

@@ -1,6 +1,9 @@
 import { parseArgs } from 'node:util'
 import { CliError } from './io.js'
 import { COMMANDS, GLOBAL_HELP } from './commands.js'
+import { version } from './version.js'
+
+export { version } from './version.js'
 
 /** Runs the `attn` command line; resolves with the process exit code. */
 export async function main (argv: string[]): Promise<number> {
@@ -40,10 +43,4 @@ export async function main (argv: string[]): Promise<number> {
     else process.stderr.write(`attn ${name}: ${err.message}${code !== 'ERR_CLI' ? ` (${code})` : ''}\n`)
     return err instanceof CliError ? err.exitCode : 1
   }
-}
-
-export async function version (): Promise<string> {
-  const { readFile } = await import('node:fs/promises')
-  const pkg = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8'))
-  return pkg.version as string
 }

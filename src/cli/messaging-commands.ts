@@ -1,17 +1,16 @@
 /**
  * Messaging commands of `attn`: send, inbox, message-status, group, publish. Each one talks to the
- * running node through its local API (found through `DIR/node.json`, or `--api HOST:PORT`).
+ * running node through its local API (found through `DIR/node.json`, or `--api HOST:PORT`), with the
+ * token of `DIR/api-token` (or `ATTN_API_TOKEN`).
  */
+import { print } from './command.js'
 import { CliError, apiRequest } from './io.js'
-import type { Command } from './commands.js'
+import type { Command } from './command.js'
 
 const HOME_HELP = '  --home DIR              data directory of the running node (default $ATTN_HOME or ~/.attn)'
-const API_HELP = '  --api HOST:PORT         talk to this API instead of the one in DIR/node.json'
+const API_HELP = `  --api HOST:PORT         talk to this API instead of the one in DIR/node.json
+                          (the token still comes from DIR/api-token, or ATTN_API_TOKEN)`
 const COMMON = { home: { type: 'string' }, api: { type: 'string' }, json: { type: 'boolean' } } as const
-
-function print (value: unknown, json: boolean, human: () => string): void {
-  process.stdout.write((json ? JSON.stringify(value) : human()) + '\n')
-}
 
 /** Wrong arguments: exit code 2, like an unknown flag. */
 function usage (message: string, help: string): CliError {

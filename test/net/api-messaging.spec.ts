@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createApiApp, startApiServer } from '../../src/api/server.js'
 import { OPENAPI_DOCUMENT } from '../../src/api/openapi.js'
+import { generateApiToken } from '../../src/api/token.js'
 import { createAttnNode } from '../../src/node/create-node.js'
 import { rootIdentity } from '../helpers/identities.js'
 import { LOOPBACK_TCP, waitFor } from '../helpers/nodes.js'
@@ -11,7 +12,7 @@ import type { ApiServer } from '../../src/api/server.js'
 import type { GroupInfo, InboxMessage, MessagingService, MessageStatus } from '../../src/messaging/messaging-service.js'
 import type { AttnNode } from '../../src/node/create-node.js'
 
-interface ApiNode { node: AttnNode, api: ApiServer, address: string, home: string }
+interface ApiNode { node: AttnNode, api: ApiServer, address: string, home: string, token: string }
 
 /** A full node with messaging, its store under a temp dir, and its local API on a free port. */
 async function startNode (homes: string[], bootstrap: string[] = [], sseHeartbeatMs?: number): Promise<ApiNode> {
@@ -26,8 +27,9 @@ async function startNode (homes: string[], bootstrap: string[] = [], sseHeartbea
     attn: { identity, sessionStorePath: join(home, 'sessions.db') },
     messaging: { dbPath: join(home, 'messages.db') }
   })
-  const api = await startApiServer(node, { host: '127.0.0.1', port: 0, address: identity.address, sseHeartbeatMs })
-  return { node, api, address: identity.address, home }
+  const token = generateApiToken()
+  const api = await startApiServer(node, { host: '127.0.0.1', port: 0, address: identity.address, sseHeartbeatMs, token })
+  return { node, api, address: identity.address, home, token }
 }
 
 function messaging (n: ApiNode): MessagingService {
@@ -36,7 +38,8 @@ function messaging (n: ApiNode): MessagingService {
 
 interface Reply { status: number, body: any }
 
-async function request (n: ApiNode, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+async function request (n: ApiNode, method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<Reply> {
+  const headers = { authorization: `Bearer ${n.token}`, ...extra }
   const res = await fetch(n.api.url + path, {
     method,
     headers: body !== undefined ? { 'content-type': 'application/json', ...headers } : headers,
@@ -63,12 +66,13 @@ class SseClient {
   readonly connected: Promise<void>
   contentType = ''
 
-  constructor (url: string) {
+  constructor (n: ApiNode, path = '/v1/events') {
+    const url = n.api.url + path
     let onConnected!: () => void
     let onFailed!: (err: unknown) => void
     this.connected = new Promise((resolve, reject) => { onConnected = resolve; onFailed = reject })
     this.done = (async () => {
-      const res = await fetch(url, { signal: this.controller.signal })
+      const res = await fetch(url, { signal: this.controller.signal, headers: { authorization: `Bearer ${n.token}` } })
       this.contentType = res.headers.get('content-type') ?? ''
       if (res.body == null) throw new Error(`no body, status ${res.status}`)
       const decoder = new TextDecoder()
@@ -159,8 +163,8 @@ describe('local API: messaging routes between real nodes', function () {
     // an empty JSON object is an empty body too
     assert.equal((await request(alice, 'POST', '/v1/directory/publish', {})).status, 200)
 
-    const bobEvents = new SseClient(bob.api.url + '/v1/events')
-    const aliceEvents = new SseClient(alice.api.url + '/v1/events')
+    const bobEvents = new SseClient(bob)
+    const aliceEvents = new SseClient(alice)
     sse.push(bobEvents, aliceEvents)
     await Promise.all([bobEvents.connected, aliceEvents.connected])
     assert.match(bobEvents.contentType, /^text\/event-stream/)
@@ -213,7 +217,7 @@ describe('local API: messaging routes between real nodes', function () {
   it('SSE: heartbeat comments, and the listeners go away when the client disconnects', async () => {
     const svc = messaging(bob)
     const before = { message: svc.listenerCount('message'), status: svc.listenerCount('status') }
-    const client = new SseClient(bob.api.url + '/v1/events')
+    const client = new SseClient(bob)
     sse.push(client)
     await client.connected
     assert.equal(svc.listenerCount('message'), before.message + 1)
@@ -294,7 +298,7 @@ describe('local API: messaging routes between real nodes', function () {
     assert.equal(added.status, 200, JSON.stringify(added.body))
     assert.ok(added.body.members.includes(relay.address) && added.body.members.includes(bob.address))
 
-    const bobEvents = new SseClient(bob.api.url + '/v1/events')
+    const bobEvents = new SseClient(bob)
     sse.push(bobEvents)
     await bobEvents.connected
     const sent = await request(alice, 'POST', '/v1/messages', { to: group.id, body: 'hello team' })
@@ -325,9 +329,10 @@ describe('local API: messaging routes between real nodes', function () {
   })
 
   it('is 503 MESSAGING_DISABLED on a node without the messaging service', async () => {
-    const app = createApiApp({ services: {} } as unknown as AttnNode, { address: 'none' })
+    const token = generateApiToken()
+    const app = createApiApp({ services: {} } as unknown as AttnNode, { address: 'none', token, hosts: new Set(['api.test:1']) })
     for (const [method, path] of [['GET', '/v1/messages'], ['POST', '/v1/mailbox/fetch'], ['GET', '/v1/events'], ['GET', '/v1/groups']]) {
-      const res = await app.request(path, { method })
+      const res = await app.request(path, { method, headers: { host: 'api.test:1', authorization: `Bearer ${token}` } })
       assert.equal(res.status, 503, `${method} ${path}`)
       assert.equal((await res.json() as any).error.code, 'MESSAGING_DISABLED')
     }

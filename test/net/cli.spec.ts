@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CliNode, removeHome, runCli, tempHome } from '../helpers/cli.js'
 import { waitFor } from '../helpers/nodes.js'
@@ -35,6 +36,27 @@ describe('CLI: attn start in separate processes', function () {
       }, { what: `${self.info.peerId} to list ${other.info.peerId}` })
     }
 
+    // the first start made the API token: owner-only, and the CLI used it without being told
+    const tokenFile = join(first.home, 'api-token')
+    assert.equal(statSync(tokenFile).mode & 0o777, 0o600)
+    const token = (await readFile(tokenFile, 'utf8')).trim()
+    assert.match(token, /^[A-Za-z0-9_-]{43}$/)
+    const groups = await runCli(['group', 'list', '--home', first.home, '--json'])
+    assert.equal(groups.code, 0, groups.stderr)
+    assert.deepEqual(JSON.parse(groups.stdout), [])
+    // without the token the same route is refused; status stays open
+    const anon = await fetch(`${first.info.api}/v1/groups`)
+    assert.equal(anon.status, 401)
+    assert.equal(((await anon.json()) as any).error.code, 'ERR_TOKEN_REQUIRED')
+    assert.equal((await fetch(`${first.info.api}/v1/groups`, { headers: { authorization: `Bearer ${token}` } })).status, 200)
+    // a wrong ATTN_API_TOKEN is reported with its code
+    const wrong = await runCli(['group', 'list', '--home', first.home], { ATTN_API_TOKEN: 'A'.repeat(43) })
+    assert.equal(wrong.code, 1)
+    assert.match(wrong.stderr, /ERR_TOKEN_INVALID/)
+    const garbage = await runCli(['group', 'list', '--home', first.home], { ATTN_API_TOKEN: 'not a token\n' })
+    assert.equal(garbage.code, 2)
+    assert.match(garbage.stderr, /ATTN_API_TOKEN/)
+
     const exits = await Promise.all([first.node.stop(), second.node.stop()])
     assert.deepEqual(exits, [{ code: 0, signal: null }, { code: 0, signal: null }])
     assert.equal(existsSync(join(first.home, 'node.json')), false, 'runtime file removed on exit')
@@ -46,6 +68,8 @@ describe('CLI: attn start in separate processes', function () {
     const init = await runCli(['init', '--home', home, '--json'], { ATTN_PASSPHRASE: 'pw-1' })
     assert.equal(init.code, 0, init.stderr)
     const created = JSON.parse(init.stdout)
+    // init makes the API token too, owner-only
+    assert.equal(statSync(join(home, 'api-token')).mode & 0o777, 0o600)
     const id = await runCli(['id', '--home', home, '--json'], { ATTN_PASSPHRASE: 'pw-1' })
     assert.deepEqual(JSON.parse(id.stdout), { address: created.address, peerId: created.peerId })
     const again = await runCli(['init', '--home', home], { ATTN_PASSPHRASE: 'pw-1' })
