@@ -524,6 +524,8 @@ export class MessagingStore {
     return this.tx(() => {
       const done: Uint8Array[] = []
       for (const id of envelopeIds) {
+        // only parcels we hold for this recipient: a caller acking random ids must not grow the table
+        if (this.statement('SELECT 1 AS x FROM mailbox WHERE recipient = ? AND envelope_id = ?').get(recipient, id) == null) continue
         this.statement('INSERT OR IGNORE INTO attn_mailbox_acks (recipient, envelope_id, device) VALUES (?, ?, ?)').run(recipient, id, device)
         const n = num(this.statement('SELECT COUNT(*) AS n FROM attn_mailbox_acks WHERE recipient = ? AND envelope_id = ?').get(recipient, id)?.n)
         if (n >= devices) {

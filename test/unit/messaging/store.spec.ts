@@ -127,6 +127,86 @@ describe('messaging/store', () => {
     put(10, 'r1', 's2')
   })
 
+  it('mailbox: a global byte cap refuses with ERR_MAILBOX_FULL and evicts nothing; expiry frees room', () => {
+    store.close()
+    store = open({ maxBytesTotal: 100 })
+    store.mailboxPut({ recipient: 'r1', envelopeId: id(1), envelope: new Uint8Array(60), senderHint: 's1' })
+    assert.throws(() => store.mailboxPut({ recipient: 'r2', envelopeId: id(2), envelope: new Uint8Array(41), senderHint: 's2' }), (err: any) => err.code === 'ERR_MAILBOX_FULL')
+    assert.equal(store.mailboxTotalBytes(), 60, 'nothing evicted')
+    store.mailboxPut({ recipient: 'r2', envelopeId: id(3), envelope: new Uint8Array(40), senderHint: 's2' })
+    clock += 8 * 86_400_000
+    assert.equal(store.mailboxExpire(), 2)
+    store.mailboxPut({ recipient: 'r2', envelopeId: id(2), envelope: new Uint8Array(41), senderHint: 's2' })
+  })
+
+  it('mailbox: each device fetches what it has not acked; a parcel goes once every device acked it', () => {
+    for (let n = 1; n <= 5; n++) store.mailboxPut({ recipient: 'r', envelopeId: id(n), envelope: new Uint8Array(10), senderHint: 's' })
+    const phone = utf8('phone')
+    const laptop = utf8('laptop')
+    const page = store.mailboxFetchUnacked('r', phone, { limit: 3, maxBytes: 1000 })
+    assert.deepEqual(page.items.map(i => i.envelopeId[0]), [1, 2, 3])
+    assert.equal(page.more, true)
+    assert.equal(store.mailboxFetchUnacked('r', phone, { limit: 10, maxBytes: 25 }).items.length, 2, 'byte limit')
+    assert.deepEqual(store.mailboxAckDevice('r', [id(1), id(2)], phone, 2), [], 'one of two devices')
+    assert.deepEqual(store.mailboxFetchUnacked('r', phone, { limit: 10, maxBytes: 1000 }).items.map(i => i.envelopeId[0]), [3, 4, 5])
+    assert.equal(store.mailboxFetchUnacked('r', laptop, { limit: 10, maxBytes: 1000 }).items.length, 5)
+    assert.deepEqual(store.mailboxAckDevice('r', [id(1)], laptop, 2).map(x => x[0]), [1], 'both devices: deleted')
+    assert.equal(store.mailboxUsage({ recipient: 'r' }).count, 4)
+    assert.deepEqual(store.mailboxAckDevice('other', [id(2)], laptop, 1), [], 'another recipient cannot ack')
+    assert.equal(store.mailboxUsage({ recipient: 'r' }).count, 4)
+  })
+
+  it('outbox: unsealed entries keep the message sealed at rest until markSealed; due, probes and next due time', () => {
+    const message = utf8('UNSEALED-MARKER message body')
+    assert.equal(store.enqueueUnsealed({ envelopeId: id(1), recipient: bob.address, message, kind: 'message' }), true)
+    const entry = store.getOutbox(id(1))
+    assert.ok(entry != null)
+    assert.equal(entry.sealed, false)
+    assert.equal(entry.kind, 'message')
+    assert.equal(indexOf(entry.envelope, message), -1, 'sealed at rest')
+    assert.deepEqual(store.unsealedMessage(entry), message)
+    assert.equal(store.markSealed(id(1), utf8('parcel')), true)
+    assert.equal(store.markSealed(id(1), utf8('again')), false, 'only once')
+    assert.deepEqual(store.getOutbox(id(1))?.envelope, utf8('parcel'))
+    assert.equal(store.nextDueAt(), NOW_MS)
+    store.setOutboxState(id(1), 'stored', { nextAttemptAtMs: NOW_MS + 1000 })
+    assert.equal(store.dueOutbox().length, 0)
+    assert.equal(store.nextDueAt(), NOW_MS + 1000)
+    clock += 1000
+    assert.deepEqual(store.dueOutbox().map(e => e.state), ['stored'], 'stored entries are re-probed when due')
+  })
+
+  it('inbox + receipt in one transaction: a duplicate queues the receipt again only when none is queued', () => {
+    const entry = { envelopeId: id(9), from: alice.address, to: bob.address, kind: 'message' as const, contentType: TEXT_PLAIN, body: utf8('hi'), sentAtMs: 1, receivedAtMs: 2 }
+    const receipt = (n: number): { envelopeId: Uint8Array, recipient: string, message: Uint8Array, receiptFor: Uint8Array } =>
+      ({ envelopeId: id(n), recipient: alice.address, message: utf8(`receipt ${n}`), receiptFor: id(9) })
+    assert.deepEqual(store.insertInboxWithReceipt(entry, receipt(1)), { isNew: true, receiptQueued: true })
+    assert.deepEqual(store.insertInboxWithReceipt(entry, receipt(2)), { isNew: false, receiptQueued: false }, 'one still queued')
+    store.setOutboxState(id(1), 'sent')
+    assert.deepEqual(store.insertInboxWithReceipt(entry, receipt(3)), { isNew: false, receiptQueued: true }, 're-triggered')
+    assert.equal(store.getOutbox(id(3))?.receiptFor?.[0], 9)
+    assert.equal(store.getOutbox(id(3))?.kind, 'control')
+    // a failure of the receipt insert rolls the inbox row back too
+    const other = { ...entry, envelopeId: id(10) }
+    assert.throws(() => store.insertInboxWithReceipt(other, { ...receipt(4), envelopeId: new Uint8Array(3) }))
+    assert.equal(store.getInbox(id(10)), undefined, 'no inbox row without its receipt')
+  })
+
+  it('quarantine: bounded, oldest dropped, retrievable by group, expires', () => {
+    const g = id(7)
+    for (let n = 1; n <= 4; n++) {
+      clock += 1
+      assert.equal(store.quarantinePut({ parcelId: id(n), groupId: g, parcel: utf8(`p${n}`), reason: 'no sender key', ttlMs: 1000, max: 3 }), true)
+    }
+    assert.equal(store.quarantinePut({ parcelId: id(4), groupId: g, parcel: utf8('p4'), reason: 'again', ttlMs: 1000, max: 3 }), false)
+    assert.deepEqual(store.quarantined(g).map(q => q.parcelId[0]), [2, 3, 4], 'the oldest went')
+    store.quarantineDelete(id(3))
+    assert.equal(store.quarantineCount(), 2)
+    clock += 1000
+    store.mailboxExpire()
+    assert.equal(store.quarantineCount(), 0)
+  })
+
   it('a relay\'s database files never contain the plaintext of envelopes it holds', async () => {
     const prekey = generatePrekey(1, NOW + 86400, seedBytes('bob prekey 1'))
     const marker = utf8('PLAINTEXT-MARKER-7f3a9c never on a relay disk')
