@@ -18,3 +18,8 @@ export class AttnError extends Error {
 export class InvalidConfigError extends AttnError {
   constructor (message: string) { super(message, 'ERR_INVALID_CONFIG') }
 }
+
+/** package.json could not be found or read beside the code (a broken installation). */
+export class PackageInfoError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_PACKAGE_INFO') }
+}

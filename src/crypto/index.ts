@@ -4,8 +4,9 @@
  */
 export { secretKey, hmacSha256, hmacSha512, sha256 } from './hmac.js'
 export { hkdfSha256 } from './hkdf.js'
-export { aes256GcmSeal, aes256GcmOpen, GCM_IV_LENGTH, GCM_TAG_LENGTH } from './aes.js'
-export { x25519GenerateKeyPair, x25519PublicKey, x25519SharedSecret, X25519_KEY_LENGTH } from './x25519.js'
+export { aes256GcmSeal, aes256GcmOpen } from './aes.js'
+export { x25519GenerateKeyPair, x25519PublicKey, x25519SharedSecret } from './x25519.js'
+export { AES_KEY_LENGTH, GCM_IV_LENGTH, GCM_TAG_LENGTH, X25519_KEY_LENGTH } from './constants.js'
 export { randomBytes, pooledRandom, pooledRandomInto, pooledRandomInt, RANDOM_POOL_SIZE } from './random.js'
 export { constantTimeEqual } from './compare.js'
 export { DecryptFailedError, X25519LowOrderError, InvalidKeyLengthError, InvalidLengthError } from './errors.js'

@@ -16,24 +16,18 @@ export const MAX_DIRECTORY_MAILBOXES = 16
 export const MAX_MAILBOX_MULTIADDRS = 8
 export const MAX_MULTIADDR_LENGTH = 512
 
-/** Signature domains (keys' sign/verify: sha256("attn/1 " | domain | 0x00 | message)). */
-export const DOMAIN_DIRECTORY = 'directory'
-export const DOMAIN_ENVELOPE = 'envelope'
-export const DOMAIN_RECEIPT = 'receipt'
-export const DOMAIN_GROUP = 'group'
-export const DOMAIN_GROUP_MESSAGE = 'group-message'
+/** Signature domains, key and signature lengths and the clock skew are defined once, by the layers that own them. */
+export {
+  DOMAIN_DIRECTORY, DOMAIN_ENVELOPE, DOMAIN_RECEIPT, DOMAIN_GROUP, DOMAIN_GROUP_MESSAGE, SIGNATURE_LENGTH, PUBLIC_KEY_LENGTH,
+  CLOCK_SKEW_SECONDS
+} from '../keys/constants.js'
+export { AES_KEY_LENGTH, GCM_IV_LENGTH, GCM_TAG_LENGTH, X25519_KEY_LENGTH } from '../crypto/constants.js'
 
 /** Envelope format version (first byte of an envelope). */
 export const ENVELOPE_VERSION = 1
 /** HKDF info prefix of an envelope; the recipient address (UTF-8) follows. */
 export const ENVELOPE_INFO = 'attn/1 envelope'
 export const ENVELOPE_ID_LENGTH = 16
-export const X25519_KEY_LENGTH = 32
-export const AES_KEY_LENGTH = 32
-export const GCM_NONCE_LENGTH = 12
-export const GCM_TAG_LENGTH = 16
-export const SIGNATURE_LENGTH = 64
-export const COMPRESSED_PUBLIC_KEY_LENGTH = 33
 /** Longest ATT address / peer id string accepted anywhere in this layer (UTF-8 bytes). */
 export const MAX_ADDRESS_LENGTH = 128
 
@@ -72,5 +66,23 @@ export const MAILBOX_MAX_PER_SENDER = 1_000
 export const MAILBOX_MAX_BYTES_PER_SENDER = 16 * 1024 * 1024
 export const MAILBOX_FETCH_LIMIT = 100
 
-/** Clock-skew tolerance for expiry checks (seconds). */
-export const CLOCK_SKEW_SECONDS = 60
+// ---- defaults of MessagingServiceInit (messaging.md §9) ----
+
+/** Devices fetch their mailboxes at start and this often (ms). */
+export const DEFAULT_FETCH_INTERVAL_MS = 30_000
+/** Outbox retry backoff: first delay (ms), doubling … */
+export const DEFAULT_RETRY_INITIAL_MS = 2_000
+/** … up to this delay (ms). */
+export const DEFAULT_RETRY_MAX_MS = 300_000
+/** An outbox entry not delivered or stored after this long becomes `failed` (ms; 7 days). */
+export const DEFAULT_GIVE_UP_AFTER_MS = 7 * 86_400_000
+/** Timeout of one msg.deliver / mailbox.* RPC call (ms). */
+export const DEFAULT_DELIVERY_CALL_TIMEOUT_MS = 10_000
+/** When direct delivery has not reached every device within this (ms), the parcel also goes to the mailboxes. */
+export const DEFAULT_MAILBOX_GRACE_MS = 1_500
+/** Mailboxes chosen (DHT-closest peers) when none are configured. */
+export const DEFAULT_MAILBOX_COUNT = 3
+/** Lifetime of a published directory record (seconds; 1 day); it is republished at half of it. */
+export const DEFAULT_RECORD_TTL_SECONDS = 86_400
+/** Directory lookups are cached this long (ms). */
+export const DIRECTORY_CACHE_MS = 30_000

@@ -10,7 +10,7 @@ import { attAddress, parseAttAddress, sign, verify, verifyChain } from '../keys/
 import type { Identity } from '../keys/index.js'
 import { compareBytes, equalBytes, utf8 } from './codec.js'
 import {
-  CLOCK_SKEW_SECONDS, COMPRESSED_PUBLIC_KEY_LENGTH, DIRECTORY_KEY_PREFIX, DIRECTORY_RECORD_VERSION, DOMAIN_DIRECTORY,
+  CLOCK_SKEW_SECONDS, PUBLIC_KEY_LENGTH, DIRECTORY_KEY_PREFIX, DIRECTORY_RECORD_VERSION, DOMAIN_DIRECTORY,
   MAX_ADDRESS_LENGTH, MAX_DIRECTORY_DEVICES, MAX_DIRECTORY_MAILBOXES, MAX_DIRECTORY_PREKEYS, MAX_DIRECTORY_RECORD_BYTES,
   MAX_MAILBOX_MULTIADDRS, MAX_MULTIADDR_LENGTH, SIGNATURE_LENGTH, X25519_KEY_LENGTH
 } from './constants.js'
@@ -123,7 +123,7 @@ export function decodeDirectoryRecord (bytes: Uint8Array): DirectoryRecord {
   if (pb.version !== DIRECTORY_RECORD_VERSION) throw new UnsupportedDirectoryVersionError(`unsupported directory record version ${pb.version}`)
   const bad = (m: string): never => { throw new MalformedDirectoryRecordError(m) }
   if (pb.address.length === 0 || utf8(pb.address).byteLength > MAX_ADDRESS_LENGTH) bad('bad address length')
-  if (pb.rootPublicKey.byteLength !== COMPRESSED_PUBLIC_KEY_LENGTH) bad('root_public_key must be 33 bytes')
+  if (pb.rootPublicKey.byteLength !== PUBLIC_KEY_LENGTH) bad('root_public_key must be 33 bytes')
   if (pb.signature.byteLength !== SIGNATURE_LENGTH) bad('signature must be 64 bytes')
   const record: DirectoryRecord = {
     version: pb.version,
@@ -210,10 +210,10 @@ export function checkDirectoryRecord (key: Uint8Array, value: Uint8Array, now: n
   for (const d of record.devices) {
     try {
       const nodeKey = peerIdFromString(d.nodeId).publicKey
-      if (nodeKey == null) throw new Error('the node id does not embed a public key')
+      if (nodeKey == null) throw new DirectoryDeviceInvalidError('the node id does not embed a public key')
       const v = verifyChain(d.chain, nodeKey, now)
-      if (v.address !== record.address) throw new Error(`the chain proves ${v.address}`)
-      if (v.nodePublicKey.toString() !== nodeKey.toString()) throw new Error('the chain certifies another node key')
+      if (v.address !== record.address) throw new DirectoryDeviceInvalidError(`the chain proves ${v.address}`)
+      if (v.nodePublicKey.toString() !== nodeKey.toString()) throw new DirectoryDeviceInvalidError('the chain certifies another node key')
       for (const a of d.multiaddrs ?? []) multiaddr(a)
     } catch (err) {
       throw new DirectoryDeviceInvalidError(`device ${d.nodeId}: ${(err as Error).message}`, { cause: err })

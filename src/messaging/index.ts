@@ -39,7 +39,7 @@ export type {
 export { utf8 } from './codec.js'
 export { MessagingService, messaging, MessageNotFoundError, NotGroupAdminError, UnknownGroupError, InvalidRecipientError } from './messaging-service.js'
 export type { MessagingServiceInit, MessagingServiceComponents, MessagingEvents, InboxMessage, MessageState, MessageStatus, GroupInfo } from './messaging-service.js'
-export { DirectoryClient, RecipientUnknownError } from './directory-client.js'
+export { DirectoryClient } from './directory-client.js'
 export { encodeParcel, decodeParcel, parcelId, PARCEL_ENVELOPE, PARCEL_GROUP } from './parcel.js'
 export type { Parcel } from './parcel.js'
 export { derivePrekey, prekeyIdAt, PREKEY_PERIOD_SECONDS } from './prekeys.js'

@@ -15,11 +15,11 @@ import { DatabaseSync } from 'node:sqlite'
 import type { SQLInputValue, StatementSync } from 'node:sqlite'
 import { Writer, toHex, utf8 } from './codec.js'
 import {
-  AES_KEY_LENGTH, ENVELOPE_ID_LENGTH, GCM_NONCE_LENGTH, MAILBOX_FETCH_LIMIT, MAILBOX_MAX_BYTES_PER_RECIPIENT,
+  AES_KEY_LENGTH, ENVELOPE_ID_LENGTH, GCM_IV_LENGTH, MAILBOX_FETCH_LIMIT, MAILBOX_MAX_BYTES_PER_RECIPIENT,
   MAILBOX_MAX_BYTES_PER_SENDER, MAILBOX_MAX_PER_RECIPIENT, MAILBOX_MAX_PER_SENDER, MAILBOX_TTL_SECONDS
 } from './constants.js'
 import type { MessageKind } from './constants.js'
-import { DecryptionFailedError, QuotaExceededError, StoreCorruptError, StoreVersionError } from './errors.js'
+import { DecryptFailedError, QuotaExceededError, StoreCorruptError, StoreVersionError } from './errors.js'
 import { decodeGroupState, decodeSenderKey, encodeGroupState, encodeSenderKey, GroupMessageReceiver } from './group.js'
 import type { GroupState, SenderKey } from './group.js'
 import { aesGcmOpen, aesGcmSeal, randomId } from './primitives.js'
@@ -252,15 +252,15 @@ export class MessagingStore {
   // ---- at-rest sealing ---------------------------------------------------------------------
 
   private seal (aad: string, plaintext: Uint8Array): Uint8Array {
-    const nonce = randomId(GCM_NONCE_LENGTH)
+    const nonce = randomId(GCM_IV_LENGTH)
     return new Writer().bytes(nonce).bytes(aesGcmSeal(this.key, nonce, plaintext, utf8(aad))).finish()
   }
 
   private unseal (aad: string, sealed: Uint8Array): Uint8Array {
     try {
-      return aesGcmOpen(this.key, sealed.subarray(0, GCM_NONCE_LENGTH), sealed.subarray(GCM_NONCE_LENGTH), utf8(aad))
+      return aesGcmOpen(this.key, sealed.subarray(0, GCM_IV_LENGTH), sealed.subarray(GCM_IV_LENGTH), utf8(aad))
     } catch (err) {
-      if (err instanceof DecryptionFailedError) throw new StoreCorruptError(`cannot open sealed ${aad}: wrong store key or altered data`, { cause: err })
+      if (err instanceof DecryptFailedError) throw new StoreCorruptError(`cannot open sealed ${aad}: wrong store key or altered data`, { cause: err })
       throw err
     }
   }

@@ -188,8 +188,8 @@ describe('messaging/vectors (protocols/vectors/{envelope,directory,group}.json)'
     const v = envelopeVectors() as any
     await check('envelope.json', v)
     assert.deepEqual(v.invalid.map((c: any) => c.error), [
-      'ERR_UNSUPPORTED_VERSION', 'ERR_WRONG_RECIPIENT', 'ERR_UNKNOWN_PREKEY', 'ERR_DECRYPTION_FAILED', 'ERR_DECRYPTION_FAILED',
-      'ERR_DECRYPTION_FAILED', 'ERR_MESSAGE_MALFORMED', 'ERR_BAD_SIGNATURE', 'ERR_INVALID_SENDER_CHAIN'
+      'ERR_UNSUPPORTED_VERSION', 'ERR_WRONG_RECIPIENT', 'ERR_UNKNOWN_PREKEY', 'ERR_DECRYPT_FAILED', 'ERR_DECRYPT_FAILED',
+      'ERR_DECRYPT_FAILED', 'ERR_MESSAGE_MALFORMED', 'ERR_BAD_SIGNATURE', 'ERR_INVALID_SENDER_CHAIN'
     ])
     // Independent decryption with the published key and nonce.
     const { createDecipheriv } = await import('node:crypto')
