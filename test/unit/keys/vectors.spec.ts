@@ -39,7 +39,7 @@ interface RawCert {
   label?: Uint8Array
 }
 
-/** The certificate layout of identities.md, written out independently of src/keys. */
+/** The certificate layout of protocols/attnproto.md Part 1, written out independently of src/keys. */
 function certBytes (fields: RawCert, signer: PrivateKey = ROOT): Uint8Array {
   const label = fields.label ?? Buffer.from('laptop')
   const tbs = Buffer.concat([

@@ -49,7 +49,7 @@ export const NOW_S = 1_767_225_600
 export const NOW_MS = NOW_S * 1000
 
 // ---------------------------------------------------------------------------------------------
-// Independent reference of the handshake (handshake.md), node:crypto only.
+// Independent reference of the handshake (protocols/attnproto.md Part 3), node:crypto only.
 // ---------------------------------------------------------------------------------------------
 const ascii = (s: string): Buffer => Buffer.from(s, 'ascii')
 const cat = (...p: Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(p))
