@@ -58,6 +58,15 @@ export const GROUP_MESSAGE_INFO = 'attn/1 group message'
 /** At most this many skipped message keys are kept per sender key, and a message may jump at most this far ahead. */
 export const MAX_SKIPPED_MESSAGE_KEYS = 1000
 
+/** Prekeys (messaging.md §9): one per period of PREKEY_PERIOD_SECONDS (one week), derived from the root key. */
+export const PREKEY_PERIOD_SECONDS = 7 * 86400
+/** HKDF info prefix of a prekey; u32be(id) follows. */
+export const PREKEY_INFO = 'attn/1 prekey'
+/** A receiver accepts prekey ids from current − PREKEY_ACCEPT_PAST … */
+export const PREKEY_ACCEPT_PAST = 3
+/** … to current + PREKEY_ACCEPT_FUTURE (current = floor(now / PREKEY_PERIOD_SECONDS)). */
+export const PREKEY_ACCEPT_FUTURE = 2
+
 /** Mailbox defaults (the relay role). */
 export const MAILBOX_TTL_SECONDS = 7 * 24 * 60 * 60
 export const MAILBOX_MAX_PER_RECIPIENT = 10_000

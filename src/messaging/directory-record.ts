@@ -5,7 +5,6 @@
  * `selectors.attn`.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
-import { multiaddr } from '@multiformats/multiaddr'
 import { attAddress, parseAttAddress, sign, verify, verifyChain } from '../keys/index.js'
 import type { Identity } from '../keys/index.js'
 import { compareBytes, equalBytes, utf8 } from './codec.js'
@@ -18,6 +17,7 @@ import {
   DirectoryBadSignatureError, DirectoryDeviceInvalidError, DirectoryExpiredError, DirectoryKeyMismatchError,
   MalformedDirectoryRecordError, NoValidDirectoryRecordError, UnsupportedDirectoryVersionError
 } from './errors.js'
+import { isDirectoryMultiaddr, isPeerIdString } from './multiaddr-grammar.js'
 import { DirectoryRecord as PB } from './pb/directory.js'
 import { nowSeconds } from './proof.js'
 
@@ -161,9 +161,12 @@ export function createDirectoryRecord (identity: Identity, fields: DirectoryReco
     rootPublicKey: identity.rootKey.publicKey.raw,
     seq: BigInt(fields.seq),
     expiresAt: fields.expiresAt,
-    devices: fields.devices ?? [{ chain: identity.chain, nodeId: attAddress(identity.nodeKey.publicKey) }],
+    // a publisher keeps only the multiaddrs of the directory grammar (messaging.md §2), so what it
+    // publishes validates everywhere, whatever addresses its transports happen to listen on
+    devices: (fields.devices ?? [{ chain: identity.chain, nodeId: attAddress(identity.nodeKey.publicKey) }])
+      .map(d => d.multiaddrs == null ? d : { ...d, multiaddrs: d.multiaddrs.filter(isDirectoryMultiaddr) }),
     prekeys: fields.prekeys ?? [],
-    mailboxes: fields.mailboxes ?? []
+    mailboxes: (fields.mailboxes ?? []).map(m => ({ ...m, multiaddrs: m.multiaddrs.filter(isDirectoryMultiaddr) }))
   }
   if (unsigned.seq < 0n || unsigned.seq > 0xffffffffffffffffn) throw new RangeError('seq is a uint64')
   const signature = sign(identity.rootKey, DOMAIN_DIRECTORY, directoryRecordSignedBytes(unsigned))
@@ -214,18 +217,14 @@ export function checkDirectoryRecord (key: Uint8Array, value: Uint8Array, now: n
       const v = verifyChain(d.chain, nodeKey, now)
       if (v.address !== record.address) throw new DirectoryDeviceInvalidError(`the chain proves ${v.address}`)
       if (v.nodePublicKey.toString() !== nodeKey.toString()) throw new DirectoryDeviceInvalidError('the chain certifies another node key')
-      for (const a of d.multiaddrs ?? []) multiaddr(a)
+      for (const a of d.multiaddrs ?? []) if (!isDirectoryMultiaddr(a)) throw new DirectoryDeviceInvalidError(`multiaddr "${a}" is outside the directory grammar`)
     } catch (err) {
       throw new DirectoryDeviceInvalidError(`device ${d.nodeId}: ${(err as Error).message}`, { cause: err })
     }
   }
   for (const m of record.mailboxes) {
-    try {
-      peerIdFromString(m.peerId)
-      for (const a of m.multiaddrs) multiaddr(a)
-    } catch (err) {
-      throw new MalformedDirectoryRecordError(`mailbox ${m.peerId}: ${(err as Error).message}`, { cause: err })
-    }
+    if (!isPeerIdString(m.peerId)) throw new MalformedDirectoryRecordError(`mailbox ${m.peerId}: not a peer id`)
+    for (const a of m.multiaddrs) if (!isDirectoryMultiaddr(a)) throw new MalformedDirectoryRecordError(`mailbox ${m.peerId}: multiaddr "${a}" is outside the directory grammar`)
   }
   return record
 }

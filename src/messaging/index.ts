@@ -42,5 +42,5 @@ export type { MessagingServiceInit, MessagingServiceComponents, MessagingEvents,
 export { DirectoryClient } from './directory-client.js'
 export { encodeParcel, decodeParcel, parcelId, PARCEL_ENVELOPE, PARCEL_GROUP } from './parcel.js'
 export type { Parcel } from './parcel.js'
-export { derivePrekey, prekeyIdAt, PREKEY_PERIOD_SECONDS } from './prekeys.js'
+export { derivePrekey, prekeyIdAt, isAcceptedPrekeyId, prekeyResolver } from './prekeys.js'
 export * from './rpc-methods.js'

@@ -370,6 +370,14 @@ function answerTo (frame: Uint8Array): Uint8Array | undefined {
   assert.fail('the header decodes')
 }
 
+function sessionKeysFile (): unknown {
+  return {
+    description: 'ATTNProto session key schedule alone (protocols/attnproto.md Part 3 §5): ee = X25519(own ephemeral, peer ephemeral); ' +
+      'okm = HKDF-SHA256(ikm = ee, salt = transcript_hash, info = "attn/1 session", L = 136) = session_id(8) | k_mac_i2r | k_enc_i2r | k_mac_r2i | k_enc_r2i (32 each).',
+    vectors: generateSessionKeys()
+  }
+}
+
 /** Runs one invalid vector with production code; returns the error code thrown. */
 export function runInvalid (c: CaseInputs, step: Step, message: Uint8Array): string {
   const ini = initiatorOf(c)
@@ -395,15 +403,16 @@ export function runInvalid (c: CaseInputs, step: Step, message: Uint8Array): str
 // ---------------------------------------------------------------------------------------------
 describe('handshake vectors', () => {
   if (WRITE) {
-    writeFileSync(SESSION_KEYS_FILE, JSON.stringify(generateSessionKeys(), null, 2) + '\n')
+    writeFileSync(SESSION_KEYS_FILE, JSON.stringify(sessionKeysFile(), null, 2) + '\n')
     writeFileSync(HANDSHAKE_FILE, JSON.stringify(generateHandshake(), null, 2) + '\n')
   }
 
-  const sessionKeys = JSON.parse(readFileSync(SESSION_KEYS_FILE, 'utf8'))
+  const sessionKeysJson = JSON.parse(readFileSync(SESSION_KEYS_FILE, 'utf8'))
+  const sessionKeys = sessionKeysJson.vectors
   const handshake = JSON.parse(readFileSync(HANDSHAKE_FILE, 'utf8'))
 
   it('the committed files are exactly what the generator produces', () => {
-    assert.deepEqual(sessionKeys, generateSessionKeys())
+    assert.deepEqual(sessionKeysJson, sessionKeysFile())
     assert.deepEqual(handshake, generateHandshake())
   })
 
