@@ -5,9 +5,9 @@ import {
 import { PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH, sign, verify, verifyChain } from '../keys/index.js'
 import { SALT_LENGTH, SESSION_ID_LENGTH } from './constants.js'
 import {
-  HandshakeChainError, HandshakeConfirmError, HandshakeDecryptError, HandshakeError, HandshakeFinishedError,
+  HandshakeChainError, HandshakeConfirmError, HandshakeDecryptError, HandshakeFinishedError,
   HandshakeMalformedError, HandshakeSignatureError, HandshakeUnexpectedMessageError, HandshakeUnexpectedPeerError,
-  HandshakeVersionError
+  HandshakeVersionError, HandshakeZeroSessionIdError
 } from './handshake-errors.js'
 import { Session } from './session.js'
 import type { SessionKeys, SessionPeer } from './session.js'
@@ -263,7 +263,7 @@ export class InitiatorHandshake {
 
       const transcriptHash = sha256(LABEL_TRANSCRIPT, this.helloBytes, prefix, rPlain, finishHeader, iPlain)
       const { sessionId, keys } = deriveSessionKeys(ee, transcriptHash)
-      if (zeroSessionId(sessionId)) throw new HandshakeError('derived an all-zero session id; retry', 'ERR_HS_ZERO_SESSION_ID')
+      if (zeroSessionId(sessionId)) throw new HandshakeZeroSessionIdError()
       const session = new Session({ id: sessionId, role: 'initiator', remote, keys, salt, now })
       this.pending = { session, transcriptHash, finR: hk.finR }
       this.state = 'finish'
@@ -346,7 +346,7 @@ export class ResponderHandshake {
     const remote = verifyAuth(iAuth, thI, this.keys.finI, Math.floor(now / 1000))
     const transcriptHash = sha256(LABEL_TRANSCRIPT, this.hello, this.prefix, this.rPlain, finishHeader, iPlain)
     const { sessionId, keys } = deriveSessionKeys(this.ee, transcriptHash)
-    if (zeroSessionId(sessionId)) throw new HandshakeError('derived an all-zero session id; retry', 'ERR_HS_ZERO_SESSION_ID')
+    if (zeroSessionId(sessionId)) throw new HandshakeZeroSessionIdError()
     const session = new Session({ id: sessionId, role: 'responder', remote, keys, salt: this.salt, now })
     const confirm = hmacSha256(secretKey(this.keys.finR), LABEL_ACCEPT, transcriptHash)
     const accept = concat(header(HandshakeType.Accept, this.hsId), sessionId, confirm)

@@ -8,7 +8,8 @@ import {
   isHandshakeFrame, rejectForBadHeader, ResponderHandshake
 } from './handshake.js'
 import {
-  HandshakeAbortedError, HandshakeError, HandshakeRejectedError, HandshakeTimeoutError, HandshakeTooManyPendingError
+  HandshakeAbortedError, HandshakeRejectedError, HandshakeTimeoutError, HandshakeTooManyPendingError,
+  HandshakeUnknownError
 } from './handshake-errors.js'
 import { SaltMismatchError, SessionClosedError, UnknownSessionError } from './errors.js'
 import {
@@ -346,14 +347,14 @@ export class SessionManager implements FrameHandler {
         if (session != null && (route?.channel === channel || (route?.peer != null && channel.remotePeer?.equals(route.peer) === true))) {
           this.close(session, 'unknown at peer')
         } else {
-          this.reject(new HandshakeError('SESSION_UNKNOWN from a peer that does not hold the session', 'ERR_HS_UNKNOWN'))
+          this.reject(new HandshakeUnknownError('SESSION_UNKNOWN from a peer that does not hold the session'))
         }
         return
       }
       default: {
         const pending = this.initiators.get(hsId)
         if (pending == null) {
-          this.reject(new HandshakeError('no pending handshake with this id', 'ERR_HS_UNKNOWN'))
+          this.reject(new HandshakeUnknownError('no pending handshake with this id'))
           return
         }
         pending.onFrame(frame, type)
@@ -393,7 +394,7 @@ export class SessionManager implements FrameHandler {
   private onFinish (frame: Uint8Array, hsId: string, channel: FrameChannel): void {
     const pending = this.responders.get(hsId)
     if (pending == null) {
-      this.reject(new HandshakeError('FINISH for no pending handshake', 'ERR_HS_UNKNOWN'))
+      this.reject(new HandshakeUnknownError('FINISH for no pending handshake'))
       return
     }
     this.responders.delete(hsId)
