@@ -91,8 +91,12 @@ class SseClient {
         }
       }
     })().catch((err) => { onFailed(err); if (!this.controller.signal.aborted) throw err })
-    this.done.catch(() => {})
+    // the failure also rejects `connected`; keep it for a test that awaits neither
+    this.done.catch((err: unknown) => { this.failure = err })
   }
+
+  /** Why the stream ended with an error (undefined while it runs or after a clean close). */
+  failure: unknown
 
   close (): void { this.controller.abort() }
 }
