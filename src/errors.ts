@@ -23,3 +23,11 @@ export class InvalidConfigError extends AttnError {
 export class PackageInfoError extends AttnError {
   constructor (message: string) { super(message, 'ERR_PACKAGE_INFO') }
 }
+
+/**
+ * A method that needs a started service (attn, messaging) was called before start() or after
+ * stop(), or the service runs without the layer the method needs (raw-frame mode has no RPC).
+ */
+export class NotStartedError extends AttnError {
+  constructor (what: string) { super(`${what} is not started`, 'ERR_NOT_STARTED') }
+}

@@ -125,7 +125,5 @@ export class ForgedSyncError extends AttnError {
 export class ForgedSenderKeyError extends AttnError {
   constructor (message: string) { super(message, 'ERR_FORGED_SENDER_KEY') }
 }
-/** A method that needs a started service was called before start() or after stop(). */
-export class NotStartedError extends AttnError {
-  constructor (what = 'the messaging service') { super(`${what} is not started`, 'ERR_NOT_STARTED') }
-}
+/** A method that needs a started service was called before start() or after stop() (shared by every service). */
+export { NotStartedError } from '../errors.js'
