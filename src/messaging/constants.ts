@@ -95,3 +95,8 @@ export const DEFAULT_MAILBOX_COUNT = 3
 export const DEFAULT_RECORD_TTL_SECONDS = 86_400
 /** Directory lookups are cached this long (ms). */
 export const DIRECTORY_CACHE_MS = 30_000
+/** How long one directory publication may take when the caller gives no signal (ms). */
+export const DEFAULT_PUBLISH_TIMEOUT_MS = 30_000
+/** Inbox listing: default page size, and the largest page a caller may ask for. */
+export const DEFAULT_INBOX_PAGE = 1_000
+export const MAX_INBOX_PAGE = 10_000
