@@ -246,7 +246,10 @@ export const networkDelivery: Figure = {
         try {
           await until('delivered status', async () => (await a.node.services.messaging.status(id)).state === 'delivered', 5_000)
           receipts++
-        } catch {}
+        } catch (err: any) {
+          // not delivered within the bound: counted as a missing receipt (receipts < delivered)
+          if (!String(err?.message).startsWith('timed out')) throw err
+        }
         return t1 - t0
       }
       for (let m = 0; m < messages; m++) {
@@ -329,7 +332,7 @@ export const networkDelivery: Figure = {
       if (allDelivered !== allSent) r.met = false
       return r
     } finally {
-      await Promise.all(net.map(async n => { try { await n.node.stop() } catch {} }))
+      await Promise.all(net.map(async n => { try { await n.node.stop() } catch (err: any) { console.error('bench: node stop failed:', err.message) } }))
       rmSync(dir, { recursive: true, force: true })
     }
   }

@@ -71,7 +71,7 @@ function echoHandler (stream: Stream): void {
       stream.abort(err)
     }
   })
-  stream.addEventListener('remoteCloseWrite', () => { stream.close().catch(() => {}) })
+  stream.addEventListener('remoteCloseWrite', () => { stream.close().catch((err: Error) => { stream.abort(err) }) })
 }
 
 /** Client of the echo protocol: requests are answered in order on one stream. */
@@ -104,7 +104,7 @@ export async function netPair (ctx: BenchContext): Promise<NetPair> {
     await b.handle(ECHO_PROTOCOL, (stream) => { echoHandler(stream) }, { maxInboundStreams: 16 })
     await b.handle(SINK_PROTOCOL, (stream) => {
       stream.addEventListener('message', (evt) => { sink.add(evt.data.byteLength) })
-      stream.addEventListener('remoteCloseWrite', () => { stream.close().catch(() => {}) })
+      stream.addEventListener('remoteCloseWrite', () => { stream.close().catch((err: Error) => { stream.abort(err) }) })
     }, { maxInboundStreams: 16 })
     // the session (and so the /attn/1.0.0 stream) first, then the baselines on the same connection
     await a.services.attn.connect(b.getMultiaddrs())

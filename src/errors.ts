@@ -18,3 +18,16 @@ export class AttnError extends Error {
 export class InvalidConfigError extends AttnError {
   constructor (message: string) { super(message, 'ERR_INVALID_CONFIG') }
 }
+
+/** package.json could not be found or read beside the code (a broken installation). */
+export class PackageInfoError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_PACKAGE_INFO') }
+}
+
+/**
+ * A method that needs a started service (attn, messaging) was called before start() or after
+ * stop(), or the service runs without the layer the method needs (raw-frame mode has no RPC).
+ */
+export class NotStartedError extends AttnError {
+  constructor (what: string) { super(`${what} is not started`, 'ERR_NOT_STARTED') }
+}

@@ -30,9 +30,8 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 
 /** HTTP status of each error code the messaging service raises; other AttnErrors are network failures (502). */
 const STATUS_OF_CODE: Record<string, number> = {
-  TOO_LARGE: 413,
-  NOT_FOUND: 404,
-  ERR_NOT_FOUND: 404,
+  ERR_MESSAGE_TOO_LARGE: 413,
+  ERR_MESSAGE_NOT_FOUND: 404,
   ERR_UNKNOWN_GROUP: 404,
   ERR_NOT_STARTED: 503,
   ERR_RECIPIENT_UNKNOWN: 404,
@@ -163,7 +162,7 @@ export function registerMessagingRoutes (app: Hono, node: AttnNode, options: Mes
       payload = new Uint8Array(Buffer.from(body.body, 'base64'))
     }
     const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength
-    if (size > MAX_BODY_BYTES) throw new ApiError(413, 'TOO_LARGE', `a message body is at most ${MAX_BODY_BYTES} bytes, got ${size}`)
+    if (size > MAX_BODY_BYTES) throw new ApiError(413, 'ERR_MESSAGE_TOO_LARGE', `a message body is at most ${MAX_BODY_BYTES} bytes, got ${size}`)
     const { id } = await call(true, async () => await svc.send(to, payload, { ...(contentType != null ? { contentType } : {}), signal: signalOf(c) }))
     return c.json({ id }, 201)
   })

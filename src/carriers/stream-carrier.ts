@@ -65,7 +65,9 @@ export class StreamCarrier {
   async stop (): Promise<void> {
     await this.components.registrar.unhandle(this.init.protocol)
     const all = [...this.channels.values()].flatMap(set => [...set])
-    await Promise.all(all.map(async ch => { await ch.close({ signal: AbortSignal.timeout(1000) }).catch(() => {}) }))
+    await Promise.all(all.map(async ch => {
+      await ch.close({ signal: AbortSignal.timeout(1000) }).catch((err: Error) => { this.log('channel close on stop failed: %s', err.message) })
+    }))
     this.channels.clear()
   }
 

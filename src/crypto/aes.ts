@@ -1,13 +1,9 @@
 import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto'
+import { AES_KEY_LENGTH, GCM_IV_LENGTH, GCM_TAG_LENGTH } from './constants.js'
 import { DecryptFailedError, InvalidKeyLengthError } from './errors.js'
 
-/** AES-GCM IV length in bytes. */
-export const GCM_IV_LENGTH = 12
-/** AES-GCM tag length in bytes (appended to the ciphertext). */
-export const GCM_TAG_LENGTH = 16
-
 function checkKeyIv (key: KeyObject, iv: Uint8Array): void {
-  if (key.symmetricKeySize !== 32) throw new InvalidKeyLengthError('AES-256 key', 32, key.symmetricKeySize ?? 0)
+  if (key.symmetricKeySize !== AES_KEY_LENGTH) throw new InvalidKeyLengthError('AES-256 key', AES_KEY_LENGTH, key.symmetricKeySize ?? 0)
   if (iv.length !== GCM_IV_LENGTH) throw new InvalidKeyLengthError('AES-GCM IV', GCM_IV_LENGTH, iv.length)
 }
 

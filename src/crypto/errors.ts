@@ -1,8 +1,11 @@
 import { AttnError } from '../errors.js'
 
-/** AES-GCM authentication failed: wrong key, wrong AAD, or tampered ciphertext/tag. */
+/**
+ * AES-GCM authentication failed: wrong key, wrong AAD, or tampered ciphertext/tag. The one
+ * decryption error of the code base (`ERR_DECRYPT_FAILED`): the messaging layer raises it too.
+ */
 export class DecryptFailedError extends AttnError {
-  constructor (message = 'decryption failed: authentication tag mismatch') { super(message, 'ERR_DECRYPT_FAILED') }
+  constructor (message = 'decryption failed: authentication tag mismatch', options?: ErrorOptions) { super(message, 'ERR_DECRYPT_FAILED', options) }
 }
 
 /** X25519 produced the all-zero shared secret: the peer key is a low-order point. */

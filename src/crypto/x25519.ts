@@ -1,8 +1,6 @@
 import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto'
+import { X25519_KEY_LENGTH } from './constants.js'
 import { InvalidKeyLengthError, X25519LowOrderError } from './errors.js'
-
-/** X25519 key and shared-secret length. */
-export const X25519_KEY_LENGTH = 32
 
 // DER prefixes of PKCS#8 / SPKI for X25519 (OID 1.3.101.110), followed by the 32 raw bytes.
 const PKCS8_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20])
@@ -16,12 +14,12 @@ function der (prefix: Uint8Array, raw: Uint8Array): Buffer {
 }
 
 function privateKeyObject (privateKey: Uint8Array): KeyObject {
-  if (privateKey.length !== X25519_KEY_LENGTH) throw new InvalidKeyLengthError('X25519 private key', 32, privateKey.length)
+  if (privateKey.length !== X25519_KEY_LENGTH) throw new InvalidKeyLengthError('X25519 private key', X25519_KEY_LENGTH, privateKey.length)
   return createPrivateKey({ key: der(PKCS8_PREFIX, privateKey), format: 'der', type: 'pkcs8' })
 }
 
 function publicKeyObject (publicKey: Uint8Array): KeyObject {
-  if (publicKey.length !== X25519_KEY_LENGTH) throw new InvalidKeyLengthError('X25519 public key', 32, publicKey.length)
+  if (publicKey.length !== X25519_KEY_LENGTH) throw new InvalidKeyLengthError('X25519 public key', X25519_KEY_LENGTH, publicKey.length)
   return createPublicKey({ key: der(SPKI_PREFIX, publicKey), format: 'der', type: 'spki' })
 }
 

@@ -1,6 +1,6 @@
 import { attAddress, toSecp256k1PublicKey } from './address.js'
 import { decodeCertificate, encodeCertificate, verifyCertificate } from './certificate.js'
-import { MAX_CERT_LENGTH, MAX_CHAIN_LENGTH } from './constants.js'
+import { MAX_CERT_LENGTH, MAX_CHAIN_CERTIFICATES } from './constants.js'
 import { ChainKeyMismatchError, ChainTooLongError, InvalidKeyError, MalformedCertificateError } from './errors.js'
 import type { Certificate, VerifyCertificateOptions } from './certificate.js'
 import type { PublicKey } from '@libp2p/interface'
@@ -10,8 +10,8 @@ import type { PublicKey } from '@libp2p/interface'
  * An empty list (count 0) means the node runs on the root key itself.
  */
 export function encodeChain (certificates: Array<Certificate | Uint8Array> = []): Uint8Array {
-  if (certificates.length > MAX_CHAIN_LENGTH) {
-    throw new ChainTooLongError(`a chain holds at most ${MAX_CHAIN_LENGTH} certificate(s) in this version, got ${certificates.length}`)
+  if (certificates.length > MAX_CHAIN_CERTIFICATES) {
+    throw new ChainTooLongError(`a chain holds at most ${MAX_CHAIN_CERTIFICATES} certificate(s) in this version, got ${certificates.length}`)
   }
   const encoded = certificates.map(c => c instanceof Uint8Array ? c : encodeCertificate(c))
   const out = new Uint8Array(1 + encoded.reduce((n, c) => n + 2 + c.byteLength, 0))
@@ -27,15 +27,15 @@ export function encodeChain (certificates: Array<Certificate | Uint8Array> = [])
 }
 
 /**
- * Parses a chain. Total: throws only ChainTooLongError (count above MAX_CHAIN_LENGTH, checked
+ * Parses a chain. Total: throws only ChainTooLongError (count above MAX_CHAIN_CERTIFICATES, checked
  * before anything else is parsed), MalformedCertificateError (framing: truncated, trailing bytes,
  * bad length, or a malformed certificate) or UnsupportedCertificateVersionError.
  */
 export function decodeChain (bytes: Uint8Array): Certificate[] {
   if (!(bytes instanceof Uint8Array) || bytes.byteLength < 1) throw new MalformedCertificateError('empty key chain')
   const count = bytes[0]
-  if (count > MAX_CHAIN_LENGTH) {
-    throw new ChainTooLongError(`a chain holds at most ${MAX_CHAIN_LENGTH} certificate(s) in this version, got ${count}`)
+  if (count > MAX_CHAIN_CERTIFICATES) {
+    throw new ChainTooLongError(`a chain holds at most ${MAX_CHAIN_CERTIFICATES} certificate(s) in this version, got ${count}`)
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const certificates: Certificate[] = []
@@ -83,7 +83,7 @@ export function verifyChain (chainBytes: Uint8Array, nodePublicKey: PublicKey | 
   if (certificates.length === 0) {
     return { rootPublicKey: signer, nodePublicKey: signer, address: attAddress(signer) }
   }
-  // MAX_CHAIN_LENGTH = 1. A longer chain would verify each certificate and require
+  // MAX_CHAIN_CERTIFICATES = 1. A longer chain would verify each certificate and require
   // certificates[i].rootPublicKey to equal certificates[i - 1].nodePublicKey.
   const cert = verifyCertificate(certificates[0], nowSeconds, options)
   if (!cert.nodePublicKey.equals(signer)) {

@@ -6,11 +6,27 @@
 /** Prefix of every signed message: `sha256("attn/1 " + domain + 0x00 + message)`. */
 export const SIGNATURE_PREFIX = 'attn/1 '
 
-/** Signature domains. Only `cert` is used by src/keys; the others are reserved for their layers. */
+/**
+ * Signature domains: the one table of protocols/attnproto.md Part 1 "Signature scheme". Every
+ * signature any layer makes uses one of these, so a signature made for one purpose is never
+ * accepted for another.
+ */
+/** Node certificates (Part 1). */
 export const DOMAIN_CERT = 'cert'
+/** Handshake transcript signatures (Part 3). */
 export const DOMAIN_HANDSHAKE = 'handshake'
-export const DOMAIN_RECORD = 'record'
+/** Signed directory (DHT) identity records (messaging.md §2). */
+export const DOMAIN_DIRECTORY = 'directory'
+/** End-to-end envelopes (messaging.md §3). */
+export const DOMAIN_ENVELOPE = 'envelope'
+/** Delivery receipts (messaging.md §5). */
 export const DOMAIN_RECEIPT = 'receipt'
+/** Group states (messaging.md §6). */
+export const DOMAIN_GROUP = 'group'
+/** Group (sender-key) messages (messaging.md §6). */
+export const DOMAIN_GROUP_MESSAGE = 'group-message'
+/** Reserved for relay reward receipts (rewards layer, not yet specified); never `receipt`. */
+export const DOMAIN_REWARD = 'reward'
 
 /** A domain is 1..64 printable ASCII bytes (0x21..0x7e): no space, no NUL, so the framing is unambiguous. */
 export const MAX_DOMAIN_LENGTH = 64
@@ -49,8 +65,9 @@ export const CLOCK_SKEW_SECONDS = 60
 /**
  * Maximum number of certificates in a chain in this version. Extension point: a later version may
  * raise it, each certificate i > 0 being issued by the node key of certificate i-1.
+ * (Not to be confused with the handshake's MAX_CHAIN_BYTES, the byte limit of an encoded chain.)
  */
-export const MAX_CHAIN_LENGTH = 1
+export const MAX_CHAIN_CERTIFICATES = 1
 
 /** The keystore renews a device certificate on load when it expires within this many seconds. */
 export const CERT_RENEW_BEFORE_SECONDS = 7 * 24 * 60 * 60
@@ -68,5 +85,3 @@ export const SCRYPT_MAX_N = 2 ** 20
 export const SCRYPT_MAX_R = 32
 export const SCRYPT_MAX_P = 16
 export const SCRYPT_SALT_LENGTH = 16
-export const AES_GCM_IV_LENGTH = 12
-export const AES_GCM_TAG_LENGTH = 16

@@ -1,5 +1,5 @@
 import { randomBytes, scrypt as scryptCb } from 'node:crypto'
-import { aes256GcmOpen, aes256GcmSeal, secretKey } from '../crypto/index.js'
+import { aes256GcmOpen, aes256GcmSeal, GCM_IV_LENGTH, GCM_TAG_LENGTH, secretKey } from '../crypto/index.js'
 import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -8,12 +8,12 @@ import { attAddress } from './address.js'
 import { certificateSignedBytes, decodeCertificate, encodeCertificate, issueCertificate } from './certificate.js'
 import { encodeChain } from './chain.js'
 import {
-  AES_GCM_IV_LENGTH, AES_GCM_TAG_LENGTH, CERT_RENEW_BEFORE_SECONDS, DOMAIN_CERT, IDENTITY_FILE, KEYSTORE_VERSION,
+  CERT_RENEW_BEFORE_SECONDS, DOMAIN_CERT, IDENTITY_FILE, KEYSTORE_VERSION,
   MAX_LABEL_BYTES, PRIVATE_KEY_LENGTH, SCRYPT_MAX_N, SCRYPT_MAX_P, SCRYPT_MAX_R, SCRYPT_N, SCRYPT_P, SCRYPT_R,
   SCRYPT_SALT_LENGTH
 } from './constants.js'
 import {
-  IdentityExistsError, IdentityNotFoundError, InsecureKeyRefusedError, KeystoreCorruptError,
+  IdentityExistsError, IdentityNotFoundError, InsecureKeyRefusedError, InvalidKeyError, KeystoreCorruptError,
   PassphraseRequiredError, WrongPassphraseError
 } from './errors.js'
 import { verify } from './signature.js'
@@ -109,7 +109,7 @@ async function scrypt (passphrase: string, salt: Uint8Array, N: number, r: numbe
 
 async function encryptKey (key: PrivateKey, passphrase: string, address: string, role: KeyRole, N: number): Promise<EncryptedKeyBlob> {
   const salt = randomBytes(SCRYPT_SALT_LENGTH)
-  const iv = randomBytes(AES_GCM_IV_LENGTH)
+  const iv = randomBytes(GCM_IV_LENGTH)
   const kek = await scrypt(passphrase, salt, N, SCRYPT_R, SCRYPT_P)
   const ciphertext = Buffer.from(aes256GcmSeal(secretKey(kek), iv, key.raw, blobAad(address, role)))
   kek.fill(0)
@@ -154,8 +154,8 @@ function checkBlob (blob: unknown, role: KeyRole): KeyBlob {
   if (typeof r !== 'number' || !Number.isSafeInteger(r) || r < 1 || r > SCRYPT_MAX_R) throw corrupt(`${role} key has a bad scrypt r`)
   if (typeof p !== 'number' || !Number.isSafeInteger(p) || p < 1 || p > SCRYPT_MAX_P) throw corrupt(`${role} key has a bad scrypt p`)
   if (!isHex(b.salt) || b.salt.length < 16) throw corrupt(`${role} key has a bad salt`)
-  if (!isHex(b.iv, AES_GCM_IV_LENGTH)) throw corrupt(`${role} key has a bad iv`)
-  if (!isHex(b.ciphertext, PRIVATE_KEY_LENGTH + AES_GCM_TAG_LENGTH)) throw corrupt(`${role} key has a bad ciphertext`)
+  if (!isHex(b.iv, GCM_IV_LENGTH)) throw corrupt(`${role} key has a bad iv`)
+  if (!isHex(b.ciphertext, PRIVATE_KEY_LENGTH + GCM_TAG_LENGTH)) throw corrupt(`${role} key has a bad ciphertext`)
   return { kdf: 'scrypt', N, r, p, salt: b.salt, cipher: 'aes-256-gcm', iv: b.iv, ciphertext: b.ciphertext }
 }
 
@@ -202,7 +202,7 @@ async function openKey (blob: KeyBlob, address: string, role: KeyRole, options: 
   }
   try {
     const key = privateKeyFromRaw(new Uint8Array(raw))
-    if (key.type !== 'secp256k1') throw new Error(`unexpected key type ${key.type}`)
+    if (key.type !== 'secp256k1') throw new InvalidKeyError(`unexpected key type ${key.type}`)
     return key
   } catch (err) {
     throw corrupt(`${role} key is not a valid secp256k1 key`, err)
@@ -235,7 +235,7 @@ async function writeFileAtomic (path: string, data: string, exclusive: boolean):
     }
   } finally {
     // After link the temp name is redundant; after a successful rename it no longer exists.
-    await unlink(tmp).catch(() => {})
+    await unlink(tmp).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'ENOENT') throw err })
   }
   // Persist the directory entry too (best effort: not every platform can fsync a directory).
   const dir = await open(dirname(path), 'r').catch(() => undefined)

@@ -16,24 +16,18 @@ export const MAX_DIRECTORY_MAILBOXES = 16
 export const MAX_MAILBOX_MULTIADDRS = 8
 export const MAX_MULTIADDR_LENGTH = 512
 
-/** Signature domains (keys' sign/verify: sha256("attn/1 " | domain | 0x00 | message)). */
-export const DOMAIN_DIRECTORY = 'directory'
-export const DOMAIN_ENVELOPE = 'envelope'
-export const DOMAIN_RECEIPT = 'receipt'
-export const DOMAIN_GROUP = 'group'
-export const DOMAIN_GROUP_MESSAGE = 'group-message'
+/** Signature domains, key and signature lengths and the clock skew are defined once, by the layers that own them. */
+export {
+  DOMAIN_DIRECTORY, DOMAIN_ENVELOPE, DOMAIN_RECEIPT, DOMAIN_GROUP, DOMAIN_GROUP_MESSAGE, SIGNATURE_LENGTH, PUBLIC_KEY_LENGTH,
+  CLOCK_SKEW_SECONDS
+} from '../keys/constants.js'
+export { AES_KEY_LENGTH, GCM_IV_LENGTH, GCM_TAG_LENGTH, X25519_KEY_LENGTH } from '../crypto/constants.js'
 
 /** Envelope format version (first byte of an envelope). */
 export const ENVELOPE_VERSION = 1
 /** HKDF info prefix of an envelope; the recipient address (UTF-8) follows. */
 export const ENVELOPE_INFO = 'attn/1 envelope'
 export const ENVELOPE_ID_LENGTH = 16
-export const X25519_KEY_LENGTH = 32
-export const AES_KEY_LENGTH = 32
-export const GCM_NONCE_LENGTH = 12
-export const GCM_TAG_LENGTH = 16
-export const SIGNATURE_LENGTH = 64
-export const COMPRESSED_PUBLIC_KEY_LENGTH = 33
 /** Longest ATT address / peer id string accepted anywhere in this layer (UTF-8 bytes). */
 export const MAX_ADDRESS_LENGTH = 128
 
@@ -64,6 +58,15 @@ export const GROUP_MESSAGE_INFO = 'attn/1 group message'
 /** At most this many skipped message keys are kept per sender key, and a message may jump at most this far ahead. */
 export const MAX_SKIPPED_MESSAGE_KEYS = 1000
 
+/** Prekeys (messaging.md §9): one per period of PREKEY_PERIOD_SECONDS (one week), derived from the root key. */
+export const PREKEY_PERIOD_SECONDS = 7 * 86400
+/** HKDF info prefix of a prekey; u32be(id) follows. */
+export const PREKEY_INFO = 'attn/1 prekey'
+/** A receiver accepts prekey ids from current − PREKEY_ACCEPT_PAST … */
+export const PREKEY_ACCEPT_PAST = 3
+/** … to current + PREKEY_ACCEPT_FUTURE (current = floor(now / PREKEY_PERIOD_SECONDS)). */
+export const PREKEY_ACCEPT_FUTURE = 2
+
 /** Mailbox defaults (the relay role). */
 export const MAILBOX_TTL_SECONDS = 7 * 24 * 60 * 60
 export const MAILBOX_MAX_PER_RECIPIENT = 10_000
@@ -89,22 +92,32 @@ export const MAILBOX_LOOKUP_BURST = 20
 export const QUARANTINE_TTL_MS = 7 * 24 * 60 * 60 * 1000
 export const QUARANTINE_MAX = 1_000
 
-/** Messaging service defaults (MessagingServiceInit). */
+// ---- defaults of MessagingServiceInit (messaging.md §9) ----
+
+/** Devices fetch their mailboxes at start and this often (ms). */
 export const DEFAULT_FETCH_INTERVAL_MS = 30_000
+/** Outbox retry backoff: first delay (ms), doubling … */
 export const DEFAULT_RETRY_INITIAL_MS = 2_000
-export const DEFAULT_RETRY_MAX_MS = 5 * 60_000
-export const DEFAULT_GIVE_UP_AFTER_MS = 7 * 24 * 60 * 60 * 1000
-export const DEFAULT_CALL_TIMEOUT_MS = 10_000
+/** … up to this delay (ms). */
+export const DEFAULT_RETRY_MAX_MS = 300_000
+/** An outbox entry not delivered or stored after this long becomes `failed` (ms; 7 days). */
+export const DEFAULT_GIVE_UP_AFTER_MS = 7 * 86_400_000
+/** Timeout of one msg.deliver / mailbox.* RPC call (ms). */
+export const DEFAULT_DELIVERY_CALL_TIMEOUT_MS = 10_000
+/** When direct delivery has not reached every device within this (ms), the parcel also goes to the mailboxes. */
 export const DEFAULT_MAILBOX_GRACE_MS = 1_500
+/** Mailboxes chosen (DHT-closest peers) when none are configured. */
 export const DEFAULT_MAILBOX_COUNT = 3
-export const DEFAULT_RECORD_TTL_SECONDS = 24 * 60 * 60
+/** Lifetime of a published directory record (seconds; 1 day); it is republished at half of it. */
+export const DEFAULT_RECORD_TTL_SECONDS = 86_400
 /** A delivered-but-unacknowledged message is re-probed (redelivered) after this, doubling up to the max. */
 export const DEFAULT_PROBE_INITIAL_MS = 30_000
 export const DEFAULT_PROBE_MAX_MS = 30 * 60_000
 
-/** Clock-skew tolerance for expiry checks (seconds). */
-export const CLOCK_SKEW_SECONDS = 60
-
-/** A receiver opens envelopes sealed to prekey ids current − BEFORE … current + AFTER (messaging.md §9); a mailbox applies the same window around the listed ids. */
-export const PREKEY_WINDOW_BEFORE = 3
-export const PREKEY_WINDOW_AFTER = 2
+/** Directory lookups are cached this long (ms). */
+export const DIRECTORY_CACHE_MS = 30_000
+/** How long one directory publication may take when the caller gives no signal (ms). */
+export const DEFAULT_PUBLISH_TIMEOUT_MS = 30_000
+/** Inbox listing: default page size, and the largest page a caller may ask for. */
+export const DEFAULT_INBOX_PAGE = 1_000
+export const MAX_INBOX_PAGE = 10_000

@@ -1,19 +1,11 @@
 import { MessageType } from '@libp2p/kad-dht'
 import { checkDirectoryRecord, createDirectoryRecord, directoryKey, encodeDirectoryRecord } from './protocol/directory-record.js'
-import { AttnError } from '../errors.js'
+import { RecipientUnknownError } from './errors.js'
+import { DIRECTORY_CACHE_MS } from './constants.js'
 import type { DirectoryRecord, DirectoryRecordFields } from './protocol/directory-record.js'
 import type { Identity } from '../keys/index.js'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { AbortOptions, Logger } from '@libp2p/interface'
-
-/** No valid directory record was found for an address. */
-export class RecipientUnknownError extends AttnError {
-  constructor (address: string, cause?: unknown) {
-    super(`no directory record found for ${address} (has it published? is the DHT reachable?)`, 'ERR_RECIPIENT_UNKNOWN', { cause })
-  }
-}
-
-const CACHE_MS = 30_000
 
 /**
  * Publishes and looks up identity records under `/attn/id/<address>` in the ATT DHT.
@@ -42,7 +34,7 @@ export class DirectoryClient {
   /** The best valid record for the address (cached briefly). Throws RecipientUnknownError. */
   async lookup (address: string, options: AbortOptions & { fresh?: boolean } = {}): Promise<DirectoryRecord> {
     const cached = this.cache.get(address)
-    if (options.fresh !== true && cached != null && Date.now() - cached.at < CACHE_MS) return cached.record
+    if (options.fresh !== true && cached != null && Date.now() - cached.at < DIRECTORY_CACHE_MS) return cached.record
     let best: DirectoryRecord | undefined
     try {
       for await (const event of this.dht.get(directoryKey(address), options)) {

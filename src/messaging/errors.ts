@@ -45,10 +45,8 @@ export class WrongRecipientError extends AttnError {
 export class UnknownPrekeyError extends AttnError {
   constructor (message: string) { super(message, 'ERR_UNKNOWN_PREKEY') }
 }
-/** AEAD authentication failed: the ciphertext, header or key is not the one sealed. */
-export class DecryptionFailedError extends AttnError {
-  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_DECRYPTION_FAILED', options) }
-}
+/** AEAD authentication failed (ERR_DECRYPT_FAILED): the one decryption error, defined by the crypto layer. */
+export { DecryptFailedError } from '../crypto/errors.js'
 /** The sender's signature over the envelope/group message does not verify. */
 export class BadSignatureError extends AttnError {
   constructor (message: string) { super(message, 'ERR_BAD_SIGNATURE') }
@@ -57,9 +55,9 @@ export class BadSignatureError extends AttnError {
 export class InvalidSenderChainError extends AttnError {
   constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_INVALID_SENDER_CHAIN', options) }
 }
-/** A message body (or the whole envelope) is larger than allowed. */
-export class TooLargeError extends AttnError {
-  constructor (message: string) { super(message, 'TOO_LARGE') }
+/** A message body, envelope or parcel is larger than allowed. */
+export class MessageTooLargeError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_MESSAGE_TOO_LARGE') }
 }
 /** A receipt's signature/chain does not verify, or it is for another recipient or envelope. */
 export class ForgedReceiptError extends AttnError {
@@ -100,41 +98,6 @@ export class NotMailboxForRecipientError extends AttnError {
 export class UnlistedPrekeyError extends AttnError {
   constructor (message: string) { super(message, 'ERR_PREKEY_UNLISTED') }
 }
-/** The messaging service is not running (before start or after stop). */
-export class NotStartedError extends AttnError {
-  constructor () { super('the messaging service is not started', 'ERR_NOT_STARTED') }
-}
-/** No sent message (or group message) with this id. */
-export class MessageNotFoundError extends AttnError {
-  constructor (id: string) { super(`no sent message with id ${id}`, 'ERR_NOT_FOUND') }
-}
-export class NotGroupAdminError extends AttnError {
-  constructor (id: string) { super(`this identity is not an admin of group ${id}`, 'ERR_NOT_GROUP_ADMIN') }
-}
-export class UnknownGroupError extends AttnError {
-  /** The group id as given (`grp_…` or 32 hex digits). */
-  readonly group: string
-  constructor (id: string, message = `unknown group ${id}`) { super(message, 'ERR_UNKNOWN_GROUP'); this.group = id }
-}
-export class InvalidRecipientError extends AttnError {
-  constructor (to: string) { super(`"${to}" is neither an ATT address nor a group id (grp_ + 32 hex)`, 'ERR_INVALID_ADDRESS') }
-}
-/** The recipient's record lists no prekey we can seal to. */
-export class NoPrekeyError extends AttnError {
-  constructor (address: string) { super(`${address} publishes no valid prekey`, 'ERR_RECIPIENT_UNKNOWN') }
-}
-/** A parcel addressed to another identity than this node's. */
-export class WrongParcelRecipientError extends AttnError {
-  constructor () { super('this node does not serve that address', 'ERR_WRONG_RECIPIENT') }
-}
-/** A 'sync' copy (our own sent message) sealed by another identity. */
-export class ForgedSyncError extends AttnError {
-  constructor () { super('sync copy from another identity', 'ERR_FORGED_SYNC') }
-}
-/** A sender key from someone who is not a member, or not signed by the sender's node key. */
-export class ForgedSenderKeyError extends AttnError {
-  constructor (message: string) { super(message, 'ERR_FORGED_SENDER_KEY') }
-}
 /** The store's at-rest encryption key is wrong, or a stored blob was altered. */
 export class StoreCorruptError extends AttnError {
   constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_STORE_CORRUPT', options) }
@@ -143,3 +106,40 @@ export class StoreCorruptError extends AttnError {
 export class StoreVersionError extends AttnError {
   constructor (message: string) { super(message, 'ERR_STORE_VERSION') }
 }
+
+// ---- messaging service (sending, groups, delivery) ----
+
+/** No valid directory record (or no usable prekey in it) was found for an address. */
+export class RecipientUnknownError extends AttnError {
+  constructor (address: string, cause?: unknown, reason = 'no directory record found (has it published? is the DHT reachable?)') {
+    super(`${address}: ${reason}`, 'ERR_RECIPIENT_UNKNOWN', { cause })
+  }
+}
+/** A send target is neither an ATT address nor a group id (`grp_` + 32 lowercase hex digits). */
+export class InvalidRecipientError extends AttnError {
+  constructor (to: string) { super(`"${to}" is neither an ATT address nor a group id (grp_ + 32 hex)`, 'ERR_INVALID_ADDRESS') }
+}
+/** No sent message (outbox entry) has this id. */
+export class MessageNotFoundError extends AttnError {
+  constructor (id: string) { super(`no sent message with id ${id}`, 'ERR_MESSAGE_NOT_FOUND') }
+}
+/** The group is unknown here, or this identity is not a member of it. */
+export class UnknownGroupError extends AttnError {
+  /** The group id as given (`grp_…` or 32 hex digits). */
+  readonly group: string
+  constructor (id: string, message = `unknown group ${id}`) { super(message, 'ERR_UNKNOWN_GROUP'); this.group = id }
+}
+/** Only an admin of the group may change its membership. */
+export class NotGroupAdminError extends AttnError {
+  constructor (id: string) { super(`this identity is not an admin of group ${id}`, 'ERR_NOT_GROUP_ADMIN') }
+}
+/** A `sync` copy was sealed by another identity than our own. */
+export class ForgedSyncError extends AttnError {
+  constructor (message = 'sync copy from another identity') { super(message, 'ERR_FORGED_SYNC') }
+}
+/** A sender key from a non-member, or whose signing key is not the envelope's sender node key. */
+export class ForgedSenderKeyError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_FORGED_SENDER_KEY') }
+}
+/** A method that needs a started service was called before start() or after stop() (shared by every service). */
+export { NotStartedError } from '../errors.js'

@@ -6,7 +6,7 @@ import {
 } from './protocol/rpc-methods.js'
 import {
   MAILBOX_LOOKUP_BURST, MAILBOX_LOOKUP_RATE, MAILBOX_PUT_BURST_PER_SENDER, MAILBOX_PUT_BURST_PER_SOURCE,
-  MAILBOX_PUT_RATE_PER_SENDER, MAILBOX_PUT_RATE_PER_SOURCE, MAX_RATE_BUCKETS, PREKEY_WINDOW_AFTER, PREKEY_WINDOW_BEFORE
+  MAILBOX_PUT_RATE_PER_SENDER, MAILBOX_PUT_RATE_PER_SOURCE, MAX_RATE_BUCKETS, PREKEY_ACCEPT_FUTURE, PREKEY_ACCEPT_PAST
 } from './constants.js'
 import { NotMailboxForRecipientError, RateLimitedError, UnlistedPrekeyError } from './errors.js'
 import { RateLimiter } from './rate-limiter.js'
@@ -130,7 +130,7 @@ export class MailboxServer {
   private checkPrekey (parcel: Parcel, record: DirectoryRecord): void {
     const id = readEnvelopeHeader(parcel.payload).prekeyId
     const ids = record.prekeys.map(p => p.id)
-    if (ids.length === 0 || id < Math.min(...ids) - PREKEY_WINDOW_BEFORE || id > Math.max(...ids) + PREKEY_WINDOW_AFTER) {
+    if (ids.length === 0 || id < Math.min(...ids) - PREKEY_ACCEPT_PAST || id > Math.max(...ids) + PREKEY_ACCEPT_FUTURE) {
       this.refuse(new UnlistedPrekeyError(`prekey ${id} is not listed by ${parcel.recipient}`))
     }
   }

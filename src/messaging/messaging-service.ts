@@ -8,11 +8,11 @@ import { OCTET_STREAM, TEXT_PLAIN } from './protocol/message.js'
 import { encodeSync } from './protocol/sync.js'
 import { METHOD_DELIVER } from './protocol/rpc-methods.js'
 import {
-  DEFAULT_CALL_TIMEOUT_MS, DEFAULT_FETCH_INTERVAL_MS, DEFAULT_GIVE_UP_AFTER_MS, DEFAULT_MAILBOX_COUNT, DEFAULT_MAILBOX_GRACE_MS,
+  DEFAULT_DELIVERY_CALL_TIMEOUT_MS, DEFAULT_FETCH_INTERVAL_MS, DEFAULT_GIVE_UP_AFTER_MS, DEFAULT_MAILBOX_COUNT, DEFAULT_MAILBOX_GRACE_MS,
   DEFAULT_PROBE_INITIAL_MS, DEFAULT_PROBE_MAX_MS, DEFAULT_RECORD_TTL_SECONDS, DEFAULT_RETRY_INITIAL_MS, DEFAULT_RETRY_MAX_MS,
-  GROUP_ID_LENGTH, MAX_BODY_BYTES
+  DEFAULT_INBOX_PAGE, GROUP_ID_LENGTH, MAX_BODY_BYTES
 } from './constants.js'
-import { InvalidRecipientError, MessageNotFoundError, NotStartedError, TooLargeError } from './errors.js'
+import { InvalidRecipientError, MessageNotFoundError, MessageTooLargeError, NotStartedError } from './errors.js'
 import { MessagingCounters } from './counters.js'
 import { DirectoryClient } from './directory-client.js'
 import { GroupManager } from './group-manager.js'
@@ -120,7 +120,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     const key = hkdfSha256(identity.rootKey.raw, new Uint8Array(0), 'attn/1 messaging-store', 32)
     const store = new MessagingStore(init.dbPath ?? ':memory:', { encryptionKey: key, mailboxTtlSeconds: init.mailboxTtlSeconds, quotas: init.mailboxQuotas })
     const abort = new AbortController()
-    const callTimeout = init.callTimeout ?? DEFAULT_CALL_TIMEOUT_MS
+    const callTimeout = init.callTimeout ?? DEFAULT_DELIVERY_CALL_TIMEOUT_MS
     let receiver: ParcelReceiver | undefined
     const outbox = new Outbox({
       store,
@@ -238,7 +238,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
   async send (to: string, body: Uint8Array | string, options: AbortOptions & { contentType?: string } = {}): Promise<{ id: string }> {
     const { identity, outbox, groups } = this.require()
     const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body
-    if (bytes.byteLength > MAX_BODY_BYTES) throw new TooLargeError(`a message body is at most ${MAX_BODY_BYTES} bytes (got ${bytes.byteLength})`)
+    if (bytes.byteLength > MAX_BODY_BYTES) throw new MessageTooLargeError(`a message body is at most ${MAX_BODY_BYTES} bytes (got ${bytes.byteLength})`)
     const contentType = options.contentType ?? (typeof body === 'string' ? TEXT_PLAIN : OCTET_STREAM)
     const groupId = parseGroupId(to)
     if (groupId != null) {
@@ -291,7 +291,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
 
   /** Received messages, oldest first. */
   inbox (options: { limit?: number, after?: number } = {}): InboxMessage[] {
-    return this.require().store.listInboxMessages({ afterMs: options.after, limit: options.limit }).map(inboxMessageOf)
+    return this.require().store.listInboxMessages({ afterMs: options.after, limit: options.limit ?? DEFAULT_INBOX_PAGE }).map(inboxMessageOf)
   }
 
   /** Pulls our parcels from every mailbox in our directory record. */
@@ -373,7 +373,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
   }
 
   private require (): Running {
-    if (this.running == null) throw new NotStartedError()
+    if (this.running == null) throw new NotStartedError('the messaging service')
     return this.running
   }
 }

@@ -6,7 +6,7 @@ import { sealEnvelope } from './protocol/envelope.js'
 import { decodeMessage, encodeMessage } from './protocol/message.js'
 import { PARCEL_ENVELOPE, decodeParcel, encodeParcel } from './protocol/parcel.js'
 import { METHOD_DELIVER, METHOD_MAILBOX_PUT } from './protocol/rpc-methods.js'
-import { NoPrekeyError } from './errors.js'
+import { RecipientUnknownError } from './errors.js'
 import type { DirectoryClient } from './directory-client.js'
 import type { MessagingCounters } from './counters.js'
 import type { PeerBook } from './peer-book.js'
@@ -185,7 +185,7 @@ export class Outbox {
   /** Seals an unsealed entry end to end for the recipient's current prekey. */
   private seal (entry: OutboxEntry, record: DirectoryRecord): OutboxEntry {
     const prekey = pickPrekey(record)
-    if (prekey == null) throw new NoPrekeyError(entry.recipient)
+    if (prekey == null) throw new RecipientUnknownError(entry.recipient, undefined, 'publishes no valid prekey')
     const m = decodeMessage(this.init.store.unsealedMessage(entry))
     const envelope = sealEnvelope({
       sender: this.init.identity,

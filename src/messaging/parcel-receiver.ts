@@ -5,14 +5,14 @@ import { openEnvelope } from './protocol/envelope.js'
 import { readGroupMessage } from './protocol/group.js'
 import { OCTET_STREAM, encodeMessage } from './protocol/message.js'
 import { PARCEL_GROUP, decodeParcel, encodeParcel, parcelId } from './protocol/parcel.js'
-import { derivePrekey, prekeyIdAt } from './protocol/prekeys.js'
+import { prekeyResolver } from './protocol/prekeys.js'
 import { createReceipt, verifyReceipt } from './protocol/receipt.js'
 import { decodeSync } from './protocol/sync.js'
 import {
   MAX_FETCH_ITEMS, METHOD_MAILBOX_ACK, METHOD_MAILBOX_FETCH, decodeFetchResponse, encodeAck, encodeFetchRequest
 } from './protocol/rpc-methods.js'
-import { PREKEY_WINDOW_AFTER, PREKEY_WINDOW_BEFORE, QUARANTINE_MAX, QUARANTINE_TTL_MS } from './constants.js'
-import { ForgedReceiptError, ForgedSyncError, UnknownGroupError, UnknownSenderKeyError, WrongParcelRecipientError } from './errors.js'
+import { QUARANTINE_MAX, QUARANTINE_TTL_MS } from './constants.js'
+import { ForgedReceiptError, ForgedSyncError, UnknownGroupError, UnknownSenderKeyError, WrongRecipientError } from './errors.js'
 import type { GroupManager } from './group-manager.js'
 import type { MessagingCounters } from './counters.js'
 import type { Outbox } from './outbox.js'
@@ -69,7 +69,7 @@ export class ParcelReceiver {
   onDeliver (params: Uint8Array, _ctx: RpcHandlerContext): Uint8Array {
     const parcel = this.decodeRequest(() => decodeParcel(params))
     if (parcel.recipient !== this.init.identity.address) {
-      const err = new WrongParcelRecipientError()
+      const err = new WrongRecipientError('this node does not serve that address')
       this.init.counters.reject(err)
       throw new PublicRpcError(err.code, err.message)
     }
@@ -90,12 +90,8 @@ export class ParcelReceiver {
       return
     }
     const { store, identity, groups } = this.init
-    const current = prekeyIdAt(Math.floor(Date.now() / 1000))
     const opened = openEnvelope({
-      recipient: {
-        address: identity.address,
-        prekey: (id) => id >= current - PREKEY_WINDOW_BEFORE && id <= current + PREKEY_WINDOW_AFTER ? derivePrekey(identity.rootKey, id).privateKey : undefined
-      },
+      recipient: { address: identity.address, prekey: prekeyResolver(identity.rootKey, Math.floor(Date.now() / 1000)) },
       envelope: parcel.payload
     })
     const m = opened.message

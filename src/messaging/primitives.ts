@@ -6,8 +6,8 @@ import {
   aes256GcmOpen, aes256GcmSeal, hkdfSha256, hmacSha256 as hmac, randomBytes, secretKey,
   x25519GenerateKeyPair, x25519PublicKey, x25519SharedSecret
 } from '../crypto/index.js'
-import { AES_KEY_LENGTH, GCM_NONCE_LENGTH, GCM_TAG_LENGTH, X25519_KEY_LENGTH } from './constants.js'
-import { DecryptionFailedError } from './errors.js'
+import { AES_KEY_LENGTH, GCM_IV_LENGTH, GCM_TAG_LENGTH, X25519_KEY_LENGTH } from './constants.js'
+import { DecryptFailedError } from './errors.js'
 
 export function randomId (n = 16): Uint8Array {
   return randomBytes(n)
@@ -35,16 +35,16 @@ export function hmacSha256 (key: Uint8Array, data: Uint8Array): Uint8Array {
 
 /** AES-256-GCM: returns ciphertext | tag(16). */
 export function aesGcmSeal (key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
-  if (key.byteLength !== AES_KEY_LENGTH || nonce.byteLength !== GCM_NONCE_LENGTH) throw new RangeError('bad AES-GCM key or nonce length')
+  if (key.byteLength !== AES_KEY_LENGTH || nonce.byteLength !== GCM_IV_LENGTH) throw new RangeError('bad AES-GCM key or nonce length')
   return aes256GcmSeal(secretKey(key), nonce, plaintext, aad)
 }
 
-/** Opens ciphertext | tag(16); throws DecryptionFailedError when authentication fails. */
+/** Opens ciphertext | tag(16); throws DecryptFailedError when authentication fails. */
 export function aesGcmOpen (key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
-  if (sealed.byteLength < GCM_TAG_LENGTH) throw new DecryptionFailedError('ciphertext shorter than the GCM tag')
+  if (sealed.byteLength < GCM_TAG_LENGTH) throw new DecryptFailedError('ciphertext shorter than the GCM tag')
   try {
     return aes256GcmOpen(secretKey(key), nonce, sealed, aad)
   } catch (err) {
-    throw new DecryptionFailedError('AES-GCM authentication failed', { cause: err })
+    throw new DecryptFailedError('AES-GCM authentication failed', { cause: err })
   }
 }

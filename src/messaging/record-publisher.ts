@@ -1,4 +1,5 @@
 import { directoryKey } from './protocol/directory-record.js'
+import { DEFAULT_PUBLISH_TIMEOUT_MS } from './constants.js'
 import { derivePrekey, prekeyIdAt } from './protocol/prekeys.js'
 import type { DirectoryClient } from './directory-client.js'
 import type { PeerBook } from './peer-book.js'
@@ -24,7 +25,6 @@ export interface RecordPublisherInit {
 /** Most multiaddrs listed per device or mailbox in a record. */
 const MAX_LISTED_ADDRS = 8
 const CLOSEST_PEERS_TIMEOUT_MS = 15_000
-const PUBLISH_TIMEOUT_MS = 30_000
 
 /**
  * Publishes this identity's directory record (messaging.md §Publishing): current and next
@@ -62,7 +62,7 @@ export class RecordPublisher {
       devices: [...devices.values()],
       prekeys,
       mailboxes
-    }, { signal: options.signal ?? AbortSignal.timeout(PUBLISH_TIMEOUT_MS) })
+    }, { signal: options.signal ?? AbortSignal.timeout(DEFAULT_PUBLISH_TIMEOUT_MS) })
     return { seq: this.seq.toString(), accepted }
   }
 

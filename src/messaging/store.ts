@@ -15,11 +15,12 @@ import { DatabaseSync } from 'node:sqlite'
 import type { SQLInputValue, StatementSync } from 'node:sqlite'
 import { Writer, toHex, utf8 } from './protocol/codec.js'
 import {
-  AES_KEY_LENGTH, ENVELOPE_ID_LENGTH, GCM_NONCE_LENGTH, MAILBOX_FETCH_LIMIT, MAILBOX_MAX_BYTES_PER_RECIPIENT,
-  MAILBOX_MAX_BYTES_PER_SENDER, MAILBOX_MAX_BYTES_TOTAL, MAILBOX_MAX_PER_RECIPIENT, MAILBOX_MAX_PER_SENDER, MAILBOX_TTL_SECONDS
+  AES_KEY_LENGTH, ENVELOPE_ID_LENGTH, GCM_IV_LENGTH, MAILBOX_FETCH_LIMIT, MAILBOX_MAX_BYTES_PER_RECIPIENT,
+  MAILBOX_MAX_BYTES_PER_SENDER, MAILBOX_MAX_BYTES_TOTAL, MAILBOX_MAX_PER_RECIPIENT, MAILBOX_MAX_PER_SENDER, MAILBOX_TTL_SECONDS,
+  DEFAULT_INBOX_PAGE, MAX_INBOX_PAGE
 } from './constants.js'
 import type { MessageKind } from './constants.js'
-import { DecryptionFailedError, MailboxFullError, QuotaExceededError, StoreCorruptError, StoreVersionError } from './errors.js'
+import { DecryptFailedError, MailboxFullError, QuotaExceededError, StoreCorruptError, StoreVersionError } from './errors.js'
 import { decodeGroupState, decodeSenderKey, encodeGroupState, encodeSenderKey, GroupMessageReceiver } from './protocol/group.js'
 import type { GroupState, SenderKey } from './protocol/group.js'
 import { aesGcmOpen, aesGcmSeal, randomId } from './primitives.js'
@@ -300,15 +301,15 @@ export class MessagingStore {
   // ---- at-rest sealing ---------------------------------------------------------------------
 
   private seal (aad: string, plaintext: Uint8Array): Uint8Array {
-    const nonce = randomId(GCM_NONCE_LENGTH)
+    const nonce = randomId(GCM_IV_LENGTH)
     return new Writer().bytes(nonce).bytes(aesGcmSeal(this.key, nonce, plaintext, utf8(aad))).finish()
   }
 
   private unseal (aad: string, sealed: Uint8Array): Uint8Array {
     try {
-      return aesGcmOpen(this.key, sealed.subarray(0, GCM_NONCE_LENGTH), sealed.subarray(GCM_NONCE_LENGTH), utf8(aad))
+      return aesGcmOpen(this.key, sealed.subarray(0, GCM_IV_LENGTH), sealed.subarray(GCM_IV_LENGTH), utf8(aad))
     } catch (err) {
-      if (err instanceof DecryptionFailedError) throw new StoreCorruptError(`cannot open sealed ${aad}: wrong store key or altered data`, { cause: err })
+      if (err instanceof DecryptFailedError) throw new StoreCorruptError(`cannot open sealed ${aad}: wrong store key or altered data`, { cause: err })
       throw err
     }
   }
@@ -439,7 +440,7 @@ export class MessagingStore {
   /** Received messages (kind 'message'), oldest first, received after `afterMs`. */
   listInboxMessages (options: { afterMs?: number, limit?: number } = {}): InboxEntry[] {
     return this.statement(`SELECT * FROM inbox WHERE kind = 'message' AND received_at_ms > ? ORDER BY received_at_ms ASC, rowid ASC LIMIT ?`)
-      .all(options.afterMs ?? -1, Math.max(1, Math.min(options.limit ?? 1000, 10_000))).map(inboxRow)
+      .all(options.afterMs ?? -1, Math.max(1, Math.min(options.limit ?? DEFAULT_INBOX_PAGE, MAX_INBOX_PAGE))).map(inboxRow)
   }
 
   /** Newest first; filter by peer (sender or recipient) or group; `beforeMs` pages backwards. */

@@ -24,8 +24,8 @@ export const MAX_CONTAINER_ITEMS = 1024
 export const MAX_ACK_IDS = 8192
 /** Most msg_ids in one StatusQuery / StatusInfo. */
 export const MAX_STATUS_IDS = 1024
-/** NewSalt.salt length. */
-export const SALT_LENGTH = 8
+/** NewSalt.salt length: the record layer's salt (defined once, in src/session/constants.ts). */
+export { SALT_LENGTH } from '../session/constants.js'
 /** Most entries in Info.methods / Info.protocols, and longest string in Info. */
 export const MAX_INFO_LIST = 1024
 export const MAX_INFO_STRING = 256

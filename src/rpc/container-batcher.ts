@@ -21,7 +21,7 @@ export interface BatcherHooks {
 
 /**
  * Per-link outgoing queue. Everything queued during one event-loop turn leaves at the next
- * `setImmediate` in as few records as possible (rpc.md §Containers):
+ * `setImmediate` in as few records as possible (protocols/attnproto.md Part 5 §5):
  * - one item alone goes bare when its msg_id may be the record's msg_id, i.e. it is larger than
  *   every record msg_id already sent on the link (record ids must strictly increase); otherwise
  *   (a resend, a reply to an old call) it goes in a one-item Container with a fresh record id;

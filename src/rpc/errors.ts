@@ -4,7 +4,7 @@ import { AttnError } from '../errors.js'
 // Decode errors (codec.ts): a received RpcMessage is rejected, never partially used.
 // ---------------------------------------------------------------------------
 
-/** Base of every error `decodeRpcMessage` throws. Codes are stable (rpc.md §Decode errors). */
+/** Base of every error `decodeRpcMessage` throws. Codes are stable (protocols/attnproto.md Part 5 §7). */
 export class RpcDecodeError extends AttnError {}
 
 /** Not a valid protobuf encoding (truncated varint, bad wire type, length past the end …). */
@@ -31,13 +31,13 @@ export class RpcTooManyItemsError extends RpcDecodeError {
 export class RpcFieldTooLargeError extends RpcDecodeError {
   constructor (field: string, length: number, max: number) { super(`${field} of ${length} bytes exceeds ${max}`, 'ERR_RPC_FIELD_TOO_LARGE') }
 }
-/** A field violates a rule of rpc.md (salt length, states/msg_ids mismatch, reply without outcome …). */
+/** A field violates a rule of protocols/attnproto.md Part 5 (salt length, states/msg_ids mismatch, reply without outcome …). */
 export class RpcInvalidFieldError extends RpcDecodeError {
   constructor (detail: string) { super(`invalid RpcMessage: ${detail}`, 'ERR_RPC_INVALID_FIELD') }
 }
 
 // ---------------------------------------------------------------------------
-// Errors a caller sees (rpc.md §Error codes). `code` is the wire code of Reply.error.code.
+// Errors a caller sees (protocols/attnproto.md Part 5 §8). `code` is the wire code of Reply.error.code.
 // ---------------------------------------------------------------------------
 
 /** Base of every error `RpcEngine.call`/`queryStatus`/`ping` rejects with. */

@@ -1,4 +1,4 @@
-/** An outgoing call waiting for its Reply (rpc.md §Resend). */
+/** An outgoing call waiting for its Reply (protocols/attnproto.md Part 5 §3). */
 export interface PendingCall {
   readonly msgId: bigint
   readonly method: string

@@ -20,7 +20,7 @@ const STATE_BYTE: Record<ReceivedState, number> = {
 }
 
 /**
- * Dedup cache of one link's received calls and their replies (rpc.md §Deduplication).
+ * Dedup cache of one link's received calls and their replies (protocols/attnproto.md Part 5 §3).
  * Bounded by entry count, by cached reply bytes and by age; an entry still received/processing is
  * never evicted (those are bounded by the engine's maxIncoming). Eviction is lazy, on insert.
  */

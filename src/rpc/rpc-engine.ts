@@ -67,6 +67,8 @@ export interface RpcStats {
   staleDropped: number
   handlerErrors: number
   newSaltsReceived: number
+  /** Exceptions thrown by the caller's callbacks (`onMsgId`, `onNewSalt`): counted, never propagated. */
+  callbackErrors: number
   /** Records or container items dropped, by RpcDecodeError code. */
   decodeErrors: Record<string, number>
   links: number
@@ -151,7 +153,7 @@ export class RpcEngine {
   private readonly counters: Record<Counter, number> = {
     callsSent: 0, callsReceived: 0, repliesSent: 0, repliesReceived: 0, resends: 0, duplicatesDropped: 0,
     acksSent: 0, recordsSent: 0, containersSent: 0, messagesSent: 0, sendErrors: 0, lateReplies: 0,
-    staleDropped: 0, handlerErrors: 0, newSaltsReceived: 0
+    staleDropped: 0, handlerErrors: 0, newSaltsReceived: 0, callbackErrors: 0
   }
 
   private readonly decodeErrors: Record<string, number> = {}
@@ -237,7 +239,7 @@ export class RpcEngine {
       cancelWait = ls.slots.acquire(() => {
         cancelWait = () => {}
         const msgId = ls.link.nextMsgId()
-        try { options.onMsgId?.(msgId) } catch {}
+        try { options.onMsgId?.(msgId) } catch { this.counters.callbackErrors++ }
         pc = { msgId, method, body, acked: false, backoff: this.cfg.resendInitial, resolve: r => { finish(r) }, reject: e => { finish(e) } }
         ls.pending.set(msgId, pc)
         this.counters.callsSent++
@@ -518,7 +520,7 @@ export class RpcEngine {
       }
       case 'newSalt': {
         this.counters.newSaltsReceived++
-        try { this.onNewSalt?.(ls.link, msg.salt, msg.validSince, msg.badMsgId) } catch {}
+        try { this.onNewSalt?.(ls.link, msg.salt, msg.validSince, msg.badMsgId) } catch { this.counters.callbackErrors++ }
         if (ls.closed) return
         const ids = ls.sentRecords.get(msg.badMsgId)
         const affected = ids != null

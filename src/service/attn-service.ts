@@ -9,7 +9,8 @@ import { SessionStore } from '../session/index.js'
 import { hkdfSha256, secretKey } from '../crypto/index.js'
 import { ATTN_VERSION } from '../version.js'
 import { SessionRpcBridge } from './session-rpc-bridge.js'
-import { AttnNotStartedError, NoRpcLayerError } from './errors.js'
+import { NoRpcLayerError } from './errors.js'
+import { NotStartedError } from '../errors.js'
 import type { RpcCallOptions, RpcHandler, RpcHandleOptions, RpcStats, RpcStatus } from '../rpc/index.js'
 import type { Attn, AttnServiceComponents, AttnServiceInit, AttnServiceEvents, AttnStats, FrameTarget } from './index.js'
 import type { FrameChannel, FrameHandler } from '../carriers/index.js'
@@ -70,7 +71,7 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
 
   /** The full ATT identity (root key, node key, chain); available once started. */
   get identity (): Identity {
-    if (this.identity_ == null) throw new AttnNotStartedError()
+    if (this.identity_ == null) throw new NotStartedError('the attn service')
     return this.identity_
   }
 

@@ -13,7 +13,7 @@ export const SALT_LENGTH = 8
 export const RECORD_ALIGN = 16
 export const MIN_PADDING = 12
 export const MAX_PADDING = 1024
-/** A sender pads with p0 + 16k bytes, k uniform in 0..PADDING_STEPS-1 (record.md §2). */
+/** A sender pads with p0 + 16k bytes, k uniform in 0..PADDING_STEPS-1 (protocols/attnproto.md Part 4 §2). */
 export const PADDING_STEPS = 4
 /** Largest `data` one record carries. */
 export const MAX_RECORD_DATA = 1024 * 1024

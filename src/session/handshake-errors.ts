@@ -61,3 +61,13 @@ export class HandshakeRejectedError extends HandshakeError {
 export class HandshakeConfirmError extends HandshakeError {
   constructor () { super('handshake confirmation does not verify', 'ERR_HS_BAD_CONFIRM') }
 }
+
+/** The derived session id is all zero (probability 2^-64): both sides fail, the initiator retries. */
+export class HandshakeZeroSessionIdError extends HandshakeError {
+  constructor () { super('derived an all-zero session id; retry', 'ERR_HS_ZERO_SESSION_ID') }
+}
+
+/** A handshake message for an hs_id (or a notice for a session) with no pending state: dropped and counted. */
+export class HandshakeUnknownError extends HandshakeError {
+  constructor (reason: string) { super(reason, 'ERR_HS_UNKNOWN') }
+}

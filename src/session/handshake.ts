@@ -1,13 +1,13 @@
 import {
   aes256GcmOpen, aes256GcmSeal, constantTimeEqual, hkdfSha256, hmacSha256, randomBytes, secretKey, sha256,
-  x25519GenerateKeyPair, x25519PublicKey, x25519SharedSecret
+  x25519GenerateKeyPair, x25519PublicKey, x25519SharedSecret, X25519_KEY_LENGTH
 } from '../crypto/index.js'
-import { sign, verify, verifyChain } from '../keys/index.js'
+import { PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH, sign, verify, verifyChain } from '../keys/index.js'
 import { SALT_LENGTH, SESSION_ID_LENGTH } from './constants.js'
 import {
-  HandshakeChainError, HandshakeConfirmError, HandshakeDecryptError, HandshakeError, HandshakeFinishedError,
+  HandshakeChainError, HandshakeConfirmError, HandshakeDecryptError, HandshakeFinishedError,
   HandshakeMalformedError, HandshakeSignatureError, HandshakeUnexpectedMessageError, HandshakeUnexpectedPeerError,
-  HandshakeVersionError
+  HandshakeVersionError, HandshakeZeroSessionIdError
 } from './handshake-errors.js'
 import { Session } from './session.js'
 import type { SessionKeys, SessionPeer } from './session.js'
@@ -25,14 +25,13 @@ import type { PrivateKey } from '@libp2p/interface'
 export const HANDSHAKE_VERSION = 1
 export const HS_HEADER_LENGTH = 18
 export const HS_ID_LENGTH = 8
-export const EPH_LENGTH = 32
+export const EPH_LENGTH = X25519_KEY_LENGTH
 export const NONCE_LENGTH = 32
-export const NODE_KEY_LENGTH = 33
-export const SIGNATURE_LENGTH = 64
+export const NODE_KEY_LENGTH = PUBLIC_KEY_LENGTH
 export const FINISHED_LENGTH = 32
 export const CONFIRM_LENGTH = 32
-/** Largest chain accepted in a handshake (one certificate is ~215 bytes). */
-export const MAX_CHAIN_LENGTH = 1024
+/** Largest encoded key chain (chain_len) in an auth block, in bytes (one certificate is ~215 bytes). */
+export const MAX_CHAIN_BYTES = 1024
 export const MAX_REJECT_CODE_LENGTH = 64
 
 export const enum HandshakeType {
@@ -132,7 +131,7 @@ export function deriveSessionKeys (sharedSecret: Uint8Array, transcriptHash: Uin
 interface AuthBlock { chain: Uint8Array, nodePublicKey: Uint8Array, signature: Uint8Array, finished: Uint8Array }
 
 function identityPart (identity: HandshakeIdentity): Uint8Array {
-  if (identity.chain.byteLength > MAX_CHAIN_LENGTH) throw new HandshakeMalformedError('own chain too long')
+  if (identity.chain.byteLength > MAX_CHAIN_BYTES) throw new HandshakeMalformedError('own chain too long')
   const pub = identity.nodeKey.publicKey.raw
   if (pub.byteLength !== NODE_KEY_LENGTH) throw new HandshakeMalformedError('node key must be a compressed secp256k1 key')
   return concat(u16(identity.chain.byteLength), identity.chain, pub)
@@ -141,7 +140,7 @@ function identityPart (identity: HandshakeIdentity): Uint8Array {
 function decodeAuth (plain: Uint8Array): AuthBlock & { identityPart: Uint8Array } {
   if (plain.byteLength < 2) throw new HandshakeMalformedError('auth block too short')
   const chainLength = (plain[0] << 8) | plain[1]
-  if (chainLength > MAX_CHAIN_LENGTH) throw new HandshakeMalformedError('chain too long')
+  if (chainLength > MAX_CHAIN_BYTES) throw new HandshakeMalformedError('chain too long')
   const expected = 2 + chainLength + NODE_KEY_LENGTH + SIGNATURE_LENGTH + FINISHED_LENGTH
   if (plain.byteLength !== expected) throw new HandshakeMalformedError(`auth block is ${plain.byteLength} bytes, expected ${expected}`)
   let o = 2
@@ -264,7 +263,7 @@ export class InitiatorHandshake {
 
       const transcriptHash = sha256(LABEL_TRANSCRIPT, this.helloBytes, prefix, rPlain, finishHeader, iPlain)
       const { sessionId, keys } = deriveSessionKeys(ee, transcriptHash)
-      if (zeroSessionId(sessionId)) throw new HandshakeError('derived an all-zero session id; retry', 'ERR_HS_ZERO_SESSION_ID')
+      if (zeroSessionId(sessionId)) throw new HandshakeZeroSessionIdError()
       const session = new Session({ id: sessionId, role: 'initiator', remote, keys, salt, now })
       this.pending = { session, transcriptHash, finR: hk.finR }
       this.state = 'finish'
@@ -347,12 +346,27 @@ export class ResponderHandshake {
     const remote = verifyAuth(iAuth, thI, this.keys.finI, Math.floor(now / 1000))
     const transcriptHash = sha256(LABEL_TRANSCRIPT, this.hello, this.prefix, this.rPlain, finishHeader, iPlain)
     const { sessionId, keys } = deriveSessionKeys(this.ee, transcriptHash)
-    if (zeroSessionId(sessionId)) throw new HandshakeError('derived an all-zero session id; retry', 'ERR_HS_ZERO_SESSION_ID')
+    if (zeroSessionId(sessionId)) throw new HandshakeZeroSessionIdError()
     const session = new Session({ id: sessionId, role: 'responder', remote, keys, salt: this.salt, now })
     const confirm = hmacSha256(secretKey(this.keys.finR), LABEL_ACCEPT, transcriptHash)
     const accept = concat(header(HandshakeType.Accept, this.hsId), sessionId, confirm)
     return { session, accept, transcriptHash }
   }
+}
+
+/**
+ * The REJECT answering a handshake frame whose header does not decode (attnproto.md Part 3 §2, §7):
+ * version ≠ 1 → `ERR_HS_UNSUPPORTED_VERSION`, unknown type → `ERR_HS_MALFORMED`, so a newer
+ * initiator learns at once why, instead of timing out. The REJECT itself is a version-1 message.
+ * Undefined when there is nothing to answer: a frame shorter than the header or without the zero
+ * prefix (no hs_id), any other error, or a frame whose type byte is REJECT or SESSION_UNKNOWN
+ * (notices are never answered, whatever their version, so two nodes cannot bounce notices).
+ */
+export function rejectForBadHeader (frame: Uint8Array, err: unknown): Uint8Array | undefined {
+  if (frame.byteLength < HS_HEADER_LENGTH || !isHandshakeFrame(frame)) return undefined
+  if (frame[8] === HandshakeType.Reject || frame[8] === HandshakeType.SessionUnknown) return undefined
+  if (!(err instanceof HandshakeVersionError) && !(err instanceof HandshakeMalformedError)) return undefined
+  return encodeReject(frame.subarray(10, HS_HEADER_LENGTH), err.code)
 }
 
 /** SESSION_UNKNOWN: the receiver has no session with this id (restarted, expired): handshake again. */

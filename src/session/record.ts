@@ -44,7 +44,7 @@ export function minPaddingLength (dataLen: number): number {
 }
 
 /**
- * The sender's padding length rule (record.md §Padding): p0 = minPaddingLength(dataLen), then
+ * The sender's padding length rule (protocols/attnproto.md Part 4 §2): p0 = minPaddingLength(dataLen), then
  * p0 + 16k with k uniform in 0..PADDING_STEPS-1 (12..75 bytes). Receivers accept anything in
  * 12..1024; the sender keeps it small because padding is hashed and encrypted like data
  * (uniform over the whole range would add ~500 bytes, +50 % crypto work, to a 1 KiB record).

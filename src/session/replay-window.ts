@@ -5,7 +5,7 @@ const WORDS = REPLAY_WINDOW_SIZE >>> 5
 const MASK = REPLAY_WINDOW_SIZE - 1
 
 /**
- * Receive-side replay protection for one direction of one session (record.md §Replay).
+ * Receive-side replay protection for one direction of one session (protocols/attnproto.md Part 4 §7).
  *
  * - seq_no: RFC 4303/6479-style sliding window of REPLAY_WINDOW_SIZE bits, a ring indexed by
  *   seq_no mod size, anchored at the highest accepted seq_no `top`. seq_no > top advances the

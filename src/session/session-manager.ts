@@ -5,10 +5,11 @@ import { isPeerId } from '@libp2p/interface'
 import { sessionKey, SessionTable } from './session-table.js'
 import {
   decodeHandshakeHeader, decodeReject, encodeReject, encodeSessionUnknown, HandshakeType, InitiatorHandshake,
-  isHandshakeFrame, ResponderHandshake
+  isHandshakeFrame, rejectForBadHeader, ResponderHandshake
 } from './handshake.js'
 import {
-  HandshakeAbortedError, HandshakeError, HandshakeRejectedError, HandshakeTimeoutError, HandshakeTooManyPendingError
+  HandshakeAbortedError, HandshakeRejectedError, HandshakeTimeoutError, HandshakeTooManyPendingError,
+  HandshakeUnknownError
 } from './handshake-errors.js'
 import { SaltMismatchError, SessionClosedError, UnknownSessionError } from './errors.js'
 import {
@@ -103,6 +104,8 @@ export class SessionManager implements FrameHandler {
   private readonly maxPending: number
   private readonly maxPendingPerChannel: number
   private maintenance?: ReturnType<typeof setInterval>
+  /** A best-effort send (notice, REJECT, ACCEPT) failed: the channel died; the peer times out or retries. */
+  private readonly sendFailed = (err: Error): void => { this.log('could not send a handshake message: %s', err.message) }
   private readonly counters = { handshakesCompleted: 0, handshakesFailed: 0, recordsIn: 0, recordsOut: 0, rejected: {} as Record<string, number> }
 
   constructor (init: SessionManagerInit) {
@@ -315,7 +318,7 @@ export class SessionManager implements FrameHandler {
     if ((this.noticeSentAt.get(id) ?? 0) > now - SESSION_UNKNOWN_NOTICE_INTERVAL_MS) return
     if (this.noticeSentAt.size > 4096) this.noticeSentAt.clear()
     this.noticeSentAt.set(id, now)
-    channel.send(encodeSessionUnknown(frame.subarray(0, 8))).catch(() => {})
+    channel.send(encodeSessionUnknown(frame.subarray(0, 8))).catch(this.sendFailed)
   }
 
   private handleHandshake (frame: Uint8Array, channel: FrameChannel): void {
@@ -327,6 +330,9 @@ export class SessionManager implements FrameHandler {
       hsId = Buffer.from(h.hsId).toString('hex')
     } catch (err: any) {
       this.reject(err)
+      // unsupported version / unknown type: answered with REJECT and the code (Part 3 §7), never dropped silently
+      const answer = rejectForBadHeader(frame, err)
+      if (answer != null) channel.send(answer).catch(this.sendFailed)
       return
     }
     switch (type) {
@@ -341,14 +347,14 @@ export class SessionManager implements FrameHandler {
         if (session != null && (route?.channel === channel || (route?.peer != null && channel.remotePeer?.equals(route.peer) === true))) {
           this.close(session, 'unknown at peer')
         } else {
-          this.reject(new HandshakeError('SESSION_UNKNOWN from a peer that does not hold the session', 'ERR_HS_UNKNOWN'))
+          this.reject(new HandshakeUnknownError('SESSION_UNKNOWN from a peer that does not hold the session'))
         }
         return
       }
       default: {
         const pending = this.initiators.get(hsId)
         if (pending == null) {
-          this.reject(new HandshakeError('no pending handshake with this id', 'ERR_HS_UNKNOWN'))
+          this.reject(new HandshakeUnknownError('no pending handshake with this id'))
           return
         }
         pending.onFrame(frame, type)
@@ -362,7 +368,7 @@ export class SessionManager implements FrameHandler {
     if (this.responders.size >= this.maxPending || perChannel >= this.maxPendingPerChannel || this.responders.has(hsId)) {
       const err = new HandshakeTooManyPendingError()
       this.reject(err)
-      channel.send(encodeReject(frame.subarray(10, 18), err.code)).catch(() => {})
+      channel.send(encodeReject(frame.subarray(10, 18), err.code)).catch(this.sendFailed)
       return
     }
     let handshake: ResponderHandshake
@@ -371,7 +377,7 @@ export class SessionManager implements FrameHandler {
     } catch (err: any) {
       this.counters.handshakesFailed++
       this.reject(err)
-      channel.send(encodeReject(frame.subarray(10, 18), err.code ?? 'ERR_HS_MALFORMED')).catch(() => {})
+      channel.send(encodeReject(frame.subarray(10, 18), err.code ?? 'ERR_HS_MALFORMED')).catch(this.sendFailed)
       return
     }
     const timer = setTimeout(() => {
@@ -388,7 +394,7 @@ export class SessionManager implements FrameHandler {
   private onFinish (frame: Uint8Array, hsId: string, channel: FrameChannel): void {
     const pending = this.responders.get(hsId)
     if (pending == null) {
-      this.reject(new HandshakeError('FINISH for no pending handshake', 'ERR_HS_UNKNOWN'))
+      this.reject(new HandshakeUnknownError('FINISH for no pending handshake'))
       return
     }
     this.responders.delete(hsId)
@@ -398,12 +404,12 @@ export class SessionManager implements FrameHandler {
       this.addSession(session, { channel, peer: channel.remotePeer })
       this.counters.handshakesCompleted++
       this.log('session %s with %s (responder)', session.idHex, session.remote.address)
-      channel.send(accept).catch(() => {})
+      channel.send(accept).catch(this.sendFailed)
     } catch (err: any) {
       this.counters.handshakesFailed++
       this.reject(err)
       this.log('handshake from %s failed: %s', channel.remotePeer?.toString(), err.message)
-      channel.send(encodeReject(frame.subarray(10, 18), err.code ?? 'ERR_HS_FAILED')).catch(() => {})
+      channel.send(encodeReject(frame.subarray(10, 18), err.code ?? 'ERR_HS_FAILED')).catch(this.sendFailed)
     }
   }
 

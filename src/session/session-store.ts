@@ -2,6 +2,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite'
 import type { KeyObject } from 'node:crypto'
 import { aes256GcmOpen, aes256GcmSeal, GCM_IV_LENGTH, randomBytes } from '../crypto/index.js'
 import { AttnError } from '../errors.js'
+import { SessionStateError } from './errors.js'
 import { Session, type SessionPeer } from './session.js'
 
 /** Result details of the last `loadAll`. */
@@ -55,11 +56,11 @@ export class SessionStore {
     for (const row of rows) {
       const id = row.id
       try {
-        if (!(id instanceof Uint8Array) || !(row.state instanceof Uint8Array)) throw new Error('bad row types')
+        if (!(id instanceof Uint8Array) || !(row.state instanceof Uint8Array)) throw new SessionStateError('bad row types')
         const blob = row.state
         const state = aes256GcmOpen(this.key, blob.subarray(0, GCM_IV_LENGTH), blob.subarray(GCM_IV_LENGTH), id)
         const s = Session.fromState(state)
-        if (Buffer.compare(s.id, id) !== 0) throw new Error('id mismatch')
+        if (Buffer.compare(s.id, id) !== 0) throw new SessionStateError('id mismatch')
         out.push(s)
         report.loaded++
       } catch (err) {

@@ -23,7 +23,7 @@ export function sessionKey (bytes: Uint8Array): string {
 
 /**
  * All live sessions of a node, keyed by session id. Frames are routed by their first 8 bytes,
- * whatever carrier or source address they arrived on (BRIEF §3 multi-carrier sessions).
+ * whatever carrier or source address they arrived on (protocols/attnproto.md Part 3 §9, multi-carrier routing).
  */
 export class SessionTable<P extends SessionPeer = SessionPeer> implements Iterable<Session<P>> {
   private readonly byId = new Map<string, Session<P>>()

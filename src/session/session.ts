@@ -62,7 +62,7 @@ function checkLen (what: string, b: Uint8Array, n: number): void {
 }
 
 /**
- * One established ATTNProto session (record.md §Session): direction keys, salts, msg_id
+ * One established ATTNProto session (protocols/attnproto.md Part 4): direction keys, salts, msg_id
  * generator, send counter and the receive replay window. Construct from handshake output.
  */
 export class Session<P extends SessionPeer = SessionPeer> {
@@ -171,7 +171,7 @@ export class Session<P extends SessionPeer = SessionPeer> {
   open (frame: Uint8Array, now: number = Date.now()): OpenedFrame {
     const r = openRecord(this.recv, frame)
     const msgId = r.msgId
-    // The responder owns the salt; the initiator follows it via NewSalt notices (record.md §Salt).
+    // The responder owns the salt; the initiator follows it via NewSalt notices (protocols/attnproto.md Part 4 §6).
     if (this.role === 'responder' && !sameBytes(r.salt, this.salt) &&
         !(this.prevSalt !== null && now < this.prevSaltUntil && sameBytes(r.salt, this.prevSalt))) {
       throw new SaltMismatchError(copy(this.salt), msgId)

@@ -120,7 +120,7 @@ describe('CLI: messaging between separate processes (relay, alice, bob)', functi
     assert.match(unknown.stderr, /NOT_FOUND/)
     const unknownJson = await cli(['message-status', '--home', aliceHome, 'ab'.repeat(16), '--json'])
     assert.equal(unknownJson.code, 1)
-    assert.equal(JSON.parse(unknownJson.stdout).error.code, 'ERR_NOT_FOUND')
+    assert.equal(JSON.parse(unknownJson.stdout).error.code, 'ERR_MESSAGE_NOT_FOUND')
     // (an argument can't be that long: the text comes from stdin)
     const tooLarge = await cli(['send', '--home', aliceHome, bob.info.address, '-'], 'x'.repeat(256 * 1024 + 1))
     assert.equal(tooLarge.code, 1)

@@ -42,8 +42,8 @@ describe('messaging between real nodes', function () {
     const self = await a.services.messaging.send(a.services.messaging.address, 'note to self')
     await waitFor(() => inboxBodies(a).includes('note to self'), { what: 'note to self in the inbox' })
     await waitFor(async () => (await a.services.messaging.status(self.id)).state === 'delivered', { what: 'note to self delivered' })
-    await assert.rejects(a.services.messaging.send(b.services.messaging.address, 'x'.repeat(256 * 1024 + 1)), { code: 'TOO_LARGE' })
-    await assert.rejects(a.services.messaging.status('00'.repeat(16)), { code: 'ERR_NOT_FOUND' })
+    await assert.rejects(a.services.messaging.send(b.services.messaging.address, 'x'.repeat(256 * 1024 + 1)), { code: 'ERR_MESSAGE_TOO_LARGE' })
+    await assert.rejects(a.services.messaging.status('00'.repeat(16)), { code: 'ERR_MESSAGE_NOT_FOUND' })
   })
 
   it('recipient offline: stored at 2 mailboxes, fetched exactly once after restart, sender sees delivered; the relay holds only ciphertext', async () => {

@@ -5,12 +5,11 @@
  * `selectors.attn`.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
-import { multiaddr } from '@multiformats/multiaddr'
 import { attAddress, parseAttAddress, sign, verify, verifyChain } from '../../keys/index.js'
 import type { Identity } from '../../keys/index.js'
 import { compareBytes, equalBytes, utf8 } from './codec.js'
 import {
-  CLOCK_SKEW_SECONDS, COMPRESSED_PUBLIC_KEY_LENGTH, DIRECTORY_KEY_PREFIX, DIRECTORY_RECORD_VERSION, DOMAIN_DIRECTORY,
+  CLOCK_SKEW_SECONDS, PUBLIC_KEY_LENGTH, DIRECTORY_KEY_PREFIX, DIRECTORY_RECORD_VERSION, DOMAIN_DIRECTORY,
   MAX_ADDRESS_LENGTH, MAX_DIRECTORY_DEVICES, MAX_DIRECTORY_MAILBOXES, MAX_DIRECTORY_PREKEYS, MAX_DIRECTORY_RECORD_BYTES,
   MAX_MAILBOX_MULTIADDRS, MAX_MULTIADDR_LENGTH, SIGNATURE_LENGTH, X25519_KEY_LENGTH
 } from '../constants.js'
@@ -18,6 +17,7 @@ import {
   DirectoryBadSignatureError, DirectoryDeviceInvalidError, DirectoryExpiredError, DirectoryKeyMismatchError,
   MalformedDirectoryRecordError, NoValidDirectoryRecordError, UnsupportedDirectoryVersionError
 } from '../errors.js'
+import { isDirectoryMultiaddr, isPeerIdString } from '../multiaddr-grammar.js'
 import { DirectoryRecord as PB } from '../pb/directory.js'
 import { nowSeconds } from './proof.js'
 
@@ -123,7 +123,7 @@ export function decodeDirectoryRecord (bytes: Uint8Array): DirectoryRecord {
   if (pb.version !== DIRECTORY_RECORD_VERSION) throw new UnsupportedDirectoryVersionError(`unsupported directory record version ${pb.version}`)
   const bad = (m: string): never => { throw new MalformedDirectoryRecordError(m) }
   if (pb.address.length === 0 || utf8(pb.address).byteLength > MAX_ADDRESS_LENGTH) bad('bad address length')
-  if (pb.rootPublicKey.byteLength !== COMPRESSED_PUBLIC_KEY_LENGTH) bad('root_public_key must be 33 bytes')
+  if (pb.rootPublicKey.byteLength !== PUBLIC_KEY_LENGTH) bad('root_public_key must be 33 bytes')
   if (pb.signature.byteLength !== SIGNATURE_LENGTH) bad('signature must be 64 bytes')
   const record: DirectoryRecord = {
     version: pb.version,
@@ -161,9 +161,12 @@ export function createDirectoryRecord (identity: Identity, fields: DirectoryReco
     rootPublicKey: identity.rootKey.publicKey.raw,
     seq: BigInt(fields.seq),
     expiresAt: fields.expiresAt,
-    devices: fields.devices ?? [{ chain: identity.chain, nodeId: attAddress(identity.nodeKey.publicKey) }],
+    // a publisher keeps only the multiaddrs of the directory grammar (messaging.md §2), so what it
+    // publishes validates everywhere, whatever addresses its transports happen to listen on
+    devices: (fields.devices ?? [{ chain: identity.chain, nodeId: attAddress(identity.nodeKey.publicKey) }])
+      .map(d => d.multiaddrs == null ? d : { ...d, multiaddrs: d.multiaddrs.filter(isDirectoryMultiaddr) }),
     prekeys: fields.prekeys ?? [],
-    mailboxes: fields.mailboxes ?? []
+    mailboxes: (fields.mailboxes ?? []).map(m => ({ ...m, multiaddrs: m.multiaddrs.filter(isDirectoryMultiaddr) }))
   }
   if (unsigned.seq < 0n || unsigned.seq > 0xffffffffffffffffn) throw new RangeError('seq is a uint64')
   const signature = sign(identity.rootKey, DOMAIN_DIRECTORY, directoryRecordSignedBytes(unsigned))
@@ -210,22 +213,18 @@ export function checkDirectoryRecord (key: Uint8Array, value: Uint8Array, now: n
   for (const d of record.devices) {
     try {
       const nodeKey = peerIdFromString(d.nodeId).publicKey
-      if (nodeKey == null) throw new Error('the node id does not embed a public key')
+      if (nodeKey == null) throw new DirectoryDeviceInvalidError('the node id does not embed a public key')
       const v = verifyChain(d.chain, nodeKey, now)
-      if (v.address !== record.address) throw new Error(`the chain proves ${v.address}`)
-      if (v.nodePublicKey.toString() !== nodeKey.toString()) throw new Error('the chain certifies another node key')
-      for (const a of d.multiaddrs ?? []) multiaddr(a)
+      if (v.address !== record.address) throw new DirectoryDeviceInvalidError(`the chain proves ${v.address}`)
+      if (v.nodePublicKey.toString() !== nodeKey.toString()) throw new DirectoryDeviceInvalidError('the chain certifies another node key')
+      for (const a of d.multiaddrs ?? []) if (!isDirectoryMultiaddr(a)) throw new DirectoryDeviceInvalidError(`multiaddr "${a}" is outside the directory grammar`)
     } catch (err) {
       throw new DirectoryDeviceInvalidError(`device ${d.nodeId}: ${(err as Error).message}`, { cause: err })
     }
   }
   for (const m of record.mailboxes) {
-    try {
-      peerIdFromString(m.peerId)
-      for (const a of m.multiaddrs) multiaddr(a)
-    } catch (err) {
-      throw new MalformedDirectoryRecordError(`mailbox ${m.peerId}: ${(err as Error).message}`, { cause: err })
-    }
+    if (!isPeerIdString(m.peerId)) throw new MalformedDirectoryRecordError(`mailbox ${m.peerId}: not a peer id`)
+    for (const a of m.multiaddrs) if (!isDirectoryMultiaddr(a)) throw new MalformedDirectoryRecordError(`mailbox ${m.peerId}: multiaddr "${a}" is outside the directory grammar`)
   }
   return record
 }

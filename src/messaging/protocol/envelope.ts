@@ -5,12 +5,12 @@
  * ephemeral public key, envelope id.
  */
 import {
-  ENVELOPE_ID_LENGTH, ENVELOPE_INFO, ENVELOPE_VERSION, AES_KEY_LENGTH, GCM_NONCE_LENGTH, GCM_TAG_LENGTH,
+  ENVELOPE_ID_LENGTH, ENVELOPE_INFO, ENVELOPE_VERSION, AES_KEY_LENGTH, GCM_IV_LENGTH, GCM_TAG_LENGTH,
   MAX_ADDRESS_LENGTH, MAX_BODY_BYTES, MAX_ENVELOPE_BYTES, SIGNATURE_LENGTH, X25519_KEY_LENGTH, DOMAIN_ENVELOPE
 } from '../constants.js'
 import { Reader, Writer, concat, equalBytes, utf8 } from './codec.js'
 import {
-  BadSignatureError, DecryptionFailedError, InvalidSenderChainError, MalformedMessageError, TooLargeError,
+  BadSignatureError, DecryptFailedError, InvalidSenderChainError, MalformedMessageError, MessageTooLargeError,
   UnknownPrekeyError, UnsupportedVersionError, WrongRecipientError
 } from '../errors.js'
 import { OCTET_STREAM, checkBodySize, decodeMessage, encodeMessage } from './message.js'
@@ -83,7 +83,7 @@ function encodeHeader (recipientAddress: string, prekeyId: number, eph: Uint8Arr
 /** Parses the header of an envelope (what a relay or mailbox may read). Total. */
 export function readEnvelopeHeader (envelope: Uint8Array): EnvelopeHeader & { ciphertext: Uint8Array } {
   if (!(envelope instanceof Uint8Array)) throw new MalformedMessageError('envelope is not bytes')
-  if (envelope.byteLength > MAX_ENVELOPE_BYTES) throw new TooLargeError(`an envelope is at most ${MAX_ENVELOPE_BYTES} bytes`)
+  if (envelope.byteLength > MAX_ENVELOPE_BYTES) throw new MessageTooLargeError(`an envelope is at most ${MAX_ENVELOPE_BYTES} bytes`)
   const r = new Reader(envelope, 'envelope')
   const version = r.u8()
   if (version !== ENVELOPE_VERSION) throw new UnsupportedVersionError(`unsupported envelope version ${version}`)
@@ -99,7 +99,7 @@ export function readEnvelopeHeader (envelope: Uint8Array): EnvelopeHeader & { ci
 }
 
 function keySchedule (shared: Uint8Array, eph: Uint8Array, prekey: Uint8Array, recipientAddress: string): { key: Uint8Array, nonce: Uint8Array } {
-  const okm = hkdf(shared, concat(eph, prekey), concat(utf8(ENVELOPE_INFO), utf8(recipientAddress)), AES_KEY_LENGTH + GCM_NONCE_LENGTH)
+  const okm = hkdf(shared, concat(eph, prekey), concat(utf8(ENVELOPE_INFO), utf8(recipientAddress)), AES_KEY_LENGTH + GCM_IV_LENGTH)
   return { key: okm.subarray(0, AES_KEY_LENGTH), nonce: okm.subarray(AES_KEY_LENGTH) }
 }
 
@@ -153,7 +153,7 @@ export function openEnvelope (options: OpenEnvelopeOptions): OpenedEnvelope {
     const shared = x25519Shared(prekeyPrivate, h.ephemeralPublicKey)
     ;({ key, nonce } = keySchedule(shared, h.ephemeralPublicKey, prekeyPublic, h.recipientAddress))
   } catch (err) {
-    throw new DecryptionFailedError('key agreement failed (low-order ephemeral key?)', { cause: err })
+    throw new DecryptFailedError('key agreement failed (low-order ephemeral key?)', { cause: err })
   }
   const inner = aesGcmOpen(key, nonce, h.ciphertext, h.bytes)
 

@@ -9,7 +9,7 @@ import { sign, verify } from '../../keys/index.js'
 import type { Identity } from '../../keys/index.js'
 import { Reader, Writer, concat, equalBytes } from './codec.js'
 import {
-  AES_KEY_LENGTH, COMPRESSED_PUBLIC_KEY_LENGTH, DOMAIN_GROUP, DOMAIN_GROUP_MESSAGE, GCM_NONCE_LENGTH, GROUP_ID_LENGTH,
+  AES_KEY_LENGTH, PUBLIC_KEY_LENGTH, DOMAIN_GROUP, DOMAIN_GROUP_MESSAGE, GCM_IV_LENGTH, GROUP_ID_LENGTH,
   GROUP_MESSAGE_INFO, GROUP_MESSAGE_VERSION, GROUP_STATE_VERSION, MAX_BODY_BYTES, MAX_GROUP_MEMBERS, MAX_GROUP_NAME_BYTES,
   MAX_SKIPPED_MESSAGE_KEYS, SENDER_KEY_VERSION, SIGNATURE_LENGTH
 } from '../constants.js'
@@ -196,7 +196,7 @@ export function decodeSenderKey (bytes: Uint8Array): SenderKey {
     groupId: r.bytes(GROUP_ID_LENGTH).slice(),
     epoch: r.u64(),
     senderAddress: r.string8(),
-    signingPublicKey: r.bytes(COMPRESSED_PUBLIC_KEY_LENGTH).slice(),
+    signingPublicKey: r.bytes(PUBLIC_KEY_LENGTH).slice(),
     chainKey: r.bytes(32).slice(),
     iteration: r.u32()
   }
@@ -212,7 +212,7 @@ export const messageKeyOf = (chainKey: Uint8Array): Uint8Array => hmacSha256(cha
 export const nextChainKey = (chainKey: Uint8Array): Uint8Array => hmacSha256(chainKey, TWO)
 
 function messageCipher (mk: Uint8Array): { key: Uint8Array, nonce: Uint8Array } {
-  const okm = hkdf(mk, new Uint8Array(32), utf8(GROUP_MESSAGE_INFO), AES_KEY_LENGTH + GCM_NONCE_LENGTH)
+  const okm = hkdf(mk, new Uint8Array(32), utf8(GROUP_MESSAGE_INFO), AES_KEY_LENGTH + GCM_IV_LENGTH)
   return { key: okm.subarray(0, AES_KEY_LENGTH), nonce: okm.subarray(AES_KEY_LENGTH) }
 }
 
@@ -242,7 +242,7 @@ export function readGroupMessage (bytes: Uint8Array): GroupMessageHeader & { cip
   const groupId = r.bytes(GROUP_ID_LENGTH)
   const epoch = r.u64()
   const senderAddress = r.string8()
-  const signingPublicKey = r.bytes(COMPRESSED_PUBLIC_KEY_LENGTH)
+  const signingPublicKey = r.bytes(PUBLIC_KEY_LENGTH)
   const iteration = r.u32()
   const headerBytes = bytes.subarray(0, r.offset)
   const ciphertext = r.bytes32(MAX_BODY_BYTES + 1024)

@@ -9,7 +9,7 @@ import {
   ENVELOPE_ID_LENGTH, GROUP_ID_LENGTH, MAX_BODY_BYTES, MAX_CONTENT_TYPE_LENGTH, MESSAGE_KINDS, MESSAGE_VERSION
 } from '../constants.js'
 import type { MessageKind } from '../constants.js'
-import { MalformedMessageError, TooLargeError, UnsupportedVersionError } from '../errors.js'
+import { MalformedMessageError, MessageTooLargeError, UnsupportedVersionError } from '../errors.js'
 
 export type { MessageKind }
 
@@ -41,7 +41,7 @@ export const OCTET_STREAM = 'application/octet-stream'
 
 export function checkBodySize (body: Uint8Array): void {
   if (body.byteLength > MAX_BODY_BYTES) {
-    throw new TooLargeError(`a message body is at most ${MAX_BODY_BYTES} bytes, got ${body.byteLength}`)
+    throw new MessageTooLargeError(`a message body is at most ${MAX_BODY_BYTES} bytes, got ${body.byteLength}`)
   }
 }
 
@@ -62,7 +62,7 @@ export function encodeMessage (m: Message): Uint8Array {
     .finish()
 }
 
-/** Total: throws MalformedMessageError, UnsupportedVersionError or TooLargeError. */
+/** Total: throws MalformedMessageError, UnsupportedVersionError or MessageTooLargeError. */
 export function decodeMessage (bytes: Uint8Array): Message {
   if (!(bytes instanceof Uint8Array)) throw new MalformedMessageError('message is not bytes')
   const r = new Reader(bytes, 'message')
@@ -76,7 +76,7 @@ export function decodeMessage (bytes: Uint8Array): Message {
   if (group.byteLength !== 0 && group.byteLength !== GROUP_ID_LENGTH) throw new MalformedMessageError('a group id is 16 bytes')
   const contentType = r.string8()
   const bodyLength = r.u32()
-  if (bodyLength > MAX_BODY_BYTES) throw new TooLargeError(`a message body is at most ${MAX_BODY_BYTES} bytes, got ${bodyLength}`)
+  if (bodyLength > MAX_BODY_BYTES) throw new MessageTooLargeError(`a message body is at most ${MAX_BODY_BYTES} bytes, got ${bodyLength}`)
   const body = r.bytes(bodyLength)
   r.end()
   const m: Message = { id: id.slice(), sentAt, contentType, body: body.slice(), kind: MESSAGE_KINDS[k] }

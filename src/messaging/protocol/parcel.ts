@@ -1,7 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { Reader, Writer } from './codec.js'
 import { MAX_ADDRESS_LENGTH, MAX_ENVELOPE_BYTES } from '../constants.js'
-import { MalformedMessageError, TooLargeError } from '../errors.js'
+import { MalformedMessageError, MessageTooLargeError } from '../errors.js'
 import { readEnvelopeHeader } from './envelope.js'
 import { readGroupMessage } from './group.js'
 
@@ -25,9 +25,9 @@ export function encodeParcel (p: Parcel): Uint8Array {
   return new Writer().u8(PARCEL_VERSION).u8(p.kind).string8(p.recipient).bytes32(p.payload).finish()
 }
 
-/** Total decoder: malformed → MalformedMessageError, oversize → TooLargeError. */
+/** Total decoder: malformed → MalformedMessageError, oversize → MessageTooLargeError. */
 export function decodeParcel (bytes: Uint8Array): Parcel {
-  if (bytes.byteLength > MAX_ENVELOPE_BYTES + 512) throw new TooLargeError(`a parcel is at most ${MAX_ENVELOPE_BYTES + 512} bytes`)
+  if (bytes.byteLength > MAX_ENVELOPE_BYTES + 512) throw new MessageTooLargeError(`a parcel is at most ${MAX_ENVELOPE_BYTES + 512} bytes`)
   const r = new Reader(bytes, 'parcel')
   const version = r.u8()
   if (version !== PARCEL_VERSION) throw new MalformedMessageError(`unsupported parcel version ${version}`)

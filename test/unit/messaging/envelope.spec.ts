@@ -67,7 +67,7 @@ describe('messaging/envelope', () => {
   })
 
   it('rejects bodies over 256 KiB with TOO_LARGE; accepts exactly 256 KiB', () => {
-    assert.throws(() => seal(alice, new Uint8Array(MAX_BODY_BYTES + 1)), code('TOO_LARGE'))
+    assert.throws(() => seal(alice, new Uint8Array(MAX_BODY_BYTES + 1)), code('ERR_MESSAGE_TOO_LARGE'))
     const env = seal(alice, new Uint8Array(MAX_BODY_BYTES))
     assert.equal(openEnvelope({ recipient: bobRecipient, envelope: env, now: NOW }).message.body.byteLength, MAX_BODY_BYTES)
   })
@@ -80,9 +80,9 @@ describe('messaging/envelope', () => {
     assert.throws(() => openEnvelope({ recipient: { address: bob.address, prekey: () => undefined }, envelope: seal(), now: NOW }), code('ERR_UNKNOWN_PREKEY'))
   })
 
-  it('a different private key under the same id → ERR_DECRYPTION_FAILED', () => {
+  it('a different private key under the same id → ERR_DECRYPT_FAILED', () => {
     const other = generatePrekey(7, NOW + 10)
-    assert.throws(() => openEnvelope({ recipient: { address: bob.address, prekey: () => other.privateKey }, envelope: seal(), now: NOW }), code('ERR_DECRYPTION_FAILED'))
+    assert.throws(() => openEnvelope({ recipient: { address: bob.address, prekey: () => other.privateKey }, envelope: seal(), now: NOW }), code('ERR_DECRYPT_FAILED'))
   })
 
   it('bad version → ERR_UNSUPPORTED_VERSION; truncation → ERR_MESSAGE_MALFORMED', () => {
@@ -101,7 +101,7 @@ describe('messaging/envelope', () => {
       const t = env.slice(); t[i] ^= 0x01
       assert.throws(() => openEnvelope({ recipient: bobRecipient, envelope: t, now: NOW }), (err: any) => {
         assert.ok(typeof err.code === 'string', `byte ${i}: untyped ${String(err)}`)
-        if (i >= headerLength) assert.equal(err.code, 'ERR_DECRYPTION_FAILED', `byte ${i}`)
+        if (i >= headerLength) assert.equal(err.code, 'ERR_DECRYPT_FAILED', `byte ${i}`)
         return true
       })
     }
@@ -141,7 +141,7 @@ describe('messaging/envelope', () => {
     const h = readEnvelopeHeader(env)
     const t = env.slice()
     t.fill(0, h.bytes.byteLength - 48, h.bytes.byteLength - 16) // eph = 0 (low order)
-    assert.throws(() => openEnvelope({ recipient: bobRecipient, envelope: t, now: NOW }), code('ERR_DECRYPTION_FAILED'))
+    assert.throws(() => openEnvelope({ recipient: bobRecipient, envelope: t, now: NOW }), code('ERR_DECRYPT_FAILED'))
   })
 
   it('message encoding is total and round-trips', () => {

@@ -86,12 +86,12 @@ describe('messaging/group', () => {
     assert.throws(() => eveOld.decrypt(c), code('ERR_UNKNOWN_SENDER_KEY'))
     // ... and relabelling her old key as epoch 1 does not help: the chain key is different.
     const relabelled = new GroupMessageReceiver({ ...eveOld.senderKey, epoch: 1n })
-    assert.throws(() => relabelled.decrypt(c), code('ERR_DECRYPTION_FAILED'))
+    assert.throws(() => relabelled.decrypt(c), code('ERR_DECRYPT_FAILED'))
     // Even ratcheting her old chain forward to any of the first 50 iterations yields nothing.
     let ck = eveOld.senderKey
     for (let i = 0; i < 50; i++) {
       ck = { ...ck, epoch: 1n, iteration: 0 }
-      assert.throws(() => new GroupMessageReceiver(ck).decrypt(c), code('ERR_DECRYPTION_FAILED'))
+      assert.throws(() => new GroupMessageReceiver(ck).decrypt(c), code('ERR_DECRYPT_FAILED'))
       ck = { ...ck, chainKey: new GroupMessageReceiver(ck).senderKey.chainKey.map((b, j) => b ^ (i + j)) }
     }
   })

@@ -19,8 +19,8 @@ import { x25519PublicKey, x25519SharedSecret } from '../../../src/crypto/index.j
 import { AttnError } from '../../../src/errors.js'
 import { attAddress, encodeChain, issueCertificate, MAX_CERT_VALIDITY_SECONDS, sign } from '../../../src/keys/index.js'
 import {
-  decodeReject, deriveHandshakeKeys, deriveSessionKeys, encodeReject, encodeSessionUnknown, InitiatorHandshake,
-  ResponderHandshake
+  decodeHandshakeHeader, decodeReject, deriveHandshakeKeys, deriveSessionKeys, encodeReject, encodeSessionUnknown,
+  InitiatorHandshake, rejectForBadHeader, ResponderHandshake
 } from '../../../src/session/handshake.js'
 import type { HandshakeIdentity } from '../../../src/session/handshake.js'
 import type { PrivateKey } from '@libp2p/interface'
@@ -49,7 +49,7 @@ export const NOW_S = 1_767_225_600
 export const NOW_MS = NOW_S * 1000
 
 // ---------------------------------------------------------------------------------------------
-// Independent reference of the handshake (handshake.md), node:crypto only.
+// Independent reference of the handshake (protocols/attnproto.md Part 3), node:crypto only.
 // ---------------------------------------------------------------------------------------------
 const ascii = (s: string): Buffer => Buffer.from(s, 'ascii')
 const cat = (...p: Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(p))
@@ -108,7 +108,7 @@ export function reference (c: CaseInputs): Record<string, Uint8Array> {
   const accept = cat(hdr(0x04, I.hsId), sid, mac(finR, ascii('attn/1 accept'), th))
   return {
     ephemeral_i: ephI, ephemeral_r: ephR, hello, response, finish, accept, shared_secret: ee,
-    hs_k_r2i: kR2I, hs_k_i2r: kI2R, hs_fin_r: finR, hs_fin_i: finI, th_r: thR, th_i: thI,
+    hs_r2i: kR2I, hs_i2r: kI2R, hs_fin_r: finR, hs_fin_i: finI, th_r: thR, th_i: thI,
     responder_auth_plaintext: rPlain, initiator_auth_plaintext: iPlain, transcript_hash: th,
     session_id: sid, k_mac_i2r: okm.slice(8, 40), k_enc_i2r: okm.slice(40, 72), k_mac_r2i: okm.slice(72, 104), k_enc_r2i: okm.slice(104, 136)
   }
@@ -232,7 +232,8 @@ export function validCases (): CaseInputs[] {
     baseCase('initiator on a device key with a certificate, responder on its root key', 'dev-root', { i: { node: NODE_I, chain: chainFor(ROOT_I, NODE_I) } }),
     baseCase('both sides on device keys with certificates', 'dev-dev', { i: { node: NODE_I, chain: chainFor(ROOT_I, NODE_I) }, r: { node: NODE_R, chain: chainFor(ROOT_R, NODE_R, NB, NA, 'server') } }),
     baseCase('initiator expects the responder address it gets', 'expected', { i: { expectedAddress: attAddress(ROOT_R.publicKey) } }),
-    baseCase('certificate at the edge of its window (now = not_after + 60 s clock skew)', 'edge', { i: { node: NODE_I, chain: chainFor(ROOT_I, NODE_I, NOW_S - 1000, NOW_S - 60) } })
+    baseCase('certificate at the edge of its window (now = not_after + 60 s clock skew)', 'edge', { i: { node: NODE_I, chain: chainFor(ROOT_I, NODE_I, NOW_S - 1000, NOW_S - 60) } }),
+    baseCase('now_ms is rounded down to seconds for certificate checks: now_ms = (not_after + 60) s + 999 ms is still valid', 'edge-ms', { i: { node: NODE_I, chain: chainFor(ROOT_I, NODE_I, NOW_S - 1000, NOW_S - 60) }, now: NOW_MS + 999 })
   ]
 }
 
@@ -247,14 +248,14 @@ function resealFinish (c: CaseInputs, mutate: (plain: Uint8Array) => Uint8Array)
   const ref = reference(c)
   const plain = mutate(Uint8Array.from(ref.initiator_auth_plaintext))
   const fHdr = ref.finish.subarray(0, 18)
-  const sealed = gcm(ref.hs_k_i2r, plain, fHdr)
+  const sealed = gcm(ref.hs_i2r, plain, fHdr)
   return cat(fHdr, be16(sealed.byteLength), sealed)
 }
 function resealResponse (c: CaseInputs, mutate: (plain: Uint8Array) => Uint8Array): Uint8Array {
   const ref = reference(c)
   const plain = mutate(Uint8Array.from(ref.responder_auth_plaintext))
   const prefix = ref.response.subarray(0, 90)
-  const sealed = gcm(ref.hs_k_r2i, plain, prefix)
+  const sealed = gcm(ref.hs_r2i, plain, prefix)
   return cat(prefix, be16(sealed.byteLength), sealed)
 }
 
@@ -297,6 +298,8 @@ export function invalidCases (): InvalidCase[] {
   add('RESPONSE: valid AEAD, responder signature altered', base, 'response', resealResponse(base, p => flip(p, p.byteLength - 32 - 64 + 3)), 'ERR_HS_BAD_SIGNATURE')
   add('RESPONSE: valid AEAD and signature, finished MAC altered', base, 'response', resealResponse(base, p => flip(p, p.byteLength - 1)), 'ERR_HS_BAD_FINISHED')
 
+  const edgeMs = baseCase('', 'edge-ms', { i: { node: NODE_I, chain: chainFor(ROOT_I, NODE_I, NOW_S - 1000, NOW_S - 61) }, now: NOW_MS + 999 })
+  add('FINISH: now_ms rounding: not_after = now - 61 s, now_ms = now + 999 ms (floor(now_ms / 1000) = now) is expired', edgeMs, 'finish', reference(edgeMs).finish, 'ERR_CERT_EXPIRED')
   const expired = baseCase('', 'expired', { i: { node: NODE_I, chain: chainFor(ROOT_I, NODE_I, NOW_S - 10_000, NOW_S - 61) } })
   add('FINISH: initiator device certificate expired (not_after = now - 61 s, beyond the 60 s skew)', expired, 'finish', reference(expired).finish, 'ERR_CERT_EXPIRED')
   const future = baseCase('', 'future', { i: { node: NODE_I, chain: chainFor(ROOT_I, NODE_I, NOW_S + 61, NOW_S + 10_000) } })
@@ -328,7 +331,51 @@ export function generateHandshake (): any {
     { description: 'REJECT with ERR_HS_TOO_MANY_PENDING', type: 'reject', hs_id: hex(hsId), code: 'ERR_HS_TOO_MANY_PENDING', message: hex(encodeReject(hsId, 'ERR_HS_TOO_MANY_PENDING')) },
     { description: 'SESSION_UNKNOWN', type: 'session_unknown', session_id: hex(sid), message: hex(encodeSessionUnknown(sid)) }
   ]
-  return { valid, invalid, notices }
+  return { description: HANDSHAKE_DESCRIPTION, valid, invalid, notices, answers: answerVectors() }
+}
+
+const HANDSHAKE_DESCRIPTION = 'ATTNProto handshakes (protocols/attnproto.md Part 3). Field names are the spec\'s names in lower snake_case; ' +
+  'byte strings are lowercase hex; now_ms is the verifier\'s clock in unix milliseconds (certificate checks use floor(now_ms / 1000)). ' +
+  '`valid`: run both sides with the listed private keys, ephemerals, nonces, hs_id and salt; every message and intermediate value must match. ' +
+  '`invalid`: the listed parameters define a complete handshake exactly as in `valid`; regenerate every message before `step` from them ' +
+  '(step hello: the responder receives `message` instead of the HELLO; step response: the initiator, after sending its HELLO, receives `message` ' +
+  'instead of the RESPONSE; step finish: the responder, after the honest HELLO and RESPONSE, receives `message` instead of the FINISH; ' +
+  'step accept: the initiator, after the honest HELLO, RESPONSE and FINISH, receives `message` instead of the ACCEPT) and expect `error` ' +
+  'from that receiver. `notices`: REJECT and SESSION_UNKNOWN encodings. `answers`: what a responder sends back for a frame whose header does ' +
+  'not decode (Part 3 §7): `answer` is the REJECT, or "" when nothing is sent.'
+
+/** Part 3 §7: a frame whose header does not decode is answered with REJECT and its code, unless it has no hs_id or is itself a notice. */
+function answerVectors (): unknown[] {
+  const ref = reference(baseCase('', 'answers'))
+  const mutate = (b: Uint8Array, i: number, v: number): Uint8Array => { const t = Uint8Array.from(b); t[i] = v; return t }
+  const v2Reject = mutate(encodeReject(det('answers/hs_id', 8), 'ERR_HS_UNSUPPORTED_VERSION'), 9, 2)
+  const cases: Array<[string, Uint8Array]> = [
+    ['HELLO of version 2 → REJECT ERR_HS_UNSUPPORTED_VERSION (a version-1 REJECT, same hs_id)', mutate(ref.hello, 9, 2)],
+    ['version 0xff, type RESPONSE → REJECT ERR_HS_UNSUPPORTED_VERSION (the version is checked before the type)', mutate(ref.response, 9, 0xff)],
+    ['version 1, unknown type 0x05 → REJECT ERR_HS_MALFORMED', mutate(ref.hello, 8, 5)],
+    ['REJECT of version 2 → nothing (notices are never answered)', v2Reject],
+    ['SESSION_UNKNOWN of version 2 → nothing', mutate(mutate(ref.hello.slice(0, 18), 8, 0x7e), 9, 2)],
+    ['17 bytes (shorter than the header: no hs_id) → nothing', ref.hello.slice(0, 17)]
+  ]
+  return cases.map(([description, received]) => ({ description, received: hex(received), answer: hex(answerTo(received) ?? new Uint8Array(0)) }))
+}
+
+/** What the responder sends back for a frame whose header does not decode (production code). */
+function answerTo (frame: Uint8Array): Uint8Array | undefined {
+  try {
+    decodeHandshakeHeader(frame)
+  } catch (err) {
+    return rejectForBadHeader(frame, err)
+  }
+  assert.fail('the header decodes')
+}
+
+function sessionKeysFile (): unknown {
+  return {
+    description: 'ATTNProto session key schedule alone (protocols/attnproto.md Part 3 §5): ee = X25519(own ephemeral, peer ephemeral); ' +
+      'okm = HKDF-SHA256(ikm = ee, salt = transcript_hash, info = "attn/1 session", L = 136) = session_id(8) | k_mac_i2r | k_enc_i2r | k_mac_r2i | k_enc_r2i (32 each).',
+    vectors: generateSessionKeys()
+  }
 }
 
 /** Runs one invalid vector with production code; returns the error code thrown. */
@@ -356,15 +403,16 @@ export function runInvalid (c: CaseInputs, step: Step, message: Uint8Array): str
 // ---------------------------------------------------------------------------------------------
 describe('handshake vectors', () => {
   if (WRITE) {
-    writeFileSync(SESSION_KEYS_FILE, JSON.stringify(generateSessionKeys(), null, 2) + '\n')
+    writeFileSync(SESSION_KEYS_FILE, JSON.stringify(sessionKeysFile(), null, 2) + '\n')
     writeFileSync(HANDSHAKE_FILE, JSON.stringify(generateHandshake(), null, 2) + '\n')
   }
 
-  const sessionKeys = JSON.parse(readFileSync(SESSION_KEYS_FILE, 'utf8'))
+  const sessionKeysJson = JSON.parse(readFileSync(SESSION_KEYS_FILE, 'utf8'))
+  const sessionKeys = sessionKeysJson.vectors
   const handshake = JSON.parse(readFileSync(HANDSHAKE_FILE, 'utf8'))
 
   it('the committed files are exactly what the generator produces', () => {
-    assert.deepEqual(sessionKeys, generateSessionKeys())
+    assert.deepEqual(sessionKeysJson, sessionKeysFile())
     assert.deepEqual(handshake, generateHandshake())
   })
 
@@ -410,8 +458,8 @@ describe('handshake vectors', () => {
           assert.equal(hex(s.id), v.session_id)
         }
         const hk = deriveHandshakeKeys(unhex(v.shared_secret), p.hello, p.response.subarray(0, 90))
-        assert.equal(hex(hk.r2i), v.hs_k_r2i)
-        assert.equal(hex(hk.i2r), v.hs_k_i2r)
+        assert.equal(hex(hk.r2i), v.hs_r2i)
+        assert.equal(hex(hk.i2r), v.hs_i2r)
         assert.equal(hex(hk.finR), v.hs_fin_r)
         assert.equal(hex(hk.finI), v.hs_fin_i)
         const { keys } = deriveSessionKeys(unhex(v.shared_secret), unhex(v.transcript_hash))
@@ -433,6 +481,16 @@ describe('handshake vectors', () => {
     for (const v of handshake.invalid) {
       it(`${v.description} → ${v.error as string}`, () => {
         assert.equal(runInvalid(caseFromJson(v), v.step, unhex(v.message)), v.error)
+      })
+    }
+  })
+
+  describe('handshake.json answers (REJECT for an undecodable header)', () => {
+    for (const v of handshake.answers) {
+      it(v.description, () => {
+        const answer = answerTo(unhex(v.received))
+        assert.equal(hex(answer ?? new Uint8Array(0)), v.answer)
+        if (answer != null) assert.deepEqual(answer.subarray(10, 18), unhex(v.received).subarray(10, 18))
       })
     }
   })

@@ -342,6 +342,44 @@ describe('handshake', () => {
       assert.equal(R.stats().pendingHandshakes, 2)
     })
 
+    it('a HELLO of an unsupported version or an unknown message type is answered with REJECT and its code, never dropped silently', () => {
+      const R = manager(identityOf(BASE.responder), () => { throw new Error('no dial') })
+      const ch = new FakeChannel('future')
+      const v2 = REF.hello.slice(); v2[9] = 2 // a version-2 initiator's HELLO
+      R.handleFrame(v2, ch)
+      assert.equal(ch.sent.length, 1)
+      const reply = ch.sent[0]
+      assert.equal(decodeHandshakeHeader(reply).type, HandshakeType.Reject)
+      assert.equal(decodeHandshakeHeader(reply).version, 1)
+      assert.deepEqual(reply.subarray(10, 18), v2.subarray(10, 18)) // the refused hs_id
+      assert.equal(decodeReject(reply), 'ERR_HS_UNSUPPORTED_VERSION')
+      const unknownType = REF.hello.slice(); unknownType[8] = 0x05
+      R.handleFrame(unknownType, ch)
+      assert.equal(decodeReject(ch.sent[1]), 'ERR_HS_MALFORMED')
+      assert.equal(R.stats().pendingHandshakes, 0)
+      assert.equal(R.stats().rejected.ERR_HS_UNSUPPORTED_VERSION, 1)
+      assert.equal(R.stats().rejected.ERR_HS_MALFORMED, 1)
+      // notices are never answered (whatever their version), and a frame without an hs_id cannot be
+      const v2Reject = encodeReject(u8(8), 'ERR_X'); v2Reject[9] = 2
+      const v2Unknown = REF.hello.slice(0, 18); v2Unknown[8] = HandshakeType.SessionUnknown; v2Unknown[9] = 2
+      R.handleFrame(v2Reject, ch)
+      R.handleFrame(v2Unknown, ch)
+      R.handleFrame(new Uint8Array(12), ch)
+      assert.equal(ch.sent.length, 2)
+    })
+
+    it('an initiator answered with REJECT ERR_HS_UNSUPPORTED_VERSION fails at once with that code (no timeout)', async () => {
+      // the responder speaks only a future version: it answers every v1 HELLO with the REJECT a v1 node sends to a v2 HELLO
+      let ca!: FakeChannel
+      const A = manager(identityOf(BASE.initiator), () => ca, { handshakeTimeout: 60_000 })
+      const future: FrameHandler = {
+        handleFrame: (frame: Uint8Array, channel: FrameChannel) => { void channel.send(encodeReject(frame.subarray(10, 18), 'ERR_HS_UNSUPPORTED_VERSION')) }
+      }
+      ;[ca] = channelPair(A, future, peerOf(BASE.responder), peerOf(BASE.initiator))
+      await assert.rejects(A.connect(peerOf(BASE.responder)), (err: any) => err instanceof HandshakeRejectedError && err.remoteCode === 'ERR_HS_UNSUPPORTED_VERSION')
+      assert.equal(A.stats().pendingHandshakes, 0)
+    })
+
     it('a duplicate HELLO (same hs_id) is refused, the pending handshake kept', () => {
       const R = manager(identityOf(BASE.responder), () => { throw new Error('no dial') })
       const ch = new FakeChannel('dup')

@@ -142,7 +142,7 @@ describe('session/session', () => {
     assert.equal(r.open(i.seal(u8(1), late + 1).frame, late + 1).seqNo, 2)
     // f2 was refused before the replay window: it is still not accepted as stale salt
     assert.equal(code(() => r.open(f2.frame, late + 2)), 'ERR_BAD_SALT')
-    // the initiator does not police the responder's salt (record.md §Salt)
+    // the initiator does not police the responder's salt (protocols/attnproto.md Part 4 §6)
     assert.equal(i.open(r.seal(u8(1), late).frame, late).seqNo, 0)
     assert.equal(r.needsSaltRotation(T0 + 1000 + SALT_ROTATE_MS - 1), false)
     assert.equal(r.needsSaltRotation(T0 + 1000 + SALT_ROTATE_MS), true)

@@ -1,17 +1,21 @@
 /**
- * Record-layer test vectors (protocols/vectors/record.json, record-invalid.json).
+ * Record-layer test vectors (protocols/vectors/record.json, record-invalid.json, session-checks.json).
  * Generated deterministically from fixed labels; this test regenerates them and compares byte
  * for byte with the committed files and recomputes every vector with the production code.
- * Regenerate after an intentional change: `ATTN_REGEN_VECTORS=1 npx mocha dist/test/unit/session/vectors.spec.js`.
+ * Regenerate after an intentional change:
+ * `ATTN_WRITE_VECTORS=1 npx mocha --no-config dist/test/unit/session/vectors.spec.js`.
  */
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { AttnError } from '../../../src/errors.js'
 import { openRecord, recordDerivation, recordKeys, recordPlaintext, sealPlaintext, sealRecord } from '../../../src/session/record.js'
+import { Session } from '../../../src/session/session.js'
+import type { SessionRole } from '../../../src/session/session.js'
 
 const VALID_URL = new URL('../../../../protocols/vectors/record.json', import.meta.url)
 const INVALID_URL = new URL('../../../../protocols/vectors/record-invalid.json', import.meta.url)
+const CHECKS_URL = new URL('../../../../protocols/vectors/session-checks.json', import.meta.url)
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'))
@@ -56,6 +60,13 @@ function valid (description: string, dataLen: number, padLen: number, msgId: big
 }
 
 const MS = 1_750_000_000_000n << 16n
+
+const VALID_DESCRIPTION = 'ATTNProto sealed records (protocols/attnproto.md Part 4 §2–§3), one direction of one session: ' +
+  'plaintext = salt | msg_id | seq_no | data_len | data | padding; msg_key = HMAC-SHA256(k_mac, session_id | plaintext)[0..16]; ' +
+  'aes_key | iv = HMAC-SHA512(k_enc, msg_key)[0..48]; frame = session_id | msg_key | AES-256-CTR(aes_key, iv, plaintext). ' +
+  'msg_id (u64) is a decimal string.'
+const INVALID_DESCRIPTION = 'ATTNProto frames that openRecord refuses (protocols/attnproto.md Part 4 §5 checks 1–7), with the code of the first failing check. ' +
+  'Checks 8–11 need session state: session-checks.json.'
 
 export function generateValid (): ValidVector[] {
   return [
@@ -111,6 +122,105 @@ export function generateInvalid (): InvalidVector[] {
   ]
 }
 
+// ---- session-checks.json: receiver checks 8–11 (salt, msg_id time window, replay window) ----
+
+type CheckStep =
+  | { description: string, op: 'open', now_ms: number, salt: string, msg_id: string, seq_no: number, frame: string, error: string }
+  | { description: string, op: 'rotate_salt', now_ms: number, salt: string }
+interface CheckSequence {
+  description: string
+  role: SessionRole
+  session_id: string
+  k_mac_i2r: string; k_enc_i2r: string; k_mac_r2i: string; k_enc_r2i: string
+  salt: string
+  created_at_ms: number
+  steps: CheckStep[]
+}
+
+/** 2026-01-01T00:00:00Z in ms: the receiver's clock in the check sequences. */
+const T = 1_767_225_600_000
+const mid = (timeMs: number, counter = 0): bigint => (BigInt(timeMs) << 16n) | BigInt(counter)
+
+/**
+ * Runs a sequence on a production Session and returns each step's outcome ("OK" or the code), so the
+ * generator records what the code does and the check below compares it with the committed file.
+ */
+function runSequence (seq: Omit<CheckSequence, 'steps'>, steps: Array<CheckStep | Omit<Extract<CheckStep, { op: 'open' }>, 'error' | 'frame'>>): CheckStep[] {
+  const keys = { kMacI2R: unhex(seq.k_mac_i2r), kEncI2R: unhex(seq.k_enc_i2r), kMacR2I: unhex(seq.k_mac_r2i), kEncR2I: unhex(seq.k_enc_r2i) }
+  const remote = { address: 'peer', rootPublicKey: new Uint8Array(33), nodePublicKey: new Uint8Array(33) }
+  const session = new Session({ id: unhex(seq.session_id), role: seq.role, remote, keys, salt: unhex(seq.salt), now: seq.created_at_ms })
+  // frames come from the other side: the initiator's sending keys when this side is the responder
+  const senderKeys = seq.role === 'responder'
+    ? recordKeys(unhex(seq.session_id), keys.kMacI2R, keys.kEncI2R)
+    : recordKeys(unhex(seq.session_id), keys.kMacR2I, keys.kEncR2I)
+  return steps.map(step => {
+    if (step.op === 'rotate_salt') {
+      session.rotateSalt(unhex(step.salt), step.now_ms)
+      return step
+    }
+    const frame = 'frame' in step
+      ? unhex(step.frame)
+      : sealRecord(senderKeys, { salt: unhex(step.salt), msgId: BigInt(step.msg_id), seqNo: step.seq_no, data: det(`check/${step.seq_no}/${step.msg_id}`, 16) }, { padding: det(`check/pad/${step.seq_no}`, 24) })
+    return { ...step, frame: hex(frame), error: errorCode(() => session.open(frame, step.now_ms)) }
+  })
+}
+
+export function generateChecks (): unknown {
+  const base = {
+    session_id: hex(SID),
+    k_mac_i2r: hex(K_MAC), k_enc_i2r: hex(K_ENC), k_mac_r2i: hex(det('k_mac_r2i', 32)), k_enc_r2i: hex(det('k_enc_r2i', 32)),
+    created_at_ms: T
+  }
+  const S0 = hex(det('check/salt0', 8))
+  const S1 = hex(det('check/salt1', 8))
+  const BAD = hex(det('check/unknown-salt', 8))
+  const open = (description: string, nowMs: number, salt: string, msgId: bigint, seqNo: number): Omit<Extract<CheckStep, { op: 'open' }>, 'error' | 'frame'> =>
+    ({ description, op: 'open', now_ms: nowMs, salt, msg_id: msgId.toString(), seq_no: seqNo })
+  const responder = { ...base, description: 'responder: checks 8 (salt, with grace), 9–10 (msg_id time window) and 11 (replay window), in order', role: 'responder' as const, salt: S0 }
+  const initiator = { ...base, description: 'initiator: does not check the salt of responder frames', role: 'initiator' as const, salt: S0 }
+  return {
+    description: 'ATTNProto receiver checks after authentication (protocols/attnproto.md Part 4 §5 checks 8–11, §6 salt, §7 replay window). ' +
+      'For each sequence create a session with the listed role, keys, salt and creation time; then apply the steps in order on that one session: ' +
+      '`open`: the peer\'s `frame` (sealed with the peer\'s sending keys from `salt`, `msg_id`, `seq_no`) is opened at the receiver clock `now_ms` ' +
+      'and must give `error` ("OK" or the error code; a refused frame changes no state); `rotate_salt`: the responder replaces its salt at `now_ms` ' +
+      '(the replaced salt stays acceptable while now_ms < rotation + SALT_GRACE_MS = 300000).',
+    salt_grace_ms: 300_000,
+    max_msg_age_ms: 300_000,
+    max_msg_future_ms: 30_000,
+    replay_window: 1024,
+    sequences: [
+      {
+        ...responder,
+        steps: runSequence(responder, [
+          open('msg_id time exactly now − 300000 ms: accepted (check 9 boundary)', T, S0, mid(T - 300_000), 0),
+          open('msg_id time now − 300001 ms → ERR_MSG_TOO_OLD', T, S0, mid(T - 300_001), 1),
+          open('msg_id time exactly now + 30000 ms: accepted (check 10 boundary)', T, S0, mid(T + 30_000), 1),
+          open('msg_id time now + 30001 ms → ERR_MSG_TOO_NEW', T, S0, mid(T + 30_001), 2),
+          open('the same frame again (seq_no 1) → ERR_REPLAY', T, S0, mid(T + 30_000), 1),
+          open('seq_no 5 after 1 (a gap): accepted', T, S0, mid(T + 30_000, 5), 5),
+          open('seq_no 3 (out of order, inside the window, lower msg_id): accepted', T, S0, mid(T + 30_000, 3), 3),
+          open('seq_no 4 with a msg_id above the newest frame\'s → ERR_MSG_ID_ORDER', T, S0, mid(T + 30_000, 9), 4),
+          open('seq_no 1030: accepted, the window now covers seq_nos 7..1030', T, S0, mid(T + 30_000, 1030), 1030),
+          open('seq_no 4 (≤ 1030 − 1024) → ERR_REPLAY_TOO_OLD', T, S0, mid(T + 30_000, 4), 4),
+          open('seq_no 7 (the lowest seq_no in the window, unseen): accepted', T, S0, mid(T + 30_000, 7), 7),
+          open('an unknown salt → ERR_BAD_SALT (check 8)', T, BAD, mid(T + 30_000, 1031), 1031),
+          open('an unknown salt and a too old msg_id → ERR_BAD_SALT (check 8 comes before check 9)', T, BAD, mid(T - 400_000), 1031),
+          { description: 'the responder rotates its salt to salt1 at T', op: 'rotate_salt', now_ms: T, salt: S1 },
+          open('the replaced salt at T + 299999 ms (inside the grace period): accepted', T + 299_999, S0, mid(T + 30_000, 1031), 1031),
+          open('the replaced salt at T + 300000 ms (grace over) → ERR_BAD_SALT', T + 300_000, S0, mid(T + 30_000, 1032), 1032),
+          open('the new salt at T + 300000 ms: accepted', T + 300_000, S1, mid(T + 30_000, 1032), 1032)
+        ])
+      },
+      {
+        ...initiator,
+        steps: runSequence(initiator, [
+          open('a responder frame with a salt the initiator never saw: accepted (the initiator learns salts only from NewSalt)', T, BAD, mid(T), 0)
+        ])
+      }
+    ]
+  }
+}
+
 function errorCode (fn: () => unknown): string {
   try { fn() } catch (e) {
     assert.ok(e instanceof AttnError, String(e))
@@ -120,20 +230,35 @@ function errorCode (fn: () => unknown): string {
 }
 
 describe('session/vectors (protocols/vectors/record*.json)', () => {
-  const validJson = JSON.stringify(generateValid(), null, 2) + '\n'
-  const invalidJson = JSON.stringify(generateInvalid(), null, 2) + '\n'
-  if (process.env.ATTN_REGEN_VECTORS === '1') {
+  const validJson = JSON.stringify({ description: VALID_DESCRIPTION, vectors: generateValid() }, null, 2) + '\n'
+  const invalidJson = JSON.stringify({ description: INVALID_DESCRIPTION, vectors: generateInvalid() }, null, 2) + '\n'
+  const checksJson = JSON.stringify(generateChecks(), null, 2) + '\n'
+  if (process.env.ATTN_WRITE_VECTORS === '1') {
     writeFileSync(VALID_URL, validJson)
     writeFileSync(INVALID_URL, invalidJson)
+    writeFileSync(CHECKS_URL, checksJson)
   }
 
   it('committed files equal the deterministic generator output', () => {
     assert.equal(readFileSync(VALID_URL, 'utf8'), validJson)
     assert.equal(readFileSync(INVALID_URL, 'utf8'), invalidJson)
+    assert.equal(readFileSync(CHECKS_URL, 'utf8'), checksJson)
+  })
+
+  it('session-checks.json: every step of every sequence gives its stated result on a production Session', () => {
+    const v = JSON.parse(readFileSync(CHECKS_URL, 'utf8')) as { sequences: CheckSequence[] }
+    const results = v.sequences.map(seq => runSequence(seq, seq.steps).map(s => 'error' in s ? s.error : s.op))
+    assert.deepEqual(results, v.sequences.map(seq => seq.steps.map(s => 'error' in s ? s.error : s.op)))
+    // the outcomes the spec states (not only "what the code does")
+    assert.deepEqual(results[0], [
+      'OK', 'ERR_MSG_TOO_OLD', 'OK', 'ERR_MSG_TOO_NEW', 'ERR_REPLAY', 'OK', 'OK', 'ERR_MSG_ID_ORDER', 'OK', 'ERR_REPLAY_TOO_OLD', 'OK',
+      'ERR_BAD_SALT', 'ERR_BAD_SALT', 'rotate_salt', 'OK', 'ERR_BAD_SALT', 'OK'
+    ])
+    assert.deepEqual(results[1], ['OK'])
   })
 
   it('every valid vector is reproduced and opened by the production code', () => {
-    const vs = JSON.parse(readFileSync(VALID_URL, 'utf8')) as ValidVector[]
+    const vs = (JSON.parse(readFileSync(VALID_URL, 'utf8')) as { vectors: ValidVector[] }).vectors
     assert.ok(vs.length >= 8)
     for (const v of vs) {
       const keys = recordKeys(unhex(v.session_id), unhex(v.k_mac), unhex(v.k_enc))
@@ -155,7 +280,7 @@ describe('session/vectors (protocols/vectors/record*.json)', () => {
   })
 
   it('every invalid vector fails with its stated code', () => {
-    const vs = JSON.parse(readFileSync(INVALID_URL, 'utf8')) as InvalidVector[]
+    const vs = (JSON.parse(readFileSync(INVALID_URL, 'utf8')) as { vectors: InvalidVector[] }).vectors
     for (const v of vs) {
       const keys = recordKeys(unhex(v.session_id), unhex(v.k_mac), unhex(v.k_enc))
       assert.equal(errorCode(() => openRecord(keys, unhex(v.frame))), v.error, v.description)
