@@ -10,6 +10,7 @@ import {
 } from './constants.js'
 import { NotMailboxForRecipientError, RateLimitedError, UnlistedPrekeyError } from './errors.js'
 import { RateLimiter } from './rate-limiter.js'
+import { decodeRequest } from './rpc-request.js'
 import type { DirectoryClient } from './directory-client.js'
 import type { MessagingCounters } from './counters.js'
 import type { DirectoryRecord } from './protocol/directory-record.js'
@@ -68,13 +69,7 @@ export class MailboxServer {
     const { store, counters } = this.init
     if (!this.perSender.take(ctx.remoteAddress)) this.refuse(new RateLimitedError(`mailbox.put from ${ctx.remoteAddress} is over its rate limit`))
     if (!this.perSource.take(ctx.remoteSource ?? ctx.sessionId)) this.refuse(new RateLimitedError('mailbox.put from this network source is over its rate limit'))
-    let parcel: Parcel
-    try {
-      parcel = decodeParcel(params)
-    } catch (err: any) {
-      counters.reject(err)
-      throw new PublicRpcError('BAD_REQUEST', err.message)
-    }
+    const parcel = decodeRequest(counters, () => decodeParcel(params))
     const record = await this.recipientRecord(parcel.recipient)
     if (parcel.kind === PARCEL_ENVELOPE) this.checkPrekey(parcel, record)
     try {
@@ -87,14 +82,14 @@ export class MailboxServer {
 
   /** Only the identity a parcel is for may fetch it; each device sees what it has not acked yet. */
   private onFetch (params: Uint8Array, ctx: RpcHandlerContext): Uint8Array {
-    const { limit } = this.decodeRequest(() => decodeFetchRequest(params))
+    const { limit } = decodeRequest(this.init.counters, () => decodeFetchRequest(params))
     const { items, more } = this.init.store.mailboxFetchUnacked(ctx.remoteAddress, deviceOf(ctx), { limit, maxBytes: MAX_FETCH_BYTES })
     return encodeFetchResponse(items.map(i => i.envelope), more)
   }
 
   /** Marks parcels fetched by this device; deletes them once every listed device has them. */
   private async onAck (params: Uint8Array, ctx: RpcHandlerContext): Promise<Uint8Array> {
-    const ids = this.decodeRequest(() => decodeAck(params))
+    const ids = decodeRequest(this.init.counters, () => decodeAck(params))
     let devices = 1
     try {
       devices = Math.max(1, (await this.init.directory.lookup(ctx.remoteAddress, { signal: ctx.signal })).devices.length)
@@ -141,14 +136,6 @@ export class MailboxServer {
     throw new PublicRpcError(err.code ?? 'MAILBOX_ERROR', err.message)
   }
 
-  private decodeRequest<T> (decode: () => T): T {
-    try {
-      return decode()
-    } catch (err: any) {
-      this.init.counters.reject(err)
-      throw new PublicRpcError('BAD_REQUEST', err.message)
-    }
-  }
 }
 
 /** The calling device's node key: acks are per device. */

@@ -8,6 +8,7 @@ import { PARCEL_GROUP, decodeParcel, encodeParcel, parcelId } from './protocol/p
 import { prekeyResolver } from './protocol/prekeys.js'
 import { createReceipt, verifyReceipt } from './protocol/receipt.js'
 import { decodeSync } from './protocol/sync.js'
+import { decodeRequest } from './rpc-request.js'
 import {
   MAX_FETCH_ITEMS, METHOD_MAILBOX_ACK, METHOD_MAILBOX_FETCH, decodeFetchResponse, encodeAck, encodeFetchRequest
 } from './protocol/rpc-methods.js'
@@ -67,7 +68,7 @@ export class ParcelReceiver {
 
   /** `msg.deliver`: a parcel for us, straight from the sender. */
   onDeliver (params: Uint8Array, _ctx: RpcHandlerContext): Uint8Array {
-    const parcel = this.decodeRequest(() => decodeParcel(params))
+    const parcel = decodeRequest(this.init.counters, () => decodeParcel(params))
     if (parcel.recipient !== this.init.identity.address) {
       const err = new WrongRecipientError('this node does not serve that address')
       this.init.counters.reject(err)
@@ -260,13 +261,4 @@ export class ParcelReceiver {
     this.init.outbox.kick()
   }
 
-  /** Decodes request params; undecodable input is counted and answered BAD_REQUEST. */
-  private decodeRequest<T> (decode: () => T): T {
-    try {
-      return decode()
-    } catch (err: any) {
-      this.init.counters.reject(err)
-      throw new PublicRpcError('BAD_REQUEST', err.message)
-    }
-  }
 }
