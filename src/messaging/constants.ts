@@ -116,6 +116,8 @@ export const DEFAULT_PROBE_MAX_MS = 30 * 60_000
 
 /** Directory lookups are cached this long (ms). */
 export const DIRECTORY_CACHE_MS = 30_000
+/** At most this many addresses' records are cached (least recently stored dropped). */
+export const DIRECTORY_CACHE_MAX_ENTRIES = 10_000
 /** How long one directory publication may take when the caller gives no signal (ms). */
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 30_000
 /** Inbox listing: default page size, and the largest page a caller may ask for. */

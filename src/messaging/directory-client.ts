@@ -1,7 +1,7 @@
 import { MessageType } from '@libp2p/kad-dht'
 import { checkDirectoryRecord, createDirectoryRecord, directoryKey, encodeDirectoryRecord } from './protocol/directory-record.js'
 import { RecipientUnknownError } from './errors.js'
-import { DIRECTORY_CACHE_MS } from './constants.js'
+import { DIRECTORY_CACHE_MAX_ENTRIES, DIRECTORY_CACHE_MS } from './constants.js'
 import type { DirectoryRecord, DirectoryRecordFields } from './protocol/directory-record.js'
 import type { Identity } from '../keys/index.js'
 import type { KadDHT } from '@libp2p/kad-dht'
@@ -26,7 +26,7 @@ export class DirectoryClient {
       if (event.name === 'PEER_RESPONSE' && event.messageType === MessageType.PUT_VALUE) accepted++
       if (event.name === 'QUERY_ERROR') errors++
     }
-    this.cache.set(identity.address, { record, at: Date.now() })
+    this.put(identity.address, record, Date.now())
     this.log('published directory record seq %s: %d peers accepted, %d errors', record.seq, accepted, errors)
     return { record, accepted }
   }
@@ -53,12 +53,30 @@ export class DirectoryClient {
       if (best == null) throw new RecipientUnknownError(address, err)
     }
     if (best == null) throw new RecipientUnknownError(address)
-    this.cache.set(address, { record: best, at: Date.now() })
+    this.put(address, best, Date.now())
     return best
   }
 
-  /** Our own last published record, if any (from the cache or the DHT). */
+  /** The last record seen for the address (however old), if any. */
   cached (address: string): DirectoryRecord | undefined {
     return this.cache.get(address)?.record
+  }
+
+  /**
+   * Seeds the cache with a record known from elsewhere (our own, kept across restarts): `cached`
+   * returns it at once, while `lookup` still asks the DHT (it counts as stale).
+   */
+  remember (record: DirectoryRecord): void {
+    this.put(record.address, record, 0)
+  }
+
+  /** Cache insert, least recently stored dropped past DIRECTORY_CACHE_MAX_ENTRIES. */
+  private put (address: string, record: DirectoryRecord, at: number): void {
+    this.cache.delete(address)
+    this.cache.set(address, { record, at })
+    if (this.cache.size > DIRECTORY_CACHE_MAX_ENTRIES) {
+      const oldest = this.cache.keys().next().value
+      if (oldest != null) this.cache.delete(oldest)
+    }
   }
 }

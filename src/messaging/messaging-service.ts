@@ -6,6 +6,7 @@ import { parseAttAddress } from '../keys/index.js'
 import { toHex } from './protocol/codec.js'
 import { OCTET_STREAM, TEXT_PLAIN } from './protocol/message.js'
 import { encodeSync } from './protocol/sync.js'
+import { checkDirectoryRecord, directoryKey, encodeDirectoryRecord } from './protocol/directory-record.js'
 import { METHOD_DELIVER } from './protocol/rpc-methods.js'
 import {
   DEFAULT_DELIVERY_CALL_TIMEOUT_MS, DEFAULT_FETCH_INTERVAL_MS, DEFAULT_GIVE_UP_AFTER_MS, DEFAULT_MAILBOX_COUNT, DEFAULT_MAILBOX_GRACE_MS,
@@ -24,6 +25,7 @@ import { RecordPublisher } from './record-publisher.js'
 import { MessagingStore } from './store.js'
 import { groupIdString, inboxMessageOf, parseGroupId, statusOf } from './views.js'
 import type { MessagingStats } from './counters.js'
+import type { DirectoryRecord } from './protocol/directory-record.js'
 import type { OutboxEntry, OutboxState } from './store.js'
 import type { GroupInfo, InboxMessage, MessageStatus, MessagingServiceInit } from './types.js'
 import type { Identity } from '../keys/index.js'
@@ -53,6 +55,8 @@ export interface MessagingEvents {
 
 /** How long a transit status query waits for each device, ms. */
 const TRANSIT_QUERY_TIMEOUT_MS = 3_000
+/** Store meta key of our last published directory record. */
+const OWN_RECORD_KEY = 'own-directory-record'
 /** Without a record of ours in the cache, mailbox polls look it up at most this often, ms. */
 const OWN_RECORD_LOOKUP_INTERVAL_MS = 10_000
 /** How often expired mailbox parcels and quarantined parcels are purged, ms. */
@@ -163,6 +167,9 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       onMessage: (id) => { this.emitMessage(id) },
       onStatus: (id) => { this.emitStatus(id) }
     })
+    const lastPublished = this.ownRecord(store, identity.address)
+    // our mailboxes are known before the DHT answers: mail waiting for us is fetched at once
+    if (lastPublished != null) this.directory.remember(lastPublished)
     const publisher = new RecordPublisher({
       identity,
       self,
@@ -172,7 +179,9 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       log: this.log,
       recordTtlSeconds: init.recordTtlSeconds ?? DEFAULT_RECORD_TTL_SECONDS,
       mailboxes: init.mailboxes ?? [],
-      mailboxCount: init.mailboxCount ?? DEFAULT_MAILBOX_COUNT
+      mailboxCount: init.mailboxCount ?? DEFAULT_MAILBOX_COUNT,
+      lastPublished,
+      onPublished: (record) => { store.setMeta(OWN_RECORD_KEY, encodeDirectoryRecord(record)) }
     })
     const mailbox = init.mailbox === false
       ? undefined
@@ -314,6 +323,9 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     let fetched = 0
     await Promise.all(record.mailboxes.map(async (mailbox) => {
       if (mailbox.peerId === self) return
+      // the record's addresses: without them a dial right after start has nothing to try but a
+      // DHT peer lookup, and a dial that others (bootstrap) joined would die with our timeout
+      if (mailbox.multiaddrs.length > 0 && !this.peers.isConnected(mailbox.peerId)) await this.peers.learnAddresses(mailbox.peerId, mailbox.multiaddrs)
       try {
         fetched += await receiver.fetchFrom(peerIdFromString(mailbox.peerId), options)
       } catch (err: any) {
@@ -351,6 +363,18 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
   }
 
   // ------------------------------------------------------------------ helpers
+
+  /** Our last published record from the store, if it is still valid. */
+  private ownRecord (store: MessagingStore, address: string): DirectoryRecord | undefined {
+    const bytes = store.getMeta(OWN_RECORD_KEY)
+    if (bytes == null) return undefined
+    try {
+      return checkDirectoryRecord(directoryKey(address), bytes)
+    } catch (err: any) {
+      this.log('our stored directory record is no longer valid: %s', err.message)
+      return undefined
+    }
+  }
 
   private async hasOtherDevices (identity: Identity, options: AbortOptions): Promise<boolean> {
     try {

@@ -3,7 +3,7 @@ import { DEFAULT_PUBLISH_TIMEOUT_MS } from './constants.js'
 import { derivePrekey, prekeyIdAt } from './protocol/prekeys.js'
 import type { DirectoryClient } from './directory-client.js'
 import type { PeerBook } from './peer-book.js'
-import type { DirectoryDevice, DirectoryMailbox } from './protocol/directory-record.js'
+import type { DirectoryDevice, DirectoryMailbox, DirectoryRecord } from './protocol/directory-record.js'
 import type { Identity } from '../keys/index.js'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { AbortOptions, Logger } from '@libp2p/interface'
@@ -20,6 +20,10 @@ export interface RecordPublisherInit {
   /** Configured mailbox peer ids; empty: the DHT-closest peers to our record key. */
   mailboxes: string[]
   mailboxCount: number
+  /** Our last published record, kept across restarts: its seq is where ours continue. */
+  lastPublished?: DirectoryRecord
+  /** A record was published (to keep it across restarts). */
+  onPublished?(record: DirectoryRecord): void
 }
 
 /** Most multiaddrs listed per device or mailbox in a record. */
@@ -35,7 +39,10 @@ export class RecordPublisher {
   /** The seq of the last record we published or saw; strictly increasing. */
   private seq = BigInt(Date.now())
 
-  constructor (private readonly init: RecordPublisherInit) {}
+  constructor (private readonly init: RecordPublisherInit) {
+    const last = init.lastPublished?.seq
+    if (last != null && last > this.seq) this.seq = last
+  }
 
   /** Publishes (or republishes) the record; returns its seq and how many DHT peers accepted it. */
   async publish (options: AbortOptions = {}): Promise<{ seq: string, accepted: number }> {
@@ -56,13 +63,14 @@ export class RecordPublisher {
     devices.set(self, { chain: identity.chain, nodeId: self, multiaddrs: peers.ownAddresses().slice(0, MAX_LISTED_ADDRS) })
     const mailboxes = await this.chooseMailboxes(options)
     this.seq++
-    const { accepted } = await directory.publish(identity, {
+    const { record, accepted } = await directory.publish(identity, {
       seq: this.seq,
       expiresAt: now + this.init.recordTtlSeconds,
       devices: [...devices.values()],
       prekeys,
       mailboxes
     }, { signal: options.signal ?? AbortSignal.timeout(DEFAULT_PUBLISH_TIMEOUT_MS) })
+    this.init.onPublished?.(record)
     return { seq: this.seq.toString(), accepted }
   }
 

@@ -198,6 +198,8 @@ const MIGRATIONS: string[] = [
     expires_at_ms INTEGER NOT NULL
   ) STRICT;
   CREATE INDEX quarantine_group ON quarantine (group_id);
+
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) STRICT;
   `
 ]
 
@@ -562,6 +564,17 @@ export class MessagingStore {
   /** Bytes held for everyone (the global cap's measure). */
   mailboxTotalBytes (): number {
     return num(this.statement('SELECT coalesce(sum(size), 0) AS b FROM mailbox').get()?.b)
+  }
+
+  // ---- meta (small node state: our own last published directory record) ---------------------
+
+  getMeta (key: string): Uint8Array | undefined {
+    const row = this.statement('SELECT value FROM meta WHERE key = ?').get(key)
+    return row == null ? undefined : u8(row.value)
+  }
+
+  setMeta (key: string, value: Uint8Array): void {
+    this.statement('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value)
   }
 
   // ---- quarantine (parcels fetched from a mailbox that cannot be opened yet) ---------------
