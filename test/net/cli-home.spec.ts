@@ -46,7 +46,7 @@ describe('CLI: the home directory (corrupt, missing or foreign data)', function 
     return { code, stderr }
   }
 
-  for (const db of ['messages.db', 'sessions.db']) {
+  for (const db of ['messages.db', 'sessions.db', 'dht.db']) {
     it(`a corrupt ${db}: a clear error naming it, and the process exits non-zero`, async () => {
       const h = await home()
       await runOnce(h)
