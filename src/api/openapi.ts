@@ -225,7 +225,7 @@ export const OPENAPI_DOCUMENT = {
           uptimeSeconds: { type: 'number' },
           counters: {
             type: 'object',
-            description: 'what each layer counted: carrier frames and protocol errors by code, session handshakes and rejected frames by code, RPC calls/resends/decode errors, messaging parcels and rejected input by code, API requests refused by error code (`api.rejected`)'
+            description: 'what each layer counted: carrier frames and protocol errors by code, session handshakes and rejected frames by code, RPC calls/resends/decode errors, messaging parcels and rejected input by code, DHT records held (records, bytes) and refused puts by code (`dht.rejected`), API requests refused by error code (`api.rejected`)'
           }
         }
       },

@@ -54,7 +54,8 @@ function counters (node: AttnNode): Record<string, unknown> {
     rpc: rpc == null
       ? null
       : { callsSent: rpc.callsSent, callsReceived: rpc.callsReceived, resends: rpc.resends, duplicatesDropped: rpc.duplicatesDropped, pendingCalls: rpc.pendingCalls, decodeErrors: rpc.decodeErrors },
-    messaging: node.services.messaging?.stats() ?? null
+    messaging: node.services.messaging?.stats() ?? null,
+    dht: node.services.dhtStore?.stats() ?? null
   }
 }
 

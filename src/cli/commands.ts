@@ -85,7 +85,14 @@ ${KEY_HELP}
   --bootstrap MA          multiaddr with /p2p/<peer-id> to dial at start, repeatable
   --api HOST:PORT         local HTTP API (default 127.0.0.1:7746; port 0 = any free port)
   --no-api                do not serve the local API
-  --json                  print one JSON line {"peerId","address","addresses","api"} once started`,
+  --reset                 start even though the home's data does not fit its identity: data
+                          without identity.json, or of another identity, is moved to
+                          DIR/reset-<time>/; a missing messages.db is accepted (empty inbox/outbox)
+  --json                  print one JSON line {"peerId","address","addresses","api"} once started
+
+Refuses to start (exit 1) when DIR holds data but no identity.json (ERR_HOME_IDENTITY_MISSING),
+data of another identity (ERR_HOME_IDENTITY_MISMATCH, per DIR/home.json), has lost messages.db
+(ERR_HOME_DATA_MISSING), or a database cannot be opened (ERR_STORE_OPEN).`,
   options: {
     home: { type: 'string' },
     'passphrase-file': { type: 'string' },
@@ -94,6 +101,7 @@ ${KEY_HELP}
     bootstrap: { type: 'string', multiple: true },
     api: { type: 'string' },
     'no-api': { type: 'boolean' },
+    reset: { type: 'boolean' },
     json: { type: 'boolean' }
   },
   async run (flags) {
@@ -104,7 +112,8 @@ ${KEY_HELP}
       listen: flags.listen,
       bootstrap: flags.bootstrap,
       api: flags['no-api'] === true ? '' : flags.api,
-      json: flags.json === true
+      json: flags.json === true,
+      reset: flags.reset === true
     })
   }
 }

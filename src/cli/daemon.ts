@@ -3,6 +3,8 @@ import { join } from 'node:path'
 import { loadOrCreateIdentity } from '../keys/index.js'
 import { loadConfig, parseHostPort } from '../node/config.js'
 import { createAttnNode } from '../node/create-node.js'
+import { checkHome, checkHomeBeforeIdentity, writeHomeMarker } from '../node/home.js'
+import { DHT_DB, MESSAGES_DB, SESSIONS_DB } from '../node/constants.js'
 import { startApiServer } from '../api/server.js'
 import { loadOrCreateApiToken } from '../api/token.js'
 import { CliError, readRuntimeInfo, runtimeFile } from './io.js'
@@ -17,6 +19,8 @@ export interface DaemonOptions {
   bootstrap?: string[]
   api?: string
   json: boolean
+  /** Start even though the home's data does not fit its identity (moves it aside) or lost messages.db. */
+  reset?: boolean
 }
 
 function isAlive (pid: number): boolean {
@@ -30,6 +34,17 @@ function isAlive (pid: number): boolean {
 
 /** `attn start`: runs a node until SIGINT/SIGTERM; resolves with the exit code. */
 export async function runDaemon (opts: DaemonOptions): Promise<number> {
+  try {
+    return await serve(opts)
+  } catch (err) {
+    // a failed start can leave a libp2p listener behind (it was still opening when another
+    // service failed): the error is printed by main, the process must still exit non-zero
+    setTimeout(() => { process.exit(process.exitCode ?? 1) }, 250).unref()
+    throw err
+  }
+}
+
+async function serve (opts: DaemonOptions): Promise<number> {
   const startedAt = performance.now()
   const previous = await readRuntimeInfo(opts.home).catch(() => undefined)
   if (previous != null && previous.pid !== process.pid && isAlive(previous.pid)) {
@@ -37,8 +52,11 @@ export async function runDaemon (opts: DaemonOptions): Promise<number> {
   }
   const config = await loadConfig(opts.home, { listen: opts.listen, bootstrap: opts.bootstrap, api: opts.api })
   await mkdir(opts.home, { recursive: true, mode: 0o700 })
+  const notes = await checkHomeBeforeIdentity(opts.home, { reset: opts.reset })
   const { identity, created } = await loadOrCreateIdentity(opts.home, opts.keys)
   if (created) process.stderr.write(`attn: created a new identity in ${opts.home}\n`)
+  notes.push(...await checkHome(opts.home, identity.address, { reset: opts.reset }))
+  for (const note of notes) process.stderr.write(`attn: ${note}\n`)
   if (opts.keys.passphrase == null) {
     process.stderr.write('attn: WARNING: the private key is stored UNENCRYPTED (--insecure-dev-key); set ATTN_PASSPHRASE for real use\n')
   }
@@ -46,9 +64,11 @@ export async function runDaemon (opts: DaemonOptions): Promise<number> {
   const node = await createAttnNode({
     ...config,
     privateKey: identity.nodeKey,
-    attn: { identity, sessionStorePath: join(opts.home, 'sessions.db') },
-    messaging: { dbPath: join(opts.home, 'messages.db') }
+    attn: { identity, sessionStorePath: join(opts.home, SESSIONS_DB) },
+    messaging: { dbPath: join(opts.home, MESSAGES_DB) },
+    dhtStorePath: join(opts.home, DHT_DB)
   })
+  await writeHomeMarker(opts.home, identity.address)
   let api: Awaited<ReturnType<typeof startApiServer>> | undefined
   try {
     if (config.api !== '') {
@@ -72,6 +92,18 @@ export async function runDaemon (opts: DaemonOptions): Promise<number> {
   await writeFile(tmp, JSON.stringify(info, null, 2) + '\n', { mode: 0o600 })
   await rename(tmp, runtimeFile(opts.home))
 
+  // listen for signals before announcing the start: a SIGTERM sent as soon as the line is read
+  // must shut down cleanly, not hit the default action
+  const stopRequested = new Promise<void>(resolve => {
+    const onSignal = (signal: string): void => {
+      process.stderr.write(`attn: ${signal} received, shutting down\n`)
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+      resolve()
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+  })
   const startupMs = Math.round(performance.now() - startedAt)
   if (opts.json) {
     process.stdout.write(JSON.stringify({ ...info, startupMs }) + '\n')
@@ -85,16 +117,7 @@ export async function runDaemon (opts: DaemonOptions): Promise<number> {
     ].join('\n') + '\n')
   }
 
-  await new Promise<void>(resolve => {
-    const onSignal = (signal: string): void => {
-      process.stderr.write(`attn: ${signal} received, shutting down\n`)
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
-      resolve()
-    }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
-  })
+  await stopRequested
 
   await api?.close()
   await node.stop()

@@ -3,6 +3,10 @@ import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidConfigError } from '../errors.js'
+import {
+  DEFAULT_DHT_MAX_BYTES, DEFAULT_DHT_MAX_BYTES_PER_PEER, DEFAULT_DHT_MAX_RECORD_BYTES, DEFAULT_DHT_MAX_RECORDS,
+  DEFAULT_DHT_MAX_RECORDS_PER_PEER
+} from './constants.js'
 
 /** Everything a node reads from `$ATTN_HOME/config.json`; CLI flags override it. */
 export interface AttnConfig {
@@ -17,6 +21,16 @@ export interface AttnConfig {
   dht: {
     /** Keep private/loopback addresses in DHT peer records (needed on a LAN or loopback). */
     allowPrivateAddresses: boolean
+    /** Records this node holds for the DHT; puts from peers over it are refused (ERR_DHT_STORE_FULL). */
+    maxRecords: number
+    /** Bytes of records this node holds for the DHT. */
+    maxBytes: number
+    /** Records one source peer may have stored on this node (ERR_DHT_PEER_QUOTA). */
+    maxRecordsPerPeer: number
+    /** Bytes one source peer may have stored on this node. */
+    maxBytesPerPeer: number
+    /** Largest record value accepted from a peer (ERR_DHT_RECORD_TOO_LARGE). */
+    maxRecordBytes: number
   }
   /** Inbound connections accepted per second per remote host. */
   inboundConnectionThreshold: number
@@ -40,7 +54,14 @@ export const DEFAULT_CONFIG: AttnConfig = {
   bootstrap: [],
   api: DEFAULT_API,
   announce: [],
-  dht: { allowPrivateAddresses: true },
+  dht: {
+    allowPrivateAddresses: true,
+    maxRecords: DEFAULT_DHT_MAX_RECORDS,
+    maxBytes: DEFAULT_DHT_MAX_BYTES,
+    maxRecordsPerPeer: DEFAULT_DHT_MAX_RECORDS_PER_PEER,
+    maxBytesPerPeer: DEFAULT_DHT_MAX_BYTES_PER_PEER,
+    maxRecordBytes: DEFAULT_DHT_MAX_RECORD_BYTES
+  },
   inboundConnectionThreshold: 100,
   maxConnections: 300,
   mailbox: { enabled: true, nodes: [] }
@@ -81,6 +102,7 @@ function mergeConfig (base: AttnConfig, over: Partial<AttnConfig>): AttnConfig {
   return out
 }
 
+const DHT_KEYS = new Set(['allowPrivateAddresses', 'maxRecords', 'maxBytes', 'maxRecordsPerPeer', 'maxBytesPerPeer', 'maxRecordBytes'])
 const KNOWN_KEYS = new Set(['listen', 'bootstrap', 'api', 'announce', 'dht', 'inboundConnectionThreshold', 'maxConnections', 'mailbox'])
 
 function validatePartial (value: unknown, where: string): Partial<AttnConfig> {
@@ -114,6 +136,11 @@ export function validateConfig (config: AttnConfig): void {
   if (typeof config.api !== 'string') throw new InvalidConfigError('"api" must be a string HOST:PORT')
   if (config.api !== '') parseHostPort(config.api)
   if (typeof config.dht?.allowPrivateAddresses !== 'boolean') throw new InvalidConfigError('"dht.allowPrivateAddresses" must be a boolean')
+  for (const field of ['maxRecords', 'maxBytes', 'maxRecordsPerPeer', 'maxBytesPerPeer', 'maxRecordBytes'] as const) {
+    if (!Number.isSafeInteger(config.dht[field]) || config.dht[field] < 1) throw new InvalidConfigError(`"dht.${field}" must be a positive integer`)
+  }
+  const unknownDht = Object.keys(config.dht).filter(k => !DHT_KEYS.has(k))
+  if (unknownDht.length > 0) throw new InvalidConfigError(`unknown key "dht.${unknownDht[0]}"`)
   if (typeof config.mailbox?.enabled !== 'boolean') throw new InvalidConfigError('"mailbox.enabled" must be a boolean')
   if (!Array.isArray(config.mailbox.nodes) || config.mailbox.nodes.some(p => typeof p !== 'string' || !/^[1-9A-HJ-NP-Za-km-z]{40,128}$/.test(p))) {
     throw new InvalidConfigError('"mailbox.nodes" must be an array of peer id strings')

@@ -12,6 +12,8 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { messaging, selectDirectoryRecord, validateDirectoryRecord, DIRECTORY_NAMESPACE } from '../messaging/index.js'
 import type { MessagingService, MessagingServiceInit } from '../messaging/index.js'
 import { DEFAULT_CONFIG, validateConfig } from './config.js'
+import { DhtRecordGuard } from './dht-record-guard.js'
+import { SqliteDatastore } from './sqlite-datastore.js'
 import type { AttnConfig } from './config.js'
 import { AttnService } from '../service/index.js'
 import type { AttnServiceComponents, AttnServiceInit } from '../service/index.js'
@@ -26,6 +28,8 @@ export const ATTN_DHT_PROTOCOL = '/attn/kad/1.0.0'
 export type AttnServices = {
   attn: AttnService
   dht: KadDHT
+  /** The datastore kad-dht stores records in: rollback check, caps, counters (dht-record-guard.ts). */
+  dhtStore: DhtRecordGuard
   identify: Identify
   ping: Ping
   messaging: MessagingService
@@ -33,7 +37,14 @@ export type AttnServices = {
 
 export type AttnNode = Libp2p<AttnServices>
 
-export interface CreateAttnNodeOptions extends Partial<AttnConfig> {
+export interface CreateAttnNodeOptions extends Omit<Partial<AttnConfig>, 'dht'> {
+  /** DHT options; unset fields take the defaults. */
+  dht?: Partial<AttnConfig['dht']>
+  /**
+   * SQLite file holding the records this node keeps for the DHT (they survive restarts); default:
+   * in memory. The CLI uses `$ATTN_HOME/dht.db`.
+   */
+  dhtStorePath?: string
   /** The libp2p key (node key). Default: `attn.identity.nodeKey`, else a fresh secp256k1 key. */
   privateKey?: PrivateKey
   /** Options for the attn service (identity, limits, frame handler). */
@@ -61,42 +72,54 @@ export async function createAttnNode (options: CreateAttnNodeOptions = {}): Prom
     ? [bootstrap({ list: config.bootstrap, timeout: 0 })]
     : []
 
-  const node = await createLibp2p<AttnServices>({
-    // secp256k1 so that, without a separate identity, the node key is a valid ATT root key
-    privateKey: options.privateKey ?? options.attn?.identity?.nodeKey ?? await generateKeyPair('secp256k1'),
-    start: false,
-    addresses: {
-      listen: config.listen,
-      announce: config.announce.length > 0 ? config.announce : undefined
-    },
-    transports: [tcp(), webSockets(), quic()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    peerDiscovery,
-    connectionManager: {
-      inboundConnectionThreshold: config.inboundConnectionThreshold,
-      maxConnections: config.maxConnections
-    },
-    services: {
-      identify: identify(),
-      ping: ping(),
-      dht: kadDHT({
-        protocol: ATTN_DHT_PROTOCOL,
-        clientMode: false,
-        peerInfoMapper: config.dht.allowPrivateAddresses ? passthroughMapper : removePrivateAddressesMapper,
-        // identity records under /attn/id/<address>: forged, stale, expired, malformed ones are refused
-        validators: { [DIRECTORY_NAMESPACE]: validateDirectoryRecord },
-        selectors: { [DIRECTORY_NAMESPACE]: selectDirectoryRecord }
-      }),
-      // the concrete service (not the `Attn` interface): tests reach its carrier-level hooks
-      attn: (components: AttnServiceComponents) => new AttnService(components, options.attn),
-      messaging: messaging({
-        mailbox: config.mailbox.enabled,
-        mailboxes: config.mailbox.nodes.length > 0 ? config.mailbox.nodes : undefined,
-        ...options.messaging
-      })
-    }
+  // opened here, before any port: a corrupt file fails createAttnNode with ERR_STORE_OPEN
+  const dhtStore = new DhtRecordGuard(new SqliteDatastore(options.dhtStorePath ?? ':memory:'), config.dht)
+  const dht = kadDHT({
+    protocol: ATTN_DHT_PROTOCOL,
+    clientMode: false,
+    peerInfoMapper: config.dht.allowPrivateAddresses ? passthroughMapper : removePrivateAddressesMapper,
+    // identity records under /attn/id/<address>: forged, stale, expired, malformed ones are refused
+    validators: { [DIRECTORY_NAMESPACE]: validateDirectoryRecord },
+    selectors: { [DIRECTORY_NAMESPACE]: selectDirectoryRecord }
   })
+
+  let node: AttnNode
+  try {
+    node = await createLibp2p<AttnServices>({
+      // secp256k1 so that, without a separate identity, the node key is a valid ATT root key
+      privateKey: options.privateKey ?? options.attn?.identity?.nodeKey ?? await generateKeyPair('secp256k1'),
+      start: false,
+      addresses: {
+        listen: config.listen,
+        announce: config.announce.length > 0 ? config.announce : undefined
+      },
+      transports: [tcp(), webSockets(), quic()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      peerDiscovery,
+      connectionManager: {
+        inboundConnectionThreshold: config.inboundConnectionThreshold,
+        maxConnections: config.maxConnections
+      },
+      services: {
+        identify: identify(),
+        ping: ping(),
+        dhtStore: () => dhtStore,
+        // kad-dht sees the guard as its datastore (libp2p's own datastore keeps the peer store)
+        dht: (components: any) => dht(dhtStore.components(components, ATTN_DHT_PROTOCOL)),
+        // the concrete service (not the `Attn` interface): tests reach its carrier-level hooks
+        attn: (components: AttnServiceComponents) => new AttnService(components, options.attn),
+        messaging: messaging({
+          mailbox: config.mailbox.enabled,
+          mailboxes: config.mailbox.nodes.length > 0 ? config.mailbox.nodes : undefined,
+          ...options.messaging
+        })
+      }
+    })
+  } catch (err) {
+    await dhtStore.stop()
+    throw err
+  }
   if (options.start !== false) await node.start()
   return node
 }
