@@ -1,4 +1,5 @@
-import { isPeerId, setMaxListeners } from '@libp2p/interface'
+import { isPeerId } from '@libp2p/interface'
+import { anySignal } from '../utils/signals.js'
 import { StreamChannel } from './stream-channel.js'
 import type { FrameChannel, FrameHandler } from './channel.js'
 import type { AbortOptions, ComponentLogger, Connection, Logger, PeerId, Stream } from '@libp2p/interface'
@@ -89,8 +90,8 @@ export class StreamCarrier {
         if (existing != null) return existing
       }
     }
-    const signal = options.signal ?? AbortSignal.timeout(this.init.openTimeout)
-    setMaxListeners(Infinity, signal)
+    // the caller's signal joins the open timeout, it does not replace it
+    const signal = anySignal(options.signal, AbortSignal.timeout(this.init.openTimeout))
     const connection = await this.components.connectionManager.openConnection(target, { signal })
     const existing = this.findChannel(connection)
     if (existing != null) return existing

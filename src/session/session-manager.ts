@@ -1,8 +1,8 @@
-import { setMaxListeners } from '@libp2p/interface'
 import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { isPeerId } from '@libp2p/interface'
 import { sessionKey, SessionTable } from './session-table.js'
+import { anySignal } from '../utils/signals.js'
 import {
   decodeHandshakeHeader, decodeReject, encodeReject, encodeSessionUnknown, HandshakeType, InitiatorHandshake,
   isHandshakeFrame, ResponderHandshake
@@ -408,7 +408,7 @@ export class SessionManager implements FrameHandler {
   }
 
   private async handshake (target: SessionTarget, options: AbortOptions & { expectedAddress?: string }): Promise<Session> {
-    const signal = anySignal(options.signal, this.handshakeTimeout)
+    const signal = anySignal(options.signal, AbortSignal.timeout(this.handshakeTimeout))
     const channel = await this.init.openChannel(target, { signal })
     const handshake = new InitiatorHandshake({ identity: this.init.identity, expectedAddress: options.expectedAddress })
     const hsId = Buffer.from(handshake.hsId).toString('hex')
@@ -486,12 +486,4 @@ function peerFromNodeKey (nodePublicKey: Uint8Array): PeerId | undefined {
 function targetPeer (target: SessionTarget): PeerId | undefined {
   if (isPeerId(target)) return target
   return undefined
-}
-
-/** A signal that fires on the caller's abort or after `ms`. */
-function anySignal (signal: AbortSignal | undefined, ms: number): AbortSignal {
-  const timeout = AbortSignal.timeout(ms)
-  const combined = signal == null ? timeout : AbortSignal.any([signal, timeout])
-  setMaxListeners(Infinity, combined)
-  return combined
 }
