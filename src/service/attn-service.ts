@@ -63,7 +63,10 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
       maxFrameSize: this.maxFrameSize,
       maxInboundStreams: init.maxInboundStreams ?? MAX_INBOUND_STREAMS,
       maxOutboundStreams: init.maxOutboundStreams ?? MAX_OUTBOUND_STREAMS,
-      openTimeout: init.openTimeout ?? DEFAULT_OPEN_TIMEOUT_MS
+      openTimeout: init.openTimeout ?? DEFAULT_OPEN_TIMEOUT_MS,
+      maxPartialBytes: init.maxPartialBytes,
+      maxPartialBytesPerConnection: init.maxPartialBytesPerConnection,
+      partialFrameTimeout: init.partialFrameTimeout
     }, toLayer, (peer, code, message) => { this.safeDispatch('protocol:error', { peer, code, message }) })
   }
 

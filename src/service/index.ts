@@ -30,6 +30,11 @@ export interface AttnServiceInit {
   maxOutboundStreams?: number
   /** Default timeout when opening a stream, in ms (default 10 000). */
   openTimeout?: number
+  /** Bytes of partially received frames held node-wide (default 64 MiB) and per connection (default 2 × maxFrameSize). */
+  maxPartialBytes?: number
+  maxPartialBytesPerConnection?: number
+  /** A frame must complete within this many ms of its first byte, else its stream is reset (default 30 000). */
+  partialFrameTimeout?: number
   /**
    * The ATT identity (root key, node key, certificate chain) the node proves in
    * handshakes. Without one the node runs on its libp2p key as root key.
@@ -70,6 +75,8 @@ export interface AttnStats {
   framesIn: number
   framesOut: number
   channelsOpened: number
+  /** Bytes of partially received frames held now. */
+  partialBytes?: number
   /** Carrier protocol errors (oversize, truncated frames …) by error code. */
   protocolErrors: Record<string, number>
 }
