@@ -175,6 +175,7 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
           this.safeDispatch('session:closed', { session, reason })
         },
         handshakeTimeout: this.init.handshakeTimeout,
+        limits: this.init.sessionLimits,
         table: this.init.sessionTable,
         store: this.sessionStore
       })

@@ -16,7 +16,7 @@
 import { AttnService } from './attn-service.js'
 import type { CarrierTarget, FrameChannel, FrameHandler } from '../carriers/index.js'
 import type { Identity } from '../keys/index.js'
-import type { Session, SessionTableInit } from '../session/index.js'
+import type { Session, SessionLimitsInit, SessionTableInit } from '../session/index.js'
 import type { RpcEngineInit } from '../rpc/index.js'
 import type { ComponentLogger, PeerId, PeerStore, PrivateKey } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
@@ -50,6 +50,8 @@ export interface AttnServiceInit {
   handshakeTimeout?: number
   /** Session table limits (per identity, global, idle expiry). */
   sessionTable?: SessionTableInit
+  /** HELLO admission (pending caps, RESPONSE rate limits) and per-peer / per-IP session caps. */
+  sessionLimits?: SessionLimitsInit
   /**
    * TEST HOOK: called with every RPC record before it is sealed; returning true drops it as if
    * the network had lost it. Never set in production.

@@ -65,3 +65,27 @@ export const DEFAULT_MAX_PENDING_HANDSHAKES = 256
 export const DEFAULT_MAX_PENDING_HANDSHAKES_PER_CHANNEL = 8
 /** At most one SESSION_UNKNOWN notice per session id per interval. */
 export const SESSION_UNKNOWN_NOTICE_INTERVAL_MS = 1_000
+
+// ---- handshake admission (HELLO floods, attnproto.md Part 3 §7) ----
+
+/** Pending responder handshakes per libp2p peer and per remote IP (IPv6: per /64). */
+export const DEFAULT_MAX_PENDING_HANDSHAKES_PER_PEER = 8
+export const DEFAULT_MAX_PENDING_HANDSHAKES_PER_IP = 32
+/**
+ * RESPONSEs (one signature each) per libp2p peer, per remote IP and node-wide, as token buckets
+ * {burst, perSecond}. Peers with an established session are exempt from the node-wide bucket.
+ */
+export const DEFAULT_RESPONSE_RATE_PER_PEER = { burst: 8, perSecond: 2 }
+export const DEFAULT_RESPONSE_RATE_PER_IP = { burst: 32, perSecond: 16 }
+export const DEFAULT_RESPONSE_RATE = { burst: 256, perSecond: 128 }
+/** Peers and IPs whose buckets are remembered (least recently used forgotten first). */
+export const MAX_RATE_LIMIT_KEYS = 16_384
+
+// ---- session admission (Sybil sessions, attnproto.md Part 4 §8) ----
+
+/** Sessions per libp2p peer and per remote IP (IPv6: per /64); beyond it the least valuable is evicted. */
+export const DEFAULT_MAX_SESSIONS_PER_PEER = 16
+export const DEFAULT_MAX_SESSIONS_PER_IP = 1024
+/** An initiator refused with a "busy" REJECT retries after this backoff (doubling, ±50 % jitter) within its handshake timeout. */
+export const HANDSHAKE_RETRY_INITIAL_MS = 100
+export const HANDSHAKE_RETRY_MAX_MS = 2_000

@@ -61,3 +61,8 @@ export class HandshakeRejectedError extends HandshakeError {
 export class HandshakeConfirmError extends HandshakeError {
   constructor () { super('handshake confirmation does not verify', 'ERR_HS_BAD_CONFIRM') }
 }
+
+/** The responder refused a HELLO because its RESPONSE budget (per peer, per IP or node-wide) is spent. */
+export class HandshakeRateLimitedError extends HandshakeError {
+  constructor (readonly scope: 'peer' | 'ip' | 'node') { super(`handshake rate limit reached (${scope})`, 'ERR_HS_RATE_LIMITED') }
+}

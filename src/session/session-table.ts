@@ -49,13 +49,13 @@ export class SessionTable<P extends SessionPeer = SessionPeer> implements Iterab
     if (existing !== undefined) this.remove(existing)
     const peers = this.byAddr.get(session.remote.address)
     while (peers !== undefined && peers.size >= this.maxPerIdentity && peers.size > 0) {
-      const lru = leastRecent(peers)
+      const lru = leastValuable(peers)
       this.remove(lru)
       evicted.push(lru)
     }
     while (this.byId.size >= this.maxSessions && this.byId.size > 0) {
       if (!this.evictGlobal) throw new SessionTableFullError(this.maxSessions)
-      const lru = leastRecent(this.byId.values())
+      const lru = leastValuable(this.byId.values())
       this.remove(lru)
       evicted.push(lru)
     }
@@ -111,8 +111,18 @@ export class SessionTable<P extends SessionPeer = SessionPeer> implements Iterab
   }
 }
 
-function leastRecent<T extends { lastActivity: number }> (items: Iterable<T>): T {
+/**
+ * The session to evict first: one that never carried a record after its handshake (no RPC
+ * traffic: an idle Sybil, a handshake nobody used) before any that did; among equals the least
+ * recently active.
+ */
+export function leastValuable<T extends { lastActivity: number, framesReceived: number }> (items: Iterable<T>): T {
   let best: T | undefined
-  for (const s of items) if (best === undefined || s.lastActivity < best.lastActivity) best = s
+  for (const s of items) {
+    if (best === undefined) { best = s; continue }
+    const sUsed = s.framesReceived > 0
+    const bUsed = best.framesReceived > 0
+    if (sUsed !== bUsed ? !sUsed : s.lastActivity < best.lastActivity) best = s
+  }
   return best as T
 }

@@ -333,13 +333,17 @@ describe('handshake', () => {
       assert.equal(rejected.length, 17)
       for (const f of rejected) assert.equal(decodeReject(f), 'ERR_HS_TOO_MANY_PENDING')
       assert.equal(R.stats().rejected.ERR_HS_TOO_MANY_PENDING, 17)
-      // the node-wide cap: other channels get 2 more, then nothing
+      // the node-wide cap: another channel gets 2 more; then each new HELLO displaces the oldest
+      // pending state (which is told ERR_HS_TOO_MANY_PENDING), so the pool never grows past 5
       const ch2 = new FakeChannel('flood2')
       for (let k = 0; k < 5; k++) R.handleFrame(new InitiatorHandshake({ identity: identityOf(BASE.initiator) }).hello(), ch2)
       assert.equal(R.stats().pendingHandshakes, 5)
+      assert.equal(ch2.sent.filter(f => decodeHandshakeHeader(f).type === HandshakeType.Response).length, 3)
+      assert.equal(R.stats().handshakesDisplaced, 1)
+      assert.equal(ch.sent.filter(f => decodeHandshakeHeader(f).type === HandshakeType.Reject).length, 18, 'the displaced one was told')
       // a closed channel frees its entries
       R.channelClosed(ch)
-      assert.equal(R.stats().pendingHandshakes, 2)
+      assert.equal(R.stats().pendingHandshakes, 3)
     })
 
     it('a duplicate HELLO (same hs_id) is refused, the pending handshake kept', () => {
