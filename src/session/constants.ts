@@ -89,3 +89,10 @@ export const DEFAULT_MAX_SESSIONS_PER_IP = 1024
 /** An initiator refused with a "busy" REJECT retries after this backoff (doubling, ±50 % jitter) within its handshake timeout. */
 export const HANDSHAKE_RETRY_INITIAL_MS = 100
 export const HANDSHAKE_RETRY_MAX_MS = 2_000
+/**
+ * Heap a responder session costs a node, including its RPC link state once it carried a call
+ * (measured with bench/session-sybil.ts; see SECURITY notes). Used to turn the memory budget into a count.
+ */
+export const SESSION_MEMORY_ESTIMATE_BYTES = 8 * 1024
+/** Memory budget of the session table: 128 MiB ≈ 16 384 sessions at the estimate above. */
+export const DEFAULT_MAX_SESSION_BYTES = 128 * 1024 * 1024

@@ -1,4 +1,7 @@
-import { DEFAULT_IDLE_MS, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_IDENTITY, SESSION_ID_LENGTH } from './constants.js'
+import {
+  DEFAULT_IDLE_MS, DEFAULT_MAX_SESSION_BYTES, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_IDENTITY, SESSION_ID_LENGTH,
+  SESSION_MEMORY_ESTIMATE_BYTES
+} from './constants.js'
 import { SessionTableFullError } from './errors.js'
 import type { Session, SessionPeer } from './session.js'
 
@@ -10,6 +13,11 @@ export interface SessionTableInit {
   evictGlobal?: boolean
   /** Default idle time for `expireIdle`. */
   idleMs?: number
+  /**
+   * Memory budget of all sessions in bytes (default 128 MiB), at SESSION_MEMORY_ESTIMATE_BYTES
+   * per session (measured: bench/session-sybil.ts): caps the count at maxBytes / estimate too.
+   */
+  maxBytes?: number
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
@@ -30,12 +38,15 @@ export class SessionTable<P extends SessionPeer = SessionPeer> implements Iterab
   private readonly byAddr = new Map<string, Set<Session<P>>>()
   readonly maxPerIdentity: number
   readonly maxSessions: number
+  readonly maxBytes: number
   readonly evictGlobal: boolean
   readonly idleMs: number
 
   constructor (init: SessionTableInit = {}) {
     this.maxPerIdentity = init.maxPerIdentity ?? DEFAULT_MAX_SESSIONS_PER_IDENTITY
-    this.maxSessions = init.maxSessions ?? DEFAULT_MAX_SESSIONS
+    this.maxBytes = init.maxBytes ?? DEFAULT_MAX_SESSION_BYTES
+    // the memory budget is a count at the measured per-session cost
+    this.maxSessions = Math.min(init.maxSessions ?? DEFAULT_MAX_SESSIONS, Math.max(1, Math.floor(this.maxBytes / SESSION_MEMORY_ESTIMATE_BYTES)))
     this.evictGlobal = init.evictGlobal ?? true
     this.idleMs = init.idleMs ?? DEFAULT_IDLE_MS
   }
