@@ -74,10 +74,12 @@ export const DEFAULT_MAX_PENDING_HANDSHAKES_PER_IP = 32
 /**
  * RESPONSEs (one signature each) per libp2p peer, per remote IP and node-wide, as token buckets
  * {burst, perSecond}. Peers with an established session are exempt from the node-wide bucket.
+ * Small bursts: a burst of signatures runs back to back on the event loop (~3 ms each on a busy
+ * core), so a burst of 32 stalled legitimate RPC by ~100 ms in flood_p99.
  */
-export const DEFAULT_RESPONSE_RATE_PER_PEER = { burst: 8, perSecond: 2 }
-export const DEFAULT_RESPONSE_RATE_PER_IP = { burst: 32, perSecond: 16 }
-export const DEFAULT_RESPONSE_RATE = { burst: 256, perSecond: 128 }
+export const DEFAULT_RESPONSE_RATE_PER_PEER = { burst: 4, perSecond: 2 }
+export const DEFAULT_RESPONSE_RATE_PER_IP = { burst: 16, perSecond: 8 }
+export const DEFAULT_RESPONSE_RATE = { burst: 64, perSecond: 64 }
 /** Peers and IPs whose buckets are remembered (least recently used forgotten first). */
 export const MAX_RATE_LIMIT_KEYS = 16_384
 

@@ -4,11 +4,11 @@ import { isPeerId } from '@libp2p/interface'
 import { sessionKey, SessionTable } from './session-table.js'
 import { anySignal } from '../utils/signals.js'
 import {
-  decodeHandshakeHeader, decodeReject, encodeReject, encodeSessionUnknown, HandshakeType, InitiatorHandshake,
-  isHandshakeFrame, ResponderHandshake
+  decodeHandshakeHeader, decodeReject, encodeReject, encodeSessionUnknown, EPH_LENGTH, HandshakeType, HS_HEADER_LENGTH,
+  InitiatorHandshake, isHandshakeFrame, NONCE_LENGTH, ResponderHandshake
 } from './handshake.js'
 import {
-  HandshakeAbortedError, HandshakeError, HandshakeRejectedError, HandshakeTimeoutError
+  HandshakeAbortedError, HandshakeError, HandshakeMalformedError, HandshakeRejectedError, HandshakeTimeoutError
 } from './handshake-errors.js'
 import { HandshakeAdmission } from './handshake-admission.js'
 import { ipKey } from './rate-limit.js'
@@ -75,7 +75,8 @@ interface Route {
 }
 
 interface PendingResponder extends PendingSlot {
-  handshake: ResponderHandshake
+  /** Built (RESPONSE signed) by the signing queue; undefined while queued. */
+  handshake?: ResponderHandshake
   timer: ReturnType<typeof setTimeout>
 }
 
@@ -126,6 +127,9 @@ export class SessionManager implements FrameHandler {
   private readonly maxSessionsPerPeer: number
   private readonly maxSessionsPerIp: number
   private maintenance?: ReturnType<typeof setInterval>
+  /** RESPONSEs to sign, one per event-loop turn so a burst never stalls records in between. */
+  private readonly signing: Array<() => void> = []
+  private signTimer?: ReturnType<typeof setImmediate>
   private readonly counters = { handshakesCompleted: 0, handshakesFailed: 0, sessionsEvicted: 0, recordsIn: 0, recordsOut: 0, rejected: {} as Record<string, number> }
 
   constructor (init: SessionManagerInit) {
@@ -161,6 +165,9 @@ export class SessionManager implements FrameHandler {
   /** Saves live sessions (clean stop) and drops all state. */
   stop (): void {
     clearInterval(this.maintenance)
+    if (this.signTimer != null) clearImmediate(this.signTimer)
+    this.signTimer = undefined
+    this.signing.length = 0
     for (const pending of this.responders.values()) clearTimeout(pending.timer)
     this.responders.clear()
     for (const session of this.table) {
@@ -408,6 +415,14 @@ export class SessionManager implements FrameHandler {
   }
 
   private onHello (frame: Uint8Array, hsId: string, channel: FrameChannel): void {
+    if (frame.byteLength !== HELLO_LENGTH) {
+      // cheap checks before admission: a malformed HELLO spends no slot and no token
+      const err = new HandshakeMalformedError(`HELLO is ${frame.byteLength} bytes, expected ${HELLO_LENGTH}`)
+      this.counters.handshakesFailed++
+      this.reject(err)
+      channel.send(encodeReject(frame.subarray(10, 18), err.code)).catch(() => {})
+      return
+    }
     const preferred = channel.remotePeer != null && this.byPeer.has(channel.remotePeer.toString())
     const verdict = this.admission.admit(this.responders, hsId, channel, preferred)
     if (!verdict.admitted) {
@@ -420,26 +435,43 @@ export class SessionManager implements FrameHandler {
       const old = this.responders.get(verdict.evict)
       this.dropResponder(verdict.evict)
       this.counters.handshakesFailed++
-      old?.channel.send(encodeReject(old.handshake.hsId, 'ERR_HS_TOO_MANY_PENDING')).catch(() => {})
-    }
-    let handshake: ResponderHandshake
-    try {
-      handshake = new ResponderHandshake(frame, { identity: this.init.identity })
-    } catch (err: any) {
-      this.counters.handshakesFailed++
-      this.reject(err)
-      channel.send(encodeReject(frame.subarray(10, 18), err.code ?? 'ERR_HS_MALFORMED')).catch(() => {})
-      return
+      old?.channel.send(encodeReject(Buffer.from(verdict.evict, 'hex'), 'ERR_HS_TOO_MANY_PENDING')).catch(() => {})
     }
     const timer = setTimeout(() => {
       this.responders.delete(hsId)
       this.counters.handshakesFailed++
     }, this.handshakeTimeout)
     timer.unref?.()
-    this.responders.set(hsId, { ...verdict.slot, handshake, timer })
-    channel.send(handshake.response).catch((err: any) => {
-      this.log('could not send RESPONSE: %s', err.message)
+    const entry: PendingResponder = { ...verdict.slot, timer }
+    this.responders.set(hsId, entry)
+    const hello = Uint8Array.from(frame)
+    this.queueSigning(() => {
+      // dropped while queued (displaced, channel closed, timed out): no signature spent
+      if (this.responders.get(hsId) !== entry) return
+      try {
+        entry.handshake = new ResponderHandshake(hello, { identity: this.init.identity })
+      } catch (err: any) {
+        this.dropResponder(hsId)
+        this.counters.handshakesFailed++
+        this.reject(err)
+        channel.send(encodeReject(hello.subarray(10, 18), err.code ?? 'ERR_HS_MALFORMED')).catch(() => {})
+        return
+      }
+      channel.send(entry.handshake.response).catch((err: any) => {
+        this.log('could not send RESPONSE: %s', err.message)
+      })
     })
+  }
+
+  private queueSigning (job: () => void): void {
+    this.signing.push(job)
+    this.signTimer ??= setImmediate(() => { this.runSigning() })
+  }
+
+  private runSigning (): void {
+    this.signTimer = undefined
+    this.signing.shift()?.()
+    if (this.signing.length > 0) this.signTimer = setImmediate(() => { this.runSigning() })
   }
 
   private dropResponder (hsId: string): void {
@@ -451,7 +483,8 @@ export class SessionManager implements FrameHandler {
 
   private onFinish (frame: Uint8Array, hsId: string, channel: FrameChannel): void {
     const pending = this.responders.get(hsId)
-    if (pending == null) {
+    if (pending?.handshake == null) {
+      // (a FINISH before our RESPONSE was even signed cannot be genuine)
       this.reject(new HandshakeError('FINISH for no pending handshake', 'ERR_HS_UNKNOWN'))
       return
     }
@@ -553,6 +586,8 @@ export class SessionManager implements FrameHandler {
     }
   }
 }
+
+const HELLO_LENGTH = HS_HEADER_LENGTH + EPH_LENGTH + NONCE_LENGTH
 
 /** REJECT codes meaning "busy, try later" (attnproto.md Part 3 §7). */
 const BUSY_CODES = new Set(['ERR_HS_TOO_MANY_PENDING', 'ERR_HS_RATE_LIMITED'])

@@ -176,22 +176,27 @@ describe('handshake floods between real nodes', function () {
     const s = await server({ attn: { sessionLimits: { responseRatePerPeer: { burst: 4, perSecond: 0 }, responseRatePerIp: { burst: 6, perSecond: 0 } } } })
     const [a] = await attackers(s, 1, 1)
     const [b] = await attackers(s, 1, 1)
+    const ids = new Map([[a, [] as Uint8Array[]], [b, [] as Uint8Array[]]])
     for (const r of [a, b]) {
       for (let i = 0; i < 10; i++) {
         const id = randomBytes(8)
+        ids.get(r)?.push(id)
         r.send(hello(id))
-        r.send(garbageFinish(id))
       }
     }
     const helloAnswers = (r: RawStream): number => r.responses + (r.rejects.ERR_HS_RATE_LIMITED ?? 0)
     await waitFor(() => helloAnswers(a) === 10 && helloAnswers(b) === 10, { what: 'every HELLO answered' })
+    // then a garbage FINISH for every HELLO (only the admitted ones have state to fail against)
+    for (const r of [a, b]) for (const id of ids.get(r) ?? []) r.send(garbageFinish(id))
+    await waitFor(() => (s.services.attn.sessionStats()?.rejected.ERR_HS_DECRYPT ?? 0) + (s.services.attn.sessionStats()?.rejected.ERR_HS_UNKNOWN ?? 0) === 20, { what: 'every FINISH processed' })
     assert.ok(a.responses <= 4 && b.responses <= 4, `per-peer budget: 4 signatures each (${a.responses}, ${b.responses})`)
     assert.equal(a.responses + b.responses, 6, 'per-IP budget: 6 signatures for the whole IP')
     const stats = s.services.attn.sessionStats()
     assert.equal(stats?.handshakesRateLimited, 14)
     assert.equal(stats?.sessions, 0)
-    // the garbage FINISHes of the admitted ones failed authentication
+    // the garbage FINISHes of the admitted ones failed authentication; the others had no state
     assert.equal(stats?.rejected.ERR_HS_DECRYPT, 6)
+    assert.equal(stats?.rejected.ERR_HS_UNKNOWN, 14)
 
     // a peer from another address is not affected
     const good = await peer()

@@ -63,7 +63,7 @@ describe('session caps against Sybil identities (real nodes)', function () {
 
   it('the memory budget caps the table: maxBytes / the per-session estimate', async () => {
     const { SESSION_MEMORY_ESTIMATE_BYTES } = await import('../../src/session/index.js')
-    const server = await nodes.create({ attn: { sessionTable: { maxBytes: 3 * SESSION_MEMORY_ESTIMATE_BYTES } } })
+    const server = await nodes.create({ attn: { sessionTable: { maxBytes: 3 * SESSION_MEMORY_ESTIMATE_BYTES }, sessionLimits: { responseRatePerPeer: { burst: 100, perSecond: 1 } } } })
     assert.equal(server.services.attn.sessions?.table.maxSessions, 3)
     const c = await SybilClient.open(await nodes.create({ attn: { rawFrames: true } }), server)
     const used = await c.session(true)

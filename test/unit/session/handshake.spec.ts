@@ -322,11 +322,12 @@ describe('handshake', () => {
       assert.equal(A.records[0].channel, ca2)
     })
 
-    it('HELLO flood beyond maxPendingHandshakesPerChannel → REJECT ERR_HS_TOO_MANY_PENDING, no state growth', () => {
+    it('HELLO flood beyond maxPendingHandshakesPerChannel → REJECT ERR_HS_TOO_MANY_PENDING, no state growth', async () => {
       const R = manager(identityOf(BASE.responder), () => { throw new Error('no dial') }, { maxPendingHandshakesPerChannel: 3, maxPendingHandshakes: 5 })
       const ch = new FakeChannel('flood')
       for (let k = 0; k < 20; k++) R.handleFrame(new InitiatorHandshake({ identity: identityOf(BASE.initiator) }).hello(), ch)
       assert.equal(R.stats().pendingHandshakes, 3)
+      await signed()
       const types = ch.sent.map(f => decodeHandshakeHeader(f).type)
       assert.equal(types.filter(t => t === HandshakeType.Response).length, 3)
       const rejected = ch.sent.filter(f => decodeHandshakeHeader(f).type === HandshakeType.Reject)
@@ -338,6 +339,7 @@ describe('handshake', () => {
       const ch2 = new FakeChannel('flood2')
       for (let k = 0; k < 5; k++) R.handleFrame(new InitiatorHandshake({ identity: identityOf(BASE.initiator) }).hello(), ch2)
       assert.equal(R.stats().pendingHandshakes, 5)
+      await signed()
       assert.equal(ch2.sent.filter(f => decodeHandshakeHeader(f).type === HandshakeType.Response).length, 3)
       assert.equal(R.stats().handshakesDisplaced, 1)
       assert.equal(ch.sent.filter(f => decodeHandshakeHeader(f).type === HandshakeType.Reject).length, 18, 'the displaced one was told')
@@ -346,13 +348,15 @@ describe('handshake', () => {
       assert.equal(R.stats().pendingHandshakes, 3)
     })
 
-    it('a duplicate HELLO (same hs_id) is refused, the pending handshake kept', () => {
+    it('a duplicate HELLO (same hs_id) is refused, the pending handshake kept', async () => {
       const R = manager(identityOf(BASE.responder), () => { throw new Error('no dial') })
       const ch = new FakeChannel('dup')
       R.handleFrame(REF.hello, ch)
       R.handleFrame(REF.hello, ch)
       assert.equal(R.stats().pendingHandshakes, 1)
-      assert.equal(decodeReject(ch.sent[1]), 'ERR_HS_TOO_MANY_PENDING')
+      await signed()
+      assert.deepEqual(ch.sent.map(f => decodeHandshakeHeader(f).type), [HandshakeType.Reject, HandshakeType.Response], 'refused at once; RESPONSE signed on a later turn')
+      assert.equal(decodeReject(ch.sent[0]), 'ERR_HS_TOO_MANY_PENDING')
     })
 
     it('responder pending handshakes expire after handshakeTimeout', async () => {
@@ -485,6 +489,11 @@ describe('handshake', () => {
 // ---------------------------------------------------------------------------------------------
 // An in-memory FrameChannel: frames sent on one end are handed to the handler of the other end.
 // ---------------------------------------------------------------------------------------------
+/** Lets the responder's signing queue (one RESPONSE per event-loop turn) drain. */
+async function signed (turns = 32): Promise<void> {
+  for (let i = 0; i < turns; i++) await new Promise(resolve => setImmediate(resolve))
+}
+
 class FakeChannel implements FrameChannel {
   readonly kind = 'libp2p' as const
   open = true
