@@ -14,7 +14,7 @@ export interface SessionTableInit {
   /** Default idle time for `expireIdle`. */
   idleMs?: number
   /**
-   * Memory budget of all sessions in bytes (default 128 MiB), at SESSION_MEMORY_ESTIMATE_BYTES
+   * Memory budget of all sessions in bytes (default 256 MiB), at SESSION_MEMORY_ESTIMATE_BYTES
    * per session (measured: bench/session-sybil.ts): caps the count at maxBytes / estimate too.
    */
   maxBytes?: number
