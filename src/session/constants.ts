@@ -93,10 +93,11 @@ export const HANDSHAKE_RETRY_INITIAL_MS = 100
 export const HANDSHAKE_RETRY_MAX_MS = 2_000
 /**
  * Memory one responder session costs a node, RPC link state included once it carried a call:
- * measured with bench/session-sybil.ts (600 sessions from fresh identities on a real node, gc'd
- * heapUsed + external deltas): 7.2 + 1.4 KB idle, 10.3 + 1.3 KB after one RPC call. Turns the
- * memory budget into a count.
+ * measured with bench/session-sybil.ts (sessions from fresh identities on a real node, gc'd
+ * heapUsed + external deltas per session): 2 000 sessions: 3.0 + 1.0 KB idle, 5.6 + 1.0 KB after
+ * one RPC call (600 sessions: 7.2 + 1.4 and 10.3 + 1.3 KB, fixed costs not yet amortised).
+ * Rounded up; turns the memory budget into a count.
  */
-export const SESSION_MEMORY_ESTIMATE_BYTES = 12 * 1024
-/** Memory budget of the session table: 256 MiB ≈ 21 845 sessions at the estimate above. */
+export const SESSION_MEMORY_ESTIMATE_BYTES = 8 * 1024
+/** Memory budget of the session table: 256 MiB = 32 768 sessions at the estimate above. */
 export const DEFAULT_MAX_SESSION_BYTES = 256 * 1024 * 1024
