@@ -64,12 +64,15 @@ export const floodP99: Figure = {
     ctx.defer(async () => { flood.stop() })
     const { calls, rounds } = sizes(opts)
     const all: number[][] = [[], []]
+    /** CPU time of this process (both nodes; the attacker is a child) per wall-clock time, per batch. */
+    const cpuShare: number[][] = [[], []]
     const sessionsBefore = pair.b.services.attn.sessionStats()
     /** `calls` calls paced at CALL_RATE (each starts on its slot, or at once if the previous ran late). */
     const batch = (i: number, floodRate: number) => async (): Promise<number> => {
       flood.rate(floodRate)
       if (floodRate > 0) await sleep(200) // the flood is under way before the first call
       const xs: number[] = []
+      const cpu0 = process.cpuUsage()
       const start = now()
       for (let k = 0; k < calls; k++) {
         const due = start + k * 1000 / CALL_RATE
@@ -79,6 +82,8 @@ export const floodP99: Figure = {
         await call()
         xs.push(now() - t0)
       }
+      const cpu = process.cpuUsage(cpu0)
+      cpuShare[i].push((cpu.user + cpu.system) / 1000 / (now() - start))
       flood.rate(0)
       all[i].push(...xs)
       return percentile(xs, 99)
@@ -91,7 +96,9 @@ export const floodP99: Figure = {
       `from 8 peers × 4 streams in a child process (127.0.0.1, same IP as the legit client). p99 per batch of ${calls}, median over ${rounds} batches. ` +
       `All calls: p50 ${percentile(all[0], 50).toFixed(2)} vs ${percentile(all[1], 50).toFixed(2)} ms, p99 ${percentile(all[0], 99).toFixed(2)} vs ${percentile(all[1], 99).toFixed(2)} ms. ` +
       `The flood got ${signed} RESPONSEs (signatures) and ${rejects} REJECTs; b refused ${(s?.handshakesRateLimited ?? 0) - (sessionsBefore?.handshakesRateLimited ?? 0)} rate-limited, ` +
-      `${(s?.handshakesRefused ?? 0) - (sessionsBefore?.handshakesRefused ?? 0)} over pending caps.`
+      `${(s?.handshakesRefused ?? 0) - (sessionsBefore?.handshakesRefused ?? 0)} over pending caps. ` +
+      `CPU of the measured process (both nodes): ${(median(cpuShare[0]) * 100).toFixed(1)} % of a core under flood vs ${(median(cpuShare[1]) * 100).toFixed(1)} % without ` +
+      '(load-independent: what the flood costs the node; on a loaded machine the p99 ratio mostly measures scheduling noise).'
     return result(this.name, median(ours), median(base), 'ms', this.goal, note)
   }
 }

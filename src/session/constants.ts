@@ -80,6 +80,12 @@ export const DEFAULT_MAX_PENDING_HANDSHAKES_PER_IP = 32
 export const DEFAULT_RESPONSE_RATE_PER_PEER = { burst: 4, perSecond: 2 }
 export const DEFAULT_RESPONSE_RATE_PER_IP = { burst: 16, perSecond: 8 }
 export const DEFAULT_RESPONSE_RATE = { burst: 64, perSecond: 64 }
+/**
+ * REJECTs answering refused HELLOs, per libp2p peer: beyond this budget a refused HELLO is
+ * dropped silently (a flood does not get one encrypted reply per HELLO; a real initiator still
+ * hears "busy" or times out and retries).
+ */
+export const DEFAULT_REFUSAL_REJECT_RATE_PER_PEER = { burst: 4, perSecond: 1 }
 /** Peers and IPs whose buckets are remembered (least recently used forgotten first). */
 export const MAX_RATE_LIMIT_KEYS = 16_384
 

@@ -1,7 +1,7 @@
 import {
   DEFAULT_MAX_PENDING_HANDSHAKES, DEFAULT_MAX_PENDING_HANDSHAKES_PER_CHANNEL, DEFAULT_MAX_PENDING_HANDSHAKES_PER_IP,
   DEFAULT_MAX_PENDING_HANDSHAKES_PER_PEER, DEFAULT_RESPONSE_RATE, DEFAULT_RESPONSE_RATE_PER_IP, DEFAULT_RESPONSE_RATE_PER_PEER,
-  MAX_RATE_LIMIT_KEYS
+  DEFAULT_REFUSAL_REJECT_RATE_PER_PEER, MAX_RATE_LIMIT_KEYS
 } from './constants.js'
 import { HandshakeRateLimitedError, HandshakeTooManyPendingError } from './handshake-errors.js'
 import { ipKey, KeyedBuckets } from './rate-limit.js'
@@ -20,6 +20,8 @@ export interface HandshakeLimitsInit {
   responseRatePerPeer?: Rate
   responseRatePerIp?: Rate
   responseRate?: Rate
+  /** REJECTs sent for refused HELLOs per peer {4, 1/s}; beyond it refusals are silent. */
+  refusalRejectRatePerPeer?: Rate
   /** Clock of the buckets (ms); tests only. */
   now?: () => number
 }
@@ -54,6 +56,7 @@ export class HandshakeAdmission {
   private readonly perPeer: KeyedBuckets
   private readonly perIp: KeyedBuckets
   private readonly node: KeyedBuckets
+  private readonly refusals: KeyedBuckets
   private readonly now: () => number
   readonly counters = { rateLimited: 0, tooManyPending: 0, displaced: 0 }
 
@@ -66,6 +69,7 @@ export class HandshakeAdmission {
     this.perPeer = new KeyedBuckets(init.responseRatePerPeer ?? DEFAULT_RESPONSE_RATE_PER_PEER, MAX_RATE_LIMIT_KEYS, this.now)
     this.perIp = new KeyedBuckets(init.responseRatePerIp ?? DEFAULT_RESPONSE_RATE_PER_IP, MAX_RATE_LIMIT_KEYS, this.now)
     this.node = new KeyedBuckets(init.responseRate ?? DEFAULT_RESPONSE_RATE, 1, this.now)
+    this.refusals = new KeyedBuckets(init.refusalRejectRatePerPeer ?? DEFAULT_REFUSAL_REJECT_RATE_PER_PEER, MAX_RATE_LIMIT_KEYS, this.now)
   }
 
   /**
@@ -101,6 +105,14 @@ export class HandshakeAdmission {
     if (!preferred) this.node.take('')
     if (evict != null) this.counters.displaced++
     return { admitted: true, slot: { channel, peer, ip, preferred, since: this.now() }, evict }
+  }
+
+  /** Whether a refused HELLO from this channel's peer is still answered with a REJECT (takes a token). */
+  answerRefusal (channel: FrameChannel): boolean {
+    const peer = channel.remotePeer?.toString() ?? `channel:${channel.id}`
+    if (!this.refusals.has(peer)) return false
+    this.refusals.take(peer)
+    return true
   }
 
   private refuse (error: HandshakeError): AdmitResult {

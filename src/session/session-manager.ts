@@ -427,7 +427,7 @@ export class SessionManager implements FrameHandler {
     const verdict = this.admission.admit(this.responders, hsId, channel, preferred)
     if (!verdict.admitted) {
       this.reject(verdict.error)
-      channel.send(encodeReject(frame.subarray(10, 18), verdict.error.code)).catch(() => {})
+      if (this.admission.answerRefusal(channel)) channel.send(encodeReject(frame.subarray(10, 18), verdict.error.code)).catch(() => {})
       return
     }
     if (verdict.evict != null) {

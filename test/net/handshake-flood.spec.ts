@@ -119,7 +119,8 @@ describe('handshake floods between real nodes', function () {
   }
 
   it('8 connections of HELLOs that never FINISH do not block handshakes or RPC of other peers', async () => {
-    const s = await server()
+    // every refusal answered (the default answers a few per peer, then drops silently): the test counts replies
+    const s = await server({ attn: { sessionLimits: { refusalRejectRatePerPeer: { burst: 1e6, perSecond: 0 } } } })
     s.services.attn.handle('test.echo', p => p)
     // a peer with a session before the flood keeps calling throughout
     const established = await peer()
@@ -173,7 +174,7 @@ describe('handshake floods between real nodes', function () {
 
   it('HELLO + garbage FINISH: RESPONSEs (signatures) are bounded per peer and per IP; other peers still handshake', async () => {
     // no refill: the budgets are exactly the bursts, so the counts below are exact
-    const s = await server({ attn: { sessionLimits: { responseRatePerPeer: { burst: 4, perSecond: 0 }, responseRatePerIp: { burst: 6, perSecond: 0 } } } })
+    const s = await server({ attn: { sessionLimits: { responseRatePerPeer: { burst: 4, perSecond: 0 }, responseRatePerIp: { burst: 6, perSecond: 0 }, refusalRejectRatePerPeer: { burst: 1e6, perSecond: 0 } } } })
     const [a] = await attackers(s, 1, 1)
     const [b] = await attackers(s, 1, 1)
     const ids = new Map([[a, [] as Uint8Array[]], [b, [] as Uint8Array[]]])

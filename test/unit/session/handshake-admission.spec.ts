@@ -80,6 +80,13 @@ describe('handshake admission (HELLO floods)', () => {
     assert.equal(a.counters.rateLimited, 3)
   })
 
+  it('refused HELLOs are answered with a REJECT only within a per-peer budget', () => {
+    const a = new HandshakeAdmission({ refusalRejectRatePerPeer: { burst: 2, perSecond: 0 } })
+    const c1 = channel('c1', 'p1', '/ip4/1.1.1.1/tcp/1')
+    assert.deepEqual([a.answerRefusal(c1), a.answerRefusal(c1), a.answerRefusal(c1)], [true, true, false])
+    assert.equal(a.answerRefusal(channel('c2', 'p2', '/ip4/1.1.1.1/tcp/2')), true, 'another peer has its own budget')
+  })
+
   it('a full pool: a new HELLO displaces the oldest pending state of a peer without a session, never one with a session', () => {
     let t = 0
     const a = new HandshakeAdmission({ maxPending: 2, now: () => t++ })

@@ -323,7 +323,7 @@ describe('handshake', () => {
     })
 
     it('HELLO flood beyond maxPendingHandshakesPerChannel → REJECT ERR_HS_TOO_MANY_PENDING, no state growth', async () => {
-      const R = manager(identityOf(BASE.responder), () => { throw new Error('no dial') }, { maxPendingHandshakesPerChannel: 3, maxPendingHandshakes: 5 })
+      const R = manager(identityOf(BASE.responder), () => { throw new Error('no dial') }, { maxPendingHandshakesPerChannel: 3, maxPendingHandshakes: 5, limits: { refusalRejectRatePerPeer: { burst: 100, perSecond: 0 } } })
       const ch = new FakeChannel('flood')
       for (let k = 0; k < 20; k++) R.handleFrame(new InitiatorHandshake({ identity: identityOf(BASE.initiator) }).hello(), ch)
       assert.equal(R.stats().pendingHandshakes, 3)
