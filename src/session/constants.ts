@@ -72,14 +72,14 @@ export const SESSION_UNKNOWN_NOTICE_INTERVAL_MS = 1_000
 export const DEFAULT_MAX_PENDING_HANDSHAKES_PER_PEER = 8
 export const DEFAULT_MAX_PENDING_HANDSHAKES_PER_IP = 32
 /**
- * RESPONSEs (one signature each) per libp2p peer, per remote IP and node-wide, as token buckets
- * {burst, perSecond}. Peers with an established session are exempt from the node-wide bucket.
- * Small bursts: a burst of signatures runs back to back on the event loop (~3 ms each on a busy
- * core), so a burst of 32 stalled legitimate RPC by ~100 ms in flood_p99.
+ * RESPONSEs (one signature each, ~1.5 ms of a core) per libp2p peer, per remote IP and node-wide,
+ * as token buckets {burst, perSecond}: at most ~5 % of a core per IP and ~20 % node-wide. Peers
+ * with an established session are exempt from the node-wide bucket. RESPONSEs are signed one per
+ * event-loop turn, so a burst delays other work by one signature at a time, not by the burst.
  */
-export const DEFAULT_RESPONSE_RATE_PER_PEER = { burst: 4, perSecond: 2 }
-export const DEFAULT_RESPONSE_RATE_PER_IP = { burst: 16, perSecond: 8 }
-export const DEFAULT_RESPONSE_RATE = { burst: 64, perSecond: 64 }
+export const DEFAULT_RESPONSE_RATE_PER_PEER = { burst: 8, perSecond: 4 }
+export const DEFAULT_RESPONSE_RATE_PER_IP = { burst: 64, perSecond: 32 }
+export const DEFAULT_RESPONSE_RATE = { burst: 256, perSecond: 128 }
 /**
  * REJECTs answering refused HELLOs, per libp2p peer: beyond this budget a refused HELLO is
  * dropped silently (a flood does not get one encrypted reply per HELLO; a real initiator still

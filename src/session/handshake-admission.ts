@@ -16,7 +16,7 @@ export interface HandshakeLimitsInit {
   maxPendingPerChannel?: number
   maxPendingPerPeer?: number
   maxPendingPerIp?: number
-  /** RESPONSE (signature) budgets as token buckets: per peer {4, 2/s}, per IP {16, 8/s}, node-wide {64, 64/s}. */
+  /** RESPONSE (signature) budgets as token buckets: per peer {8, 4/s}, per IP {64, 32/s}, node-wide {256, 128/s}. */
   responseRatePerPeer?: Rate
   responseRatePerIp?: Rate
   responseRate?: Rate
