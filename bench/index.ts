@@ -8,6 +8,7 @@
  *   --list    print the figure names and exit
  */
 import { BenchContext, environment, fmt, unavailable, withTimeout, type Figure, type HarnessOptions } from './harness.js'
+import { floodP99 } from './flood.bench.js'
 import { mailboxStore, networkDelivery } from './messaging.bench.js'
 import { recordFigures } from './record.bench.js'
 import { rpcFigures } from './rpc.bench.js'
@@ -19,6 +20,7 @@ const FIGURES: Figure[] = [
   ...recordFigures,
   ...rpcFigures,
   ...sessionFigures,
+  floodP99,
   mailboxStore,
   networkDelivery
 ]

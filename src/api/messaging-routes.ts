@@ -10,6 +10,7 @@ import { ApiError, BadRequestError } from './errors.js'
 import type { MessagingService } from '../messaging/messaging-service.js'
 import type { AttnNode, AttnServices } from '../node/create-node.js'
 import type { Context, Hono } from 'hono'
+import { anySignal } from '../utils/signals.js'
 
 export type { InboxMessage, MessageState, MessageStatus, GroupInfo } from '../messaging/messaging-service.js'
 
@@ -123,9 +124,7 @@ export function registerMessagingRoutes (app: Hono, node: AttnNode, options: Mes
 
   /** Aborts when the client goes away or the operation deadline passes. */
   function signalOf (c: Context): AbortSignal {
-    const timer = AbortSignal.timeout(timeoutMs)
-    const req = c.req.raw.signal
-    return req == null ? timer : AbortSignal.any([req, timer])
+    return anySignal(c.req.raw.signal, AbortSignal.timeout(timeoutMs))
   }
 
   /** Runs one call into the service, mapping its errors. */

@@ -22,3 +22,13 @@ export const MAX_PENDING_FRAMES = 64
 
 /** How long opening a stream to a peer may take by default. */
 export const DEFAULT_OPEN_TIMEOUT_MS = 10_000
+
+/**
+ * Bytes of partially received frames (started, not complete) held per connection, over all its
+ * streams: two maximum frames. Beyond it the stream that pushed over is reset (ERR_FRAME_BUFFER_FULL).
+ */
+export const DEFAULT_MAX_PARTIAL_BYTES_PER_CONNECTION = 2 * MAX_FRAME_SIZE
+/** Bytes of partially received frames held node-wide; beyond it the oldest partial frames' streams are reset. */
+export const DEFAULT_MAX_PARTIAL_BYTES = 64 * 1024 * 1024
+/** A frame must complete within this time of its first byte, else its stream is reset (ERR_FRAME_STALLED). */
+export const DEFAULT_PARTIAL_FRAME_TIMEOUT_MS = 30_000

@@ -28,3 +28,17 @@ export class InvalidLengthPrefixError extends AttnError {
 export class ChannelClosedError extends AttnError {
   constructor (reason = 'channel closed') { super(reason, 'ERR_CHANNEL_CLOSED') }
 }
+
+/** A partially received frame did not complete within the partial-frame timeout (a stalled sender). */
+export class FrameStalledError extends AttnError {
+  constructor (readonly buffered: number, readonly timeoutMs: number) {
+    super(`${buffered} bytes of a frame not completed within ${timeoutMs} ms`, 'ERR_FRAME_STALLED')
+  }
+}
+
+/** Partially received frames exceed the per-connection or node-wide buffer budget. */
+export class FrameBufferFullError extends AttnError {
+  constructor (readonly scope: 'connection' | 'node', readonly limit: number) {
+    super(`partial frames exceed the ${scope} limit of ${limit} bytes`, 'ERR_FRAME_BUFFER_FULL')
+  }
+}

@@ -4,7 +4,8 @@
  * {@link FrameHandler} and offers {@link FrameChannel}s to answer on.
  */
 export type { CarrierKind, FrameChannel, FrameHandler } from './channel.js'
-export { StreamChannel, type StreamChannelEvents } from './stream-channel.js'
+export { StreamChannel, type StreamChannelEvents, type PartialFrameLimits } from './stream-channel.js'
+export { PartialFrameBudget, type PartialHolder } from './partial-budget.js'
 export { StreamCarrier } from './stream-carrier.js'
 export type { CarrierTarget, CarrierStats, StreamCarrierComponents, StreamCarrierInit } from './stream-carrier.js'
 export { encodeFrame, FrameDecoder } from './framing.js'

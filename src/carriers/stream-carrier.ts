@@ -1,5 +1,9 @@
-import { isPeerId, setMaxListeners } from '@libp2p/interface'
+import { isPeerId } from '@libp2p/interface'
+import { anySignal } from '../utils/signals.js'
 import { StreamChannel } from './stream-channel.js'
+import { PartialFrameBudget } from './partial-budget.js'
+import { DEFAULT_MAX_PARTIAL_BYTES, DEFAULT_MAX_PARTIAL_BYTES_PER_CONNECTION, DEFAULT_PARTIAL_FRAME_TIMEOUT_MS } from './constants.js'
+import type { PartialFrameLimits } from './stream-channel.js'
 import type { FrameChannel, FrameHandler } from './channel.js'
 import type { AbortOptions, ComponentLogger, Connection, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
@@ -21,11 +25,18 @@ export interface StreamCarrierInit {
   maxOutboundStreams: number
   /** Default timeout when opening a stream, ms. */
   openTimeout: number
+  /** Bytes of partially received frames held node-wide / per connection (defaults 64 MiB / 2 frames). */
+  maxPartialBytes?: number
+  maxPartialBytesPerConnection?: number
+  /** A frame must complete within this many ms of its first byte (default 30 000). */
+  partialFrameTimeout?: number
 }
 
 export interface CarrierStats {
   framesIn: number
   channelsOpened: number
+  /** Bytes of partially received frames held now (gauge). */
+  partialBytes?: number
   /** Carrier protocol errors (oversize, truncated frames …) by error code. */
   protocolErrors: Record<string, number>
 }
@@ -44,6 +55,7 @@ export class StreamCarrier {
   /** Open channels by connection id. */
   private readonly channels = new Map<string, Set<StreamChannel>>()
   private readonly counters: CarrierStats = { framesIn: 0, channelsOpened: 0, protocolErrors: {} }
+  private readonly partial: PartialFrameLimits
 
   constructor (components: StreamCarrierComponents, init: StreamCarrierInit, handler: FrameHandler, onProtocolError: (peer: PeerId, code: string, message: string) => void) {
     this.components = components
@@ -51,6 +63,10 @@ export class StreamCarrier {
     this.handler = handler
     this.onProtocolError = onProtocolError
     this.log = components.logger.forComponent('attn:carrier')
+    this.partial = {
+      budget: new PartialFrameBudget(init.maxPartialBytes ?? DEFAULT_MAX_PARTIAL_BYTES, init.maxPartialBytesPerConnection ?? DEFAULT_MAX_PARTIAL_BYTES_PER_CONNECTION),
+      timeout: init.partialFrameTimeout ?? DEFAULT_PARTIAL_FRAME_TIMEOUT_MS
+    }
     this.handleStream = this.handleStream.bind(this)
   }
 
@@ -72,7 +88,7 @@ export class StreamCarrier {
   }
 
   stats (): CarrierStats {
-    return { ...this.counters, protocolErrors: { ...this.counters.protocolErrors } }
+    return { ...this.counters, partialBytes: this.partial.budget.total, protocolErrors: { ...this.counters.protocolErrors } }
   }
 
   /** Open channels, for diagnostics. */
@@ -91,8 +107,8 @@ export class StreamCarrier {
         if (existing != null) return existing
       }
     }
-    const signal = options.signal ?? AbortSignal.timeout(this.init.openTimeout)
-    setMaxListeners(Infinity, signal)
+    // the caller's signal joins the open timeout, it does not replace it
+    const signal = anySignal(options.signal, AbortSignal.timeout(this.init.openTimeout))
     const connection = await this.components.connectionManager.openConnection(target, { signal })
     const existing = this.findChannel(connection)
     if (existing != null) return existing
@@ -130,7 +146,7 @@ export class StreamCarrier {
         set?.delete(ch)
         if (set?.size === 0) this.channels.delete(connection.id)
       }
-    }, this.init.maxFrameSize)
+    }, this.init.maxFrameSize, this.partial)
     let set = this.channels.get(connection.id)
     if (set == null) {
       set = new Set()

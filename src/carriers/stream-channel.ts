@@ -1,7 +1,8 @@
-import { ChannelClosedError } from './errors.js'
+import { ChannelClosedError, FrameStalledError } from './errors.js'
 import { encodeFrame, FrameDecoder } from './framing.js'
 import { MAX_PENDING_FRAMES } from './constants.js'
 import type { CarrierKind, FrameChannel, FrameHandler } from './channel.js'
+import type { PartialFrameBudget, PartialHolder } from './partial-budget.js'
 import type { AbortOptions, Connection, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -11,13 +12,21 @@ export interface StreamChannelEvents {
   onClose(channel: StreamChannel): void
 }
 
+/** Bounds on partially received frames (attnproto.md Part 2 §2). */
+export interface PartialFrameLimits {
+  /** Shared per-connection and node-wide byte budget. */
+  budget: PartialFrameBudget
+  /** A frame must complete within this many ms of its first byte. */
+  timeout: number
+}
+
 /**
  * One `/attn/1.0.0` stream used in both directions: outgoing frames are
  * length-prefixed and sent with write backpressure; incoming bytes are decoded
  * into frames and handed to the frame handler. Any framing error resets the
  * stream (the peer's other streams and sessions are unaffected).
  */
-export class StreamChannel implements FrameChannel {
+export class StreamChannel implements FrameChannel, PartialHolder {
   readonly id: string
   readonly kind: CarrierKind = 'libp2p'
   readonly remotePeer: PeerId
@@ -29,10 +38,13 @@ export class StreamChannel implements FrameChannel {
   private readonly events: StreamChannelEvents
   private readonly log: Logger
   private pendingFrames = 0
+  private readonly partial?: PartialFrameLimits
+  private stallTimer?: ReturnType<typeof setTimeout>
+  partialSince = 0
   private paused = false
   private closed = false
 
-  constructor (stream: Stream, connection: Connection, handler: FrameHandler, events: StreamChannelEvents, maxFrameSize: number) {
+  constructor (stream: Stream, connection: Connection, handler: FrameHandler, events: StreamChannelEvents, maxFrameSize: number, partial?: PartialFrameLimits) {
     this.stream = stream
     this.connection = connection
     this.id = `${connection.id}/${stream.id}`
@@ -41,6 +53,7 @@ export class StreamChannel implements FrameChannel {
     this.handler = handler
     this.events = events
     this.decoder = new FrameDecoder(maxFrameSize)
+    this.partial = partial
     this.log = stream.log.newScope('attn:channel')
 
     stream.addEventListener('message', (evt) => { this.onData(evt.data) })
@@ -56,6 +69,8 @@ export class StreamChannel implements FrameChannel {
     })
     stream.addEventListener('close', () => { this.onClosed() })
   }
+
+  get connectionId (): string { return this.connection.id }
 
   get open (): boolean {
     return !this.closed && this.stream.status === 'open' && this.stream.writeStatus === 'writable'
@@ -92,6 +107,29 @@ export class StreamChannel implements FrameChannel {
       return
     }
     for (const frame of frames) this.dispatch(frame)
+    if (!this.closed) this.trackPartial(frames.length > 0)
+  }
+
+  /** Accounts the incomplete frame left in the decoder and (re)arms its completion deadline. */
+  private trackPartial (completedOne: boolean): void {
+    if (this.partial == null) return
+    const pending = this.decoder.pending
+    if (pending === 0) {
+      this.stallTimer = clearTimer(this.stallTimer)
+    } else if (completedOne || this.stallTimer == null) {
+      // a new partial frame started: its own deadline from now
+      this.stallTimer = clearTimer(this.stallTimer)
+      this.partialSince = performance.now()
+      const timeout = this.partial.timeout
+      this.stallTimer = setTimeout(() => { this.stallTimer = undefined; this.fail(new FrameStalledError(this.decoder.pending, timeout)) }, timeout)
+      this.stallTimer.unref?.()
+    }
+    this.partial.budget.set(this, pending)
+  }
+
+  /** Called by the budget when this channel's partial frame must go. */
+  dropPartial (err: Error): void {
+    this.fail(err)
   }
 
   private dispatch (frame: Uint8Array): void {
@@ -129,7 +167,14 @@ export class StreamChannel implements FrameChannel {
   private onClosed (): void {
     if (this.closed) return
     this.closed = true
+    this.stallTimer = clearTimer(this.stallTimer)
+    this.partial?.budget.set(this, 0)
     this.handler.channelClosed?.(this)
     this.events.onClose(this)
   }
+}
+
+function clearTimer (t: ReturnType<typeof setTimeout> | undefined): undefined {
+  if (t != null) clearTimeout(t)
+  return undefined
 }

@@ -1,5 +1,6 @@
 import { directoryKey } from './protocol/directory-record.js'
 import { DEFAULT_PUBLISH_TIMEOUT_MS } from './constants.js'
+import { anySignal } from '../utils/signals.js'
 import { derivePrekey, prekeyIdAt } from './protocol/prekeys.js'
 import type { DirectoryClient } from './directory-client.js'
 import type { PeerBook } from './peer-book.js'
@@ -69,7 +70,7 @@ export class RecordPublisher {
       devices: [...devices.values()],
       prekeys,
       mailboxes
-    }, { signal: options.signal ?? AbortSignal.timeout(DEFAULT_PUBLISH_TIMEOUT_MS) })
+    }, { signal: anySignal(options.signal, AbortSignal.timeout(DEFAULT_PUBLISH_TIMEOUT_MS)) })
     this.init.onPublished?.(record)
     return { seq: this.seq.toString(), accepted }
   }
@@ -80,7 +81,7 @@ export class RecordPublisher {
     if (chosen.length === 0) {
       const found = new Set<string>()
       try {
-        for await (const event of this.init.dht.getClosestPeers(directoryKey(this.init.identity.address), { signal: options.signal ?? AbortSignal.timeout(CLOSEST_PEERS_TIMEOUT_MS) })) {
+        for await (const event of this.init.dht.getClosestPeers(directoryKey(this.init.identity.address), { signal: anySignal(options.signal, AbortSignal.timeout(CLOSEST_PEERS_TIMEOUT_MS)) })) {
           if (event.name === 'FINAL_PEER' && event.peer.id.toString() !== self) found.add(event.peer.id.toString())
         }
       } catch (err: any) {

@@ -16,13 +16,13 @@ import type { RpcHandleOptions, RpcHandler } from './methods.js'
 import type { PendingCall } from './pending-calls.js'
 import type { ReceivedEntry } from './received-calls.js'
 import type { RpcLink } from './index.js'
+import type { AbortOptions } from '@libp2p/interface'
 
 export type RpcStatus = 'unknown' | 'received' | 'processing' | 'done' | 'failed'
 const STATUS_NAMES: RpcStatus[] = ['unknown', 'received', 'processing', 'done', 'failed']
 
 /** Options of `call`, `queryStatus` and `ping`. */
-export interface RpcCallOptions {
-  signal?: AbortSignal
+export interface RpcCallOptions extends AbortOptions {
   /** Deadline in ms for the whole operation, including the wait for an in-flight slot. */
   timeout?: number
   /** Called with the call's msg_id once it is allocated (for a later `queryStatus`). */
@@ -209,43 +209,30 @@ export class RpcEngine {
     if (this.stopped) throw new RpcStoppedError()
     if (!isValidMethodName(method)) throw new RpcBadRequestError(`invalid method name "${method}"`)
     if (params.byteLength > C.MAX_PAYLOAD_BYTES) throw new RpcTooLargeError(`params of ${params.byteLength} bytes exceed ${C.MAX_PAYLOAD_BYTES}`)
-    const signal = options.signal
-    if (signal?.aborted === true) throw new RpcAbortedError()
-    const ls = this.state(link)
-    if (ls.closed) throw new RpcSessionClosedError()
+    const ls = this.open(link, options)
     const body = encodeRpcMessage({ kind: 'call', method, params })
-
-    return await new Promise<Uint8Array>((resolve, reject) => {
+    return await this.settle<Uint8Array>(options, method, finish => {
       let pc: PendingCall | undefined
-      let deadline: NodeJS.Timeout | undefined
       let cancelWait: () => void = () => {}
-      const onAbort = (): void => { finish(new RpcAbortedError()) }
-      const finish = (outcome: Uint8Array | Error): void => {
-        deadline = this.timers.clear(deadline)
-        signal?.removeEventListener('abort', onAbort)
-        cancelWait()
-        if (pc != null) {
-          pc.timer = this.timers.clear(pc.timer)
-          if (ls.pending.get(pc.msgId) === pc) {
-            ls.pending.delete(pc.msgId)
-            ls.slots.release()
-          }
-        }
-        if (outcome instanceof Error) reject(outcome)
-        else resolve(outcome)
-      }
-      signal?.addEventListener('abort', onAbort, { once: true })
-      deadline = this.timers.set(() => { deadline = undefined; finish(new RpcTimeoutError(`${method} timed out`)) }, options.timeout ?? this.cfg.callTimeout)
       cancelWait = ls.slots.acquire(() => {
         cancelWait = () => {}
         const msgId = ls.link.nextMsgId()
         try { options.onMsgId?.(msgId) } catch { this.counters.callbackErrors++ }
-        pc = { msgId, method, body, acked: false, backoff: this.cfg.resendInitial, resolve: r => { finish(r) }, reject: e => { finish(e) } }
+        pc = { msgId, method, body, acked: false, backoff: this.cfg.resendInitial, resolve: finish, reject: finish }
         ls.pending.set(msgId, pc)
         this.counters.callsSent++
         ls.out.push({ msgId, body, callId: msgId })
         this.armResend(ls, pc)
       }, () => { cancelWait = () => {}; finish(ls.failure ?? new RpcSessionClosedError()) })
+      return () => {
+        cancelWait()
+        if (pc == null) return
+        pc.timer = this.timers.clear(pc.timer)
+        if (ls.pending.get(pc.msgId) === pc) {
+          ls.pending.delete(pc.msgId)
+          ls.slots.release()
+        }
+      }
     })
   }
 
@@ -254,25 +241,11 @@ export class RpcEngine {
     if (this.stopped) throw new RpcStoppedError()
     if (msgIds.length === 0) return []
     if (msgIds.length > C.MAX_STATUS_IDS) throw new RpcBadRequestError(`at most ${C.MAX_STATUS_IDS} ids per status query`)
-    const signal = options.signal
-    if (signal?.aborted === true) throw new RpcAbortedError()
-    const ls = this.state(link)
-    if (ls.closed) throw new RpcSessionClosedError()
+    const ls = this.open(link, options)
     const msgId = ls.link.nextMsgId()
     const body = encodeRpcMessage({ kind: 'statusQuery', msgIds })
-    return await new Promise<RpcStatus[]>((resolve, reject) => {
-      const onAbort = (): void => { finish(new RpcAbortedError()) }
-      const finish = (outcome: RpcStatus[] | Error): void => {
-        deadline = this.timers.clear(deadline)
-        q.timer = this.timers.clear(q.timer)
-        signal?.removeEventListener('abort', onAbort)
-        ls.queries.delete(msgId)
-        if (outcome instanceof Error) reject(outcome)
-        else resolve(outcome)
-      }
-      const q: PendingQuery = { msgId, body, backoff: this.cfg.resendInitial, resolve: s => { finish(s) }, reject: e => { finish(e) } }
-      let deadline: NodeJS.Timeout | undefined = this.timers.set(() => { deadline = undefined; finish(new RpcTimeoutError('status query timed out')) }, options.timeout ?? this.cfg.callTimeout)
-      signal?.addEventListener('abort', onAbort, { once: true })
+    return await this.settle<RpcStatus[]>(options, 'status query', finish => {
+      const q: PendingQuery = { msgId, body, backoff: this.cfg.resendInitial, resolve: finish, reject: finish }
       ls.queries.set(msgId, q)
       ls.out.push({ msgId, body })
       const resend = (): void => {
@@ -285,30 +258,22 @@ export class RpcEngine {
         }, q.backoff)
       }
       resend()
+      return () => {
+        q.timer = this.timers.clear(q.timer)
+        ls.queries.delete(msgId)
+      }
     })
   }
 
   /** Sends a Ping and resolves with the round-trip time in ms (Pings are not resent). */
   async ping (link: RpcLink, options: RpcCallOptions = {}): Promise<number> {
     if (this.stopped) throw new RpcStoppedError()
-    const signal = options.signal
-    if (signal?.aborted === true) throw new RpcAbortedError()
-    const ls = this.state(link)
-    if (ls.closed) throw new RpcSessionClosedError()
+    const ls = this.open(link, options)
     const pingId = this.nextPingId++
-    return await new Promise<number>((resolve, reject) => {
-      const onAbort = (): void => { finish(new RpcAbortedError()) }
-      const finish = (outcome: number | Error): void => {
-        deadline = this.timers.clear(deadline)
-        signal?.removeEventListener('abort', onAbort)
-        ls.pings.delete(pingId)
-        if (outcome instanceof Error) reject(outcome)
-        else resolve(outcome)
-      }
-      let deadline: NodeJS.Timeout | undefined = this.timers.set(() => { deadline = undefined; finish(new RpcTimeoutError('ping timed out')) }, options.timeout ?? this.cfg.callTimeout)
-      signal?.addEventListener('abort', onAbort, { once: true })
-      ls.pings.set(pingId, { start: performance.now(), resolve: r => { finish(r) }, reject: e => { finish(e) } })
+    return await this.settle<number>(options, 'ping', finish => {
+      ls.pings.set(pingId, { start: performance.now(), resolve: finish, reject: finish })
       ls.out.push({ body: encodeRpcMessage({ kind: 'ping', pingId }) })
+      return () => { ls.pings.delete(pingId) }
     })
   }
 
@@ -449,6 +414,44 @@ export class RpcEngine {
       else this.links.set(link.id, ls)
     }
     return ls
+  }
+
+  /** The link state for an operation that may start: throws if the caller already aborted or the link is closed. */
+  private open (link: RpcLink, options: RpcCallOptions): LinkState {
+    if (options.signal?.aborted === true) throw new RpcAbortedError()
+    const ls = this.state(link)
+    if (ls.closed) throw new RpcSessionClosedError()
+    return ls
+  }
+
+  /**
+   * The one finish/abort/deadline path of `call`, `queryStatus` and `ping`: `begin` starts the
+   * operation with a `finish` callback (result or error, first one wins) and returns its cleanup.
+   * The caller's signal joins the deadline (`timeout`, else the engine's callTimeout): either ends it.
+   */
+  private async settle<T> (options: RpcCallOptions, what: string, begin: (finish: (outcome: T | Error) => void) => () => void): Promise<T> {
+    const signal = options.signal
+    return await new Promise<T>((resolve, reject) => {
+      let done = false
+      let cleanup: (() => void) | undefined
+      let deadline: NodeJS.Timeout | undefined
+      const onAbort = (): void => { finish(new RpcAbortedError()) }
+      const finish = (outcome: T | Error): void => {
+        if (done) return
+        done = true
+        deadline = this.timers.clear(deadline)
+        signal?.removeEventListener('abort', onAbort)
+        cleanup?.()
+        if (outcome instanceof Error) reject(outcome)
+        else resolve(outcome)
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      deadline = this.timers.set(() => { deadline = undefined; finish(new RpcTimeoutError(`${what} timed out`)) }, options.timeout ?? this.cfg.callTimeout)
+      const c = begin(finish)
+      // begin may have finished synchronously (no slot: link already failed)
+      if (done) c()
+      else cleanup = c
+    })
   }
 
   private countDecodeError (code: string): void {

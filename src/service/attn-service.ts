@@ -60,7 +60,10 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
       maxFrameSize: this.maxFrameSize,
       maxInboundStreams: init.maxInboundStreams ?? MAX_INBOUND_STREAMS,
       maxOutboundStreams: init.maxOutboundStreams ?? MAX_OUTBOUND_STREAMS,
-      openTimeout: init.openTimeout ?? DEFAULT_OPEN_TIMEOUT_MS
+      openTimeout: init.openTimeout ?? DEFAULT_OPEN_TIMEOUT_MS,
+      maxPartialBytes: init.maxPartialBytes,
+      maxPartialBytesPerConnection: init.maxPartialBytesPerConnection,
+      partialFrameTimeout: init.partialFrameTimeout
     }, toLayer, (peer, code, message) => { this.safeDispatch('protocol:error', { peer, code, message }) })
   }
 
@@ -110,6 +113,7 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
         onRecordSent: () => { this.framesOut++ },
         dropOutgoing: this.init.dropOutgoing,
         handshakeTimeout: this.init.handshakeTimeout,
+        limits: this.init.sessionLimits,
         table: this.init.sessionTable,
         store: this.sessionStore
       })

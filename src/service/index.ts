@@ -16,7 +16,7 @@
 import { AttnService } from './attn-service.js'
 import type { CarrierTarget, FrameChannel, FrameHandler } from '../carriers/index.js'
 import type { Identity } from '../keys/index.js'
-import type { Session, SessionManager, SessionManagerStats, SessionTableInit } from '../session/index.js'
+import type { Session, SessionLimitsInit, SessionManager, SessionManagerStats, SessionTableInit } from '../session/index.js'
 import type { RpcCallOptions, RpcEngineInit, RpcHandler, RpcHandleOptions, RpcStats, RpcStatus } from '../rpc/index.js'
 import type { AbortOptions, ComponentLogger, PeerId, PeerStore, PrivateKey, TypedEventTarget } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
@@ -30,6 +30,11 @@ export interface AttnServiceInit {
   maxOutboundStreams?: number
   /** Default timeout when opening a stream, in ms (default 10 000). */
   openTimeout?: number
+  /** Bytes of partially received frames held node-wide (default 64 MiB) and per connection (default 2 × maxFrameSize). */
+  maxPartialBytes?: number
+  maxPartialBytesPerConnection?: number
+  /** A frame must complete within this many ms of its first byte, else its stream is reset (default 30 000). */
+  partialFrameTimeout?: number
   /**
    * The ATT identity (root key, node key, certificate chain) the node proves in
    * handshakes. Without one the node runs on its libp2p key as root key.
@@ -45,6 +50,8 @@ export interface AttnServiceInit {
   handshakeTimeout?: number
   /** Session table limits (per identity, global, idle expiry). */
   sessionTable?: SessionTableInit
+  /** HELLO admission (pending caps, RESPONSE rate limits) and per-peer / per-IP session caps. */
+  sessionLimits?: SessionLimitsInit
   /**
    * TEST HOOK: called with every RPC record before it is sealed; returning true drops it as if
    * the network had lost it. Never set in production.
@@ -70,6 +77,8 @@ export interface AttnStats {
   framesIn: number
   framesOut: number
   channelsOpened: number
+  /** Bytes of partially received frames held now. */
+  partialBytes?: number
   /** Carrier protocol errors (oversize, truncated frames …) by error code. */
   protocolErrors: Record<string, number>
 }

@@ -18,6 +18,7 @@ export interface SessionRpcBridgeInit {
   rpc: RpcEngineInit
   openChannel(target: FrameTarget, options: AbortOptions): Promise<FrameChannel>
   handshakeTimeout?: number
+  limits?: SessionManagerInit['limits']
   table?: SessionManagerInit['table']
   store?: SessionStore
   /** Every authenticated record, after the RPC engine had it (the service's `record` event). */
@@ -84,6 +85,7 @@ export class SessionRpcBridge {
         init.onSessionClosed?.(session, reason)
       },
       handshakeTimeout: init.handshakeTimeout,
+      limits: init.limits,
       table: init.table,
       store: init.store
     })

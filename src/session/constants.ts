@@ -65,3 +65,45 @@ export const DEFAULT_MAX_PENDING_HANDSHAKES = 256
 export const DEFAULT_MAX_PENDING_HANDSHAKES_PER_CHANNEL = 8
 /** At most one SESSION_UNKNOWN notice per session id per interval. */
 export const SESSION_UNKNOWN_NOTICE_INTERVAL_MS = 1_000
+
+// ---- handshake admission (HELLO floods, attnproto.md Part 3 §7) ----
+
+/** Pending responder handshakes per libp2p peer and per remote IP (IPv6: per /64). */
+export const DEFAULT_MAX_PENDING_HANDSHAKES_PER_PEER = 8
+export const DEFAULT_MAX_PENDING_HANDSHAKES_PER_IP = 32
+/**
+ * RESPONSEs (one signature each, ~1.5 ms of a core) per libp2p peer, per remote IP and node-wide,
+ * as token buckets {burst, perSecond}: at most ~5 % of a core per IP and ~20 % node-wide. Peers
+ * with an established session are exempt from the node-wide bucket. RESPONSEs are signed one per
+ * event-loop turn, so a burst delays other work by one signature at a time, not by the burst.
+ */
+export const DEFAULT_RESPONSE_RATE_PER_PEER = { burst: 8, perSecond: 4 }
+export const DEFAULT_RESPONSE_RATE_PER_IP = { burst: 64, perSecond: 32 }
+export const DEFAULT_RESPONSE_RATE = { burst: 256, perSecond: 128 }
+/**
+ * REJECTs answering refused HELLOs, per libp2p peer: beyond this budget a refused HELLO is
+ * dropped silently (a flood does not get one encrypted reply per HELLO; a real initiator still
+ * hears "busy" or times out and retries).
+ */
+export const DEFAULT_REFUSAL_REJECT_RATE_PER_PEER = { burst: 4, perSecond: 1 }
+/** Peers and IPs whose buckets are remembered (least recently used forgotten first). */
+export const MAX_RATE_LIMIT_KEYS = 16_384
+
+// ---- session admission (Sybil sessions, attnproto.md Part 4 §8) ----
+
+/** Sessions per libp2p peer and per remote IP (IPv6: per /64); beyond it the least valuable is evicted. */
+export const DEFAULT_MAX_SESSIONS_PER_PEER = 16
+export const DEFAULT_MAX_SESSIONS_PER_IP = 1024
+/** An initiator refused with a "busy" REJECT retries after this backoff (doubling, ±50 % jitter) within its handshake timeout. */
+export const HANDSHAKE_RETRY_INITIAL_MS = 100
+export const HANDSHAKE_RETRY_MAX_MS = 2_000
+/**
+ * Memory one responder session costs a node, RPC link state included once it carried a call:
+ * measured with bench/session-sybil.ts (sessions from fresh identities on a real node, gc'd
+ * heapUsed + external deltas per session): 2 000 sessions: 3.0 + 1.0 KB idle, 5.6 + 1.0 KB after
+ * one RPC call (600 sessions: 7.2 + 1.4 and 10.3 + 1.3 KB, fixed costs not yet amortised).
+ * Rounded up; turns the memory budget into a count.
+ */
+export const SESSION_MEMORY_ESTIMATE_BYTES = 8 * 1024
+/** Memory budget of the session table: 256 MiB = 32 768 sessions at the estimate above. */
+export const DEFAULT_MAX_SESSION_BYTES = 256 * 1024 * 1024

@@ -71,3 +71,8 @@ export class HandshakeZeroSessionIdError extends HandshakeError {
 export class HandshakeUnknownError extends HandshakeError {
   constructor (reason: string) { super(reason, 'ERR_HS_UNKNOWN') }
 }
+
+/** The responder refused a HELLO because its RESPONSE budget (per peer, per IP or node-wide) is spent. */
+export class HandshakeRateLimitedError extends HandshakeError {
+  constructor (readonly scope: 'peer' | 'ip' | 'node') { super(`handshake rate limit reached (${scope})`, 'ERR_HS_RATE_LIMITED') }
+}

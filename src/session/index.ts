@@ -14,7 +14,10 @@ export { SessionTable, sessionKey } from './session-table.js'
 export type { SessionTableInit } from './session-table.js'
 export { SessionStore } from './session-store.js'
 export { SessionManager } from './session-manager.js'
-export type { SessionManagerInit, SessionManagerStats, SessionTarget } from './session-manager.js'
+export type { SessionManagerInit, SessionManagerStats, SessionTarget, SessionLimitsInit } from './session-manager.js'
+export { HandshakeAdmission } from './handshake-admission.js'
+export type { HandshakeLimitsInit } from './handshake-admission.js'
+export type { Rate } from './rate-limit.js'
 export {
   InitiatorHandshake, ResponderHandshake, deriveSessionKeys, deriveHandshakeKeys, isHandshakeFrame,
   HANDSHAKE_VERSION, INFO_SESSION, INFO_HANDSHAKE

@@ -1,21 +1,25 @@
-import { setMaxListeners } from '@libp2p/interface'
 import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { isPeerId } from '@libp2p/interface'
 import { sessionKey, SessionTable } from './session-table.js'
+import { anySignal } from '../utils/signals.js'
 import {
-  decodeHandshakeHeader, decodeReject, encodeReject, encodeSessionUnknown, HandshakeType, InitiatorHandshake,
-  isHandshakeFrame, rejectForBadHeader, ResponderHandshake
+  decodeHandshakeHeader, decodeReject, encodeReject, encodeSessionUnknown, EPH_LENGTH, HandshakeType, HS_HEADER_LENGTH,
+  InitiatorHandshake, isHandshakeFrame, NONCE_LENGTH, rejectForBadHeader, ResponderHandshake
 } from './handshake.js'
 import {
-  HandshakeAbortedError, HandshakeRejectedError, HandshakeTimeoutError, HandshakeTooManyPendingError,
+  HandshakeAbortedError, HandshakeMalformedError, HandshakeRejectedError, HandshakeTimeoutError, HandshakeTooManyPendingError,
   HandshakeUnknownError
 } from './handshake-errors.js'
+import { HandshakeAdmission } from './handshake-admission.js'
+import { ipKey } from './rate-limit.js'
 import { SaltMismatchError, SessionClosedError, UnknownSessionError } from './errors.js'
 import {
-  DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_PENDING_HANDSHAKES, DEFAULT_MAX_PENDING_HANDSHAKES_PER_CHANNEL,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_SESSIONS_PER_IP, HANDSHAKE_RETRY_INITIAL_MS, HANDSHAKE_RETRY_MAX_MS, DEFAULT_MAX_SESSIONS_PER_PEER,
   SESSION_UNKNOWN_NOTICE_INTERVAL_MS, SALT_ROTATE_MS, DEFAULT_IDLE_MS
 } from './constants.js'
+import { leastValuable } from './session-table.js'
+import type { HandshakeLimitsInit, PendingSlot } from './handshake-admission.js'
 import type { Session, OpenedFrame, SealedFrame } from './session.js'
 import type { SessionTableInit } from './session-table.js'
 import type { SessionStore } from './session-store.js'
@@ -46,22 +50,34 @@ export interface SessionManagerInit {
   /** Called when a session is removed (expired, evicted, unknown at the peer, node stopping). */
   onSessionClosed?(session: Session, reason: string): void
   handshakeTimeout?: number
+  /** Same as limits.maxPending / limits.maxPendingPerChannel (kept for existing callers). */
   maxPendingHandshakes?: number
   maxPendingHandshakesPerChannel?: number
+  /** Handshake admission and per-peer / per-IP session caps (HELLO floods, Sybil sessions). */
+  limits?: SessionLimitsInit
   table?: SessionTableInit
   /** Persists sessions across a clean restart. */
   store?: SessionStore
+}
+
+/** Limits a peer can observe (attnproto.md Part 3 §7, Part 4 §8); defaults in constants.ts. */
+export interface SessionLimitsInit extends HandshakeLimitsInit {
+  /** Sessions per libp2p peer (16) and per remote IP or IPv6 /64 (1024): a new one evicts the least valuable. */
+  maxSessionsPerPeer?: number
+  maxSessionsPerIp?: number
 }
 
 /** Where a session's frames go: the channel last heard on, and the libp2p peer to redial. */
 interface Route {
   channel?: FrameChannel
   peer?: PeerId
+  /** Remote IP key at establishment (per-IP session cap). */
+  ip?: string
 }
 
-interface PendingResponder {
-  handshake: ResponderHandshake
-  channel: FrameChannel
+interface PendingResponder extends PendingSlot {
+  /** Built (RESPONSE signed) by the signing queue; undefined while queued. */
+  handshake?: ResponderHandshake
   timer: ReturnType<typeof setTimeout>
 }
 
@@ -75,6 +91,12 @@ export interface SessionManagerStats {
   pendingHandshakes: number
   handshakesCompleted: number
   handshakesFailed: number
+  /** HELLOs refused by the RESPONSE rate limits / the pending caps, and pending states displaced by newer HELLOs. */
+  handshakesRateLimited: number
+  handshakesRefused: number
+  handshakesDisplaced: number
+  /** Sessions evicted by the per-peer / per-IP caps. */
+  sessionsEvicted: number
   recordsIn: number
   recordsOut: number
   /** Frames rejected by the receiver checks, by error code. */
@@ -94,6 +116,7 @@ export class SessionManager implements FrameHandler {
   private readonly routes = new Map<string, Route>()
   /** Session ids by the libp2p peer they are routed to (every call looks sessions up by peer). */
   private readonly byPeer = new Map<string, Set<string>>()
+  private readonly byIp = new Map<string, Set<string>>()
   private readonly responders = new Map<string, PendingResponder>()
   private readonly initiators = new Map<string, PendingInitiator>()
   /** In-flight connects per target, so concurrent callers share one handshake. */
@@ -101,20 +124,29 @@ export class SessionManager implements FrameHandler {
   private readonly noticeSentAt = new Map<string, number>()
   private readonly rekeying = new Set<string>()
   private readonly handshakeTimeout: number
-  private readonly maxPending: number
-  private readonly maxPendingPerChannel: number
+  private readonly admission: HandshakeAdmission
+  private readonly maxSessionsPerPeer: number
+  private readonly maxSessionsPerIp: number
   private maintenance?: ReturnType<typeof setInterval>
   /** A best-effort send (notice, REJECT, ACCEPT) failed: the channel died; the peer times out or retries. */
   private readonly sendFailed = (err: Error): void => { this.log('could not send a handshake message: %s', err.message) }
-  private readonly counters = { handshakesCompleted: 0, handshakesFailed: 0, recordsIn: 0, recordsOut: 0, rejected: {} as Record<string, number> }
+  /** RESPONSEs to sign, one per event-loop turn so a burst never stalls records in between. */
+  private readonly signing: Array<() => void> = []
+  private signTimer?: ReturnType<typeof setImmediate>
+  private readonly counters = { handshakesCompleted: 0, handshakesFailed: 0, sessionsEvicted: 0, recordsIn: 0, recordsOut: 0, rejected: {} as Record<string, number> }
 
   constructor (init: SessionManagerInit) {
     this.init = init
     this.log = init.logger.forComponent('attn:session')
     this.table = new SessionTable(init.table)
     this.handshakeTimeout = init.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT_MS
-    this.maxPending = init.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES
-    this.maxPendingPerChannel = init.maxPendingHandshakesPerChannel ?? DEFAULT_MAX_PENDING_HANDSHAKES_PER_CHANNEL
+    this.admission = new HandshakeAdmission({
+      maxPending: init.maxPendingHandshakes,
+      maxPendingPerChannel: init.maxPendingHandshakesPerChannel,
+      ...init.limits
+    })
+    this.maxSessionsPerPeer = init.limits?.maxSessionsPerPeer ?? DEFAULT_MAX_SESSIONS_PER_PEER
+    this.maxSessionsPerIp = init.limits?.maxSessionsPerIp ?? DEFAULT_MAX_SESSIONS_PER_IP
   }
 
   /** Resumes sessions saved at the last clean stop, and starts salt rotation / idle expiry. */
@@ -136,6 +168,9 @@ export class SessionManager implements FrameHandler {
   /** Saves live sessions (clean stop) and drops all state. */
   stop (): void {
     clearInterval(this.maintenance)
+    if (this.signTimer != null) clearImmediate(this.signTimer)
+    this.signTimer = undefined
+    this.signing.length = 0
     for (const pending of this.responders.values()) clearTimeout(pending.timer)
     this.responders.clear()
     for (const session of this.table) {
@@ -148,6 +183,7 @@ export class SessionManager implements FrameHandler {
     this.table.clear()
     this.routes.clear()
     this.byPeer.clear()
+    this.byIp.clear()
   }
 
   stats (): SessionManagerStats {
@@ -155,6 +191,9 @@ export class SessionManager implements FrameHandler {
       sessions: this.table.size,
       pendingHandshakes: this.responders.size + this.initiators.size,
       ...this.counters,
+      handshakesRateLimited: this.admission.counters.rateLimited,
+      handshakesRefused: this.admission.counters.tooManyPending,
+      handshakesDisplaced: this.admission.counters.displaced,
       rejected: { ...this.counters.rejected }
     }
   }
@@ -261,10 +300,7 @@ export class SessionManager implements FrameHandler {
       if (route.channel === channel) route.channel = undefined
     }
     for (const [id, pending] of this.responders) {
-      if (pending.channel === channel) {
-        clearTimeout(pending.timer)
-        this.responders.delete(id)
-      }
+      if (pending.channel === channel) this.dropResponder(id)
     }
   }
 
@@ -275,13 +311,28 @@ export class SessionManager implements FrameHandler {
   }
 
   private addSession (session: Session, route: Route): void {
+    // per-peer and per-IP caps first (a Sybil with fresh identities on one peer/IP evicts its own
+    // sessions), then the table's per-identity and global caps; the least valuable goes first
+    if (route.peer != null) this.makeRoom(this.byPeer.get(route.peer.toString()), this.maxSessionsPerPeer)
+    if (route.ip != null) this.makeRoom(this.byIp.get(route.ip), this.maxSessionsPerIp)
     for (const evicted of this.table.add(session)) {
       this.dropRoute(evicted.idHex)
       this.init.onSessionClosed?.(evicted, 'evicted')
     }
     this.routes.set(session.idHex, route)
     if (route.peer != null) this.byPeer.set(route.peer.toString(), (this.byPeer.get(route.peer.toString()) ?? new Set()).add(session.idHex))
+    if (route.ip != null) this.byIp.set(route.ip, (this.byIp.get(route.ip) ?? new Set()).add(session.idHex))
     this.init.onSession?.(session)
+  }
+
+  /** Evicts sessions of one peer or IP until one more fits under `max`. */
+  private makeRoom (ids: Set<string> | undefined, max: number): void {
+    while (ids != null && ids.size >= max && ids.size > 0) {
+      const sessions = [...ids].map(id => this.table.getByHex(id)).filter(s => s != null)
+      if (sessions.length === 0) { ids.clear(); return }
+      this.counters.sessionsEvicted++
+      this.close(leastValuable(sessions), 'evicted')
+    }
   }
 
   private setRoutePeer (idHex: string, route: Route, peer: PeerId): void {
@@ -289,12 +340,19 @@ export class SessionManager implements FrameHandler {
     this.dropRoute(idHex)
     route.peer = peer
     this.routes.set(idHex, route)
+    if (route.ip != null) this.byIp.set(route.ip, (this.byIp.get(route.ip) ?? new Set()).add(idHex))
     this.byPeer.set(peer.toString(), (this.byPeer.get(peer.toString()) ?? new Set()).add(idHex))
   }
 
   private dropRoute (idHex: string): void {
-    const peer = this.routes.get(idHex)?.peer?.toString()
+    const route = this.routes.get(idHex)
+    const peer = route?.peer?.toString()
     this.routes.delete(idHex)
+    if (route?.ip != null) {
+      const byIp = this.byIp.get(route.ip)
+      byIp?.delete(idHex)
+      if (byIp?.size === 0) this.byIp.delete(route.ip)
+    }
     if (peer == null) return
     const ids = this.byPeer.get(peer)
     ids?.delete(idHex)
@@ -363,45 +421,83 @@ export class SessionManager implements FrameHandler {
   }
 
   private onHello (frame: Uint8Array, hsId: string, channel: FrameChannel): void {
-    let perChannel = 0
-    for (const p of this.responders.values()) if (p.channel === channel) perChannel++
-    if (this.responders.size >= this.maxPending || perChannel >= this.maxPendingPerChannel || this.responders.has(hsId)) {
-      const err = new HandshakeTooManyPendingError()
+    if (frame.byteLength !== HELLO_LENGTH) {
+      // cheap checks before admission: a malformed HELLO spends no slot and no token
+      const err = new HandshakeMalformedError(`HELLO is ${frame.byteLength} bytes, expected ${HELLO_LENGTH}`)
+      this.counters.handshakesFailed++
       this.reject(err)
       channel.send(encodeReject(frame.subarray(10, 18), err.code)).catch(this.sendFailed)
       return
     }
-    let handshake: ResponderHandshake
-    try {
-      handshake = new ResponderHandshake(frame, { identity: this.init.identity })
-    } catch (err: any) {
-      this.counters.handshakesFailed++
-      this.reject(err)
-      channel.send(encodeReject(frame.subarray(10, 18), err.code ?? 'ERR_HS_MALFORMED')).catch(this.sendFailed)
+    const preferred = channel.remotePeer != null && this.byPeer.has(channel.remotePeer.toString())
+    const verdict = this.admission.admit(this.responders, hsId, channel, preferred)
+    if (!verdict.admitted) {
+      this.reject(verdict.error)
+      if (this.admission.answerRefusal(channel)) channel.send(encodeReject(frame.subarray(10, 18), verdict.error.code)).catch(this.sendFailed)
       return
+    }
+    if (verdict.evict != null) {
+      // the pool is full: the oldest pending state of a peer without a session makes room
+      const old = this.responders.get(verdict.evict)
+      this.dropResponder(verdict.evict)
+      this.counters.handshakesFailed++
+      old?.channel.send(encodeReject(Buffer.from(verdict.evict, 'hex'), 'ERR_HS_TOO_MANY_PENDING')).catch(this.sendFailed)
     }
     const timer = setTimeout(() => {
       this.responders.delete(hsId)
       this.counters.handshakesFailed++
     }, this.handshakeTimeout)
     timer.unref?.()
-    this.responders.set(hsId, { handshake, channel, timer })
-    channel.send(handshake.response).catch((err: any) => {
-      this.log('could not send RESPONSE: %s', err.message)
+    const entry: PendingResponder = { ...verdict.slot, timer }
+    this.responders.set(hsId, entry)
+    const hello = Uint8Array.from(frame)
+    this.queueSigning(() => {
+      // dropped while queued (displaced, channel closed, timed out): no signature spent
+      if (this.responders.get(hsId) !== entry) return
+      try {
+        entry.handshake = new ResponderHandshake(hello, { identity: this.init.identity })
+      } catch (err: any) {
+        this.dropResponder(hsId)
+        this.counters.handshakesFailed++
+        this.reject(err)
+        channel.send(encodeReject(hello.subarray(10, 18), err.code ?? 'ERR_HS_MALFORMED')).catch(this.sendFailed)
+        return
+      }
+      channel.send(entry.handshake.response).catch((err: any) => {
+        this.log('could not send RESPONSE: %s', err.message)
+      })
     })
+  }
+
+  private queueSigning (job: () => void): void {
+    this.signing.push(job)
+    this.signTimer ??= setImmediate(() => { this.runSigning() })
+  }
+
+  private runSigning (): void {
+    this.signTimer = undefined
+    this.signing.shift()?.()
+    if (this.signing.length > 0) this.signTimer = setImmediate(() => { this.runSigning() })
+  }
+
+  private dropResponder (hsId: string): void {
+    const pending = this.responders.get(hsId)
+    if (pending == null) return
+    clearTimeout(pending.timer)
+    this.responders.delete(hsId)
   }
 
   private onFinish (frame: Uint8Array, hsId: string, channel: FrameChannel): void {
     const pending = this.responders.get(hsId)
-    if (pending == null) {
+    if (pending?.handshake == null) {
+      // (a FINISH before our RESPONSE was even signed cannot be genuine)
       this.reject(new HandshakeUnknownError('FINISH for no pending handshake'))
       return
     }
-    this.responders.delete(hsId)
-    clearTimeout(pending.timer)
+    this.dropResponder(hsId)
     try {
       const { session, accept } = pending.handshake.onFinish(frame)
-      this.addSession(session, { channel, peer: channel.remotePeer })
+      this.addSession(session, { channel, peer: channel.remotePeer, ip: pending.ip })
       this.counters.handshakesCompleted++
       this.log('session %s with %s (responder)', session.idHex, session.remote.address)
       channel.send(accept).catch(this.sendFailed)
@@ -414,8 +510,24 @@ export class SessionManager implements FrameHandler {
   }
 
   private async handshake (target: SessionTarget, options: AbortOptions & { expectedAddress?: string }): Promise<Session> {
-    const signal = anySignal(options.signal, this.handshakeTimeout)
+    const signal = anySignal(options.signal, AbortSignal.timeout(this.handshakeTimeout))
     const channel = await this.init.openChannel(target, { signal })
+    // a responder under a HELLO flood answers "busy" (too many pending, rate limited) at once:
+    // try again with backoff until the deadline instead of failing the caller
+    for (let backoff = HANDSHAKE_RETRY_INITIAL_MS; ; backoff = Math.min(backoff * 2, HANDSHAKE_RETRY_MAX_MS)) {
+      try {
+        return await this.attempt(channel, signal, options)
+      } catch (err: any) {
+        if (!(err instanceof HandshakeRejectedError) || !BUSY_CODES.has(err.remoteCode) || signal.aborted) throw err
+        this.log('handshake refused (%s), retrying in %d ms', err.remoteCode, backoff)
+        await sleep(backoff * (0.5 + Math.random()), signal).catch(() => {})
+        if (signal.aborted) throw options.signal?.aborted === true ? new HandshakeAbortedError() : new HandshakeTimeoutError(this.handshakeTimeout)
+        if (!channel.open) throw err
+      }
+    }
+  }
+
+  private async attempt (channel: FrameChannel, signal: AbortSignal, options: AbortOptions & { expectedAddress?: string }): Promise<Session> {
     const handshake = new InitiatorHandshake({ identity: this.init.identity, expectedAddress: options.expectedAddress })
     const hsId = Buffer.from(handshake.hsId).toString('hex')
     try {
@@ -448,7 +560,7 @@ export class SessionManager implements FrameHandler {
         })
         channel.send(handshake.hello(), { signal }).catch(fail)
       })
-      this.addSession(session, { channel, peer: channel.remotePeer })
+      this.addSession(session, { channel, peer: channel.remotePeer, ip: ipKey(channel.remoteAddr?.getComponents()) })
       this.counters.handshakesCompleted++
       this.log('session %s with %s (initiator)', session.idHex, session.remote.address)
       return session
@@ -481,6 +593,19 @@ export class SessionManager implements FrameHandler {
   }
 }
 
+const HELLO_LENGTH = HS_HEADER_LENGTH + EPH_LENGTH + NONCE_LENGTH
+
+/** REJECT codes meaning "busy, try later" (attnproto.md Part 3 §7). */
+const BUSY_CODES = new Set(['ERR_HS_TOO_MANY_PENDING', 'ERR_HS_RATE_LIMITED'])
+
+async function sleep (ms: number, signal: AbortSignal): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve() }, ms)
+    const onAbort = (): void => { clearTimeout(timer); reject(signal.reason) }
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
 function peerFromNodeKey (nodePublicKey: Uint8Array): PeerId | undefined {
   try {
     return peerIdFromPublicKey(publicKeyFromRaw(nodePublicKey))
@@ -492,12 +617,4 @@ function peerFromNodeKey (nodePublicKey: Uint8Array): PeerId | undefined {
 function targetPeer (target: SessionTarget): PeerId | undefined {
   if (isPeerId(target)) return target
   return undefined
-}
-
-/** A signal that fires on the caller's abort or after `ms`. */
-function anySignal (signal: AbortSignal | undefined, ms: number): AbortSignal {
-  const timeout = AbortSignal.timeout(ms)
-  const combined = signal == null ? timeout : AbortSignal.any([signal, timeout])
-  setMaxListeners(Infinity, combined)
-  return combined
 }

@@ -1,4 +1,7 @@
-import { DEFAULT_IDLE_MS, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_IDENTITY, SESSION_ID_LENGTH } from './constants.js'
+import {
+  DEFAULT_IDLE_MS, DEFAULT_MAX_SESSION_BYTES, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_IDENTITY, SESSION_ID_LENGTH,
+  SESSION_MEMORY_ESTIMATE_BYTES
+} from './constants.js'
 import { SessionTableFullError } from './errors.js'
 import type { Session, SessionPeer } from './session.js'
 
@@ -10,6 +13,11 @@ export interface SessionTableInit {
   evictGlobal?: boolean
   /** Default idle time for `expireIdle`. */
   idleMs?: number
+  /**
+   * Memory budget of all sessions in bytes (default 256 MiB), at SESSION_MEMORY_ESTIMATE_BYTES
+   * per session (measured: bench/session-sybil.ts): caps the count at maxBytes / estimate too.
+   */
+  maxBytes?: number
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
@@ -30,12 +38,15 @@ export class SessionTable<P extends SessionPeer = SessionPeer> implements Iterab
   private readonly byAddr = new Map<string, Set<Session<P>>>()
   readonly maxPerIdentity: number
   readonly maxSessions: number
+  readonly maxBytes: number
   readonly evictGlobal: boolean
   readonly idleMs: number
 
   constructor (init: SessionTableInit = {}) {
     this.maxPerIdentity = init.maxPerIdentity ?? DEFAULT_MAX_SESSIONS_PER_IDENTITY
-    this.maxSessions = init.maxSessions ?? DEFAULT_MAX_SESSIONS
+    this.maxBytes = init.maxBytes ?? DEFAULT_MAX_SESSION_BYTES
+    // the memory budget is a count at the measured per-session cost
+    this.maxSessions = Math.min(init.maxSessions ?? DEFAULT_MAX_SESSIONS, Math.max(1, Math.floor(this.maxBytes / SESSION_MEMORY_ESTIMATE_BYTES)))
     this.evictGlobal = init.evictGlobal ?? true
     this.idleMs = init.idleMs ?? DEFAULT_IDLE_MS
   }
@@ -49,13 +60,13 @@ export class SessionTable<P extends SessionPeer = SessionPeer> implements Iterab
     if (existing !== undefined) this.remove(existing)
     const peers = this.byAddr.get(session.remote.address)
     while (peers !== undefined && peers.size >= this.maxPerIdentity && peers.size > 0) {
-      const lru = leastRecent(peers)
+      const lru = leastValuable(peers)
       this.remove(lru)
       evicted.push(lru)
     }
     while (this.byId.size >= this.maxSessions && this.byId.size > 0) {
       if (!this.evictGlobal) throw new SessionTableFullError(this.maxSessions)
-      const lru = leastRecent(this.byId.values())
+      const lru = leastValuable(this.byId.values())
       this.remove(lru)
       evicted.push(lru)
     }
@@ -111,8 +122,18 @@ export class SessionTable<P extends SessionPeer = SessionPeer> implements Iterab
   }
 }
 
-function leastRecent<T extends { lastActivity: number }> (items: Iterable<T>): T {
+/**
+ * The session to evict first: one that never carried a record after its handshake (no RPC
+ * traffic: an idle Sybil, a handshake nobody used) before any that did; among equals the least
+ * recently active.
+ */
+export function leastValuable<T extends { lastActivity: number, framesReceived: number }> (items: Iterable<T>): T {
   let best: T | undefined
-  for (const s of items) if (best === undefined || s.lastActivity < best.lastActivity) best = s
+  for (const s of items) {
+    if (best === undefined) { best = s; continue }
+    const sUsed = s.framesReceived > 0
+    const bUsed = best.framesReceived > 0
+    if (sUsed !== bUsed ? !sUsed : s.lastActivity < best.lastActivity) best = s
+  }
   return best as T
 }

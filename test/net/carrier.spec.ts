@@ -60,6 +60,78 @@ describe('carrier: /attn/1.0.0 framed streams between real nodes', function () {
     })
   }
 
+  /** varint(length) | the first `sent` bytes of a frame of `length` bytes. */
+  function partialFrame (length: number, sent: number): Uint8ArrayList {
+    const prefix: number[] = []
+    for (let n = length; ; n = Math.floor(n / 128)) {
+      if (n < 128) { prefix.push(n); break }
+      prefix.push((n % 128) | 0x80)
+    }
+    return new Uint8ArrayList(Uint8Array.from(prefix), new Uint8Array(sent).fill(5))
+  }
+
+  it('a peer that sends half a 1 MiB frame and stalls gets its stream reset after the partial-frame timeout', async () => {
+    const server = await nodes.create({ attn: { rawFrames: true, partialFrameTimeout: 300 } })
+    const bad = await nodes.create()
+    const good = await nodes.create()
+    const stream = await bad.dialProtocol(server.getMultiaddrs(), PROTOCOL)
+    const errored = nextEvent<{ code: string }>(server.services.attn, 'protocol:error')
+    const closed = new Promise<void>(resolve => { stream.addEventListener('close', () => { resolve() }) })
+    stream.send(partialFrame(1024 * 1024, 512 * 1024))
+    assert.equal((await errored).code, 'ERR_FRAME_STALLED')
+    await closed
+    assert.equal(server.services.attn.stats().partialBytes, 0, 'the partial frame was released')
+
+    // a frame that completes in time is not affected by the timeout
+    const atServer = nextEvent<FrameEvent>(server.services.attn, 'frame')
+    await good.services.attn.sendFrame(server.getMultiaddrs(), new Uint8Array(512 * 1024).fill(1))
+    assert.equal((await atServer).frame.byteLength, 512 * 1024)
+  })
+
+  it('partial frames are bounded per connection and node-wide; the oldest partial frame goes first', async () => {
+    const MiB = 1024 * 1024
+    const server = await nodes.create({ attn: { rawFrames: true, maxPartialBytesPerConnection: 1.5 * MiB, maxPartialBytes: 2.5 * MiB } })
+    const partialBytes = (): number => server.services.attn.stats().partialBytes ?? 0
+
+    // per connection: two streams of one connection, each with most of a 1 MiB frame
+    const bad = await nodes.create()
+    const s1 = await bad.dialProtocol(server.getMultiaddrs(), PROTOCOL)
+    s1.send(partialFrame(MiB, 800 * 1024))
+    await waitFor(() => partialBytes() >= 800 * 1024, { what: 'first partial frame buffered' })
+    const s2 = await bad.dialProtocol(server.getMultiaddrs(), PROTOCOL)
+    assert.equal(s2.id !== s1.id, true)
+    const overConnection = nextEvent<{ code: string }>(server.services.attn, 'protocol:error')
+    s2.send(partialFrame(MiB, 800 * 1024))
+    assert.equal((await overConnection).code, 'ERR_FRAME_BUFFER_FULL')
+    await waitFor(() => s2.status !== 'open', { what: 'the stream that went over the connection limit is reset' })
+    assert.equal(s1.status, 'open', 'the first stream keeps its partial frame')
+    // and can still complete it
+    const completed = nextEvent<FrameEvent>(server.services.attn, 'frame')
+    s1.send(new Uint8Array(224 * 1024).fill(5))
+    assert.equal((await completed).frame.byteLength, MiB)
+    assert.equal(partialBytes(), 0)
+
+    // node-wide: three connections each hold 1 MiB-ish partial frames; the third pushes over 2.5 MiB
+    const streams: Array<typeof s1> = []
+    for (let i = 0; i < 2; i++) {
+      const peer = await nodes.create()
+      const st = await peer.dialProtocol(server.getMultiaddrs(), PROTOCOL)
+      st.send(partialFrame(MiB, 900 * 1024))
+      await waitFor(() => partialBytes() >= (i + 1) * 900 * 1024, { what: `partial frame ${i + 1} buffered` })
+      streams.push(st)
+    }
+    const third = await nodes.create()
+    const s3 = await third.dialProtocol(server.getMultiaddrs(), PROTOCOL)
+    const overNode = nextEvent<{ code: string }>(server.services.attn, 'protocol:error')
+    s3.send(partialFrame(MiB, 900 * 1024))
+    assert.equal((await overNode).code, 'ERR_FRAME_BUFFER_FULL')
+    await waitFor(() => streams[0].status !== 'open', { what: 'the oldest partial frame is dropped' })
+    assert.equal(streams[1].status, 'open')
+    assert.equal(s3.status, 'open')
+    assert.ok(partialBytes() <= 2.5 * MiB)
+    assert.equal(server.services.attn.stats().protocolErrors.ERR_FRAME_BUFFER_FULL, 2)
+  })
+
   it('runs alongside another custom protocol on the same libp2p node', async () => {
     const a = await nodes.create()
     const b = await nodes.create()

@@ -197,6 +197,32 @@ describe('rpc engine', () => {
     await quiesce(a, b)
   })
 
+  it('a caller signal joins the default deadline of call, queryStatus and ping (it does not replace it)', async () => {
+    s = connect({ callTimeout: 40 })
+    const { pair, a, b } = s
+    b.handle('test.never', async () => await new Promise<Uint8Array>(() => {}))
+    const never = new AbortController().signal // a caller's signal that never fires
+    pair.a.deliver = () => {} // nothing reaches a: no Pong, no StatusInfo
+    await assert.rejects(a.call(pair.a, 'test.never', new Uint8Array(), { signal: never }), (e: any) => e.code === 'TIMEOUT')
+    await assert.rejects(a.queryStatus(pair.a, [1n], { signal: never }), (e: any) => e.code === 'TIMEOUT')
+    await assert.rejects(a.ping(pair.a, { signal: never }), (e: any) => e.code === 'TIMEOUT')
+    // and an abort before the deadline wins, for each of the three
+    for (const op of [
+      async (signal: AbortSignal) => await a.call(pair.a, 'test.never', new Uint8Array(), { signal, timeout: 60_000 }),
+      async (signal: AbortSignal) => await a.queryStatus(pair.a, [1n], { signal, timeout: 60_000 }),
+      async (signal: AbortSignal) => await a.ping(pair.a, { signal, timeout: 60_000 })
+    ]) {
+      const ac = new AbortController()
+      const p = op(ac.signal)
+      ac.abort()
+      await assert.rejects(p, (e: any) => e.code === 'ABORTED')
+    }
+    const sa = a.stats()
+    assert.equal(sa.pendingCalls, 0)
+    assert.equal(sa.pendingStatusQueries, 0)
+    assert.equal(sa.pendingPings, 0)
+  })
+
   it('fails pending calls with SESSION_CLOSED when the link closes, and aborts handlers', async () => {
     s = connect()
     const { pair, a, b } = s

@@ -322,24 +322,30 @@ describe('handshake', () => {
       assert.equal(A.records[0].channel, ca2)
     })
 
-    it('HELLO flood beyond maxPendingHandshakesPerChannel → REJECT ERR_HS_TOO_MANY_PENDING, no state growth', () => {
-      const R = manager(identityOf(BASE.responder), () => { throw new Error('no dial') }, { maxPendingHandshakesPerChannel: 3, maxPendingHandshakes: 5 })
+    it('HELLO flood beyond maxPendingHandshakesPerChannel → REJECT ERR_HS_TOO_MANY_PENDING, no state growth', async () => {
+      const R = manager(identityOf(BASE.responder), () => { throw new Error('no dial') }, { maxPendingHandshakesPerChannel: 3, maxPendingHandshakes: 5, limits: { refusalRejectRatePerPeer: { burst: 100, perSecond: 0 } } })
       const ch = new FakeChannel('flood')
       for (let k = 0; k < 20; k++) R.handleFrame(new InitiatorHandshake({ identity: identityOf(BASE.initiator) }).hello(), ch)
       assert.equal(R.stats().pendingHandshakes, 3)
+      await signed()
       const types = ch.sent.map(f => decodeHandshakeHeader(f).type)
       assert.equal(types.filter(t => t === HandshakeType.Response).length, 3)
       const rejected = ch.sent.filter(f => decodeHandshakeHeader(f).type === HandshakeType.Reject)
       assert.equal(rejected.length, 17)
       for (const f of rejected) assert.equal(decodeReject(f), 'ERR_HS_TOO_MANY_PENDING')
       assert.equal(R.stats().rejected.ERR_HS_TOO_MANY_PENDING, 17)
-      // the node-wide cap: other channels get 2 more, then nothing
+      // the node-wide cap: another channel gets 2 more; then each new HELLO displaces the oldest
+      // pending state (which is told ERR_HS_TOO_MANY_PENDING), so the pool never grows past 5
       const ch2 = new FakeChannel('flood2')
       for (let k = 0; k < 5; k++) R.handleFrame(new InitiatorHandshake({ identity: identityOf(BASE.initiator) }).hello(), ch2)
       assert.equal(R.stats().pendingHandshakes, 5)
+      await signed()
+      assert.equal(ch2.sent.filter(f => decodeHandshakeHeader(f).type === HandshakeType.Response).length, 3)
+      assert.equal(R.stats().handshakesDisplaced, 1)
+      assert.equal(ch.sent.filter(f => decodeHandshakeHeader(f).type === HandshakeType.Reject).length, 18, 'the displaced one was told')
       // a closed channel frees its entries
       R.channelClosed(ch)
-      assert.equal(R.stats().pendingHandshakes, 2)
+      assert.equal(R.stats().pendingHandshakes, 3)
     })
 
     it('a HELLO of an unsupported version or an unknown message type is answered with REJECT and its code, never dropped silently', () => {
@@ -380,13 +386,15 @@ describe('handshake', () => {
       assert.equal(A.stats().pendingHandshakes, 0)
     })
 
-    it('a duplicate HELLO (same hs_id) is refused, the pending handshake kept', () => {
+    it('a duplicate HELLO (same hs_id) is refused, the pending handshake kept', async () => {
       const R = manager(identityOf(BASE.responder), () => { throw new Error('no dial') })
       const ch = new FakeChannel('dup')
       R.handleFrame(REF.hello, ch)
       R.handleFrame(REF.hello, ch)
       assert.equal(R.stats().pendingHandshakes, 1)
-      assert.equal(decodeReject(ch.sent[1]), 'ERR_HS_TOO_MANY_PENDING')
+      await signed()
+      assert.deepEqual(ch.sent.map(f => decodeHandshakeHeader(f).type), [HandshakeType.Reject, HandshakeType.Response], 'refused at once; RESPONSE signed on a later turn')
+      assert.equal(decodeReject(ch.sent[0]), 'ERR_HS_TOO_MANY_PENDING')
     })
 
     it('responder pending handshakes expire after handshakeTimeout', async () => {
@@ -519,6 +527,11 @@ describe('handshake', () => {
 // ---------------------------------------------------------------------------------------------
 // An in-memory FrameChannel: frames sent on one end are handed to the handler of the other end.
 // ---------------------------------------------------------------------------------------------
+/** Lets the responder's signing queue (one RESPONSE per event-loop turn) drain. */
+async function signed (turns = 32): Promise<void> {
+  for (let i = 0; i < turns; i++) await new Promise(resolve => setImmediate(resolve))
+}
+
 class FakeChannel implements FrameChannel {
   readonly kind = 'libp2p' as const
   open = true
