@@ -47,7 +47,7 @@ export async function runDaemon (opts: DaemonOptions): Promise<number> {
     ...config,
     privateKey: identity.nodeKey,
     attn: { identity, sessionStorePath: join(opts.home, 'sessions.db') },
-    messaging: { dbPath: join(opts.home, 'messages.db') }
+    messaging: { ...config.messaging, dbPath: join(opts.home, 'messages.db') }
   })
   let api: Awaited<ReturnType<typeof startApiServer>> | undefined
   try {
