@@ -1,6 +1,7 @@
 import { MessageType } from '@libp2p/kad-dht'
 import { checkDirectoryRecord, createDirectoryRecord, directoryKey, encodeDirectoryRecord } from './protocol/directory-record.js'
 import { AttnError } from '../errors.js'
+import { DEFAULT_LOOKUP_TIMEOUT_MS } from './constants.js'
 import type { DirectoryRecord, DirectoryRecordFields } from './protocol/directory-record.js'
 import type { Identity } from '../keys/index.js'
 import type { KadDHT } from '@libp2p/kad-dht'
@@ -23,7 +24,7 @@ const CACHE_MS = 30_000
 export class DirectoryClient {
   private readonly cache = new Map<string, { record: DirectoryRecord, at: number }>()
 
-  constructor (private readonly dht: KadDHT, private readonly log: Logger) {}
+  constructor (private readonly dht: KadDHT, private readonly log: Logger, private readonly lookupTimeout = DEFAULT_LOOKUP_TIMEOUT_MS) {}
 
   async publish (identity: Identity, fields: DirectoryRecordFields, options: AbortOptions = {}): Promise<{ record: DirectoryRecord, accepted: number }> {
     const record = createDirectoryRecord(identity, fields)
@@ -39,13 +40,15 @@ export class DirectoryClient {
     return { record, accepted }
   }
 
-  /** The best valid record for the address (cached briefly). Throws RecipientUnknownError. */
+  /** The best valid record for the address (cached briefly). Throws RecipientUnknownError, at the latest after the lookup timeout. */
   async lookup (address: string, options: AbortOptions & { fresh?: boolean } = {}): Promise<DirectoryRecord> {
     const cached = this.cache.get(address)
     if (options.fresh !== true && cached != null && Date.now() - cached.at < CACHE_MS) return cached.record
+    const deadline = AbortSignal.timeout(this.lookupTimeout)
+    const signal = options.signal == null ? deadline : AbortSignal.any([options.signal, deadline])
     let best: DirectoryRecord | undefined
     try {
-      for await (const event of this.dht.get(directoryKey(address), options)) {
+      for await (const event of this.dht.get(directoryKey(address), { signal })) {
         if (event.name !== 'VALUE') continue
         try {
           const record = checkDirectoryRecord(directoryKey(address), event.value)

@@ -8,7 +8,7 @@ import { OCTET_STREAM, TEXT_PLAIN } from './protocol/message.js'
 import { encodeSync } from './protocol/sync.js'
 import { METHOD_DELIVER } from './protocol/rpc-methods.js'
 import {
-  DEFAULT_CALL_TIMEOUT_MS, DEFAULT_FETCH_INTERVAL_MS, DEFAULT_GIVE_UP_AFTER_MS, DEFAULT_MAILBOX_COUNT, DEFAULT_MAILBOX_GRACE_MS,
+  DEFAULT_CALL_TIMEOUT_MS, DEFAULT_FETCH_INTERVAL_MS, DEFAULT_GIVE_UP_AFTER_MS, DEFAULT_MAILBOX_COUNT, DEFAULT_MAILBOX_GRACE_MS, SYNC_CHECK_TIMEOUT_MS,
   DEFAULT_PROBE_INITIAL_MS, DEFAULT_PROBE_MAX_MS, DEFAULT_RECORD_TTL_SECONDS, DEFAULT_RETRY_INITIAL_MS, DEFAULT_RETRY_MAX_MS,
   GROUP_ID_LENGTH, MAX_BODY_BYTES
 } from './constants.js'
@@ -94,7 +94,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     this.components = components
     this.init = init
     this.log = components.logger.forComponent('attn:messaging')
-    this.directory = new DirectoryClient(components.dht, this.log)
+    this.directory = new DirectoryClient(components.dht, this.log, init.lookupTimeout)
     this.peers = new PeerBook(components, this.log)
   }
 
@@ -352,13 +352,16 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
 
   // ------------------------------------------------------------------ helpers
 
+  /** Whether our record lists other devices; a sick DHT does not hold the send up: past a short wait, the record we last saw decides. */
   private async hasOtherDevices (identity: Identity, options: AbortOptions): Promise<boolean> {
+    const self = this.components.peerId.toString()
+    const wait = AbortSignal.timeout(SYNC_CHECK_TIMEOUT_MS)
     try {
-      const own = await this.directory.lookup(identity.address, options)
-      return own.devices.some(d => d.nodeId !== this.components.peerId.toString())
+      const own = await this.directory.lookup(identity.address, { signal: options.signal == null ? wait : AbortSignal.any([options.signal, wait]) })
+      return own.devices.some(d => d.nodeId !== self)
     } catch (err: any) {
-      this.log.trace('no record of ours (no other devices known): %s', err.message)
-      return false
+      this.log.trace('no record of ours found (the last one seen decides on other devices): %s', err.message)
+      return this.directory.cached(identity.address)?.devices.some(d => d.nodeId !== self) ?? false
     }
   }
 

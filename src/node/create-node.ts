@@ -12,6 +12,8 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { messaging, selectDirectoryRecord, validateDirectoryRecord, DIRECTORY_NAMESPACE } from '../messaging/index.js'
 import type { MessagingService, MessagingServiceInit } from '../messaging/index.js'
 import { DEFAULT_CONFIG, validateConfig } from './config.js'
+import { bootstrapRedial } from './bootstrap-redial.js'
+import type { BootstrapRedial } from './bootstrap-redial.js'
 import type { AttnConfig } from './config.js'
 import { AttnService } from '../service/index.js'
 import type { AttnServiceComponents, AttnServiceInit } from '../service/index.js'
@@ -29,6 +31,7 @@ export type AttnServices = {
   identify: Identify
   ping: Ping
   messaging: MessagingService
+  bootstrapRedial: BootstrapRedial
 }
 
 export type AttnNode = Libp2p<AttnServices>
@@ -40,6 +43,8 @@ export interface CreateAttnNodeOptions extends Partial<AttnConfig> {
   attn?: AttnServiceInit
   /** Options for the messaging service (store path, mailbox, publishing). */
   messaging?: MessagingServiceInit
+  /** While the node has no connection, re-dial the bootstrap peers this often, ms (default 5 s). */
+  bootstrapRedialInterval?: number
   /** Start the node before returning (default true). */
   start?: boolean
 }
@@ -94,7 +99,9 @@ export async function createAttnNode (options: CreateAttnNodeOptions = {}): Prom
         mailbox: config.mailbox.enabled,
         mailboxes: config.mailbox.nodes.length > 0 ? config.mailbox.nodes : undefined,
         ...options.messaging
-      })
+      }),
+      // libp2p's bootstrap dials once: a node started while its bootstrap peers were down would stay alone
+      bootstrapRedial: bootstrapRedial({ list: config.bootstrap, interval: options.bootstrapRedialInterval })
     }
   })
   if (options.start !== false) await node.start()

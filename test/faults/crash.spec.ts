@@ -17,6 +17,8 @@ const SIZE = LONG
   ? { messages: 1200, minKills: 60, sendGapMs: [0, 200], killGapMs: [500, 3000], downMs: [0, 2000], settleMs: 600_000 }
   : { messages: 300, minKills: 9, sendGapMs: [0, 150], killGapMs: [2000, 5000], downMs: [0, 1500], settleMs: 150_000 }
 const MESSAGES = Number(process.env.ATTN_FAULTS_MESSAGES ?? SIZE.messages)
+/** ATTN_FAULTS_VERBOSE=1: print every kill and the pending states while settling. */
+const VERBOSE = process.env.ATTN_FAULTS_VERBOSE === '1'
 const SEED = process.env.ATTN_FAULTS_SEED != null ? Number(process.env.ATTN_FAULTS_SEED) : randomInt(2 ** 31)
 
 /**
@@ -74,6 +76,7 @@ describe('faults: kill -9 of sender, mailbox and recipient while messages flow',
         if (!victim.running) continue
         await victim.kill()
         killed++
+        if (VERBOSE) console.log(`      +${((Date.now() - faultsStartedAt) / 1000).toFixed(1)} s: killed ${victim.name} (${accepted.size} accepted so far)`)
         const down = range(SIZE.downMs)
         const restart = (async () => {
           await sleep(down)
@@ -89,6 +92,7 @@ describe('faults: kill -9 of sender, mailbox and recipient while messages flow',
     const accepted = new Map<string, string>()
     const refused: string[] = []
     let unanswered = 0
+    const postMs: number[] = []
     const send = async (): Promise<void> => {
       try {
         for (let i = 0; i < MESSAGES && failure == null; i++) {
@@ -97,7 +101,9 @@ describe('faults: kill -9 of sender, mailbox and recipient while messages flow',
             await sender.whenUp()
             const body = `faults ${SEED} #${i} try ${attempt}`
             try {
+              const t0 = Date.now()
               const res = await sender.request('POST', '/v1/messages', { to: recipient.address, body })
+              postMs.push(Date.now() - t0)
               if (res.status === 201) accepted.set(res.body.id, body)
               else refused.push(`${res.status} ${JSON.stringify(res.body)}`)
               break
@@ -114,7 +120,8 @@ describe('faults: kill -9 of sender, mailbox and recipient while messages flow',
       }
     }
 
-    await Promise.all([kills(), send()])
+    let sendMs = 0
+    await Promise.all([kills(), send().finally(() => { sendMs = Date.now() - faultsStartedAt })])
     if (failure != null) throw failure
     const faultsMs = Date.now() - faultsStartedAt
     for (const n of nodes) assert.ok(n.running, `${n.name} is up after the faults`)
@@ -138,7 +145,14 @@ describe('faults: kill -9 of sender, mailbox and recipient while messages flow',
       return delivered.size === accepted.size && [...accepted.keys()].every(id => inInbox.has(id))
     }
     const deadline = Date.now() + SIZE.settleMs
-    while (!await converged() && Date.now() < deadline) await sleep(1_000)
+    while (!await converged() && Date.now() < deadline) {
+      if (VERBOSE) {
+        const histogram = new Map<string, number>()
+        for (const id of accepted.keys()) if (!delivered.has(id)) histogram.set(states.get(id) ?? '?', (histogram.get(states.get(id) ?? '?') ?? 0) + 1)
+        console.log(`      +${((Date.now() - settledStartedAt) / 1000).toFixed(1)} s: ${inbox.length} in the inbox, ${delivered.size} delivered, pending ${[...histogram].map(([s, n]) => `${s} ${n}`).join(', ')}`)
+      }
+      await sleep(1_000)
+    }
     const settleMs = Date.now() - settledStartedAt
 
     // ---- the figures
@@ -161,7 +175,9 @@ describe('faults: kill -9 of sender, mailbox and recipient while messages flow',
     console.log(`      faults: ${MESSAGES} messages, ${accepted.size} accepted, ${refused.length} refused, ${unanswered} sends killed unanswered ` +
       `(${unconfirmed} of them arrived anyway); ${totalKills} kills (${killsBy}) in ${(faultsMs / 1000).toFixed(1)} s; ` +
       `lost ${lost.length}, duplicated ${duplicated.length}, stuck ${stuck.length}${stuck.length > 0 ? ` (${[...stuckStates].map(([s, n]) => `${s} ${n}`).join(', ')})` : ''}; ` +
-      `settled ${(settleMs / 1000).toFixed(1)} s after the faults stopped`)
+      `settled ${(settleMs / 1000).toFixed(1)} s after the faults stopped; sending took ${(sendMs / 1000).toFixed(1)} s, ` +
+      `a restart ${(mean(nodes.flatMap(n => n.startMs.slice(1))) / 1000).toFixed(1)} s on average; ` +
+      `POST /v1/messages p50 ${quantile(postMs, 0.5)} ms, p99 ${quantile(postMs, 0.99)} ms, max ${quantile(postMs, 1)} ms`)
 
     assert.deepEqual(refused, [], 'the API refused sends')
     assert.ok(totalKills >= SIZE.minKills, `at least ${SIZE.minKills} kills`)
@@ -171,6 +187,15 @@ describe('faults: kill -9 of sender, mailbox and recipient while messages flow',
     assert.deepEqual(stuck.map(id => `${id}: ${states.get(id) ?? '?'}`), [], `accepted but not delivered at the sender (seed ${SEED})`)
   })
 })
+
+function mean (values: number[]): number {
+  return values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length
+}
+
+function quantile (values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1 < 0 ? 0 : Math.ceil(q * sorted.length) - 1)]
+}
 
 /** Polls `check` every 500 ms until it is true; throws after `timeoutMs`. Errors count as "not yet". */
 async function waitUntil (check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

@@ -3,7 +3,7 @@
  * same home, on the same TCP port (other nodes and directory records keep reaching them), and a
  * seeded PRNG so a run's kill schedule can be replayed.
  */
-import { readFile, writeFile } from 'node:fs/promises'
+import { appendFile, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CliNode, removeHome, tempHome } from '../helpers/cli.js'
 
@@ -53,6 +53,8 @@ export class FaultNode {
   multiaddr = ''
   kills = 0
   starts = 0
+  /** Wall time of every start, spawn to readiness line, ms. */
+  readonly startMs: number[] = []
   private port = 0
   private token = ''
   private api = ''
@@ -88,6 +90,13 @@ export class FaultNode {
     const listen = `/ip4/127.0.0.1/tcp/${this.port}`
     const proc = new CliNode(['--home', this.home, '--insecure-dev-key', '--listen', listen, '--api', '127.0.0.1:0', ...extraArgs], { ATTN_PASSPHRASE: '' })
     this.proc = proc
+    // ATTN_FAULTS_LOGDIR: every life's stderr also goes to DIR/NAME.log (with DEBUG=attn:* for a post-mortem)
+    const logDir = process.env.ATTN_FAULTS_LOGDIR
+    if (logDir != null && logDir !== '') {
+      const file = join(logDir, `${this.name}.log`)
+      proc.child.stderr?.on('data', (d) => { void appendFile(file, d).catch((err) => { console.error(`faults: cannot write ${file}: ${err.message as string}`) }) })
+    }
+    const t0 = Date.now()
     let info: Awaited<CliNode['started']>
     try {
       info = await proc.started
@@ -95,6 +104,7 @@ export class FaultNode {
       this.stderr += proc.stderr
     }
     this.starts++
+    this.startMs.push(Date.now() - t0)
     this.api = info.api
     this.peerId = info.peerId
     this.address = info.address
