@@ -14,8 +14,8 @@ import { ApiUnreachableError, FaultNode, prng } from './harness.js'
 
 const LONG = process.env.ATTN_FAULTS_LONG === '1'
 const SIZE = LONG
-  ? { messages: 1200, minKills: 60, sendGapMs: [0, 200], killGapMs: [500, 3000], downMs: [0, 2000], settleMs: 600_000 }
-  : { messages: 300, minKills: 9, sendGapMs: [0, 150], killGapMs: [2000, 5000], downMs: [0, 1500], settleMs: 150_000 }
+  ? { messages: 1200, minKills: 60, maxKills: 1000, sendGapMs: [0, 200], killGapMs: [500, 3000], downMs: [0, 2000], settleMs: 600_000 }
+  : { messages: 300, minKills: 9, maxKills: 15, sendGapMs: [0, 150], killGapMs: [2500, 6000], downMs: [0, 1500], settleMs: 150_000 }
 const MESSAGES = Number(process.env.ATTN_FAULTS_MESSAGES ?? SIZE.messages)
 /** ATTN_FAULTS_VERBOSE=1: print every kill and the pending states while settling. */
 const VERBOSE = process.env.ATTN_FAULTS_VERBOSE === '1'
@@ -69,7 +69,7 @@ describe('faults: kill -9 of sender, mailbox and recipient while messages flow',
     const kills = async (): Promise<void> => {
       let order: FaultNode[] = []
       let killed = 0
-      while ((sending || killed < SIZE.minKills) && failure == null) {
+      while ((sending || killed < SIZE.minKills) && killed < SIZE.maxKills && failure == null) {
         await sleep(range(SIZE.killGapMs))
         if (order.length === 0) order = rand.shuffle(nodes)
         const victim = order.shift() as FaultNode
