@@ -101,8 +101,6 @@ export const DEFAULT_CALL_TIMEOUT_MS = 10_000
  * forever: every outbox pass, mailbox poll and publish would hang behind it.
  */
 export const DEFAULT_LOOKUP_TIMEOUT_MS = 15_000
-/** How long a send waits to learn whether we have other devices (for their sync copy) before it uses what it knows. */
-export const SYNC_CHECK_TIMEOUT_MS = 2_000
 export const DEFAULT_MAILBOX_GRACE_MS = 1_500
 export const DEFAULT_MAILBOX_COUNT = 3
 export const DEFAULT_RECORD_TTL_SECONDS = 24 * 60 * 60

@@ -8,7 +8,7 @@ import { OCTET_STREAM, TEXT_PLAIN } from './protocol/message.js'
 import { encodeSync } from './protocol/sync.js'
 import { METHOD_DELIVER } from './protocol/rpc-methods.js'
 import {
-  DEFAULT_CALL_TIMEOUT_MS, DEFAULT_FETCH_INTERVAL_MS, DEFAULT_GIVE_UP_AFTER_MS, DEFAULT_MAILBOX_COUNT, DEFAULT_MAILBOX_GRACE_MS, SYNC_CHECK_TIMEOUT_MS,
+  DEFAULT_CALL_TIMEOUT_MS, DEFAULT_FETCH_INTERVAL_MS, DEFAULT_GIVE_UP_AFTER_MS, DEFAULT_MAILBOX_COUNT, DEFAULT_MAILBOX_GRACE_MS,
   DEFAULT_PROBE_INITIAL_MS, DEFAULT_PROBE_MAX_MS, DEFAULT_RECORD_TTL_SECONDS, DEFAULT_RETRY_INITIAL_MS, DEFAULT_RETRY_MAX_MS,
   GROUP_ID_LENGTH, MAX_BODY_BYTES
 } from './constants.js'
@@ -250,12 +250,25 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     const id = Uint8Array.from(randomBytes(16))
     const sentAt = Date.now()
     outbox.enqueue(to, { kind: 'message', contentType, body: bytes, sentAt }, { envelopeId: id, kind: 'message' })
-    // our other devices (if the directory lists any) get a copy of what we sent
-    if (to !== identity.address && await this.hasOtherDevices(identity, options)) {
-      outbox.enqueue(identity.address, { kind: 'sync', contentType: OCTET_STREAM, body: encodeSync({ to, contentType, body: bytes }), sentAt }, { kind: 'control' })
-    }
     outbox.kick()
+    // our other devices (if the directory lists any) get a copy of what we sent; finding out takes
+    // a directory lookup, which must not hold the send up (a sick DHT would make it hang or time out)
+    if (to !== identity.address) void this.syncToOtherDevices(to, { contentType, body: bytes, sentAt })
     return { id: toHex(id) }
+  }
+
+  /** Queues a sync copy of a sent message for our other devices, if our record lists any. */
+  private async syncToOtherDevices (to: string, m: { contentType: string, body: Uint8Array, sentAt: number }): Promise<void> {
+    const running = this.running
+    if (running == null) return
+    try {
+      if (!await this.hasOtherDevices(running.identity, { signal: running.abort.signal })) return
+      if (this.running !== running) return
+      running.outbox.enqueue(running.identity.address, { kind: 'sync', contentType: OCTET_STREAM, body: encodeSync({ to, contentType: m.contentType, body: m.body }), sentAt: m.sentAt }, { kind: 'control' })
+      running.outbox.kick()
+    } catch (err: any) {
+      this.log.error('cannot queue the sync copy for our other devices: %s', err.message)
+    }
   }
 
   /** The sender's view of a message: queued → sent → stored → delivered, or failed. */
@@ -352,12 +365,11 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
 
   // ------------------------------------------------------------------ helpers
 
-  /** Whether our record lists other devices; a sick DHT does not hold the send up: past a short wait, the record we last saw decides. */
+  /** Whether our record lists other devices (when no record is found: the one we last saw decides). */
   private async hasOtherDevices (identity: Identity, options: AbortOptions): Promise<boolean> {
     const self = this.components.peerId.toString()
-    const wait = AbortSignal.timeout(SYNC_CHECK_TIMEOUT_MS)
     try {
-      const own = await this.directory.lookup(identity.address, { signal: options.signal == null ? wait : AbortSignal.any([options.signal, wait]) })
+      const own = await this.directory.lookup(identity.address, options)
       return own.devices.some(d => d.nodeId !== self)
     } catch (err: any) {
       this.log.trace('no record of ours found (the last one seen decides on other devices): %s', err.message)

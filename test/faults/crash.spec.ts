@@ -14,7 +14,7 @@ import { ApiUnreachableError, FaultNode, prng } from './harness.js'
 
 const LONG = process.env.ATTN_FAULTS_LONG === '1'
 const SIZE = LONG
-  ? { messages: 1200, minKills: 60, maxKills: 1000, sendGapMs: [0, 200], killGapMs: [500, 3000], downMs: [0, 2000], settleMs: 600_000 }
+  ? { messages: 1000, minKills: 60, maxKills: 1000, sendGapMs: [0, 100], killGapMs: [1500, 4500], downMs: [0, 2000], settleMs: 600_000 }
   : { messages: 300, minKills: 9, maxKills: 15, sendGapMs: [0, 150], killGapMs: [2500, 6000], downMs: [0, 1500], settleMs: 150_000 }
 const MESSAGES = Number(process.env.ATTN_FAULTS_MESSAGES ?? SIZE.messages)
 /** ATTN_FAULTS_VERBOSE=1: print every kill and the pending states while settling. */
