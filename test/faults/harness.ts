@@ -61,6 +61,7 @@ export class FaultNode {
   private proc?: CliNode
   private up?: Promise<void>
   private upResolve?: () => void
+  private closed = false
   /** Everything the node wrote to stderr, across its lives (the last lines help a failure). */
   stderr = ''
 
@@ -86,6 +87,7 @@ export class FaultNode {
 
   async start (extraArgs: string[] = []): Promise<void> {
     if (this.proc != null) throw new Error(`${this.name} is already running`)
+    if (this.closed) throw new Error(`${this.name} was stopped for good`)
     if (this.upResolve == null) this.up = new Promise(resolve => { this.upResolve = resolve })
     const listen = `/ip4/127.0.0.1/tcp/${this.port}`
     const proc = new CliNode(['--home', this.home, '--insecure-dev-key', '--listen', listen, '--api', '127.0.0.1:0', ...extraArgs], { ATTN_PASSPHRASE: '' })
@@ -130,8 +132,9 @@ export class FaultNode {
     this.kills++
   }
 
-  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
+  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`; no start after this. */
   async stop (graceMs = 10_000): Promise<void> {
+    this.closed = true
     const proc = this.proc
     if (proc == null) return
     this.proc = undefined
