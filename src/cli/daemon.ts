@@ -65,7 +65,7 @@ async function serve (opts: DaemonOptions): Promise<number> {
     ...config,
     privateKey: identity.nodeKey,
     attn: { identity, sessionStorePath: join(opts.home, SESSIONS_DB) },
-    messaging: { dbPath: join(opts.home, MESSAGES_DB) },
+    messaging: { ...config.messaging, dbPath: join(opts.home, MESSAGES_DB) },
     dhtStorePath: join(opts.home, DHT_DB)
   })
   await writeHomeMarker(opts.home, identity.address)

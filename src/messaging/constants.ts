@@ -114,6 +114,12 @@ export const DEFAULT_RECORD_TTL_SECONDS = 86_400
 export const DEFAULT_PROBE_INITIAL_MS = 30_000
 export const DEFAULT_PROBE_MAX_MS = 30 * 60_000
 
+/**
+ * Deadline of one directory lookup. kad-dht holds a query until its routing table has a peer, so
+ * without one a node that knows nobody (its bootstrap peers were down at start) would wait
+ * forever: every outbox pass, mailbox poll and publish would hang behind it.
+ */
+export const DEFAULT_LOOKUP_TIMEOUT_MS = 15_000
 /** Directory lookups are cached this long (ms). */
 export const DIRECTORY_CACHE_MS = 30_000
 /** At most this many addresses' records are cached (least recently stored dropped). */

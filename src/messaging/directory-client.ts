@@ -1,7 +1,8 @@
 import { MessageType } from '@libp2p/kad-dht'
 import { checkDirectoryRecord, createDirectoryRecord, directoryKey, encodeDirectoryRecord } from './protocol/directory-record.js'
 import { RecipientUnknownError } from './errors.js'
-import { DIRECTORY_CACHE_MAX_ENTRIES, DIRECTORY_CACHE_MS } from './constants.js'
+import { DEFAULT_LOOKUP_TIMEOUT_MS, DIRECTORY_CACHE_MAX_ENTRIES, DIRECTORY_CACHE_MS } from './constants.js'
+import { anySignal } from '../utils/signals.js'
 import type { DirectoryRecord, DirectoryRecordFields } from './protocol/directory-record.js'
 import type { Identity } from '../keys/index.js'
 import type { KadDHT } from '@libp2p/kad-dht'
@@ -15,7 +16,7 @@ import type { AbortOptions, Logger } from '@libp2p/interface'
 export class DirectoryClient {
   private readonly cache = new Map<string, { record: DirectoryRecord, at: number }>()
 
-  constructor (private readonly dht: KadDHT, private readonly log: Logger) {}
+  constructor (private readonly dht: KadDHT, private readonly log: Logger, private readonly lookupTimeout = DEFAULT_LOOKUP_TIMEOUT_MS) {}
 
   async publish (identity: Identity, fields: DirectoryRecordFields, options: AbortOptions = {}): Promise<{ record: DirectoryRecord, accepted: number }> {
     const record = createDirectoryRecord(identity, fields)
@@ -31,13 +32,14 @@ export class DirectoryClient {
     return { record, accepted }
   }
 
-  /** The best valid record for the address (cached briefly). Throws RecipientUnknownError. */
+  /** The best valid record for the address (cached briefly). Throws RecipientUnknownError, at the latest after the lookup timeout. */
   async lookup (address: string, options: AbortOptions & { fresh?: boolean } = {}): Promise<DirectoryRecord> {
     const cached = this.cache.get(address)
     if (options.fresh !== true && cached != null && Date.now() - cached.at < DIRECTORY_CACHE_MS) return cached.record
+    const signal = anySignal(options.signal, AbortSignal.timeout(this.lookupTimeout))
     let best: DirectoryRecord | undefined
     try {
-      for await (const event of this.dht.get(directoryKey(address), options)) {
+      for await (const event of this.dht.get(directoryKey(address), { signal })) {
         if (event.name !== 'VALUE') continue
         try {
           const record = checkDirectoryRecord(directoryKey(address), event.value)

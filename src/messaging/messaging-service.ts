@@ -98,7 +98,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     this.components = components
     this.init = init
     this.log = components.logger.forComponent('attn:messaging')
-    this.directory = new DirectoryClient(components.dht, this.log)
+    this.directory = new DirectoryClient(components.dht, this.log, init.lookupTimeout)
     this.peers = new PeerBook(components, this.log)
   }
 
@@ -259,12 +259,25 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     const id = Uint8Array.from(randomBytes(16))
     const sentAt = Date.now()
     outbox.enqueue(to, { kind: 'message', contentType, body: bytes, sentAt }, { envelopeId: id, kind: 'message' })
-    // our other devices (if the directory lists any) get a copy of what we sent
-    if (to !== identity.address && await this.hasOtherDevices(identity, options)) {
-      outbox.enqueue(identity.address, { kind: 'sync', contentType: OCTET_STREAM, body: encodeSync({ to, contentType, body: bytes }), sentAt }, { kind: 'control' })
-    }
     outbox.kick()
+    // our other devices (if the directory lists any) get a copy of what we sent; finding out takes
+    // a directory lookup, which must not hold the send up (a sick DHT would make it hang or time out)
+    if (to !== identity.address) void this.syncToOtherDevices(to, { contentType, body: bytes, sentAt })
     return { id: toHex(id) }
+  }
+
+  /** Queues a sync copy of a sent message for our other devices, if our record lists any. */
+  private async syncToOtherDevices (to: string, m: { contentType: string, body: Uint8Array, sentAt: number }): Promise<void> {
+    const running = this.running
+    if (running == null) return
+    try {
+      if (!await this.hasOtherDevices(running.identity, { signal: running.abort.signal })) return
+      if (this.running !== running) return
+      running.outbox.enqueue(running.identity.address, { kind: 'sync', contentType: OCTET_STREAM, body: encodeSync({ to, contentType: m.contentType, body: m.body }), sentAt: m.sentAt }, { kind: 'control' })
+      running.outbox.kick()
+    } catch (err: any) {
+      this.log.error('cannot queue the sync copy for our other devices: %s', err.message)
+    }
   }
 
   /** The sender's view of a message: queued → sent → stored → delivered, or failed. */
@@ -376,13 +389,15 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     }
   }
 
+  /** Whether our record lists other devices (when no record is found: the one we last saw decides). */
   private async hasOtherDevices (identity: Identity, options: AbortOptions): Promise<boolean> {
+    const self = this.components.peerId.toString()
     try {
       const own = await this.directory.lookup(identity.address, options)
-      return own.devices.some(d => d.nodeId !== this.components.peerId.toString())
+      return own.devices.some(d => d.nodeId !== self)
     } catch (err: any) {
-      this.log.trace('no record of ours (no other devices known): %s', err.message)
-      return false
+      this.log.trace('no record of ours found (the last one seen decides on other devices): %s', err.message)
+      return this.directory.cached(identity.address)?.devices.some(d => d.nodeId !== self) ?? false
     }
   }
 

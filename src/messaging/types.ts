@@ -63,6 +63,8 @@ export interface MessagingServiceInit {
   probeMax?: number
   /** How long undeliverable messages are retried before `failed`, ms (default 7 days). */
   giveUpAfter?: number
+  /** Deadline of one directory lookup, ms (default 15 s). */
+  lookupTimeout?: number
   /** Per-attempt RPC timeout, ms (default 10 s). */
   callTimeout?: number
   /** How long direct delivery may take before the mailboxes are used in parallel, ms (default 1.5 s). */

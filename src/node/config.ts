@@ -7,6 +7,7 @@ import {
   DEFAULT_DHT_MAX_BYTES, DEFAULT_DHT_MAX_BYTES_PER_PEER, DEFAULT_DHT_MAX_RECORD_BYTES, DEFAULT_DHT_MAX_RECORDS,
   DEFAULT_DHT_MAX_RECORDS_PER_PEER
 } from './constants.js'
+import { DEFAULT_FETCH_INTERVAL_MS, DEFAULT_PROBE_INITIAL_MS, DEFAULT_PROBE_MAX_MS, DEFAULT_RETRY_INITIAL_MS, DEFAULT_RETRY_MAX_MS } from '../messaging/constants.js'
 
 /** Everything a node reads from `$ATTN_HOME/config.json`; CLI flags override it. */
 export interface AttnConfig {
@@ -41,7 +42,29 @@ export interface AttnConfig {
     /** Peer ids of the mailbox nodes to list in our directory record; empty = the DHT-closest peers. */
     nodes: string[]
   }
+  /** Messaging timings, ms; unset keys keep the service defaults (MessagingServiceInit). */
+  messaging: MessagingTimings
 }
+
+/** Outbox retry and re-probe backoff and the mailbox poll interval, ms. */
+export interface MessagingTimings {
+  retryInitial?: number
+  retryMax?: number
+  probeInitial?: number
+  probeMax?: number
+  fetchInterval?: number
+}
+
+const MESSAGING_TIMING_KEYS = ['retryInitial', 'retryMax', 'probeInitial', 'probeMax', 'fetchInterval'] as const
+const DEFAULT_MESSAGING_TIMINGS: Required<MessagingTimings> = {
+  retryInitial: DEFAULT_RETRY_INITIAL_MS,
+  retryMax: DEFAULT_RETRY_MAX_MS,
+  probeInitial: DEFAULT_PROBE_INITIAL_MS,
+  probeMax: DEFAULT_PROBE_MAX_MS,
+  fetchInterval: DEFAULT_FETCH_INTERVAL_MS
+}
+/** A timing longer than this (24 h) is surely a unit mistake (setTimeout also overflows at 2^31 ms). */
+const MAX_TIMING_MS = 86_400_000
 
 export const DEFAULT_API = '127.0.0.1:7746'
 
@@ -64,7 +87,8 @@ export const DEFAULT_CONFIG: AttnConfig = {
   },
   inboundConnectionThreshold: 100,
   maxConnections: 300,
-  mailbox: { enabled: true, nodes: [] }
+  mailbox: { enabled: true, nodes: [] },
+  messaging: {}
 }
 
 /** `$ATTN_HOME`, or `~/.attn`. */
@@ -91,11 +115,12 @@ export async function loadConfig (home: string, overrides: Partial<AttnConfig> =
 }
 
 function mergeConfig (base: AttnConfig, over: Partial<AttnConfig>): AttnConfig {
-  const out: AttnConfig = { ...base, dht: { ...base.dht }, mailbox: { ...base.mailbox } }
+  const out: AttnConfig = { ...base, dht: { ...base.dht }, mailbox: { ...base.mailbox }, messaging: { ...base.messaging } }
   for (const [key, value] of Object.entries(over) as Array<[keyof AttnConfig, any]>) {
     if (value === undefined) continue
     if (key === 'dht') out.dht = { ...out.dht, ...value }
     else if (key === 'mailbox') out.mailbox = { ...out.mailbox, ...value }
+    else if (key === 'messaging') out.messaging = { ...out.messaging, ...value }
     else (out as any)[key] = value
   }
   validateConfig(out)
@@ -103,7 +128,7 @@ function mergeConfig (base: AttnConfig, over: Partial<AttnConfig>): AttnConfig {
 }
 
 const DHT_KEYS = new Set(['allowPrivateAddresses', 'maxRecords', 'maxBytes', 'maxRecordsPerPeer', 'maxBytesPerPeer', 'maxRecordBytes'])
-const KNOWN_KEYS = new Set(['listen', 'bootstrap', 'api', 'announce', 'dht', 'inboundConnectionThreshold', 'maxConnections', 'mailbox'])
+const KNOWN_KEYS = new Set(['listen', 'bootstrap', 'api', 'announce', 'dht', 'inboundConnectionThreshold', 'maxConnections', 'mailbox', 'messaging'])
 
 function validatePartial (value: unknown, where: string): Partial<AttnConfig> {
   if (value == null || typeof value !== 'object' || Array.isArray(value)) {
@@ -111,6 +136,13 @@ function validatePartial (value: unknown, where: string): Partial<AttnConfig> {
   }
   for (const key of Object.keys(value)) {
     if (!KNOWN_KEYS.has(key)) throw new InvalidConfigError(`${where}: unknown key "${key}"`)
+  }
+  const messaging = (value as { messaging?: unknown }).messaging
+  if (messaging !== undefined) {
+    if (messaging == null || typeof messaging !== 'object' || Array.isArray(messaging)) throw new InvalidConfigError(`${where}: "messaging" must be an object`)
+    for (const key of Object.keys(messaging)) {
+      if (!(MESSAGING_TIMING_KEYS as readonly string[]).includes(key)) throw new InvalidConfigError(`${where}: unknown key "messaging.${key}"`)
+    }
   }
   return value as Partial<AttnConfig>
 }
@@ -147,6 +179,18 @@ export function validateConfig (config: AttnConfig): void {
   }
   for (const field of ['inboundConnectionThreshold', 'maxConnections'] as const) {
     if (!Number.isInteger(config[field]) || config[field] < 1) throw new InvalidConfigError(`"${field}" must be a positive integer`)
+  }
+  if (config.messaging == null || typeof config.messaging !== 'object') throw new InvalidConfigError('"messaging" must be an object')
+  for (const field of MESSAGING_TIMING_KEYS) {
+    const v = config.messaging[field]
+    if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > MAX_TIMING_MS)) {
+      throw new InvalidConfigError(`"messaging.${field}" must be an integer number of milliseconds from 1 to ${MAX_TIMING_MS}`)
+    }
+  }
+  for (const [low, high] of [['retryInitial', 'retryMax'], ['probeInitial', 'probeMax']] as const) {
+    const a = config.messaging[low] ?? DEFAULT_MESSAGING_TIMINGS[low]
+    const b = config.messaging[high] ?? DEFAULT_MESSAGING_TIMINGS[high]
+    if (a > b) throw new InvalidConfigError(`"messaging.${low}" (${a}) must not exceed "messaging.${high}" (${b})`)
   }
 }
 

@@ -14,6 +14,8 @@ import type { MessagingService, MessagingServiceInit } from '../messaging/index.
 import { DEFAULT_CONFIG, validateConfig } from './config.js'
 import { DhtRecordGuard } from './dht-record-guard.js'
 import { SqliteDatastore } from './sqlite-datastore.js'
+import { bootstrapRedial } from './bootstrap-redial.js'
+import type { BootstrapRedial } from './bootstrap-redial.js'
 import type { AttnConfig } from './config.js'
 import { AttnService } from '../service/index.js'
 import type { AttnServiceComponents, AttnServiceInit } from '../service/index.js'
@@ -33,6 +35,7 @@ export type AttnServices = {
   identify: Identify
   ping: Ping
   messaging: MessagingService
+  bootstrapRedial: BootstrapRedial
 }
 
 export type AttnNode = Libp2p<AttnServices>
@@ -51,6 +54,8 @@ export interface CreateAttnNodeOptions extends Omit<Partial<AttnConfig>, 'dht'> 
   attn?: AttnServiceInit
   /** Options for the messaging service (store path, mailbox, publishing). */
   messaging?: MessagingServiceInit
+  /** While the node has no connection, re-dial the bootstrap peers this often, ms (default 5 s). */
+  bootstrapRedialInterval?: number
   /** Start the node before returning (default true). */
   start?: boolean
 }
@@ -113,7 +118,9 @@ export async function createAttnNode (options: CreateAttnNodeOptions = {}): Prom
           mailbox: config.mailbox.enabled,
           mailboxes: config.mailbox.nodes.length > 0 ? config.mailbox.nodes : undefined,
           ...options.messaging
-        })
+        }),
+        // libp2p's bootstrap dials once: a node started while its bootstrap peers were down would stay alone
+        bootstrapRedial: bootstrapRedial({ list: config.bootstrap, interval: options.bootstrapRedialInterval })
       }
     })
   } catch (err) {
