@@ -168,6 +168,8 @@ describe('ATT DHT record storage: rollback, caps, persistence', function () {
 
     await holder.stop()
     nodes.nodes.splice(nodes.nodes.indexOf(holder), 1)
+    // the client must have seen the old connection go: the new holder has the same peer id
+    await waitFor(() => client.getConnections(holder.peerId).length === 0, { what: 'old connection closed at the client' })
     holder = await nodes.create({ privateKey, dhtStorePath })
     assert.equal(holder.services.dhtStore.stats().records, 1)
     await client.dial(holder.getMultiaddrs()[0])
