@@ -5,9 +5,10 @@
  */
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { privateKeyFromRaw } from '@libp2p/crypto/keys'
 import { hashDomain } from 'viem'
 import type { PrivateKey } from '@libp2p/interface'
@@ -251,6 +252,38 @@ describe('rewards/chain (AttRewards on anvil)', function () {
       for (const l of ledgers) l.close()
       await rm(dir, { recursive: true, force: true })
     }
+  })
+
+  it('the contract accepts the signatures of protocols/vectors/rewards.json and refuses its invalid cases', async () => {
+    const v = JSON.parse(await readFile(fileURLToPath(new URL('../../../protocols/vectors/rewards.json', import.meta.url)), 'utf8'))
+    const vkey = (name: string): PrivateKey => privateKeyFromRaw(Buffer.from(v.keys.find((k: any) => k.name === name).private_key, 'hex'))
+    for (const name of ['deployer', 'alice']) await fund(anvil, evmAddressOf(vkey(name).publicKey))
+    const vDeployer = await RewardsChainClient.connect({ rpcUrl: anvil.rpcUrl, rootKey: vkey('deployer'), pollingIntervalMs: 20 })
+    const d = await vDeployer.deploy({ supply: 10n ** 21n })
+    assert.equal(d.contract, v.domain.verifying_contract)
+    assert.equal(await vDeployer.domainSeparator(), `0x${v.domain.separator as string}`)
+    const vAlice = await RewardsChainClient.connect({ rpcUrl: anvil.rpcUrl, rootKey: vkey('alice'), pollingIntervalMs: 20 })
+    await vAlice.use(d.contract)
+    await vDeployer.transfer(vAlice.address, 1000n)
+    await vAlice.deposit(1000n)
+    const submitter = await RewardsChainClient.connect({ rpcUrl: anvil.rpcUrl, rootKey: nodeKey, pollingIntervalMs: 20 })
+    await submitter.use(d.contract) // anyone may submit: the tokens go to the cheque's node
+    const c = v.cheques.find((x: any) => x.signer === 'alice' && x.cumulative_amount === '300')
+    const toItem = (ch: any, ds: any[]): ClaimItem => ({
+      sender: ch.sender, node: ch.node, chequeAmount: BigInt(ch.cumulative_amount), chequeSignature: `0x${ch.signature as string}`,
+      deliveries: ds.map((x) => ({ recipient: x.recipient, cumulativeAmount: BigInt(x.cumulative_amount), signature: `0x${x.signature as string}` }))
+    })
+    for (const bad of v.invalid_cheques) {
+      await assert.rejects(submitter.claim(toItem(bad, [])), { code: 'ERR_CHAIN_TRANSACTION' }, bad.name)
+    }
+    for (const bad of v.invalid_deliveries) {
+      // the contract takes node and sender from the cheque: pair the receipt with a cheque of its sender
+      const ch = v.cheques.find((x: any) => x.sender === bad.sender)
+      await assert.rejects(submitter.claim(toItem(ch, [bad])), { reason: 'BadDeliverySignature' }, bad.name)
+    }
+    const r = await submitter.claim(toItem(c, v.deliveries.filter((x: any) => x.sender === c.sender)))
+    assert.equal(r.paid, 300n)
+    assert.equal(await submitter.tokenBalance(c.node), 300n)
   })
 
   it('refuses a chain client pointed at the wrong chain id; a chain that does not answer is ERR_CHAIN_UNAVAILABLE', async () => {
