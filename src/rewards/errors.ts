@@ -83,3 +83,13 @@ export class WrongChainError extends AttnError {
 export class ClaimTooLargeError extends AttnError {
   constructor (message: string) { super(message, 'ERR_CLAIM_TOO_LARGE') }
 }
+
+/** A chain call was aborted by its caller's signal (a transaction already sent may still be mined). */
+export class ChainAbortedError extends AttnError {
+  constructor (message = 'the chain call was aborted') { super(message, 'ERR_ABORTED') }
+}
+
+/** A contract call was made before deploy() or use() named the AttRewards contract. */
+export class NoContractError extends AttnError {
+  constructor (message = 'no rewards contract: deploy one or configure its address') { super(message, 'ERR_NO_CONTRACT') }
+}

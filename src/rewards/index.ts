@@ -41,5 +41,6 @@ export {
 export {
   InvalidAmountError, InvalidEvmAddressError, MalformedEvmSignatureError, BadChequeSignatureError, BadDeliverySignatureError,
   WrongNodeError, StaleChequeError, StaleDeliveryError, UnknownSenderError, LedgerFullError, LedgerDomainMismatchError,
-  LedgerCorruptError, ChainUnavailableError, ChainTransactionError, WrongChainError, ClaimTooLargeError
+  LedgerCorruptError, ChainUnavailableError, ChainTransactionError, WrongChainError, ClaimTooLargeError,
+  ChainAbortedError, NoContractError
 } from './errors.js'

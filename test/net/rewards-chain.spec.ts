@@ -293,6 +293,13 @@ describe('rewards/chain (AttRewards on anvil)', function () {
     await closed.stop()
     await assert.rejects(client.use(deployer.rewardsAddress()), { code: 'ERR_CHAIN_UNAVAILABLE' })
     await assert.rejects(RewardsChainClient.connect({ rpcUrl: closed.rpcUrl, rootKey: nodeKey, retries: 0 }), { code: 'ERR_CHAIN_UNAVAILABLE' })
+    await assert.rejects(client.tokenBalance(), { code: 'ERR_NO_CONTRACT' })
+  })
+
+  it('an aborted call sends nothing', async () => {
+    await assert.rejects(node.claim(item(cheque(300n), [receipt(recipients[0], 300n)]), { signal: AbortSignal.abort() }), { code: 'ERR_ABORTED' })
+    await assert.rejects(node.tokenBalance(NODE, { signal: AbortSignal.abort() }), { code: 'ERR_ABORTED' })
+    assert.deepEqual(await node.channelOf(ALICE, NODE), { proven: 0n, paid: 0n })
   })
 })
 
