@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { privateKeyFromRaw } from '@libp2p/crypto/keys'
+import fc from 'fast-check'
 import type { PrivateKey } from '@libp2p/interface'
 import { LEDGER_SCHEMA_VERSION, RewardsLedger, evmAddressOf, signCheque, signDelivery } from '../../../src/rewards/index.js'
 import type { RewardsDomain, RewardsLedgerOptions } from '../../../src/rewards/index.js'
@@ -145,6 +146,29 @@ describe('rewards/ledger (SQLite)', () => {
     l.acceptCheque(cheque(1000n))
     for (const name of ['r1', 'r2', 'r3']) l.acceptDelivery(receipt(10n, key(name)))
     assert.equal(l.claimable(2)[0].item.deliveries.length, 2)
+  })
+
+  it('property: whatever order cheques and receipts arrive in, the ledger holds the highest and the increments sum to it', () => {
+    // signatures cost ~1 ms each: pre-sign a small pool of amounts and shuffle the arrival order
+    const amounts = [0n, 1n, 5n, 17n, 100n, 101n, 4096n]
+    const cheques = amounts.map((a) => cheque(a))
+    const receipts = amounts.map((a) => receipt(a))
+    let run = 0
+    fc.assert(fc.property(fc.array(fc.nat({ max: amounts.length - 1 }), { minLength: 1, maxLength: 12 }), (order) => {
+      const l = ledger(`prop-${run++}`, nodeKey)
+      let chequeSum = 0n
+      let receiptSum = 0n
+      for (const i of order) {
+        try { chequeSum += l.acceptCheque(cheques[i]).increment } catch (err: any) { assert.equal(err.code, 'ERR_STALE_CHEQUE') }
+        try { receiptSum += l.acceptDelivery(receipts[i]).increment } catch (err: any) { assert.equal(err.code, 'ERR_STALE_DELIVERY') }
+      }
+      const highest = amounts[Math.max(...order)]
+      assert.equal(l.latestCheque(ALICE)?.cumulativeAmount, highest)
+      assert.equal(l.latestDelivery(ALICE, BOB)?.cumulativeAmount, highest)
+      assert.equal(chequeSum, highest)
+      assert.equal(receiptSum, highest)
+      l.close()
+    }), { numRuns: 25 })
   })
 
   it('enforces its limits: senders, recipients per sender, counterparties', () => {
