@@ -22,7 +22,7 @@
  */
 export {
   evmAddressOf, toEvmAddress, toAmount, typedDataDomain, chequeTypedData, deliveryTypedData, hashCheque, hashDelivery,
-  signCheque, signDelivery, verifyCheque, verifyDelivery, signDigest, recoverSigner, REWARDS_TYPES
+  signCheque, signDelivery, verifyCheque, verifyDelivery, signDigest, recoverSigner, REWARDS_TYPES, typeString
 } from './typed-data.js'
 export type { Address, Hex, RewardsDomain, Cheque, Delivery, SignedCheque, SignedDelivery } from './typed-data.js'
 export { RewardsLedger, LEDGER_SCHEMA_VERSION } from './ledger.js'

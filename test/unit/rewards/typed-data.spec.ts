@@ -6,7 +6,7 @@ import { privateKeyToAccount } from 'viem/accounts'
 import type { PrivateKey } from '@libp2p/interface'
 import {
   CHEQUE_TYPE, DELIVERY_TYPE, MAX_AMOUNT, chequeTypedData, deliveryTypedData, evmAddressOf, hashCheque, recoverSigner,
-  signCheque, signDelivery, toAmount, toEvmAddress, verifyCheque, verifyDelivery
+  signCheque, signDelivery, toAmount, toEvmAddress, typeString, verifyCheque, verifyDelivery
 } from '../../../src/rewards/index.js'
 import type { RewardsDomain } from '../../../src/rewards/index.js'
 import { keccak256, toBytes } from 'viem'
@@ -28,6 +28,8 @@ describe('rewards/typed-data (EIP-712 cheques and receipts)', () => {
   it('type strings are the contract\'s', () => {
     assert.equal(CHEQUE_TYPE, 'Cheque(address sender,address node,uint256 cumulativeAmount)')
     assert.equal(DELIVERY_TYPE, 'Delivery(address node,address sender,address recipient,uint256 cumulativeAmount)')
+    assert.equal(typeString('Cheque'), CHEQUE_TYPE)
+    assert.equal(typeString('Delivery'), DELIVERY_TYPE)
   })
 
   it('signCheque / signDelivery are byte-identical to viem signTypedData, and viem verifies them', async () => {
