@@ -1,5 +1,5 @@
 import { loadOrCreateApiToken } from '../api/token.js'
-import { createIdentity, identityExists, loadIdentity } from '../keys/index.js'
+import { createIdentity, evmAddress, identityExists, loadIdentity, parseAttAddress } from '../keys/index.js'
 import { defaultHome, parseHostPort } from '../node/config.js'
 import { CliError, apiRequest, keyOptions, readRuntimeInfo } from './io.js'
 import { runDaemon } from './daemon.js'
@@ -21,7 +21,7 @@ Commands:
   init      create this node's identity (root key) and print its ATT address
   start     run a node until SIGINT/SIGTERM
   status    show the running node's status (through its local API)
-  id        print the ATT address and libp2p PeerId
+  id        print the ATT address, its EVM address and the libp2p PeerId
 ${MESSAGING_HELP}
   help CMD  show help for a command
 
@@ -148,12 +148,13 @@ ${HOME_HELP}
 const id: Command = {
   help: `Usage: attn id [--home DIR] [--json]
 
-Prints the ATT address (root key) and the libp2p PeerId the node runs on.
+Prints the ATT address (root key), its EVM address (the same key as an Ethereum
+account: where rewards are paid) and the libp2p PeerId the node runs on.
 Asks the running node if there is one, else opens the keystore.
 
 ${HOME_HELP}
 ${KEY_HELP}
-  --json                  print {"address","peerId"}`,
+  --json                  print {"address","evmAddress","peerId"}`,
   options: {
     home: { type: 'string' },
     'passphrase-file': { type: 'string' },
@@ -162,16 +163,20 @@ ${KEY_HELP}
   },
   async run (flags) {
     const home = flags.home ?? defaultHome()
-    let out: { address: string, peerId: string }
+    let address: string
+    let peerId: string
     const running = await readRuntimeInfo(home)
     if (running != null) {
-      out = { address: running.address, peerId: running.peerId }
+      ({ address, peerId } = running)
     } else {
       const identity = await loadIdentity(home, await keyOptions(flags))
       const { peerIdFromPrivateKey } = await import('@libp2p/peer-id')
-      out = { address: identity.address, peerId: peerIdFromPrivateKey(identity.nodeKey).toString() }
+      address = identity.address
+      peerId = peerIdFromPrivateKey(identity.nodeKey).toString()
     }
-    print(out, flags.json === true, () => `address: ${out.address}\npeer id: ${out.peerId}`)
+    // the ATT address embeds the root public key, so the EVM address needs no key material
+    const out = { address, evmAddress: evmAddress(parseAttAddress(address)), peerId }
+    print(out, flags.json === true, () => `address:     ${out.address}\nevm address: ${out.evmAddress}\npeer id:     ${out.peerId}`)
     return 0
   }
 }

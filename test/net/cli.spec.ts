@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { existsSync, statSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { evmAddress, parseAttAddress } from '../../src/keys/index.js'
 import { CliNode, removeHome, runCli, tempHome } from '../helpers/cli.js'
 import { waitFor } from '../helpers/nodes.js'
 
@@ -71,7 +72,9 @@ describe('CLI: attn start in separate processes', function () {
     // init makes the API token too, owner-only
     assert.equal(statSync(join(home, 'api-token')).mode & 0o777, 0o600)
     const id = await runCli(['id', '--home', home, '--json'], { ATTN_PASSPHRASE: 'pw-1' })
-    assert.deepEqual(JSON.parse(id.stdout), { address: created.address, peerId: created.peerId })
+    // evmAddress: the root key as an EVM account (derived from the key inside the ATT address; checked against viem in test/unit/rewards)
+    assert.deepEqual(JSON.parse(id.stdout), { address: created.address, evmAddress: evmAddress(parseAttAddress(created.address)), peerId: created.peerId })
+    assert.match(JSON.parse(id.stdout).evmAddress, /^0x[0-9a-fA-F]{40}$/)
     const again = await runCli(['init', '--home', home], { ATTN_PASSPHRASE: 'pw-1' })
     assert.equal(again.code, 1)
     assert.match(again.stderr, /already exists/)
