@@ -64,6 +64,8 @@ export interface RunOptions {
   /** Called every `progressEvery` runs (the CLI's watchdog heartbeat). */
   onProgress?: (runs: number) => void
   progressEvery?: number
+  /** Called with the input of a run still going after hangMs (an async run; a synchronous hang cannot be observed from inside). */
+  onSlowInput?: (inputHex: string) => void
 }
 
 export function assertSame (actual: unknown, expected: unknown, what: string): void {
@@ -90,6 +92,7 @@ export async function runTarget (target: FuzzTarget, options: RunOptions): Promi
   const classify = async (input: Uint8Array): Promise<Crash | undefined> => {
     const t0 = performance.now()
     let crash: Crash | undefined
+    const slow = options.onSlowInput == null ? undefined : setTimeout(() => options.onSlowInput?.(hex(input)), hangMs)
     try {
       await fixture.decode(input)
       result.accepted++
@@ -101,6 +104,7 @@ export async function runTarget (target: FuzzTarget, options: RunOptions): Promi
         result.codes[code] = (result.codes[code] ?? 0) + 1
       }
     }
+    clearTimeout(slow)
     const ms = performance.now() - t0
     if (ms > result.slowestMs) result.slowestMs = ms
     if (crash == null && ms > hangMs) crash = { input: hex(input), kind: 'hang', error: `one run took ${Math.round(ms)} ms` }

@@ -53,22 +53,24 @@ function parseArgs (argv: string[]): Args | undefined {
   return args
 }
 
-type WorkerMessage = { progress: number } | { result: TargetResult } | { error: string }
+type WorkerMessage = { progress: number } | { slow: string } | { result: TargetResult } | { error: string }
 
 /** Runs one target in a worker; a stall (no progress message for stallMs) terminates it and is reported as a hang. */
 async function runInWorker (name: string, args: Args, seed: number): Promise<TargetResult> {
   const worker = new Worker(new URL(import.meta.url), { workerData: { name, runs: args.runs, seed, hangMs: args.hangMs } })
   let runs = 0
+  let slowInput = ''
   return await new Promise((resolve) => {
     let timer: NodeJS.Timeout
     const stall = (): void => {
       void worker.terminate()
-      resolve({ name, runs, crashes: 1, accepted: 0, ms: 0, slowestMs: args.stallMs, codes: {}, examples: [{ input: '', kind: 'hang', error: `no progress for ${args.stallMs} ms after ${runs} runs` }] })
+      resolve({ name, runs, crashes: 1, accepted: 0, ms: 0, slowestMs: args.stallMs, codes: {}, examples: [{ input: slowInput, kind: 'hang', error: `no progress for ${args.stallMs} ms after ${runs} runs` }] })
     }
     const arm = (): void => { clearTimeout(timer); timer = setTimeout(stall, args.stallMs) }
     arm()
     worker.on('message', (m: WorkerMessage) => {
       if ('progress' in m) { runs = m.progress; arm(); return }
+      if ('slow' in m) { slowInput = m.slow; return }
       clearTimeout(timer)
       if ('result' in m) resolve(m.result)
       else resolve({ name, runs, crashes: 1, accepted: 0, ms: 0, slowestMs: 0, codes: {}, examples: [{ input: '', kind: 'untyped', error: m.error }] })
@@ -86,7 +88,7 @@ async function workerMain (): Promise<void> {
   const target = TARGETS.find(t => t.name === name)
   try {
     if (target == null) throw new Error(`no target ${name}`)
-    const result = await runTarget(target, { runs, seed, hangMs, progressEvery: 50, onProgress: (n) => parentPort?.postMessage({ progress: n }) })
+    const result = await runTarget(target, { runs, seed, hangMs, progressEvery: 50, onProgress: (n) => parentPort?.postMessage({ progress: n }), onSlowInput: (slow) => parentPort?.postMessage({ slow }) })
     parentPort?.postMessage({ result })
   } catch (err) {
     parentPort?.postMessage({ error: err instanceof Error ? err.stack ?? err.message : String(err) })
