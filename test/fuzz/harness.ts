@@ -120,7 +120,7 @@ export async function runTarget (target: FuzzTarget, options: RunOptions): Promi
       result.crashes++
       if (result.examples.length < 5) result.examples.push(crash)
       if (options.stopOnCrash === true) throw new Error(`${target.name}: ${crash.kind} crash: ${crash.error}`)
-    }), { numRuns: options.runs, seed: options.seed, endOnFailure: options.stopOnCrash !== true })
+    }), { numRuns: options.runs, seed: options.seed })
   } finally {
     result.ms = Math.round(performance.now() - started)
     await fixture.close?.()

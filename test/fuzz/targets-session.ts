@@ -73,7 +73,7 @@ export const framing: FuzzTarget = {
 // Handshake
 
 /** A full handshake between a device identity (initiator) and a root identity (responder), with fixed randomness. */
-async function handshakeFixture (): Promise<any> {
+async function handshakeFixture () {
   const initRoot = await rootIdentity()
   const init = await deviceIdentity(initRoot.rootKey)
   const resp = await rootIdentity()
