@@ -13,6 +13,7 @@ import {
   RpcNestedContainerError, RpcTooManyItemsError, RpcUnknownKindError
 } from './errors.js'
 import * as pb from './pb/rpc.js'
+import '../utils/protons-uint64.js' // protons-runtime writes 2^31..2^32-1 wrongly
 
 /** A Reply outcome carried on the wire when the call failed. */
 export interface RpcWireError { code: string, message: string }

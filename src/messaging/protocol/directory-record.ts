@@ -19,6 +19,7 @@ import {
 } from '../errors.js'
 import { isDirectoryMultiaddr, isPeerIdString } from '../multiaddr-grammar.js'
 import { DirectoryRecord as PB } from '../pb/directory.js'
+import '../../utils/protons-uint64.js' // protons-runtime writes 2^31..2^32-1 wrongly
 import { nowSeconds } from './proof.js'
 
 export interface DirectoryDevice {

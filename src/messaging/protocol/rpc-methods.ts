@@ -39,9 +39,11 @@ export function decodeFetchResponse (bytes: Uint8Array): { parcels: Uint8Array[]
   if (count > MAX_FETCH_ITEMS) throw new MalformedMessageError('too many parcels')
   const parcels: Uint8Array[] = []
   for (let i = 0; i < count; i++) parcels.push(r.bytes32(MAX_FETCH_BYTES))
-  const more = r.u8() === 1
+  // 0 or 1 only: a lenient flag would decode two encodings to one value
+  const more = r.u8()
+  if (more > 1) throw new MalformedMessageError(`more must be 0 or 1, got ${more}`)
   r.end()
-  return { parcels, more }
+  return { parcels, more: more === 1 }
 }
 
 /** mailbox.ack params: `count(u16) | id(16)*`. */
