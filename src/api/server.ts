@@ -3,10 +3,13 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { Hono } from 'hono'
 import { allowedHosts, apiAccess } from './access.js'
 import { readBodyText } from './body.js'
-import { DEFAULT_MAX_BODY_BYTES, DEFAULT_SSE_HEARTBEAT_MS } from './constants.js'
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_SSE_HEARTBEAT_MS, METRICS_CONTENT_TYPE } from './constants.js'
 import { ApiError, BadRequestError, MethodNotAllowedError, NotFoundError } from './errors.js'
 import { registerMessagingRoutes } from './messaging-routes.js'
+import { createMetricsRegistry } from './metrics.js'
 import { OPENAPI_DOCUMENT } from './openapi.js'
+import { DEFAULT_WEB_ROOT, loadWebFiles, SECURITY_HEADERS } from './web.js'
+import type { WebFile } from './web.js'
 import type { AttnNode } from '../node/create-node.js'
 import type { Connection } from '@libp2p/interface'
 import type { Context } from 'hono'
@@ -24,9 +27,11 @@ export interface ApiServerOptions {
   maxBodyBytes?: number
   /** Interval of the heartbeat comment on `GET /v1/events`, ms (default 15 000). */
   sseHeartbeatMs?: number
+  /** Directory of the built web client served at `/` (default dist/web). */
+  webRoot?: string
 }
 
-export interface ApiAppOptions extends Pick<ApiServerOptions, 'address' | 'version' | 'token' | 'maxBodyBytes' | 'sseHeartbeatMs'> {
+export interface ApiAppOptions extends Pick<ApiServerOptions, 'address' | 'version' | 'token' | 'maxBodyBytes' | 'sseHeartbeatMs' | 'webRoot'> {
   /** `Host` values the API answers to (lowercase `host:port`), read per request; see access.ts. */
   hosts: ReadonlySet<string>
 }
@@ -85,8 +90,33 @@ export function createApiApp (node: AttnNode, options: ApiAppOptions): Hono {
     return value as Record<string, unknown>
   }
 
+  // on every answer, refusals included
+  app.use('*', async (c, next) => {
+    await next()
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(k, v)
+  })
   // before any route, the unknown ones included: Host, Origin, then the token
   app.use('*', apiAccess({ token: options.token, hosts: options.hosts }))
+
+  // public (no token): Prometheus text, counts only
+  const metrics = createMetricsRegistry(node, () => rejected)
+  app.get('/metrics', async (c) => {
+    const text = await metrics.metrics()
+    return c.body(text, 200, { 'content-type': METRICS_CONTENT_TYPE, 'cache-control': 'no-store' })
+  })
+
+  // public (no token): the web client's files, read once
+  let web: Promise<Map<string, WebFile>> | undefined
+  app.get('*', async (c, next) => {
+    if (c.req.path.startsWith('/v1/')) { await next(); return }
+    web ??= loadWebFiles(options.webRoot ?? DEFAULT_WEB_ROOT)
+    const file = (await web).get(c.req.path)
+    if (file == null) { await next(); return }
+    return c.body(file.body as Uint8Array<ArrayBuffer>, 200, {
+      'content-type': file.type,
+      'cache-control': file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache'
+    })
+  })
 
   // public (no token): identities and counters only, never message content
   app.get('/v1/status', (c) => c.json({

@@ -50,11 +50,14 @@ export async function runDaemon (opts: DaemonOptions): Promise<number> {
     messaging: { dbPath: join(opts.home, 'messages.db') }
   })
   let api: Awaited<ReturnType<typeof startApiServer>> | undefined
+  let loginUrl = ''
   try {
     if (config.api !== '') {
       const { host, port } = parseHostPort(config.api)
       const { token } = await loadOrCreateApiToken(opts.home)
       api = await startApiServer(node, { host, port, address: identity.address, version: await version(), token })
+      // the fragment never reaches a server or a Referer; the page stores the token and drops it
+      loginUrl = `${api.url}/#token=${token}`
     }
   } catch (err: any) {
     await node.stop()
@@ -74,14 +77,15 @@ export async function runDaemon (opts: DaemonOptions): Promise<number> {
 
   const startupMs = Math.round(performance.now() - startedAt)
   if (opts.json) {
-    process.stdout.write(JSON.stringify({ ...info, startupMs }) + '\n')
+    process.stdout.write(JSON.stringify({ ...info, startupMs, loginUrl }) + '\n')
   } else {
     process.stdout.write([
       `ATT node started in ${startupMs} ms`,
       `address: ${info.address}`,
       `peer id: ${info.peerId}`,
       'listening on:', ...info.addresses.map(a => `  ${a}`),
-      `api: ${info.api === '' ? 'disabled' : info.api}`
+      `api: ${info.api === '' ? 'disabled' : info.api}`,
+      ...(loginUrl === '' ? [] : [`web client (login link, keep it private): ${loginUrl}`])
     ].join('\n') + '\n')
   }
 

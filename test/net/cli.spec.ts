@@ -41,6 +41,8 @@ describe('CLI: attn start in separate processes', function () {
     assert.equal(statSync(tokenFile).mode & 0o777, 0o600)
     const token = (await readFile(tokenFile, 'utf8')).trim()
     assert.match(token, /^[A-Za-z0-9_-]{43}$/)
+    // the one-time login link of the web client carries it in the fragment (never sent to a server)
+    assert.equal(first.info.loginUrl, `${first.info.api}/#token=${token}`)
     const groups = await runCli(['group', 'list', '--home', first.home, '--json'])
     assert.equal(groups.code, 0, groups.stderr)
     assert.deepEqual(JSON.parse(groups.stdout), [])
