@@ -85,6 +85,8 @@ function Chat ({ api, onUnauthorized }: { api: Api, onUnauthorized: () => void }
     setError(errorText(err))
   }, [onUnauthorized])
 
+  // states seen for ids not (yet) in the list: the event can beat the answer to our POST
+  const early = useRef(new Map<string, MessageStatus>())
   const applyStatus = (s: Pick<MessageStatus, 'id' | 'state' | 'reason'>): boolean => {
     let known = false
     setSent(list => list.map(m => {
@@ -141,7 +143,11 @@ function Chat ({ api, onUnauthorized }: { api: Api, onUnauthorized: () => void }
               // a group message from someone we do not list yet: the group list changed too
               if (m.group != null) void loadGroups().catch(fail)
             } else if (event === 'status') {
-              if (!applyStatus(data as MessageStatus)) {
+              const st = data as MessageStatus
+              if (!applyStatus(st)) {
+                early.current.set(st.id, st)
+                // bounded: only the newest few hundred unknown ids are kept
+                if (early.current.size > 500) early.current.delete(early.current.keys().next().value as string)
                 // a group message is tracked per member copy: ask for the group message's own state
                 clearTimeout(pendingGroupRefresh)
                 pendingGroupRefresh = setTimeout(() => { void refreshPending(true) }, 200)
@@ -159,6 +165,12 @@ function Chat ({ api, onUnauthorized }: { api: Api, onUnauthorized: () => void }
       }
     })()
     return () => { abort.abort(); clearTimeout(pendingGroupRefresh) }
+  }, [api])
+
+  // a slow safety net under the event stream: unsettled messages are asked for now and then
+  useEffect(() => {
+    const t = setInterval(() => { if (sentRef.current.some(m => !FINAL.has(m.state))) void refreshPending(false) }, 15_000)
+    return () => { clearInterval(t) }
   }, [api])
 
   // node status: on the Node and Me views, and for the header dot
@@ -213,6 +225,10 @@ function Chat ({ api, onUnauthorized }: { api: Api, onUnauthorized: () => void }
     const sentAt = Date.now()
     const { id } = await api.send(to, body)
     setSent(list => list.some(m => m.id === id) ? list : [...list, { id, to, body, sentAt, state: 'queued' }])
+    const seen = early.current.get(id)
+    if (seen != null) { early.current.delete(id); applyStatus(seen) }
+    // a group message's state is its least advanced member copy: ask for it once its copies move
+    if (GROUP_ID.test(to)) void refreshPending(true)
   }
 
   const openChat = (key: string): void => { setView('chats'); setOpen(key) }
