@@ -10,7 +10,7 @@ type Link = 'connecting' | 'live' | 'offline'
 
 const RANK: Record<MessageState, number> = { failed: -1, queued: 0, sent: 1, stored: 2, delivered: 3 }
 const FINAL = new Set<MessageState>(['delivered'])
-const TICK: Record<MessageState, string> = { queued: '🕓', sent: '✓', stored: '✓ₘ', delivered: '✓✓', failed: '⚠' }
+const TICK: Record<MessageState, string> = { queued: '…', sent: '✓', stored: '✓ mailbox', delivered: '✓✓', failed: '✗ failed' }
 const TICK_TEXT: Record<MessageState, string> = { queued: 'queued', sent: 'sent', stored: 'stored in a mailbox', delivered: 'delivered', failed: 'failed' }
 const GROUP_ID = /^grp_[0-9a-f]{32}$/
 
@@ -256,7 +256,7 @@ function Chat ({ api, onUnauthorized }: { api: Api, onUnauthorized: () => void }
             {conversations.map(c => (
               <li key={c.key}>
                 <button type='button' class={`conv ${c.key === open ? 'active' : ''}`} aria-current={c.key === open} onClick={() => { setOpen(c.key) }}>
-                  <span class='conv-name'>{c.group ? '👥 ' : ''}{c.name}</span>
+                  <span class='conv-name'>{c.group && <span class='tag'>group</span>}{c.name}</span>
                   {c.unread > 0 && <span class='badge' aria-label={`${c.unread} unread`}>{c.unread}</span>}
                   <span class='conv-preview'>{c.preview}</span>
                 </button>
@@ -317,7 +317,7 @@ function Conversation ({ id, name, inbox, sent, nameOf, onSend, onBack }: {
     <section class='conversation' aria-label={`Conversation with ${name}`}>
       <header class='bar'>
         <button type='button' class='back' onClick={onBack} aria-label='Back to conversations'>←</button>
-        <h2>{group ? '👥 ' : ''}{name}</h2>
+        <h2>{group && <span class='tag'>group</span>}{name}</h2>
       </header>
       <ol class='messages' ref={listRef} aria-label='Messages' aria-live='polite'>
         {items.map(m => (
@@ -410,7 +410,7 @@ function Groups ({ api, groups, contacts, reload, onChat, fail, own, nameOf }: {
           const addable = contacts.filter(c => !g.members.includes(c.address))
           return (
             <li key={g.id} class='group'>
-              <div class='row'><strong class='grow'>👥 {g.name}</strong><button type='button' onClick={() => { onChat(g.id) }}>Chat</button></div>
+              <div class='row'><strong class='grow'>{g.name}</strong><button type='button' onClick={() => { onChat(g.id) }}>Chat</button></div>
               <ul class='members' aria-label={`Members of ${g.name}`}>
                 {g.members.map(m => (
                   <li key={m} class='row'>
