@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises'
 import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { NodeSet } from '../helpers/nodes.js'
 import { startApiServer } from '../../src/api/server.js'
 import { generateApiToken } from '../../src/api/token.js'
@@ -85,6 +86,19 @@ describe('local API: /metrics and the web client\'s static files', function () {
     const again = await raw(api, 'GET', '/metrics')
     const line = (t: string): string | undefined => t.split('\n').find(l => l.startsWith('attn_api_rejected_total{code="ERR_TOKEN_REQUIRED"}'))
     assert.equal(line(again.text), line(res.text))
+  })
+
+  it('the README documents every metric, and the example Grafana dashboard uses only real ones', async () => {
+    const text = (await raw(api, 'GET', '/metrics')).text
+    const exported = [...text.matchAll(/^# TYPE (\S+) /gm)].map(m => m[1])
+    assert.deepEqual(exported.sort(), [...METRICS].sort())
+    const root = fileURLToPath(new URL('../../../', import.meta.url))
+    const readme = await readFile(join(root, 'README.md'), 'utf8')
+    for (const name of exported) assert.ok(readme.includes(`| \`${name}\` |`), `README documents ${name}`)
+    const dashboard = await readFile(join(root, 'docs', 'grafana-dashboard.json'), 'utf8')
+    const used = new Set([...dashboard.matchAll(/\b(attn_[a-z_]+)\b/g)].map(m => m[1]))
+    assert.ok(used.size > 5)
+    for (const name of used) assert.ok(exported.includes(name), `dashboard metric ${name} exists`)
   })
 
   it('GET /metrics: a foreign Host is 421, a foreign Origin 403, POST 405', async () => {
