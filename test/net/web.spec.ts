@@ -39,6 +39,11 @@ async function startNode (homes: string[], bootstrap: string[] = []): Promise<Ap
   return { node, api, address: identity.address, home, token }
 }
 
+/** How the page abbreviates an address (web/src/app.tsx). */
+function short (address: string): string {
+  return `${address.slice(0, 10)}…${address.slice(-6)}`
+}
+
 async function metric (n: ApiNode, line: string): Promise<number> {
   const text = await (await fetch(`${n.api.url}/metrics`)).text()
   const found = text.split('\n').find(l => l.startsWith(line + ' '))
@@ -107,7 +112,7 @@ describe('web client in a real browser (Chromium via playwright-core)', function
     await page.getByLabel('Address').fill(address)
     await page.getByLabel('Name', { exact: true }).fill(name)
     await page.getByRole('button', { name: 'Add contact' }).click()
-    await page.getByLabel(`Name of ${address.slice(0, 10)}`, { exact: false }).waitFor()
+    await page.getByLabel(`Name of ${short(address)}`).waitFor()
   }
 
   it('login link, add a contact, send: the message arrives live on the other page and the tick reaches delivered', async () => {
@@ -191,6 +196,37 @@ describe('web client in a real browser (Chromium via playwright-core)', function
     await alicePage.getByRole('button', { name: 'Remove Carol from Trio' }).click()
     await waitFor(async () => await members.locator('li').count() === 2, { what: 'carol removed on the page' })
     assert.deepEqual(alice.node.services.messaging.listGroups()[0].members.includes(carol.address), false)
+  })
+
+  it('contacts: rename in place, remove', async () => {
+    await alicePage.getByRole('button', { name: 'Contacts', exact: true }).click()
+    const bobName = alicePage.getByLabel(`Name of ${short(bob.address)}`)
+    await bobName.fill('Bobby')
+    await bobName.press('Tab')
+    await alicePage.getByRole('button', { name: 'Remove Carol' }).click()
+    assert.equal(await alicePage.getByLabel(`Name of ${short(carol.address)}`).count(), 0)
+    await alicePage.getByRole('button', { name: /^Chats/ }).click()
+    const names = await alicePage.locator('.conv-name').allTextContents()
+    assert.ok(names.includes('Bobby'), names.join())
+    assert.ok(!names.includes('Carol') && !names.includes('Bob'), names.join())
+    // kept across a reload (localStorage)
+    await alicePage.reload()
+    await alicePage.locator('.conv-name', { hasText: 'Bobby' }).waitFor()
+  })
+
+  it('a wrong or stale token shows the login form; pasting the right one logs in', async () => {
+    const page = await context.newPage()
+    try {
+      // the same origin as alice's page: this replaces the token in its storage too
+      await page.goto(`${alice.api.url}/#token=${'A'.repeat(43)}`)
+      await page.getByRole('button', { name: 'Log in' }).waitFor()
+      assert.equal(await page.evaluate(() => localStorage.getItem('attn.token')), null)
+      await page.getByLabel('API token').fill(alice.token)
+      await page.getByRole('button', { name: 'Log in' }).click()
+      await page.getByRole('status', { name: 'event stream live' }).waitFor()
+    } finally {
+      await page.close()
+    }
   })
 
   it('own address with a QR code, and node status', async () => {
