@@ -72,9 +72,11 @@ const start: Command = {
   help: `Usage: attn start [--home DIR] [--listen MA]... [--bootstrap MA]... [--api HOST:PORT]
 
 Runs a node until SIGINT or SIGTERM, then shuts down cleanly (exit 0).
-Creates the identity on first run. Prints its multiaddrs and API URL.
+Creates the identity on first run. Prints its multiaddrs, API URL and the
+web client's login link (http://HOST:PORT/#token=...: keep it private).
 The API needs the token in DIR/api-token (created when missing) as
-"Authorization: Bearer <token>", except GET /v1/status; it answers only to
+"Authorization: Bearer <token>", except GET /v1/status, GET /metrics
+(Prometheus) and the web client's files at /; it answers only to
 Host HOST:PORT (and localhost:PORT on loopback) and refuses other web origins.
 
 ${HOME_HELP}
@@ -85,7 +87,8 @@ ${KEY_HELP}
   --bootstrap MA          multiaddr with /p2p/<peer-id> to dial at start, repeatable
   --api HOST:PORT         local HTTP API (default 127.0.0.1:7746; port 0 = any free port)
   --no-api                do not serve the local API
-  --json                  print one JSON line {"peerId","address","addresses","api"} once started`,
+  --json                  print one JSON line {"peerId","address","addresses","api",
+                          "loginUrl"} once started`,
   options: {
     home: { type: 'string' },
     'passphrase-file': { type: 'string' },
