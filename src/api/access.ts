@@ -7,7 +7,7 @@
  * 2. A browser's `Origin`, when present, must be this API's own origin (the future web client):
  *    any other page gets 403 on every method, so it can neither change nor read anything; so does
  *    a request a browser marks `Sec-Fetch-Site: cross-site` or `same-site` (no Origin on a GET).
- * 3. Every route but the public ones (`PUBLIC_ROUTES`: status, metrics; and the web client's
+ * 3. Every route but the public ones (`PUBLIC_ROUTES`: status, metrics, login; and the web client's
  *    static files, `WEB_PUBLIC_PATH`) needs the home's API token as `Authorization: Bearer <token>`,
  *    compared in constant time. The web client keeps the token in its origin's localStorage and
  *    sends it as that header on every call, its event stream included (a fetch() reader, not

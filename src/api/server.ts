@@ -4,7 +4,8 @@ import { Hono } from 'hono'
 import { allowedHosts, apiAccess } from './access.js'
 import { readBodyText } from './body.js'
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_SSE_HEARTBEAT_MS, METRICS_CONTENT_TYPE } from './constants.js'
-import { ApiError, BadRequestError, MethodNotAllowedError, NotFoundError } from './errors.js'
+import { ApiError, BadRequestError, LoginCodeInvalidError, MethodNotAllowedError, NotFoundError } from './errors.js'
+import { LoginCodes } from './login.js'
 import { registerMessagingRoutes } from './messaging-routes.js'
 import { createMetricsRegistry } from './metrics.js'
 import { OPENAPI_DOCUMENT } from './openapi.js'
@@ -34,11 +35,15 @@ export interface ApiServerOptions {
 export interface ApiAppOptions extends Pick<ApiServerOptions, 'address' | 'version' | 'token' | 'maxBodyBytes' | 'sseHeartbeatMs' | 'webRoot'> {
   /** `Host` values the API answers to (lowercase `host:port`), read per request; see access.ts. */
   hosts: ReadonlySet<string>
+  /** Single-use codes `POST /v1/login` trades for the token (default: none issued). */
+  loginCodes?: LoginCodes
 }
 
 export interface ApiServer {
   /** `http://host:port`, with the port actually bound. */
   readonly url: string
+  /** A login link for the web client, `url/#login=CODE`, with a new single-use code. */
+  loginUrl(): string
   close(): Promise<void>
 }
 
@@ -130,6 +135,17 @@ export function createApiApp (node: AttnNode, options: ApiAppOptions): Hono {
     counters: { ...counters(node), api: { rejected: { ...rejected } } }
   }))
 
+  // public (no token, but Host and Origin checked): a single-use code for the token
+  const loginCodes = options.loginCodes ?? new LoginCodes()
+  app.post('/v1/login', async (c) => {
+    const body = await jsonBody(c)
+    const extra = Object.keys(body).filter(k => k !== 'code')
+    if (extra.length > 0) throw new BadRequestError('INVALID_BODY', `unknown field(s): ${extra.join(', ')}`)
+    if (typeof body.code !== 'string' || body.code.length > 512) throw new BadRequestError('INVALID_BODY', '"code" (string) is required')
+    if (!loginCodes.redeem(body.code)) throw new LoginCodeInvalidError()
+    return c.json({ token: options.token }, 200, { 'cache-control': 'no-store' })
+  })
+
   app.post('/v1/connect', async (c) => {
     const body = await jsonBody(c)
     const extra = Object.keys(body).filter(k => k !== 'multiaddr')
@@ -173,13 +189,15 @@ export function createApiApp (node: AttnNode, options: ApiAppOptions): Hono {
 export async function startApiServer (node: AttnNode, options: ApiServerOptions): Promise<ApiServer> {
   // empty until the port is bound: every request before that is 421
   const hosts = new Set<string>()
-  const app = createApiApp(node, { ...options, hosts })
+  const loginCodes = new LoginCodes()
+  const app = createApiApp(node, { ...options, hosts, loginCodes })
   return await new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, (info: AddressInfo) => {
       for (const h of allowedHosts(options.host, info)) hosts.add(h)
       const host = info.family === 'IPv6' ? `[${info.address}]` : info.address
       resolve({
         url: `http://${host}:${info.port}`,
+        loginUrl: () => `http://${host}:${info.port}/#login=${loginCodes.issue()}`,
         close: async () => {
           await new Promise<void>((resolve) => {
             (server as any).closeAllConnections?.()

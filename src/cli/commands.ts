@@ -73,10 +73,11 @@ const start: Command = {
 
 Runs a node until SIGINT or SIGTERM, then shuts down cleanly (exit 0).
 Creates the identity on first run. Prints its multiaddrs, API URL and the
-web client's login link (http://HOST:PORT/#token=...: keep it private).
-The API needs the token in DIR/api-token (created when missing) as
-"Authorization: Bearer <token>", except GET /v1/status, GET /metrics
-(Prometheus) and the web client's files at /; it answers only to
+web client's login link (http://HOST:PORT/#login=CODE, a single-use code
+the page trades for the API token). The API needs the token in
+DIR/api-token (created when missing) as "Authorization: Bearer <token>",
+except GET /v1/status, GET /metrics (Prometheus), POST /v1/login and the
+web client's files at /; it answers only to
 Host HOST:PORT (and localhost:PORT on loopback) and refuses other web origins.
 
 ${HOME_HELP}

@@ -56,8 +56,8 @@ export async function runDaemon (opts: DaemonOptions): Promise<number> {
       const { host, port } = parseHostPort(config.api)
       const { token } = await loadOrCreateApiToken(opts.home)
       api = await startApiServer(node, { host, port, address: identity.address, version: await version(), token })
-      // the fragment never reaches a server or a Referer; the page stores the token and drops it
-      loginUrl = `${api.url}/#token=${token}`
+      // a single-use code in the fragment (never sent to a server or in a Referer): the page trades it for the token
+      loginUrl = api.loginUrl()
     }
   } catch (err: any) {
     await node.stop()

@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url'
 import { NodeSet } from '../helpers/nodes.js'
 import { startApiServer } from '../../src/api/server.js'
 import { generateApiToken } from '../../src/api/token.js'
+import { LoginCodes } from '../../src/api/login.js'
+import { MAX_LOGIN_CODES } from '../../src/api/constants.js'
 import type { ApiServer } from '../../src/api/server.js'
 import type { AttnNode } from '../../src/node/create-node.js'
 
@@ -147,6 +149,43 @@ describe('local API: /metrics and the web client\'s static files', function () {
     // a page of another site including our script, or framing our page
     assert.equal((await raw(api, 'GET', '/assets/app-1.js', { 'sec-fetch-site': 'cross-site' })).status, 403)
     assert.equal((await raw(api, 'GET', '/', { host: 'rebound.example:' + new URL(api.url).port })).status, 421)
+  })
+
+  it('POST /v1/login trades a single-use code for the token, once; a foreign origin cannot', async () => {
+    const link = new URL(api.loginUrl())
+    assert.equal(link.origin, api.url)
+    assert.equal(link.pathname, '/')
+    const code = /^#login=([A-Za-z0-9_-]{43})$/.exec(link.hash)?.[1]
+    assert.ok(code != null, link.hash)
+    assert.ok(!link.href.includes(token), 'the link does not carry the token')
+    const login = async (body: unknown, headers: Record<string, string> = {}): Promise<Response> =>
+      await fetch(`${api.url}/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
+
+    // a page of another origin gets nothing, and the code survives its try
+    assert.equal((await login({ code }, { origin: 'http://127.0.0.1:1' })).status, 403)
+    assert.equal((await login({ code: 'A'.repeat(43) })).status, 401)
+    assert.equal((await login({ code, extra: 1 })).status, 400)
+    assert.equal((await login({ code: 5 })).status, 400)
+    const ok = await login({ code }, { origin: api.url })
+    assert.equal(ok.status, 200)
+    assert.equal(ok.headers.get('cache-control'), 'no-store')
+    assert.deepEqual(await ok.json(), { token })
+    // used: refused from now on
+    const again = await login({ code })
+    assert.equal(again.status, 401)
+    assert.equal(((await again.json()) as any).error.code, 'ERR_LOGIN_CODE_INVALID')
+    // not a token-free GET
+    assert.equal((await fetch(`${api.url}/v1/login`)).status, 401)
+  })
+
+  it('login codes: each redeems once, at most MAX_LOGIN_CODES outstanding (the oldest dropped)', () => {
+    const codes = new LoginCodes()
+    const issued = Array.from({ length: MAX_LOGIN_CODES + 1 }, () => codes.issue())
+    assert.equal(new Set(issued).size, issued.length)
+    assert.equal(codes.redeem(issued[0]), false, 'dropped')
+    for (const c of issued.slice(1)) assert.equal(codes.redeem(c), true)
+    for (const c of issued) assert.equal(codes.redeem(c), false)
+    assert.equal(codes.redeem(''), false)
   })
 
   it('a node without a built web client answers / with 404', async () => {

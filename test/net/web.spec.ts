@@ -100,7 +100,8 @@ describe('web client in a real browser (Chromium via playwright-core)', function
   })
 
   async function login (page: Page, n: ApiNode): Promise<void> {
-    await page.goto(`${n.api.url}/#token=${n.token}`)
+    // the link `attn start` prints: a single-use code the page trades for the token
+    await page.goto(n.api.loginUrl())
     await page.getByRole('status', { name: 'event stream live' }).waitFor()
     // the token left the address bar and went to this origin's storage
     assert.equal(new URL(page.url()).hash, '')
@@ -214,10 +215,17 @@ describe('web client in a real browser (Chromium via playwright-core)', function
     await alicePage.locator('.conv-name', { hasText: 'Bobby' }).waitFor()
   })
 
-  it('a wrong or stale token shows the login form; pasting the right one logs in', async () => {
-    const page = await context.newPage()
+  it('a used login link or a wrong token shows the login form; pasting the right one logs in', async () => {
+    // a fresh profile: nothing stored for this origin yet
+    const fresh = await browser.newContext()
+    const page = await fresh.newPage()
     try {
-      // the same origin as alice's page: this replaces the token in its storage too
+      const link = alice.api.loginUrl()
+      const used = await fetch(`${alice.api.url}/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: new URL(link).hash.slice(7) }) })
+      assert.equal(used.status, 200)
+      await page.goto(link)
+      await page.getByRole('alert').filter({ hasText: 'ERR_LOGIN_CODE_INVALID' }).waitFor()
+      assert.equal(new URL(page.url()).hash, '')
       await page.goto(`${alice.api.url}/#token=${'A'.repeat(43)}`)
       await page.getByRole('button', { name: 'Log in' }).waitFor()
       assert.equal(await page.evaluate(() => localStorage.getItem('attn.token')), null)
@@ -225,7 +233,7 @@ describe('web client in a real browser (Chromium via playwright-core)', function
       await page.getByRole('button', { name: 'Log in' }).click()
       await page.getByRole('status', { name: 'event stream live' }).waitFor()
     } finally {
-      await page.close()
+      await fresh.close()
     }
   })
 

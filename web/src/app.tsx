@@ -35,20 +35,21 @@ function advance (from: MessageState, to: MessageState): boolean {
   return RANK[to] > RANK[from]
 }
 
-export function App () {
+export function App ({ loginError }: { loginError?: string }) {
   const [token, setToken] = useState(storage.token())
   const logout = useCallback(() => { storage.clearToken(); setToken(null) }, [])
   const api = useMemo(() => token == null ? undefined : new Api(token), [token])
-  if (api == null) return <Login onToken={(t) => { storage.setToken(t); setToken(t) }} />
+  if (api == null) return <Login error={loginError} onToken={(t) => { storage.setToken(t); setToken(t) }} />
   return <Chat api={api} onUnauthorized={logout} />
 }
 
-function Login ({ onToken }: { onToken: (t: string) => void }) {
+function Login ({ onToken, error }: { onToken: (t: string) => void, error?: string }) {
   const [value, setValue] = useState('')
   return (
     <main class='login'>
       <h1>ATT</h1>
-      <p>Open the login link that <code>attn start</code> printed (<code>http://127.0.0.1:7746/#token=…</code>), or paste the API token from <code>$ATTN_HOME/api-token</code>.</p>
+      {error != null && <p class='error' role='alert'>{error}</p>}
+      <p>Open the login link that <code>attn start</code> printed (<code>http://127.0.0.1:7746/#login=…</code>), or paste the API token from <code>$ATTN_HOME/api-token</code>.</p>
       <form onSubmit={(e) => { e.preventDefault(); if (value.trim() !== '') onToken(value.trim()) }}>
         <label>API token <input type='password' value={value} onInput={(e) => { setValue(e.currentTarget.value) }} autocomplete='off' /></label>
         <button type='submit'>Log in</button>

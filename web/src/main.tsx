@@ -1,8 +1,9 @@
 import { render } from 'preact'
 import { App } from './app'
-import { takeTokenFromUrl } from './storage'
+import { takeLoginFromUrl } from './storage'
 import './style.css'
 
-takeTokenFromUrl()
 const root = document.getElementById('app')
-if (root != null) render(<App />, root)
+void takeLoginFromUrl().then((loginError) => {
+  if (root != null) render(<App loginError={loginError} />, root)
+})

@@ -45,12 +45,26 @@ export const storage = {
 }
 
 /**
- * Login: a `#token=…` fragment (the URL `attn start` prints) is stored and removed from the
- * address bar and the history at once. The fragment never reaches the server or a Referer.
+ * Login: the link `attn start` prints carries a single-use code (`#login=…`), traded once for the
+ * API token with `POST /v1/login`; a `#token=…` fragment is taken as the token itself. Either is
+ * removed from the address bar and the history at once; a fragment never reaches the server or a
+ * Referer. Resolves with an error text when the code was refused.
  */
-export function takeTokenFromUrl (): void {
-  const m = /(?:^#|&)token=([A-Za-z0-9\-._~+/]{32,512}=*)(?:&|$)/.exec(location.hash)
-  if (m == null) return
-  storage.setToken(m[1])
+export async function takeLoginFromUrl (): Promise<string | undefined> {
+  const hash = location.hash
+  const token = /(?:^#|&)token=([A-Za-z0-9\-._~+/]{32,512}=*)(?:&|$)/.exec(hash)
+  const code = /(?:^#|&)login=([A-Za-z0-9_-]{16,512})(?:&|$)/.exec(hash)
+  if (token == null && code == null) return undefined
   history.replaceState(null, '', location.pathname + location.search)
+  if (token != null) {
+    storage.setToken(token[1])
+    return undefined
+  }
+  const res = await fetch('/v1/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: code?.[1] }), cache: 'no-store' })
+  const json = await res.json().catch(() => undefined)
+  if (!res.ok || typeof json?.token !== 'string') {
+    return `This login link was used already or is not valid (${json?.error?.code ?? res.status}). Paste the API token, or restart the node for a new link.`
+  }
+  storage.setToken(json.token)
+  return undefined
 }
