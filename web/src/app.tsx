@@ -158,6 +158,7 @@ function Chat ({ api, onUnauthorized }: { api: Api, onUnauthorized: () => void }
         } catch (err) {
           if (abort.signal.aborted) return
           if (err instanceof ApiCallError && err.status === 401) { onUnauthorized(); return }
+          console.warn('event stream lost, reconnecting:', errorText(err))
         }
         if (abort.signal.aborted) return
         setLink('offline')
