@@ -229,12 +229,32 @@ describe('web client in a real browser (Chromium via playwright-core)', function
       await page.goto(`${alice.api.url}/#token=${'A'.repeat(43)}`)
       await page.getByRole('button', { name: 'Log in' }).waitFor()
       assert.equal(await page.evaluate(() => localStorage.getItem('attn.token')), null)
+      if (SCREENSHOTS) await page.screenshot({ path: join(DOCS, 'web-login.png') })
       await page.getByLabel('API token').fill(alice.token)
       await page.getByRole('button', { name: 'Log in' }).click()
       await page.getByRole('status', { name: 'event stream live' }).waitFor()
     } finally {
       await fresh.close()
     }
+  })
+
+  it('the event stream reconnects after the API restarts, and loads what arrived meanwhile', async () => {
+    await alicePage.getByRole('button', { name: /^Chats/ }).click()
+    await alicePage.locator('.conv', { hasText: 'Bobby' }).click()
+    const port = Number(new URL(alice.api.url).port)
+    await alice.api.close()
+    await alicePage.getByRole('status', { name: 'event stream offline' }).waitFor()
+    // a message arrives while the page has no stream
+    const sent = await bob.node.services.messaging.send(alice.address, 'sent while you were away')
+    await waitFor(() => alice.node.services.messaging.inbox().some(m => m.id === sent.id), { what: 'alice\'s node got it', timeout: 60_000 })
+    alice.api = await startApiServer(alice.node, { host: '127.0.0.1', port, address: alice.address, token: alice.token })
+    await alicePage.getByRole('status', { name: 'event stream live' }).waitFor({ timeout: 30_000 })
+    await alicePage.locator('.msg.theirs', { hasText: 'sent while you were away' }).waitFor()
+    // the browser logs the cut stream and the refused reconnects itself: those and nothing else
+    const errors = pageErrors.get(alicePage) ?? []
+    const unexpected = errors.filter(e => !/^console: Failed to load resource: net::ERR_(INCOMPLETE_CHUNKED_ENCODING|CONNECTION_REFUSED|CONNECTION_RESET|EMPTY_RESPONSE)$/.test(e))
+    assert.deepEqual(unexpected, [])
+    errors.splice(0)
   })
 
   it('own address with a QR code, and node status', async () => {
