@@ -114,7 +114,8 @@ export function createApiApp (node: AttnNode, options: ApiAppOptions): Hono {
   let web: Promise<Map<string, WebFile>> | undefined
   app.get('*', async (c, next) => {
     if (c.req.path.startsWith('/v1/')) { await next(); return }
-    web ??= loadWebFiles(options.webRoot ?? DEFAULT_WEB_ROOT)
+    // a failed read (500) is tried again by the next request
+    web ??= loadWebFiles(options.webRoot ?? DEFAULT_WEB_ROOT).catch((err: unknown) => { web = undefined; throw err })
     const file = (await web).get(c.req.path)
     if (file == null) { await next(); return }
     return c.body(file.body as Uint8Array<ArrayBuffer>, 200, {

@@ -8,6 +8,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { extname, join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { MAX_WEB_FILE_BYTES, MAX_WEB_FILES, WEB_CONTENT_SECURITY_POLICY } from './constants.js'
+import { WebFilesError } from './errors.js'
 
 /** dist/web, next to dist/src where this module runs from. */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url))
@@ -52,13 +53,18 @@ export async function loadWebFiles (root: string): Promise<Map<string, WebFile>>
   try {
     await walk(root, paths)
   } catch (err: any) {
-    if (err.code === 'ENOENT') return files
-    throw err
+    if (err.code === 'ENOENT') return files // not built: `/` is a 404
+    throw new WebFilesError(root, err.message)
   }
   for (const path of paths.slice(0, MAX_WEB_FILES)) {
     const type = CONTENT_TYPES[extname(path).toLowerCase()]
     if (type == null) continue
-    const body = new Uint8Array(await readFile(path))
+    let body: Uint8Array
+    try {
+      body = new Uint8Array(await readFile(path))
+    } catch (err: any) {
+      throw new WebFilesError(root, err.message)
+    }
     if (body.byteLength > MAX_WEB_FILE_BYTES) continue
     const url = '/' + relative(root, path).split(sep).join('/')
     // Vite names the bundles by content hash: they never change under the same name
