@@ -22,7 +22,7 @@ interface ApiNode { node: AttnNode, api: ApiServer, address: string, home: strin
 const SCREENSHOTS = process.env.ATTN_SCREENSHOTS === '1'
 const DOCS = fileURLToPath(new URL('../../../docs/', import.meta.url))
 
-async function startNode (homes: string[], bootstrap: string[] = []): Promise<ApiNode> {
+async function startNode (homes: string[], bootstrap: string[] = [], giveUpAfter?: number): Promise<ApiNode> {
   const home = await mkdtemp(join(tmpdir(), 'attn-web-'))
   homes.push(home)
   const identity = await rootIdentity()
@@ -32,7 +32,7 @@ async function startNode (homes: string[], bootstrap: string[] = []): Promise<Ap
     bootstrap,
     privateKey: identity.nodeKey,
     attn: { identity, sessionStorePath: join(home, 'sessions.db') },
-    messaging: { dbPath: join(home, 'messages.db'), publishOnStart: false, retryInitial: 200, retryMax: 1_000, callTimeout: 3_000, fetchInterval: 1_000 }
+    messaging: { dbPath: join(home, 'messages.db'), publishOnStart: false, retryInitial: 200, retryMax: 1_000, callTimeout: 3_000, fetchInterval: 1_000, ...(giveUpAfter != null ? { giveUpAfter } : {}) }
   })
   const token = generateApiToken()
   const api = await startApiServer(node, { host: '127.0.0.1', port: 0, address: identity.address, token })
@@ -66,7 +66,8 @@ describe('web client in a real browser (Chromium via playwright-core)', function
     const started = Promise.all([launchChromium(), (async () => {
       carol = await startNode(homes)
       const boot = carol.node.getMultiaddrs().map(ma => ma.toString())
-      alice = await startNode(homes, boot)
+      // alice gives up on an unreachable recipient after a few seconds: the failed state shows
+      alice = await startNode(homes, boot, 4_000)
       bob = await startNode(homes, boot)
       for (const n of [alice, bob]) await waitFor(() => n.node.getConnections(carol.node.peerId).length > 0, { what: 'bootstrap connection' })
       await waitFor(async () => (await carol.node.peerStore.all()).length >= 2, { what: 'carol to know both peers' })
@@ -305,5 +306,18 @@ describe('web client in a real browser (Chromium via playwright-core)', function
     assert.equal(await outbox(), outboxBefore, 'nothing entered the outbox')
     assert.equal(bob.node.services.messaging.inbox().length, bobInbox)
     assert.ok(!bob.node.services.messaging.inbox().some(m => m.body === 'forged'))
+  })
+
+  it('a message nobody can receive ends failed, with its reason, and can be sent again', async () => {
+    const stranger = (await rootIdentity()).address
+    await addContact(alicePage, stranger, 'Nobody')
+    await alicePage.locator('li.row', { has: alicePage.getByLabel(`Name of ${short(stranger)}`) }).getByRole('button', { name: 'Chat', exact: true }).click()
+    await alicePage.getByLabel('Message', { exact: true }).fill('are you there?')
+    await alicePage.getByLabel('Message', { exact: true }).press('Enter')
+    const first = alicePage.locator('.msg.mine').first()
+    await first.locator('.tick[data-state="failed"]').waitFor({ timeout: 60_000 })
+    assert.notEqual((await first.locator('.reason').textContent())?.trim() ?? '', '')
+    await first.getByRole('button', { name: 'Send again' }).click()
+    await waitFor(async () => await alicePage.locator('.msg.mine', { hasText: 'are you there?' }).count() === 2, { what: 'a second copy on the page' })
   })
 })

@@ -93,7 +93,9 @@ function Chat ({ api, onUnauthorized }: { api: Api, onUnauthorized: () => void }
     setSent(list => list.map(m => {
       if (m.id !== s.id) return m
       known = true
-      return advance(m.state, s.state) ? { ...m, state: s.state, ...(s.reason != null ? { reason: s.reason } : {}) } : m
+      if (advance(m.state, s.state)) return { ...m, state: s.state, ...(s.reason != null ? { reason: s.reason } : {}) }
+      // still queued, with a new reason (recipient not found yet, no device reachable …)
+      return m.state === s.state && s.reason != null && s.reason !== m.reason ? { ...m, reason: s.reason } : m
     }))
     return known
   }
@@ -315,6 +317,13 @@ function Conversation ({ id, name, inbox, sent, nameOf, onSend, onBack }: {
     }
   }
 
+  // a failed message is sent again as a new message (the node gave up on the old one)
+  const retry = async (body: string): Promise<void> => {
+    setBusy(true)
+    setError(undefined)
+    try { await onSend(id, body) } catch (err) { setError(errorText(err)) } finally { setBusy(false) }
+  }
+
   return (
     <section class='conversation' aria-label={`Conversation with ${name}`}>
       <header class='bar'>
@@ -330,6 +339,10 @@ function Conversation ({ id, name, inbox, sent, nameOf, onSend, onBack }: {
               {time(m.at)}
               {m.mine && <span class={`tick ${m.state}`} data-state={m.state} title={m.reason ?? TICK_TEXT[m.state]} aria-label={TICK_TEXT[m.state]}>{TICK[m.state]}</span>}
             </span>
+            {m.mine && (m.state === 'failed' || m.state === 'queued') && m.reason != null && <span class='reason'>{m.reason}</span>}
+            {m.mine && m.state === 'failed' && (
+              <button type='button' class='retry' disabled={busy} onClick={() => { void retry(m.body) }}>Send again</button>
+            )}
           </li>
         ))}
       </ol>
