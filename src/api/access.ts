@@ -7,11 +7,14 @@
  * 2. A browser's `Origin`, when present, must be this API's own origin (the future web client):
  *    any other page gets 403 on every method, so it can neither change nor read anything; so does
  *    a request a browser marks `Sec-Fetch-Site: cross-site` or `same-site` (no Origin on a GET).
- * 3. Every route but the public ones (`PUBLIC_ROUTES`: status, metrics) needs the home's API token
- *    as `Authorization: Bearer <token>`, compared in constant time.
+ * 3. Every route but the public ones (`PUBLIC_ROUTES`: status, metrics, login; and the web client's
+ *    static files, `WEB_PUBLIC_PATH`) needs the home's API token as `Authorization: Bearer <token>`,
+ *    compared in constant time. The web client keeps the token in its origin's localStorage and
+ *    sends it as that header on every call, its event stream included (a fetch() reader, not
+ *    EventSource): no cookie, so nothing a foreign page triggers carries the credential.
  */
 import { isIP } from 'node:net'
-import { PUBLIC_ROUTES } from './constants.js'
+import { PUBLIC_ROUTES, WEB_PUBLIC_PATH } from './constants.js'
 import { HostNotAllowedError, OriginNotAllowedError, TokenInvalidError, TokenRequiredError } from './errors.js'
 import { tokenMatches } from './token.js'
 import type { MiddlewareHandler } from 'hono'
@@ -72,8 +75,8 @@ export function apiAccess (options: ApiAccessOptions): MiddlewareHandler {
     const site = c.req.header('sec-fetch-site')
     if (site != null && site !== 'same-origin' && site !== 'none') throw new OriginNotAllowedError(`Sec-Fetch-Site: ${site}`)
     const method = c.req.method === 'HEAD' ? 'GET' : c.req.method
-    if (!PUBLIC_ROUTES.has(`${method} ${c.req.path}`)) {
-      // the one place that reads the credential: the web client's login can add a cookie here
+    if (!PUBLIC_ROUTES.has(`${method} ${c.req.path}`) && !(method === 'GET' && WEB_PUBLIC_PATH.test(c.req.path))) {
+      // the one place that reads the credential
       const token = presentedToken(c.req.header('authorization'))
       if (token == null) throw new TokenRequiredError()
       if (!tokenMatches(token, options.token)) throw new TokenInvalidError()

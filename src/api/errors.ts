@@ -56,6 +56,16 @@ export class TokenInvalidError extends ApiError {
   }
 }
 
+/** `POST /v1/login` with a code that was never issued or is used already. */
+export class LoginCodeInvalidError extends ApiError {
+  constructor () { super(401, 'ERR_LOGIN_CODE_INVALID', 'the login code is wrong or was used already; print a new link by restarting the node, or paste the API token') }
+}
+
+/** The web client's build directory exists but cannot be read. */
+export class WebFilesError extends AttnError {
+  constructor (root: string, reason: string) { super(`cannot read the web client in ${root}: ${reason}`, 'ERR_WEB_FILES') }
+}
+
 /** `ATTN_HOME/api-token` exists but holds no usable token (truncated, edited by hand). */
 export class ApiTokenFileError extends AttnError {
   constructor (path: string, reason: string) { super(`cannot use the API token in ${path}: ${reason}`, 'ERR_API_TOKEN_FILE') }

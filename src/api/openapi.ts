@@ -6,7 +6,7 @@ export const OPENAPI_DOCUMENT = {
     version: '1.0.0',
     description: 'Local control API of an ATT node. Listens on 127.0.0.1 only by default; every error is `{ "error": { "code", "message" } }` with a 4xx/5xx status. ' +
       'Every route checks `Host` (the literal `host:port` the API listens on, or `localhost:port` when bound to loopback; else 421 `ERR_HOST_NOT_ALLOWED`) and a browser\'s `Origin` (only the API\'s own `http://host:port`; else 403 `ERR_ORIGIN_NOT_ALLOWED`, on every method, as for `Sec-Fetch-Site: cross-site` or `same-site`). ' +
-      'Every route but `GET /v1/status` (and `GET /metrics`) needs the API token of the node\'s home (`$ATTN_HOME/api-token`) as `Authorization: Bearer <token>`: 401 `ERR_TOKEN_REQUIRED` without it, 401 `ERR_TOKEN_INVALID` when wrong. ' +
+      'The web client\'s static files are served at `/` (`/index.html`, `/assets/*`) without a token. Every route but `GET /v1/status`, `GET /metrics` and `POST /v1/login` needs the API token of the node\'s home (`$ATTN_HOME/api-token`) as `Authorization: Bearer <token>`: 401 `ERR_TOKEN_REQUIRED` without it, 401 `ERR_TOKEN_INVALID` when wrong. ' +
       'Request bodies over 1 MiB are 413 `BODY_TOO_LARGE`, refused at the `Content-Length` or at the first byte over the limit.'
   },
   servers: [{ url: 'http://127.0.0.1:7746' }],
@@ -19,6 +19,32 @@ export const OPENAPI_DOCUMENT = {
         security: [],
         responses: {
           200: { description: 'Status', content: { 'application/json': { schema: { $ref: '#/components/schemas/Status' } } } }
+        }
+      }
+    },
+    '/metrics': {
+      get: {
+        summary: 'Prometheus metrics (text exposition format): counts only, no addresses, no content; needs no token',
+        operationId: 'getMetrics',
+        security: [],
+        responses: {
+          200: { description: 'Metrics', content: { 'text/plain': { schema: { type: 'string' } } } }
+        }
+      }
+    },
+    '/v1/login': {
+      post: {
+        summary: 'Trade a single-use login code (from the link `attn start` prints, `#login=CODE`) for the API token; needs no token',
+        operationId: 'login',
+        security: [],
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { type: 'object', required: ['code'], properties: { code: { type: 'string' } }, additionalProperties: false } } }
+        },
+        responses: {
+          200: { description: 'The API token', content: { 'application/json': { schema: { type: 'object', required: ['token'], properties: { token: { type: 'string' } } } } } },
+          400: { $ref: '#/components/responses/Error' },
+          401: { $ref: '#/components/responses/Error' }
         }
       }
     },

@@ -3,10 +3,14 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { Hono } from 'hono'
 import { allowedHosts, apiAccess } from './access.js'
 import { readBodyText } from './body.js'
-import { DEFAULT_MAX_BODY_BYTES, DEFAULT_SSE_HEARTBEAT_MS } from './constants.js'
-import { ApiError, BadRequestError, MethodNotAllowedError, NotFoundError } from './errors.js'
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_SSE_HEARTBEAT_MS, METRICS_CONTENT_TYPE } from './constants.js'
+import { ApiError, BadRequestError, LoginCodeInvalidError, MethodNotAllowedError, NotFoundError } from './errors.js'
+import { LoginCodes } from './login.js'
 import { registerMessagingRoutes } from './messaging-routes.js'
+import { createMetricsRegistry } from './metrics.js'
 import { OPENAPI_DOCUMENT } from './openapi.js'
+import { DEFAULT_WEB_ROOT, loadWebFiles, SECURITY_HEADERS } from './web.js'
+import type { WebFile } from './web.js'
 import type { AttnNode } from '../node/create-node.js'
 import type { Connection } from '@libp2p/interface'
 import type { Context } from 'hono'
@@ -24,16 +28,22 @@ export interface ApiServerOptions {
   maxBodyBytes?: number
   /** Interval of the heartbeat comment on `GET /v1/events`, ms (default 15 000). */
   sseHeartbeatMs?: number
+  /** Directory of the built web client served at `/` (default dist/web). */
+  webRoot?: string
 }
 
-export interface ApiAppOptions extends Pick<ApiServerOptions, 'address' | 'version' | 'token' | 'maxBodyBytes' | 'sseHeartbeatMs'> {
+export interface ApiAppOptions extends Pick<ApiServerOptions, 'address' | 'version' | 'token' | 'maxBodyBytes' | 'sseHeartbeatMs' | 'webRoot'> {
   /** `Host` values the API answers to (lowercase `host:port`), read per request; see access.ts. */
   hosts: ReadonlySet<string>
+  /** Single-use codes `POST /v1/login` trades for the token (default: none issued). */
+  loginCodes?: LoginCodes
 }
 
 export interface ApiServer {
   /** `http://host:port`, with the port actually bound. */
   readonly url: string
+  /** A login link for the web client, `url/#login=CODE`, with a new single-use code. */
+  loginUrl(): string
   close(): Promise<void>
 }
 
@@ -86,8 +96,34 @@ export function createApiApp (node: AttnNode, options: ApiAppOptions): Hono {
     return value as Record<string, unknown>
   }
 
+  // on every answer, refusals included
+  app.use('*', async (c, next) => {
+    await next()
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(k, v)
+  })
   // before any route, the unknown ones included: Host, Origin, then the token
   app.use('*', apiAccess({ token: options.token, hosts: options.hosts }))
+
+  // public (no token): Prometheus text, counts only
+  const metrics = createMetricsRegistry(node, () => rejected)
+  app.get('/metrics', async (c) => {
+    const text = await metrics.metrics()
+    return c.body(text, 200, { 'content-type': METRICS_CONTENT_TYPE, 'cache-control': 'no-store' })
+  })
+
+  // public (no token): the web client's files, read once
+  let web: Promise<Map<string, WebFile>> | undefined
+  app.get('*', async (c, next) => {
+    if (c.req.path.startsWith('/v1/')) { await next(); return }
+    // a failed read (500) is tried again by the next request
+    web ??= loadWebFiles(options.webRoot ?? DEFAULT_WEB_ROOT).catch((err: unknown) => { web = undefined; throw err })
+    const file = (await web).get(c.req.path)
+    if (file == null) { await next(); return }
+    return c.body(file.body as Uint8Array<ArrayBuffer>, 200, {
+      'content-type': file.type,
+      'cache-control': file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache'
+    })
+  })
 
   // public (no token): identities and counters only, never message content
   app.get('/v1/status', (c) => c.json({
@@ -100,6 +136,17 @@ export function createApiApp (node: AttnNode, options: ApiAppOptions): Hono {
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     counters: { ...counters(node), api: { rejected: { ...rejected } } }
   }))
+
+  // public (no token, but Host and Origin checked): a single-use code for the token
+  const loginCodes = options.loginCodes ?? new LoginCodes()
+  app.post('/v1/login', async (c) => {
+    const body = await jsonBody(c)
+    const extra = Object.keys(body).filter(k => k !== 'code')
+    if (extra.length > 0) throw new BadRequestError('INVALID_BODY', `unknown field(s): ${extra.join(', ')}`)
+    if (typeof body.code !== 'string' || body.code.length > 512) throw new BadRequestError('INVALID_BODY', '"code" (string) is required')
+    if (!loginCodes.redeem(body.code)) throw new LoginCodeInvalidError()
+    return c.json({ token: options.token }, 200, { 'cache-control': 'no-store' })
+  })
 
   app.post('/v1/connect', async (c) => {
     const body = await jsonBody(c)
@@ -144,13 +191,15 @@ export function createApiApp (node: AttnNode, options: ApiAppOptions): Hono {
 export async function startApiServer (node: AttnNode, options: ApiServerOptions): Promise<ApiServer> {
   // empty until the port is bound: every request before that is 421
   const hosts = new Set<string>()
-  const app = createApiApp(node, { ...options, hosts })
+  const loginCodes = new LoginCodes()
+  const app = createApiApp(node, { ...options, hosts, loginCodes })
   return await new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, (info: AddressInfo) => {
       for (const h of allowedHosts(options.host, info)) hosts.add(h)
       const host = info.family === 'IPv6' ? `[${info.address}]` : info.address
       resolve({
         url: `http://${host}:${info.port}`,
+        loginUrl: () => `http://${host}:${info.port}/#login=${loginCodes.issue()}`,
         close: async () => {
           await new Promise<void>((resolve) => {
             (server as any).closeAllConnections?.()

@@ -72,9 +72,12 @@ const start: Command = {
   help: `Usage: attn start [--home DIR] [--listen MA]... [--bootstrap MA]... [--api HOST:PORT]
 
 Runs a node until SIGINT or SIGTERM, then shuts down cleanly (exit 0).
-Creates the identity on first run. Prints its multiaddrs and API URL.
-The API needs the token in DIR/api-token (created when missing) as
-"Authorization: Bearer <token>", except GET /v1/status; it answers only to
+Creates the identity on first run. Prints its multiaddrs, API URL and the
+web client's login link (http://HOST:PORT/#login=CODE, a single-use code
+the page trades for the API token). The API needs the token in
+DIR/api-token (created when missing) as "Authorization: Bearer <token>",
+except GET /v1/status, GET /metrics (Prometheus), POST /v1/login and the
+web client's files at /; it answers only to
 Host HOST:PORT (and localhost:PORT on loopback) and refuses other web origins.
 
 ${HOME_HELP}
@@ -88,7 +91,8 @@ ${KEY_HELP}
   --reset                 start even though the home's data does not fit its identity: data
                           without identity.json, or of another identity, is moved to
                           DIR/reset-<time>/; a missing messages.db is accepted (empty inbox/outbox)
-  --json                  print one JSON line {"peerId","address","addresses","api"} once started
+  --json                  print one JSON line {"peerId","address","addresses","api",
+                          "loginUrl"} once started
 
 Refuses to start (exit 1) when DIR holds data but no identity.json (ERR_HOME_IDENTITY_MISSING),
 data of another identity (ERR_HOME_IDENTITY_MISMATCH, per DIR/home.json), has lost messages.db

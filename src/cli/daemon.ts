@@ -70,11 +70,14 @@ async function serve (opts: DaemonOptions): Promise<number> {
   })
   await writeHomeMarker(opts.home, identity.address)
   let api: Awaited<ReturnType<typeof startApiServer>> | undefined
+  let loginUrl = ''
   try {
     if (config.api !== '') {
       const { host, port } = parseHostPort(config.api)
       const { token } = await loadOrCreateApiToken(opts.home)
       api = await startApiServer(node, { host, port, address: identity.address, version: await version(), token })
+      // a single-use code in the fragment (never sent to a server or in a Referer): the page trades it for the token
+      loginUrl = api.loginUrl()
     }
   } catch (err: any) {
     await node.stop()
@@ -106,14 +109,15 @@ async function serve (opts: DaemonOptions): Promise<number> {
   })
   const startupMs = Math.round(performance.now() - startedAt)
   if (opts.json) {
-    process.stdout.write(JSON.stringify({ ...info, startupMs }) + '\n')
+    process.stdout.write(JSON.stringify({ ...info, startupMs, loginUrl }) + '\n')
   } else {
     process.stdout.write([
       `ATT node started in ${startupMs} ms`,
       `address: ${info.address}`,
       `peer id: ${info.peerId}`,
       'listening on:', ...info.addresses.map(a => `  ${a}`),
-      `api: ${info.api === '' ? 'disabled' : info.api}`
+      `api: ${info.api === '' ? 'disabled' : info.api}`,
+      ...(loginUrl === '' ? [] : [`web client (login link, keep it private): ${loginUrl}`])
     ].join('\n') + '\n')
   }
 

@@ -234,6 +234,11 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     return this.counters.snapshot()
   }
 
+  /** Store counts for metrics (outbox by state, mailbox items and bytes); undefined when not started. */
+  storeCounts (): ReturnType<MessagingStore['counts']> | undefined {
+    return this.running?.store.counts()
+  }
+
   /** Publishes (or republishes) our directory record; returns its seq and how many DHT peers accepted it. */
   async publish (options: AbortOptions = {}): Promise<{ seq: string, accepted: number }> {
     return await this.require().publisher.publish(options)

@@ -561,6 +561,17 @@ export class MessagingStore {
     })
   }
 
+  /** Counts for metrics: user messages in the outbox by state, and what the mailbox holds for others. */
+  counts (): { outbox: Record<OutboxState, number>, mailboxItems: number, mailboxBytes: number } {
+    const outbox: Record<OutboxState, number> = { queued: 0, sent: 0, stored: 0, delivered: 0, failed: 0 }
+    for (const r of this.statement("SELECT state, count(*) AS n FROM outbox WHERE kind = 'message' GROUP BY state").all()) {
+      const state = String(r.state) as OutboxState
+      if (state in outbox) outbox[state] = num(r.n)
+    }
+    const m = this.statement('SELECT count(*) AS n, coalesce(sum(size), 0) AS b FROM mailbox').get()
+    return { outbox, mailboxItems: num(m?.n), mailboxBytes: num(m?.b) }
+  }
+
   /** Bytes held for everyone (the global cap's measure). */
   mailboxTotalBytes (): number {
     return num(this.statement('SELECT coalesce(sum(size), 0) AS b FROM mailbox').get()?.b)

@@ -28,7 +28,7 @@ export async function runCli (args: string[], env: NodeJS.ProcessEnv = {}, input
 /** A running `attn start --json` child process. */
 export class CliNode {
   readonly child: ChildProcess
-  readonly started: Promise<{ peerId: string, address: string, addresses: string[], api: string, startupMs: number }>
+  readonly started: Promise<{ peerId: string, address: string, addresses: string[], api: string, startupMs: number, loginUrl: string }>
   readonly exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
   stderr = ''
 

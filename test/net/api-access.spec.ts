@@ -148,8 +148,10 @@ describe('local API: Host, Origin and token checks; streamed body limit', functi
     // nothing of the inbox: identities and counters only
     assert.deepEqual(Object.keys(status.body).sort(), ['address', 'addresses', 'connections', 'counters', 'peerId', 'protocols', 'uptimeSeconds', 'version'])
     assert.equal((await raw(api, 'HEAD', '/v1/status')).status, 200)
-    // /metrics is public too (a 404 until it exists, never a 401)
-    assertError(await raw(api, 'GET', '/metrics'), 404, 'NOT_FOUND')
+    // /metrics is public too (counts only, text; see api-web.spec.ts)
+    const metrics = await fetch(`${api.url}/metrics`)
+    assert.equal(metrics.status, 200)
+    assert.match(await metrics.text(), /^# TYPE attn_/m)
   })
 
   it('a Content-Length over the limit is 413 before the body is sent', async () => {

@@ -42,6 +42,12 @@ describe('CLI: attn start in separate processes', function () {
     assert.equal(statSync(tokenFile).mode & 0o777, 0o600)
     const token = (await readFile(tokenFile, 'utf8')).trim()
     assert.match(token, /^[A-Za-z0-9_-]{43}$/)
+    // the web client's login link: a single-use code in the fragment, traded once for the token
+    assert.match(first.info.loginUrl, new RegExp(`^${first.info.api}/#login=[A-Za-z0-9_-]{43}$`))
+    const code = new URL(first.info.loginUrl).hash.slice('#login='.length)
+    const login = async (): Promise<Response> => await fetch(`${first.info.api}/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) })
+    assert.deepEqual(await (await login()).json(), { token })
+    assert.equal((await login()).status, 401)
     const groups = await runCli(['group', 'list', '--home', first.home, '--json'])
     assert.equal(groups.code, 0, groups.stderr)
     assert.deepEqual(JSON.parse(groups.stdout), [])
