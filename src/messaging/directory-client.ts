@@ -15,6 +15,8 @@ import type { AbortOptions, Logger } from '@libp2p/interface'
  */
 export class DirectoryClient {
   private readonly cache = new Map<string, { record: DirectoryRecord, at: number }>()
+  /** Lookups under way, by address (joined by concurrent callers). */
+  private readonly inflight = new Map<string, Promise<DirectoryRecord>>()
 
   constructor (private readonly dht: KadDHT, private readonly log: Logger, private readonly lookupTimeout = DEFAULT_LOOKUP_TIMEOUT_MS) {}
 
@@ -32,11 +34,27 @@ export class DirectoryClient {
     return { record, accepted }
   }
 
-  /** The best valid record for the address (cached briefly). Throws RecipientUnknownError, at the latest after the lookup timeout. */
+  /**
+   * The best valid record for the address (cached briefly). Throws RecipientUnknownError, at the
+   * latest after the lookup timeout. Concurrent lookups of one address share one DHT query (an
+   * outbox pass of a hundred messages to one recipient must not start a hundred DHT walks); each
+   * caller's own signal still ends its wait.
+   */
   async lookup (address: string, options: AbortOptions & { fresh?: boolean } = {}): Promise<DirectoryRecord> {
     const cached = this.cache.get(address)
     if (options.fresh !== true && cached != null && Date.now() - cached.at < DIRECTORY_CACHE_MS) return cached.record
-    const signal = anySignal(options.signal, AbortSignal.timeout(this.lookupTimeout))
+    if (options.fresh === true) return await this.query(address, true, anySignal(options.signal, AbortSignal.timeout(this.lookupTimeout)))
+    let shared = this.inflight.get(address)
+    if (shared == null) {
+      shared = this.query(address, false, AbortSignal.timeout(this.lookupTimeout)).finally(() => { this.inflight.delete(address) })
+      this.inflight.set(address, shared)
+      // every caller may have stopped waiting: the query's failure must not go unhandled
+      shared.catch((err: Error) => { this.log.trace('lookup of %s failed: %s', address, err.message) })
+    }
+    return await raceSignal(shared, options.signal)
+  }
+
+  private async query (address: string, fresh: boolean, signal: AbortSignal): Promise<DirectoryRecord> {
     let best: DirectoryRecord | undefined
     try {
       for await (const event of this.dht.get(directoryKey(address), { signal })) {
@@ -49,7 +67,7 @@ export class DirectoryClient {
         }
         // a sender needs a valid record, not the whole query (which costs ~0.3 s on 20 nodes);
         // publishing (fresh) walks it to the end so no device of ours is left out of the merge
-        if (best != null && options.fresh !== true) break
+        if (best != null && !fresh) break
       }
     } catch (err) {
       if (best == null) throw new RecipientUnknownError(address, err)
@@ -80,5 +98,23 @@ export class DirectoryClient {
       const oldest = this.cache.keys().next().value
       if (oldest != null) this.cache.delete(oldest)
     }
+  }
+}
+
+/** Waits for `promise`, or rejects with the signal's reason once it aborts (the promise runs on). */
+async function raceSignal<T> (promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (signal == null) return await promise
+  signal.throwIfAborted()
+  let onAbort: (() => void) | undefined
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_resolve, reject) => {
+        onAbort = () => { reject(signal.reason) }
+        signal.addEventListener('abort', onAbort, { once: true })
+      })
+    ])
+  } finally {
+    if (onAbort != null) signal.removeEventListener('abort', onAbort)
   }
 }

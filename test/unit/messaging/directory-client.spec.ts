@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict'
+import { DirectoryClient, createDirectoryRecord, encodeDirectoryRecord } from '../../../src/messaging/index.js'
+import { identity } from './fixtures.js'
+import type { KadDHT } from '@libp2p/kad-dht'
+
+const bob = identity('bob', false) // root key: no certificate to expire against the real clock
+
+/**
+ * A stand-in for the DHT's `get` (the DHT itself is exercised on real nodes in test/net): it
+ * counts queries and answers each with bob's record once `release()` is called.
+ */
+function countingDht (): { dht: KadDHT, queries: () => number, release: () => void } {
+  let queries = 0
+  let release!: () => void
+  const gate = new Promise<void>(resolve => { release = resolve })
+  const now = Math.floor(Date.now() / 1000)
+  const value = encodeDirectoryRecord(createDirectoryRecord(bob, { seq: 1n, expiresAt: now + 3600 }))
+  const dht = {
+    async * get (_key: Uint8Array, options: { signal?: AbortSignal }) {
+      queries++
+      await gate
+      options.signal?.throwIfAborted()
+      yield { name: 'VALUE', value, from: 'peer' }
+    }
+  }
+  return { dht: dht as unknown as KadDHT, queries: () => queries, release }
+}
+
+describe('messaging/directory-client', () => {
+  it('concurrent lookups of one address share one DHT query; a caller that gives up does not end it for the others', async () => {
+    const { dht, queries, release } = countingDht()
+    const client = new DirectoryClient(dht, Object.assign(() => {}, { trace: () => {}, error: () => {} }) as any)
+    const impatient = new AbortController()
+    const waiting = Array.from({ length: 50 }, async () => await client.lookup(bob.address))
+    const gaveUp = client.lookup(bob.address, { signal: impatient.signal })
+    impatient.abort(new Error('gave up'))
+    await assert.rejects(gaveUp, /gave up/)
+    release()
+    const records = await Promise.all(waiting)
+    assert.equal(queries(), 1, 'one DHT query for 51 callers')
+    assert.ok(records.every(r => r.address === bob.address && r.seq === 1n))
+    // cached now: no new query
+    await client.lookup(bob.address)
+    assert.equal(queries(), 1)
+    // a fresh lookup (publishing) always asks the DHT
+    await client.lookup(bob.address, { fresh: true })
+    assert.equal(queries(), 2)
+  })
+})
