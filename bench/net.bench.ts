@@ -48,8 +48,19 @@ export interface NetPair {
   connection: () => Connection
 }
 
+/**
+ * The bench measures what a handshake, a record or a call costs, not admission control: a
+ * session_setup batch runs dozens of handshakes a second between the same two peers, which the
+ * default per-peer RESPONSE budget (burst 8, 4/s) would throttle. flood_p99 keeps the defaults.
+ */
+const UNTHROTTLED = { burst: 1_000_000, perSecond: 1_000_000 }
+
 export async function createNode (): Promise<AttnNode> {
-  return await createAttnNode({ listen: ['/ip4/127.0.0.1/tcp/0'], api: '' })
+  return await createAttnNode({
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    api: '',
+    attn: { sessionLimits: { responseRatePerPeer: UNTHROTTLED, responseRatePerIp: UNTHROTTLED, responseRate: UNTHROTTLED } }
+  })
 }
 
 function lp (data: Uint8Array | Uint8ArrayList): Uint8ArrayList {
