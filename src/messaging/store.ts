@@ -13,6 +13,7 @@
  */
 import { DatabaseSync } from 'node:sqlite'
 import type { SQLInputValue, StatementSync } from 'node:sqlite'
+import { migrate, transaction } from '../utils/sqlite.js'
 import { Writer, toHex, utf8 } from './protocol/codec.js'
 import {
   AES_KEY_LENGTH, ENVELOPE_ID_LENGTH, GCM_IV_LENGTH, MAILBOX_FETCH_LIMIT, MAILBOX_MAX_BYTES_PER_RECIPIENT,
@@ -268,37 +269,18 @@ export class MessagingStore {
   }
 
   private migrate (): void {
-    this.db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)')
-    const row = this.statement('SELECT version FROM schema_version').get()
-    let version = row == null ? 0 : num(row.version)
-    if (version > MIGRATIONS.length) {
-      throw new StoreVersionError(`the database has schema version ${version}; this code knows up to ${MIGRATIONS.length}`)
-    }
-    if (row == null) this.statement('INSERT INTO schema_version (version) VALUES (0)').run()
-    while (version < MIGRATIONS.length) {
-      this.tx(() => {
-        this.db.exec(MIGRATIONS[version])
-        this.statement('UPDATE schema_version SET version = ?').run(version + 1)
-      })
-      version++
-    }
+    migrate(this.db, MIGRATIONS, (version, known) => new StoreVersionError(`the database has schema version ${version}; this code knows up to ${known}`))
   }
+
 
   get schemaVersion (): number {
     return num(this.statement('SELECT version FROM schema_version').get()?.version)
   }
 
   private tx<T> (fn: () => T): T {
-    this.db.exec('BEGIN IMMEDIATE')
-    try {
-      const out = fn()
-      this.db.exec('COMMIT')
-      return out
-    } catch (err) {
-      this.db.exec('ROLLBACK')
-      throw err
-    }
+    return transaction(this.db, fn)
   }
+
 
   // ---- at-rest sealing ---------------------------------------------------------------------
 

@@ -10,6 +10,7 @@
  * SQLite integers stop at 2^63; comparisons happen in JS on bigints inside one transaction.
  */
 import { DatabaseSync } from 'node:sqlite'
+import { migrate, transaction } from '../utils/sqlite.js'
 import type { StatementSync } from 'node:sqlite'
 import type { PrivateKey } from '@libp2p/interface'
 import {
@@ -468,33 +469,14 @@ export class RewardsLedger {
   }
 
   private tx<T> (fn: () => T): T {
-    this.db.exec('BEGIN IMMEDIATE')
-    try {
-      const out = fn()
-      this.db.exec('COMMIT')
-      return out
-    } catch (err) {
-      this.db.exec('ROLLBACK')
-      throw err
-    }
+    return transaction(this.db, fn)
   }
 
+
   private migrate (): void {
-    this.db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)')
-    const row = this.statement('SELECT version FROM schema_version').get()
-    let version = row == null ? 0 : Number(row.version)
-    if (version > MIGRATIONS.length) {
-      throw new LedgerCorruptError(`the ledger has schema version ${version}; this code knows up to ${MIGRATIONS.length}`)
-    }
-    if (row == null) this.statement('INSERT INTO schema_version (version) VALUES (0)').run()
-    while (version < MIGRATIONS.length) {
-      this.tx(() => {
-        this.db.exec(MIGRATIONS[version])
-        this.statement('UPDATE schema_version SET version = ?').run(version + 1)
-      })
-      version++
-    }
+    migrate(this.db, MIGRATIONS, (version, known) => new LedgerCorruptError(`the ledger has schema version ${version}; this code knows up to ${known}`))
   }
+
 
   /** Binds a new file to this domain and identity; refuses a file written for another. */
   private bindDomain (): void {
