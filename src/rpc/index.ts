@@ -31,6 +31,8 @@ export interface RpcLink {
 export { RpcEngine } from './rpc-engine.js'
 export type { RpcEngineInit, RpcCallOptions, RpcStats, RpcStatus } from './rpc-engine.js'
 export type { RpcHandler, RpcHandlerContext, RpcHandleOptions } from './methods.js'
+export { CallTiming, CALL_TIMING_BUCKETS_S } from './call-timing.js'
+export type { CallTimingSeries, CallDirection } from './call-timing.js'
 export { encodeRpcMessage, decodeRpcMessage, encodeInfo, decodeInfo, isContentKind } from './codec.js'
 export type { RpcMessage, RpcBody, RpcContainerItem, RpcInfo, RpcKind, RpcWireError } from './codec.js'
 export {

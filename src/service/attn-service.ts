@@ -11,7 +11,7 @@ import { ATTN_VERSION } from '../version.js'
 import { SessionRpcBridge } from './session-rpc-bridge.js'
 import { NoRpcLayerError } from './errors.js'
 import { NotStartedError } from '../errors.js'
-import type { RpcCallOptions, RpcHandler, RpcHandleOptions, RpcStats, RpcStatus } from '../rpc/index.js'
+import type { RpcCallOptions, RpcHandler, RpcHandleOptions, RpcStats, RpcStatus, CallTimingSeries } from '../rpc/index.js'
 import type { Attn, AttnServiceComponents, AttnServiceInit, AttnServiceEvents, AttnStats, FrameTarget } from './index.js'
 import type { FrameChannel, FrameHandler } from '../carriers/index.js'
 import type { Session, SessionManager, SessionManagerStats } from '../session/index.js'
@@ -195,6 +195,11 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
 
   rpcStats (): RpcStats | undefined {
     return this.bridge?.rpc.stats()
+  }
+
+  /** RPC call latency histograms by direction, method and outcome (since this start). */
+  rpcTiming (): CallTimingSeries[] {
+    return this.bridge?.rpc.timing.snapshot() ?? []
   }
 
   /** Methods this node serves (including the built-in attn.info and attn.ping). */

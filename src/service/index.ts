@@ -17,7 +17,7 @@ import { AttnService } from './attn-service.js'
 import type { CarrierTarget, FrameChannel, FrameHandler } from '../carriers/index.js'
 import type { Identity } from '../keys/index.js'
 import type { Session, SessionLimitsInit, SessionManager, SessionManagerStats, SessionTableInit } from '../session/index.js'
-import type { RpcCallOptions, RpcEngineInit, RpcHandler, RpcHandleOptions, RpcStats, RpcStatus } from '../rpc/index.js'
+import type { RpcCallOptions, RpcEngineInit, RpcHandler, RpcHandleOptions, RpcStats, RpcStatus, CallTimingSeries } from '../rpc/index.js'
 import type { AbortOptions, ComponentLogger, PeerId, PeerStore, PrivateKey, TypedEventTarget } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
 
@@ -122,6 +122,8 @@ export interface Attn extends TypedEventTarget<AttnServiceEvents> {
   isStarted(): boolean
   stats(): AttnStats
   rpcStats(): RpcStats | undefined
+  /** RPC call latency histograms by direction, method and outcome. */
+  rpcTiming(): CallTimingSeries[]
   sessionStats(): SessionManagerStats | undefined
 }
 
