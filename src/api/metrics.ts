@@ -149,3 +149,14 @@ function rpcDurationHistogram (read: () => CallTimingSeries[]): Metric<'directio
   }
   return metric as unknown as Metric<'direction' | 'method' | 'outcome'>
 }
+
+// an IPv4 or bracketed/bare IPv6 address (with or without a port) inside a label value
+const ADDRESS_IN_LABEL = /="[^"]*(\b\d{1,3}(\.\d{1,3}){3}\b|\[?[0-9a-f]*:[0-9a-f:]*:[0-9a-f]*\]?)[^"]*"/i
+
+/**
+ * libp2p's own metrics without the samples that name an address: its TCP/WebSocket listener
+ * metrics label by `address="127.0.0.1:4001"`, and /metrics promises counts only.
+ */
+export function withoutAddressLabels (text: string): string {
+  return text.split('\n').filter(line => line.startsWith('#') || !ADDRESS_IN_LABEL.test(line)).join('\n')
+}

@@ -7,7 +7,8 @@ import { DEFAULT_MAX_BODY_BYTES, DEFAULT_SSE_HEARTBEAT_MS, METRICS_CONTENT_TYPE 
 import { ApiError, BadRequestError, LoginCodeInvalidError, MethodNotAllowedError, NotFoundError } from './errors.js'
 import { LoginCodes } from './login.js'
 import { registerMessagingRoutes } from './messaging-routes.js'
-import { createMetricsRegistry } from './metrics.js'
+import { createMetricsRegistry, withoutAddressLabels } from './metrics.js'
+import { libp2pMetricsRegistry } from '../node/create-node.js'
 import { OPENAPI_DOCUMENT } from './openapi.js'
 import { DEFAULT_WEB_ROOT, loadWebFiles, SECURITY_HEADERS } from './web.js'
 import type { WebFile } from './web.js'
@@ -107,7 +108,9 @@ export function createApiApp (node: AttnNode, options: ApiAppOptions): Hono {
   // public (no token): Prometheus text, counts only
   const metrics = createMetricsRegistry(node, () => rejected)
   app.get('/metrics', async (c) => {
-    const text = await metrics.metrics()
+    // ours, then libp2p's own (`libp2p_*`, when the node was made by createAttnNode)
+    const libp2p = libp2pMetricsRegistry(node)
+    const text = await metrics.metrics() + (libp2p != null ? withoutAddressLabels(await libp2p.metrics()) : '')
     return c.body(text, 200, { 'content-type': METRICS_CONTENT_TYPE, 'cache-control': 'no-store' })
   })
 

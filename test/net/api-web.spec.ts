@@ -95,8 +95,13 @@ describe('local API: /metrics and the web client\'s static files', function () {
 
   it('the README documents every metric, and the example Grafana dashboard uses only real ones', async () => {
     const text = (await raw(api, 'GET', '/metrics')).text
-    const exported = [...text.matchAll(/^# TYPE (\S+) /gm)].map(m => m[1])
+    const all = [...text.matchAll(/^# TYPE (\S+) /gm)].map(m => m[1])
+    const exported = all.filter(n => n.startsWith('attn_'))
     assert.deepEqual(exported.sort(), [...METRICS].sort())
+    // the rest are libp2p's own, documented as a group
+    assert.ok(all.filter(n => n.startsWith('libp2p_')).length > 5, 'libp2p metrics are exported too')
+    assert.match(text, /^libp2p_data_transfer_bytes_total\{protocol="\/attn\/1\.0\.0 sent"\} [1-9]\d*$/m)
+    assert.deepEqual(all.filter(n => !/^(attn|libp2p|nodejs)_/.test(n)), [])
     const root = fileURLToPath(new URL('../../../', import.meta.url))
     const readme = await readFile(join(root, 'README.md'), 'utf8')
     for (const name of exported) assert.ok(readme.includes(`| \`${name}\` |`), `README documents ${name}`)
