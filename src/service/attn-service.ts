@@ -11,7 +11,7 @@ import { ATTN_VERSION } from '../version.js'
 import { SessionRpcBridge } from './session-rpc-bridge.js'
 import { NoRpcLayerError } from './errors.js'
 import { NotStartedError } from '../errors.js'
-import type { RpcCallOptions, RpcHandler, RpcHandleOptions, RpcStats, RpcStatus, CallTimingSeries } from '../rpc/index.js'
+import type { RpcCallOptions, RpcHandler, RpcHandleOptions, RpcStats, RpcStatus, CallTimingSeries, RpcLink } from '../rpc/index.js'
 import type { Attn, AttnServiceComponents, AttnServiceInit, AttnServiceEvents, AttnStats, FrameTarget } from './index.js'
 import type { FrameChannel, FrameHandler } from '../carriers/index.js'
 import type { Session, SessionManager, SessionManagerStats } from '../session/index.js'
@@ -170,27 +170,31 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
    * UNREACHABLE …). `timeout` covers dialling, the handshake and the call.
    */
   async call (target: FrameTarget, method: string, params: Uint8Array, options: RpcCallOptions = {}): Promise<Uint8Array> {
+    const { link, remaining } = await this.linkWithin(target, options)
+    return await this.requireBridge().rpc.call(link, method, params, { signal: options.signal, timeout: remaining(), onMsgId: options.onMsgId })
+  }
+
+  /**
+   * A link to the target within the caller's deadline (`timeout`, else `rpc.callTimeout`), and
+   * what is left of that deadline for the call itself: dialling and the handshake count against it.
+   */
+  private async linkWithin (target: FrameTarget, options: RpcCallOptions): Promise<{ link: RpcLink, remaining: () => number }> {
     const started = Date.now()
     const timeout = options.timeout ?? this.init.rpc?.callTimeout ?? DEFAULT_CALL_TIMEOUT_MS
-    const bridge = this.requireBridge()
-    const link = await bridge.linkTo(target, options.signal, timeout)
-    return await bridge.rpc.call(link, method, params, { signal: options.signal, timeout: Math.max(1, timeout - (Date.now() - started)), onMsgId: options.onMsgId })
+    const link = await this.requireBridge().linkTo(target, options.signal, timeout)
+    return { link, remaining: () => Math.max(1, timeout - (Date.now() - started)) }
   }
 
   /** Asks the target for the state of calls it received from us (unknown/received/processing/done/failed). */
   async queryStatus (target: FrameTarget, msgIds: bigint[], options: RpcCallOptions = {}): Promise<RpcStatus[]> {
-    const timeout = options.timeout ?? DEFAULT_CALL_TIMEOUT_MS
-    const bridge = this.requireBridge()
-    const link = await bridge.linkTo(target, options.signal, timeout)
-    return await bridge.rpc.queryStatus(link, msgIds, { signal: options.signal, timeout })
+    const { link, remaining } = await this.linkWithin(target, options)
+    return await this.requireBridge().rpc.queryStatus(link, msgIds, { signal: options.signal, timeout: remaining() })
   }
 
   /** RPC-level ping (Ping/Pong service messages) over the session; resolves with the RTT in ms. */
   async ping (target: FrameTarget, options: RpcCallOptions = {}): Promise<number> {
-    const timeout = options.timeout ?? DEFAULT_CALL_TIMEOUT_MS
-    const bridge = this.requireBridge()
-    const link = await bridge.linkTo(target, options.signal, timeout)
-    return await bridge.rpc.ping(link, { signal: options.signal, timeout })
+    const { link, remaining } = await this.linkWithin(target, options)
+    return await this.requireBridge().rpc.ping(link, { signal: options.signal, timeout: remaining() })
   }
 
   rpcStats (): RpcStats | undefined {
