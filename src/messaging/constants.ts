@@ -41,7 +41,7 @@ export const GROUP_ID_LENGTH = 16
 export const MAX_ENVELOPE_BYTES = MAX_BODY_BYTES + 4096
 
 /** Message kinds: wire byte ↔ name. */
-export const MESSAGE_KINDS = ['message', 'receipt', 'sender-key', 'group-update', 'sync'] as const
+export const MESSAGE_KINDS = ['message', 'receipt', 'sender-key', 'group-update', 'sync', 'session-reset'] as const
 export type MessageKind = typeof MESSAGE_KINDS[number]
 
 /** Receipt format version. */
@@ -164,3 +164,5 @@ export const SEEN_ENVELOPE_TTL_MS = 30 * 86_400_000
 export const MAX_BUNDLE_BYTES = MAX_ENVELOPE_BYTES + 16 * 1024
 /** Signed-prekey / one-time-prekey statement version. */
 export const PREKEY_STATEMENT_VERSION = 1
+/** A device resets its session with one peer device at most this often (ms). */
+export const SESSION_RESET_MIN_INTERVAL_MS = 60_000

@@ -153,7 +153,7 @@ export class UnknownSessionError extends AttnError {
  * an older backup, or its state was lost): the sender must start a new session.
  */
 export class SessionStateLostError extends AttnError {
-  constructor (message: string) { super(message, 'ERR_SESSION_STATE_LOST') }
+  constructor (message: string, readonly peerAddress: string, readonly peerDevice: string, options?: ErrorOptions) { super(message, 'ERR_SESSION_STATE_LOST', options) }
 }
 /** A known session carried a message signed by another identity or device than the one it was opened with. */
 export class SessionPeerMismatchError extends AttnError {

@@ -9,7 +9,7 @@ import {
   AES_KEY_LENGTH, BUNDLE_VERSION, GCM_IV_LENGTH, GCM_TAG_LENGTH, NO_ONE_TIME_PREKEY, RATCHET_MAX_SKIP, RATCHET_MAX_SKIPPED_KEYS,
   RATCHET_MESSAGE_INFO, RATCHET_ROOT_INFO, RATCHET_SKIPPED_KEY_MAX_AGE_MS, SESSION_ID_LABEL, START_IDENTITY_INFO, X25519_KEY_LENGTH, X3DH_INFO
 } from '../constants.js'
-import { DecryptFailedError, MalformedMessageError, MessageKeyUnavailableError, SessionStateLostError, UnsupportedVersionError } from '../errors.js'
+import { DecryptFailedError, MalformedMessageError, MessageKeyUnavailableError, UnsupportedVersionError } from '../errors.js'
 import { aesGcmOpen, aesGcmSeal, hkdf, hmacSha256, x25519KeyPair, x25519Shared } from '../primitives.js'
 import { Reader, Writer, concat, equalBytes, toHex, utf8 } from './codec.js'
 
@@ -239,7 +239,7 @@ export function cloneState (s: RatchetState): RatchetState {
  */
 export function ratchetEncrypt (state: RatchetState, plaintext: Uint8Array, aad: Uint8Array): { state: RatchetState, header: Uint8Array, ciphertext: Uint8Array } {
   const s = cloneState(state)
-  if (s.sendChain == null) throw new SessionStateLostError('the session has no sending chain yet')
+  if (s.sendChain == null) throw new RangeError('the session has no sending chain yet (a responder sends after its first receive)')
   const { chainKey, messageKey } = kdfChain(s.sendChain)
   const header = encodeRatchetHeader({ sessionId: s.sessionId, start: s.start, ratchetKey: s.sending.publicKey, pn: s.pn, n: s.ns })
   s.sendChain = chainKey
