@@ -10,6 +10,7 @@
 import { BenchContext, environment, fmt, unavailable, withTimeout, type Figure, type HarnessOptions } from './harness.js'
 import { floodP99 } from './flood.bench.js'
 import { mailboxStore, networkDelivery } from './messaging.bench.js'
+import { envelopeRatchet, envelopeRatchetPingpong } from './ratchet.bench.js'
 import { recordFigures } from './record.bench.js'
 import { rpcFigures } from './rpc.bench.js'
 import { sessionFigures } from './session.bench.js'
@@ -22,6 +23,8 @@ const FIGURES: Figure[] = [
   ...sessionFigures,
   floodP99,
   mailboxStore,
+  envelopeRatchet,
+  envelopeRatchetPingpong,
   networkDelivery
 ]
 

@@ -1,6 +1,7 @@
 import { PublicRpcError } from '../rpc/index.js'
 import { readEnvelopeHeader } from './protocol/envelope.js'
-import { PARCEL_ENVELOPE, decodeParcel, parcelId } from './protocol/parcel.js'
+import { PARCEL_BUNDLE, PARCEL_ENVELOPE, decodeParcel, parcelId } from './protocol/parcel.js'
+import { decodeBundle } from './protocol/bundle.js'
 import {
   MAX_FETCH_BYTES, METHOD_MAILBOX_ACK, METHOD_MAILBOX_FETCH, METHOD_MAILBOX_PUT, decodeAck, decodeFetchRequest, encodeFetchResponse
 } from './protocol/rpc-methods.js'
@@ -72,6 +73,7 @@ export class MailboxServer {
     const parcel = decodeRequest(counters, () => decodeParcel(params))
     const record = await this.recipientRecord(parcel.recipient)
     if (parcel.kind === PARCEL_ENVELOPE) this.checkPrekey(parcel, record)
+    if (parcel.kind === PARCEL_BUNDLE) this.checkBundleDevices(parcel, record)
     try {
       if (store.mailboxPut({ recipient: parcel.recipient, envelopeId: parcelId(parcel), envelope: params, senderHint: ctx.remoteAddress }).stored) counters.add('mailboxStored')
     } catch (err: any) {
@@ -127,6 +129,14 @@ export class MailboxServer {
     const ids = record.prekeys.map(p => p.id)
     if (ids.length === 0 || id < Math.min(...ids) - PREKEY_ACCEPT_PAST || id > Math.max(...ids) + PREKEY_ACCEPT_FUTURE) {
       this.refuse(new UnlistedPrekeyError(`prekey ${id} is not listed by ${parcel.recipient}`))
+    }
+  }
+
+  /** A bundle none of whose devices the recipient lists can never be opened (messaging.md §10.4). */
+  private checkBundleDevices (parcel: Parcel, record: DirectoryRecord): void {
+    const listed = new Set(record.devices.filter(d => d.signedPrekey != null).map(d => d.nodeId))
+    if (!decodeBundle(parcel.payload).devices.some(d => listed.has(d.deviceId))) {
+      this.refuse(new UnlistedPrekeyError(`the bundle names no device that ${parcel.recipient} lists with prekeys`))
     }
   }
 

@@ -11,7 +11,7 @@ import { METHOD_DELIVER } from './protocol/rpc-methods.js'
 import {
   DEFAULT_DELIVERY_CALL_TIMEOUT_MS, DEFAULT_FETCH_INTERVAL_MS, DEFAULT_GIVE_UP_AFTER_MS, DEFAULT_MAILBOX_COUNT, DEFAULT_MAILBOX_GRACE_MS,
   DEFAULT_PROBE_INITIAL_MS, DEFAULT_PROBE_MAX_MS, DEFAULT_RECORD_TTL_SECONDS, DEFAULT_RETRY_INITIAL_MS, DEFAULT_RETRY_MAX_MS,
-  DEFAULT_INBOX_PAGE, GROUP_ID_LENGTH, MAX_BODY_BYTES
+  DEFAULT_INBOX_PAGE, GROUP_ID_LENGTH, MAX_BODY_BYTES, SEEN_ENVELOPE_TTL_MS
 } from './constants.js'
 import { InvalidRecipientError, MessageNotFoundError, MessageTooLargeError, NotStartedError } from './errors.js'
 import { MessagingCounters } from './counters.js'
@@ -19,6 +19,7 @@ import { DirectoryClient } from './directory-client.js'
 import { GroupManager } from './group-manager.js'
 import { MailboxServer } from './mailbox-server.js'
 import { Outbox } from './outbox.js'
+import { DeviceSessions } from './device-sessions.js'
 import { ParcelReceiver } from './parcel-receiver.js'
 import { PeerBook } from './peer-book.js'
 import { RecordPublisher } from './record-publisher.js'
@@ -122,7 +123,11 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     const identity = attn.identity
     const self = peerId.toString()
     const key = hkdfSha256(identity.rootKey.raw, new Uint8Array(0), 'attn/1 messaging-store', 32)
-    const store = new MessagingStore(init.dbPath ?? ':memory:', { encryptionKey: key, mailboxTtlSeconds: init.mailboxTtlSeconds, quotas: init.mailboxQuotas })
+    // prekeys and ratchet sessions are sealed under a key of this device's node key (the secret the
+    // keystore passphrase protects; a linked device holds no root key): messaging.md §10.6
+    const stateKey = hkdfSha256(identity.nodeKey.raw, new Uint8Array(0), 'attn/2 device-state', 32)
+    const store = new MessagingStore(init.dbPath ?? ':memory:', { encryptionKey: key, stateKey, mailboxTtlSeconds: init.mailboxTtlSeconds, quotas: init.mailboxQuotas })
+    const sessions = new DeviceSessions({ store, identity, self, counters: this.counters, log: this.log })
     const abort = new AbortController()
     const callTimeout = init.callTimeout ?? DEFAULT_DELIVERY_CALL_TIMEOUT_MS
     let receiver: ParcelReceiver | undefined
@@ -146,7 +151,8 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
         mailboxGrace: init.mailboxGrace ?? DEFAULT_MAILBOX_GRACE_MS
       },
       onStatus: (id) => { this.emitStatus(id) },
-      deliverLocally: (parcel) => { receiver?.process(parcel) }
+      deliverLocally: (message) => { receiver?.processLocal(message) },
+      sessions
     })
     const groups = new GroupManager({
       store,
@@ -164,6 +170,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       counters: this.counters,
       log: this.log,
       callTimeout,
+      sessions,
       onMessage: (id) => { this.emitMessage(id) },
       onStatus: (id) => { this.emitStatus(id) }
     })
@@ -181,6 +188,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       mailboxes: init.mailboxes ?? [],
       mailboxCount: init.mailboxCount ?? DEFAULT_MAILBOX_COUNT,
       lastPublished,
+      deviceBundle: () => sessions.publicBundle(),
       onPublished: (record) => { store.setMeta(OWN_RECORD_KEY, encodeDirectoryRecord(record)) }
     })
     const mailbox = init.mailbox === false
@@ -196,7 +204,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     const recordTtl = init.recordTtlSeconds ?? DEFAULT_RECORD_TTL_SECONDS
     running.timers.push(
       setInterval(() => { void this.fetchMailboxes().catch((err) => { this.log('mailbox fetch failed: %s', err.message) }) }, init.fetchInterval ?? DEFAULT_FETCH_INTERVAL_MS),
-      setInterval(() => { store.mailboxExpire() }, EXPIRE_INTERVAL_MS),
+      setInterval(() => { store.mailboxExpire(); store.expireSeenEnvelopes(SEEN_ENVELOPE_TTL_MS) }, EXPIRE_INTERVAL_MS),
       setInterval(() => { void this.publish().catch((err) => { this.log('republish failed: %s', err.message) }) }, recordTtl * 500)
     )
     for (const t of running.timers) t.unref?.()

@@ -1,17 +1,15 @@
 import { randomBytes } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { toHex } from './protocol/codec.js'
-import { pickPrekey } from './protocol/directory-record.js'
-import { sealEnvelope } from './protocol/envelope.js'
 import { decodeMessage, encodeMessage } from './protocol/message.js'
-import { PARCEL_ENVELOPE, decodeParcel, encodeParcel } from './protocol/parcel.js'
+import { PARCEL_BUNDLE, encodeParcel } from './protocol/parcel.js'
 import { METHOD_DELIVER, METHOD_MAILBOX_PUT } from './protocol/rpc-methods.js'
-import { RecipientUnknownError } from './errors.js'
+import type { DeviceSessions } from './device-sessions.js'
+import type { Message } from './protocol/message.js'
 import type { DirectoryClient } from './directory-client.js'
 import type { MessagingCounters } from './counters.js'
 import type { PeerBook } from './peer-book.js'
 import type { MessageInput, MessageKind } from './protocol/message.js'
-import type { Parcel } from './protocol/parcel.js'
 import type { DirectoryRecord } from './protocol/directory-record.js'
 import type { MessagingStore, OutboxEntry, OutboxKind } from './store.js'
 import type { Identity } from '../keys/index.js'
@@ -43,8 +41,10 @@ export interface OutboxInit {
   timings: OutboxTimings
   /** An entry changed state. */
   onStatus(envelopeId: Uint8Array): void
-  /** A message to our own address: this device is one of its recipients. */
-  deliverLocally(parcel: Parcel): void
+  /** A message to our own address: this device is one of its recipients (it holds no session with itself). */
+  deliverLocally(message: Message): void
+  /** This device's ratchet sessions: seals each message for every device of the recipient (messaging.md §10). */
+  sessions: DeviceSessions
 }
 
 /** Entries taken per pass of the worker. */
@@ -140,19 +140,20 @@ export class Outbox {
       return
     }
     if (!entry.sealed) {
+      let sealed: OutboxEntry | undefined
       try {
-        entry = this.seal(entry, record)
+        sealed = this.seal(entry, record)
       } catch (err: any) {
         this.retryOrFail(entry, giveUp, backoff, `cannot seal: ${err.message as string}`)
         return
       }
-    }
-    if (entry.recipient === this.init.identity.address && entry.attempts === 0) {
-      try {
-        this.init.deliverLocally(decodeParcel(entry.envelope))
-      } catch (err: any) {
-        this.init.log('local delivery failed: %s', err.message)
+      if (sealed == null) {
+        // a note to self on our only device: delivered locally, nothing to send
+        store.setOutboxState(id, 'sent', { countAttempt: true, nextAttemptAtMs: probeAt })
+        this.init.onStatus(id)
+        return
       }
+      entry = sealed
     }
     if (probing) this.init.counters.add('reprobes')
     const devices = record.devices.map(d => d.nodeId).filter(n => n !== self)
@@ -182,21 +183,30 @@ export class Outbox {
     this.init.onStatus(id)
   }
 
-  /** Seals an unsealed entry end to end for the recipient's current prekey. */
-  private seal (entry: OutboxEntry, record: DirectoryRecord): OutboxEntry {
-    const prekey = pickPrekey(record)
-    if (prekey == null) throw new RecipientUnknownError(entry.recipient, undefined, 'publishes no valid prekey')
-    const m = decodeMessage(this.init.store.unsealedMessage(entry))
-    const envelope = sealEnvelope({
-      sender: this.init.identity,
-      recipientAddress: entry.recipient,
-      recipientPrekey: prekey,
-      message: { kind: m.kind, contentType: m.contentType, body: m.body, sentAt: m.sentAt, groupId: m.groupId },
-      envelopeId: entry.envelopeId
+  /**
+   * Seals an unsealed entry end to end: a bundle for every device of the recipient (but this one),
+   * each on its ratchet session; the new session states and the sealed parcel are stored in one
+   * transaction. A message to our own address is also handed to this device here (once per
+   * sealing). Returns undefined when there is nothing to send (our only device).
+   */
+  private seal (entry: OutboxEntry, record: DirectoryRecord): OutboxEntry | undefined {
+    const { store, sessions } = this.init
+    const bytes = store.unsealedMessage(entry)
+    const m = decodeMessage(bytes)
+    if (entry.recipient === this.init.identity.address) {
+      try {
+        this.init.deliverLocally(m)
+      } catch (err: any) {
+        this.init.log('local delivery failed: %s', err.message)
+      }
+    }
+    return store.transaction(() => {
+      const bundle = sessions.seal(record, bytes, entry.envelopeId)
+      if (bundle == null) return undefined
+      const parcel = encodeParcel({ kind: PARCEL_BUNDLE, recipient: entry.recipient, payload: bundle })
+      store.markSealed(entry.envelopeId, parcel)
+      return { ...entry, envelope: parcel, sealed: true }
     })
-    const parcel = encodeParcel({ kind: PARCEL_ENVELOPE, recipient: entry.recipient, payload: envelope })
-    this.init.store.markSealed(entry.envelopeId, parcel)
-    return { ...entry, envelope: parcel, sealed: true }
   }
 
   /**

@@ -1,19 +1,23 @@
 import { randomBytes } from 'node:crypto'
 import { PublicRpcError } from '../rpc/index.js'
 import { Reader, Writer } from './protocol/codec.js'
-import { openEnvelope } from './protocol/envelope.js'
 import { readGroupMessage } from './protocol/group.js'
 import { OCTET_STREAM, encodeMessage } from './protocol/message.js'
-import { PARCEL_GROUP, decodeParcel, encodeParcel, parcelId } from './protocol/parcel.js'
-import { prekeyResolver } from './protocol/prekeys.js'
+import { PARCEL_BUNDLE, PARCEL_GROUP, decodeParcel, encodeParcel, parcelId } from './protocol/parcel.js'
 import { createReceipt, verifyReceipt } from './protocol/receipt.js'
 import { decodeSync } from './protocol/sync.js'
 import { decodeRequest } from './rpc-request.js'
 import {
   MAX_FETCH_ITEMS, METHOD_MAILBOX_ACK, METHOD_MAILBOX_FETCH, decodeFetchResponse, encodeAck, encodeFetchRequest
 } from './protocol/rpc-methods.js'
-import { QUARANTINE_MAX, QUARANTINE_TTL_MS } from './constants.js'
-import { ForgedReceiptError, ForgedSyncError, UnknownGroupError, UnknownSenderKeyError, WrongRecipientError } from './errors.js'
+import { QUARANTINE_MAX, QUARANTINE_TTL_MS, SESSION_RESET_MIN_INTERVAL_MS } from './constants.js'
+import {
+  DuplicateEnvelopeError, ForgedReceiptError, ForgedSyncError, NotForThisDeviceError, SessionStateLostError, UnknownGroupError,
+  UnknownSenderKeyError, UnsupportedVersionError, WrongRecipientError
+} from './errors.js'
+import type { DeviceSessions } from './device-sessions.js'
+import type { Message } from './protocol/message.js'
+import type { PublicKey } from '@libp2p/interface'
 import type { GroupManager } from './group-manager.js'
 import type { MessagingCounters } from './counters.js'
 import type { Outbox } from './outbox.js'
@@ -33,6 +37,7 @@ export interface ParcelReceiverInit {
   counters: MessagingCounters
   log: Logger
   callTimeout: number
+  sessions: DeviceSessions
   /** A new message is in the inbox. */
   onMessage(envelopeId: Uint8Array): void
   /** An outbox entry changed state (a receipt arrived). */
@@ -63,6 +68,8 @@ function isLocalFailure (err: unknown): boolean {
 export class ParcelReceiver {
   /** One fetch per mailbox at a time: a second caller joins the running one (no parcel handled twice). */
   private readonly fetching = new Map<string, Promise<number>>()
+  /** When we last reset the session with a peer device (address + device), unix ms: at most one reset a minute each. */
+  private readonly resets = new Map<string, number>()
 
   constructor (private readonly init: ParcelReceiverInit) {}
 
@@ -83,19 +90,90 @@ export class ParcelReceiver {
     return Uint8Array.of(1)
   }
 
-  /** Opens and stores one parcel addressed to us; throws a typed error if it cannot be read. */
+  /**
+   * Opens and stores one parcel addressed to us; throws a typed error if it cannot be read. A
+   * bundle (§10) is opened on its ratchet session and everything it causes (session state, seen
+   * envelope id, inbox row, receipt) is written in one transaction: a crash before the commit
+   * leaves the message key in place for the redelivery, and after it the message is stored.
+   * v1 envelopes (kind 1) are no longer opened (§10.7).
+   */
   process (parcel: Parcel): void {
     this.init.counters.add('parcelsIn')
     if (parcel.kind === PARCEL_GROUP) {
       this.processGroupMessage(parcel)
       return
     }
-    const { store, identity, groups } = this.init
-    const opened = openEnvelope({
-      recipient: { address: identity.address, prekey: prekeyResolver(identity.rootKey, Math.floor(Date.now() / 1000)) },
-      envelope: parcel.payload
+    if (parcel.kind !== PARCEL_BUNDLE) throw new UnsupportedVersionError('v1 envelopes (root-derived prekeys) are no longer opened; the sender must use v2 bundles')
+    const { store, sessions, counters } = this.init
+    let opened: ReturnType<DeviceSessions['open']>
+    try {
+      opened = sessions.open(parcel.payload)
+    } catch (err) {
+      if (err instanceof DuplicateEnvelopeError) {
+        this.onDuplicate(parcel)
+        return
+      }
+      if (err instanceof NotForThisDeviceError) {
+        // a bundle sealed before this device was listed: nothing for us in it, and not junk
+        counters.add('duplicates')
+        return
+      }
+      if (err instanceof SessionStateLostError) this.onStateLost(err)
+      throw err
+    }
+    store.transaction(() => {
+      opened.commit()
+      if (opened.peerReset) {
+        // the peer device lost its state and started over: what it may have missed is sealed again
+        counters.add('sessionsReset')
+        store.resealPending(opened.senderAddress)
+      }
+      this.dispatch(opened.message, opened.senderAddress, opened.senderNodePublicKey, opened.envelopeId)
     })
-    const m = opened.message
+    if (opened.peerReset) this.init.outbox.kick()
+  }
+
+  /** A message this device sent to its own address: handled as if received (it has no session with itself). */
+  processLocal (m: Message): void {
+    const { identity, store } = this.init
+    store.transaction(() => { this.dispatch(m, identity.address, identity.nodeKey.publicKey, m.id) })
+  }
+
+  /** A bundle we opened before (another mailbox's copy, a re-probe): the sender may lack our receipt. */
+  private onDuplicate (parcel: Parcel): void {
+    const { store, counters } = this.init
+    counters.add('duplicates')
+    const e = store.getInbox(parcelId(parcel))
+    if (e != null && e.kind === 'message' && e.groupId == null && e.from !== this.init.identity.address) {
+      this.storeWithReceipt(e, e.from, e.envelopeId)
+    }
+  }
+
+  /**
+   * Our session with a peer device cannot open its message (we were restored from a backup, or the
+   * peer was, or keys expired): drop the session, tell the peer on a fresh one (a `session-reset`
+   * message starts it) and reseal our undelivered messages to it. At most once a minute per device.
+   */
+  private onStateLost (err: SessionStateLostError): void {
+    const { sessions, outbox, store, log } = this.init
+    const key = `${err.peerAddress}/${err.peerDevice}`
+    const last = this.resets.get(key) ?? 0
+    if (Date.now() - last < SESSION_RESET_MIN_INTERVAL_MS) return
+    this.resets.set(key, Date.now())
+    if (this.resets.size > 10_000) this.resets.delete(this.resets.keys().next().value as string)
+    log.error('ratchet state with %s (device %s) is lost: %s; starting a new session', err.peerAddress, err.peerDevice, err.message)
+    store.transaction(() => {
+      sessions.reset(err.peerAddress, err.peerDevice)
+      store.resealPending(err.peerAddress)
+      outbox.enqueue(err.peerAddress, { kind: 'session-reset', contentType: OCTET_STREAM, body: new Uint8Array(0) }, { kind: 'control' })
+    })
+    outbox.kick()
+  }
+
+  /** Acts on an opened message by its kind (inside the caller's transaction). */
+  private dispatch (m: Message, senderAddress: string, senderNodePublicKey: PublicKey, envelopeId: Uint8Array): void {
+    const { store, identity, groups } = this.init
+    const opened = { senderAddress, senderNodePublicKey, envelopeId }
     switch (m.kind) {
       case 'message': {
         this.storeWithReceipt({
@@ -130,6 +208,9 @@ export class ParcelReceiver {
         return
       case 'sender-key':
         groups.onSenderKey(m.body, opened.senderAddress, opened.senderNodePublicKey.raw)
+        return
+      case 'session-reset':
+        // its arrival on a new session did the work (peerReset in process)
     }
   }
 
