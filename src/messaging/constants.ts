@@ -129,3 +129,15 @@ export const DEFAULT_PUBLISH_TIMEOUT_MS = 30_000
 /** Inbox listing: default page size, and the largest page a caller may ask for. */
 export const DEFAULT_INBOX_PAGE = 1_000
 export const MAX_INBOX_PAGE = 10_000
+
+/** Postage (protocols/rewards.md §6). Most a sender pays per parcel unless configured (maxPostage), base units. */
+export const DEFAULT_MAX_POSTAGE = 100n
+/** mailbox.receipt calls per second and burst, per recipient identity (each receipt costs an ecrecover). */
+export const MAILBOX_RECEIPT_RATE = 5
+export const MAILBOX_RECEIPT_BURST = 20
+/** How long a mailbox's terms (or its postage refusal) are trusted before asking again, ms. */
+export const TERMS_CACHE_MS = 10 * 60_000
+/** Mailboxes whose terms or refusals a sender remembers, and unsent receipts by mailbox. */
+export const MAX_TERMS_CACHE = 1_000
+/** Postage refusal reasons kept for the outbox (one per message until read). */
+export const MAX_POSTAGE_REFUSALS = 10_000

@@ -5,7 +5,7 @@ import { pickPrekey } from './protocol/directory-record.js'
 import { sealEnvelope } from './protocol/envelope.js'
 import { decodeMessage, encodeMessage } from './protocol/message.js'
 import { PARCEL_ENVELOPE, decodeParcel, encodeParcel } from './protocol/parcel.js'
-import { METHOD_DELIVER, METHOD_MAILBOX_PUT } from './protocol/rpc-methods.js'
+import { METHOD_DELIVER } from './protocol/rpc-methods.js'
 import { RecipientUnknownError } from './errors.js'
 import type { DirectoryClient } from './directory-client.js'
 import type { MessagingCounters } from './counters.js'
@@ -14,6 +14,7 @@ import type { MessageInput, MessageKind } from './protocol/message.js'
 import type { Parcel } from './protocol/parcel.js'
 import type { DirectoryRecord } from './protocol/directory-record.js'
 import type { MessagingStore, OutboxEntry, OutboxKind } from './store.js'
+import type { Postage } from './postage.js'
 import type { Identity } from '../keys/index.js'
 import type { Attn } from '../service/index.js'
 import type { Logger } from '@libp2p/interface'
@@ -45,6 +46,8 @@ export interface OutboxInit {
   onStatus(envelopeId: Uint8Array): void
   /** A message to our own address: this device is one of its recipients. */
   deliverLocally(parcel: Parcel): void
+  /** Mailbox choice and postage (protocols/rewards.md §6). */
+  postage: Postage
 }
 
 /** Entries taken per pass of the worker. */
@@ -176,7 +179,7 @@ export class Outbox {
       store.setOutboxState(id, entry.state, { countAttempt: true, nextAttemptAtMs: probeAt })
       return
     } else {
-      this.retryOrFail(entry, giveUp, backoff, 'no device or mailbox reachable')
+      this.retryOrFail(entry, giveUp, backoff, this.init.postage.refusal(id) ?? 'no device or mailbox reachable')
       return
     }
     this.init.onStatus(id)
@@ -205,8 +208,7 @@ export class Outbox {
    * mailbox copy by envelope id).
    */
   private async deliver (entry: OutboxEntry, devices: string[], mailboxes: string[]): Promise<{ direct: boolean[], stored: number }> {
-    const storeAtMailboxes = async (): Promise<number> =>
-      (await Promise.all(mailboxes.map(async peer => await this.callPeer(peer, METHOD_MAILBOX_PUT, entry.envelope)))).filter(Boolean).length
+    const storeAtMailboxes = async (): Promise<number> => await this.init.postage.store(entry, mailboxes)
     let directDone = false
     const key = toHex(entry.envelopeId)
     const calls: Array<{ peer: string, msgId: bigint }> = []

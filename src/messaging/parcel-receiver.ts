@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { PublicRpcError } from '../rpc/index.js'
-import { Reader, Writer } from './protocol/codec.js'
+import { Reader, Writer, toHex } from './protocol/codec.js'
 import { openEnvelope } from './protocol/envelope.js'
 import { readGroupMessage } from './protocol/group.js'
 import { OCTET_STREAM, encodeMessage } from './protocol/message.js'
@@ -17,6 +17,7 @@ import { ForgedReceiptError, ForgedSyncError, UnknownGroupError, UnknownSenderKe
 import type { GroupManager } from './group-manager.js'
 import type { MessagingCounters } from './counters.js'
 import type { Outbox } from './outbox.js'
+import type { Postage } from './postage.js'
 import type { Parcel } from './protocol/parcel.js'
 import type { InboxEntry, MessagingStore } from './store.js'
 import type { Identity } from '../keys/index.js'
@@ -33,6 +34,8 @@ export interface ParcelReceiverInit {
   counters: MessagingCounters
   log: Logger
   callTimeout: number
+  /** Delivery receipts for paid parcels, after each ack (protocols/rewards.md §6). */
+  postage: Postage
   /** A new message is in the inbox. */
   onMessage(envelopeId: Uint8Array): void
   /** An outbox entry changed state (a receipt arrived). */
@@ -83,12 +86,14 @@ export class ParcelReceiver {
     return Uint8Array.of(1)
   }
 
-  /** Opens and stores one parcel addressed to us; throws a typed error if it cannot be read. */
-  process (parcel: Parcel): void {
+  /**
+   * Opens and stores one parcel addressed to us; throws a typed error if it cannot be read.
+   * Returns the sender's address the parcel proved (what a delivery receipt may name).
+   */
+  process (parcel: Parcel): string {
     this.init.counters.add('parcelsIn')
     if (parcel.kind === PARCEL_GROUP) {
-      this.processGroupMessage(parcel)
-      return
+      return this.processGroupMessage(parcel)
     }
     const { store, identity, groups } = this.init
     const opened = openEnvelope({
@@ -102,35 +107,36 @@ export class ParcelReceiver {
           envelopeId: opened.envelopeId, from: opened.senderAddress, to: identity.address, groupId: m.groupId,
           kind: 'message', contentType: m.contentType, body: m.body, sentAtMs: m.sentAt, receivedAtMs: Date.now()
         }, opened.senderAddress, opened.envelopeId)
-        return
+        return opened.senderAddress
       }
       case 'receipt': {
         const entry = store.getOutbox(new Reader(m.body, 'receipt').bytes(16))
-        if (entry == null) return
+        if (entry == null) return opened.senderAddress
         verifyReceipt(m.body.subarray(16), entry.recipient, entry.envelopeId)
         if (opened.senderAddress !== entry.recipient) throw new ForgedReceiptError('receipt sealed by another identity than the recipient')
         this.init.counters.add('receiptsIn')
         if (store.setOutboxState(entry.envelopeId, 'delivered')) this.init.onStatus(entry.envelopeId)
-        return
+        return opened.senderAddress
       }
       case 'sync': {
         if (opened.senderAddress !== identity.address) throw new ForgedSyncError()
         // our own copy, handed to ourselves by a message to our own address: nothing to do
-        if (Buffer.from(opened.senderNodePublicKey.raw).equals(Buffer.from(identity.nodeKey.publicKey.raw))) return
+        if (Buffer.from(opened.senderNodePublicKey.raw).equals(Buffer.from(identity.nodeKey.publicKey.raw))) return opened.senderAddress
         const copy = decodeSync(m.body)
         if (store.insertInbox({
           envelopeId: opened.envelopeId, from: identity.address, to: copy.to, kind: 'message',
           contentType: copy.contentType, body: copy.body, sentAtMs: m.sentAt, receivedAtMs: Date.now()
         })) this.init.onMessage(opened.envelopeId)
-        return
+        return opened.senderAddress
       }
       case 'group-update':
         groups.onGroupUpdate(m.body, opened.senderAddress)
         this.init.outbox.kick()
-        return
+        return opened.senderAddress
       case 'sender-key':
         groups.onSenderKey(m.body, opened.senderAddress, opened.senderNodePublicKey.raw)
     }
+    return opened.senderAddress
   }
 
   /**
@@ -154,6 +160,8 @@ export class ParcelReceiver {
     for (let round = 0; round < MAX_FETCH_ROUNDS; round++) {
       const res = decodeFetchResponse(await attn.call(mailbox, METHOD_MAILBOX_FETCH, encodeFetchRequest(MAX_FETCH_ITEMS), { signal: options.signal, timeout: this.init.callTimeout }))
       const done: Uint8Array[] = []
+      /** Parcel id hex → the sender each opened parcel proved (delivery receipts name only those). */
+      const senders = new Map<string, string>()
       let localFailure = false
       for (const bytes of res.parcels) {
         let parcel: Parcel
@@ -167,7 +175,7 @@ export class ParcelReceiver {
         }
         const id = parcelId(parcel)
         try {
-          this.process(parcel)
+          senders.set(toHex(id), this.process(parcel))
           total++
         } catch (err: any) {
           if (isLocalFailure(err)) {
@@ -185,7 +193,10 @@ export class ParcelReceiver {
         }
         done.push(id)
       }
-      if (done.length > 0) await attn.call(mailbox, METHOD_MAILBOX_ACK, encodeAck(done), { signal: options.signal, timeout: this.init.callTimeout })
+      if (done.length > 0) {
+        const reply = await attn.call(mailbox, METHOD_MAILBOX_ACK, encodeAck(done), { signal: options.signal, timeout: this.init.callTimeout })
+        await this.init.postage.afterAck(mailbox.toString(), reply, senders)
+      }
       counters.add('mailboxFetched', done.length)
       if (!res.more || done.length === 0 || localFailure) break
     }
@@ -224,7 +235,7 @@ export class ParcelReceiver {
     }
   }
 
-  private processGroupMessage (parcel: Parcel): void {
+  private processGroupMessage (parcel: Parcel): string {
     const { store, identity } = this.init
     const header = readGroupMessage(parcel.payload)
     const state = store.getGroupState(header.groupId)
@@ -238,6 +249,7 @@ export class ParcelReceiver {
       envelopeId: m.id, from: opened.senderAddress, to: identity.address, groupId: header.groupId, kind: 'message',
       contentType: m.contentType, body: m.body, sentAtMs: m.sentAt, receivedAtMs: Date.now()
     })) this.init.onMessage(m.id)
+    return opened.senderAddress
   }
 
   /**
