@@ -77,7 +77,6 @@ export function registerRewardsRoutes (app: Hono, rewards: NodeRewards | undefin
   app.post('/v1/rewards/transfer', async (c) => {
     const body = await options.jsonBody(c)
     fields(body, ['to', 'amount'])
-    const to = toEvmAddress(body.to, 'to')
-    return c.json(await call(c, async (r, signal) => await r.transfer(to, amount(body), { signal })))
+    return c.json(await call(c, async (r, signal) => await r.transfer(toEvmAddress(body.to, 'to'), amount(body), { signal })))
   })
 }
