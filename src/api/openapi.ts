@@ -1,3 +1,5 @@
+import { REWARDS_PATHS, REWARDS_SCHEMAS } from './rewards-openapi.js'
+
 /** The OpenAPI 3.1 document served at `/v1/openapi.json`; keep it true to server.ts. */
 export const OPENAPI_DOCUMENT = {
   openapi: '3.1.0',
@@ -234,10 +236,12 @@ export const OPENAPI_DOCUMENT = {
     },
     '/v1/openapi.json': {
       get: { summary: 'This document', operationId: 'getOpenApi', responses: { 200: { description: 'OpenAPI document' }, 401: { $ref: '#/components/responses/Error' } } }
-    }
+    },
+    ...REWARDS_PATHS
   },
   components: {
     schemas: {
+      ...REWARDS_SCHEMAS,
       Status: {
         type: 'object',
         required: ['peerId', 'address', 'addresses', 'protocols', 'connections'],

@@ -7,12 +7,14 @@ import { DEFAULT_MAX_BODY_BYTES, DEFAULT_SSE_HEARTBEAT_MS, METRICS_CONTENT_TYPE 
 import { ApiError, BadRequestError, LoginCodeInvalidError, MethodNotAllowedError, NotFoundError } from './errors.js'
 import { LoginCodes } from './login.js'
 import { registerMessagingRoutes } from './messaging-routes.js'
+import { registerRewardsRoutes } from './rewards-routes.js'
 import { createMetricsRegistry, withoutAddressLabels } from './metrics.js'
 import { libp2pMetricsRegistry } from '../node/create-node.js'
 import { OPENAPI_DOCUMENT } from './openapi.js'
 import { DEFAULT_WEB_ROOT, loadWebFiles, SECURITY_HEADERS } from './web.js'
 import type { WebFile } from './web.js'
 import type { AttnNode } from '../node/create-node.js'
+import type { NodeRewards } from '../rewards/node-rewards.js'
 import type { Connection } from '@libp2p/interface'
 import type { Context } from 'hono'
 import type { AddressInfo } from 'node:net'
@@ -31,9 +33,11 @@ export interface ApiServerOptions {
   sseHeartbeatMs?: number
   /** Directory of the built web client served at `/` (default dist/web). */
   webRoot?: string
+  /** The node's rewards (ledger and chain), for /v1/rewards; absent: those routes answer ERR_REWARDS_DISABLED. */
+  rewards?: NodeRewards
 }
 
-export interface ApiAppOptions extends Pick<ApiServerOptions, 'address' | 'version' | 'token' | 'maxBodyBytes' | 'sseHeartbeatMs' | 'webRoot'> {
+export interface ApiAppOptions extends Pick<ApiServerOptions, 'address' | 'version' | 'token' | 'maxBodyBytes' | 'sseHeartbeatMs' | 'webRoot' | 'rewards'> {
   /** `Host` values the API answers to (lowercase `host:port`), read per request; see access.ts. */
   hosts: ReadonlySet<string>
   /** Single-use codes `POST /v1/login` trades for the token (default: none issued). */
@@ -171,6 +175,7 @@ export function createApiApp (node: AttnNode, options: ApiAppOptions): Hono {
   })
 
   registerMessagingRoutes(app, node, { jsonBody, heartbeatMs: options.sseHeartbeatMs ?? DEFAULT_SSE_HEARTBEAT_MS })
+  registerRewardsRoutes(app, options.rewards, { jsonBody })
 
   app.get('/v1/openapi.json', (c) => c.json(OPENAPI_DOCUMENT))
 

@@ -5,6 +5,7 @@ import { CliError, apiRequest, keyOptions, readRuntimeInfo } from './io.js'
 import { runDaemon } from './daemon.js'
 import { print } from './command.js'
 import { MESSAGING_COMMANDS, MESSAGING_HELP } from './messaging-commands.js'
+import { REWARDS_COMMANDS, REWARDS_HELP, REWARDS_START_HELP, REWARDS_START_OPTIONS, rewardsStartFlags } from './rewards-commands.js'
 import type { Command } from './command.js'
 
 export type { Command } from './command.js'
@@ -23,6 +24,7 @@ Commands:
   status    show the running node's status (through its local API)
   id        print the ATT address, its EVM address and the libp2p PeerId
 ${MESSAGING_HELP}
+${REWARDS_HELP}
   help CMD  show help for a command
 
 Environment:
@@ -93,6 +95,7 @@ ${KEY_HELP}
                           DIR/reset-<time>/; a missing messages.db is accepted (empty inbox/outbox)
   --json                  print one JSON line {"peerId","address","addresses","api",
                           "loginUrl"} once started
+${REWARDS_START_HELP}
 
 Refuses to start (exit 1) when DIR holds data but no identity.json (ERR_HOME_IDENTITY_MISSING),
 data of another identity (ERR_HOME_IDENTITY_MISMATCH, per DIR/home.json), has lost messages.db
@@ -106,7 +109,8 @@ data of another identity (ERR_HOME_IDENTITY_MISMATCH, per DIR/home.json), has lo
     api: { type: 'string' },
     'no-api': { type: 'boolean' },
     reset: { type: 'boolean' },
-    json: { type: 'boolean' }
+    json: { type: 'boolean' },
+    ...REWARDS_START_OPTIONS
   },
   async run (flags) {
     if (flags.api != null) parseHostPort(flags.api)
@@ -117,7 +121,8 @@ data of another identity (ERR_HOME_IDENTITY_MISMATCH, per DIR/home.json), has lo
       bootstrap: flags.bootstrap,
       api: flags['no-api'] === true ? '' : flags.api,
       json: flags.json === true,
-      reset: flags.reset === true
+      reset: flags.reset === true,
+      rewards: rewardsStartFlags(flags)
     })
   }
 }
@@ -185,4 +190,4 @@ ${KEY_HELP}
   }
 }
 
-export const COMMANDS: Record<string, Command> = { init, start, status, id, ...MESSAGING_COMMANDS }
+export const COMMANDS: Record<string, Command> = { init, start, status, id, ...MESSAGING_COMMANDS, ...REWARDS_COMMANDS }

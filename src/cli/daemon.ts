@@ -7,6 +7,7 @@ import { checkHome, checkHomeBeforeIdentity, writeHomeMarker } from '../node/hom
 import { DHT_DB, MESSAGES_DB, SESSIONS_DB } from '../node/constants.js'
 import { startApiServer } from '../api/server.js'
 import { loadOrCreateApiToken } from '../api/token.js'
+import { NodeRewards } from '../rewards/node-rewards.js'
 import { CliError, readRuntimeInfo, runtimeFile } from './io.js'
 import { version } from './version.js'
 import type { RuntimeInfo } from './io.js'
@@ -21,6 +22,8 @@ export interface DaemonOptions {
   json: boolean
   /** Start even though the home's data does not fit its identity (moves it aside) or lost messages.db. */
   reset?: boolean
+  /** Rewards flags (override config.json): --chain-rpc, --rewards-contract, --price, --max-postage. */
+  rewards?: { chainRpc?: string, rewardsContract?: string, price?: string, maxPostage?: string }
 }
 
 function isAlive (pid: number): boolean {
@@ -50,7 +53,7 @@ async function serve (opts: DaemonOptions): Promise<number> {
   if (previous != null && previous.pid !== process.pid && isAlive(previous.pid)) {
     throw new CliError(`a node is already running for ${opts.home} (pid ${previous.pid}, API ${previous.api})`, 'ERR_ALREADY_RUNNING')
   }
-  const config = await loadConfig(opts.home, { listen: opts.listen, bootstrap: opts.bootstrap, api: opts.api })
+  const config = await loadConfig(opts.home, { listen: opts.listen, bootstrap: opts.bootstrap, api: opts.api, ...opts.rewards })
   await mkdir(opts.home, { recursive: true, mode: 0o700 })
   const notes = await checkHomeBeforeIdentity(opts.home, { reset: opts.reset })
   const { identity, created } = await loadOrCreateIdentity(opts.home, opts.keys)
@@ -61,13 +64,20 @@ async function serve (opts: DaemonOptions): Promise<number> {
     process.stderr.write('attn: WARNING: the private key is stored UNENCRYPTED (--insecure-dev-key); set ATTN_PASSPHRASE for real use\n')
   }
 
-  const node = await createAttnNode({
-    ...config,
-    privateKey: identity.nodeKey,
-    attn: { identity, sessionStorePath: join(opts.home, SESSIONS_DB) },
-    messaging: { ...config.messaging, dbPath: join(opts.home, MESSAGES_DB) },
-    dhtStorePath: join(opts.home, DHT_DB)
-  })
+  const rewards = await NodeRewards.open(opts.home, identity, config, (m) => { process.stderr.write(`attn: ${m}\n`) })
+  let node
+  try {
+    node = await createAttnNode({
+      ...config,
+      privateKey: identity.nodeKey,
+      attn: { identity, sessionStorePath: join(opts.home, SESSIONS_DB) },
+      messaging: { ...config.messaging, dbPath: join(opts.home, MESSAGES_DB), postage: rewards?.postageInit() ?? { maxPostage: BigInt(config.maxPostage) } },
+      dhtStorePath: join(opts.home, DHT_DB)
+    })
+  } catch (err) {
+    rewards?.close()
+    throw err
+  }
   await writeHomeMarker(opts.home, identity.address)
   let api: Awaited<ReturnType<typeof startApiServer>> | undefined
   let loginUrl = ''
@@ -75,12 +85,13 @@ async function serve (opts: DaemonOptions): Promise<number> {
     if (config.api !== '') {
       const { host, port } = parseHostPort(config.api)
       const { token } = await loadOrCreateApiToken(opts.home)
-      api = await startApiServer(node, { host, port, address: identity.address, version: await version(), token })
+      api = await startApiServer(node, { host, port, address: identity.address, version: await version(), token, rewards })
       // a single-use code in the fragment (never sent to a server or in a Referer): the page trades it for the token
       loginUrl = api.loginUrl()
     }
   } catch (err: any) {
     await node.stop()
+    rewards?.close()
     throw new CliError(`cannot serve the local API on ${config.api}: ${err.message}`, 'ERR_API_LISTEN')
   }
 
@@ -125,6 +136,7 @@ async function serve (opts: DaemonOptions): Promise<number> {
 
   await api?.close()
   await node.stop()
+  rewards?.close()
   await rm(runtimeFile(opts.home), { force: true })
   process.stderr.write('attn: stopped\n')
   // everything is closed and saved; a library timer still pending (e.g. a DHT query's) must not

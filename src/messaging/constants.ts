@@ -166,3 +166,15 @@ export const MAX_BUNDLE_BYTES = MAX_ENVELOPE_BYTES + 16 * 1024
 export const PREKEY_STATEMENT_VERSION = 1
 /** A device resets its session with one peer device at most this often (ms). */
 export const SESSION_RESET_MIN_INTERVAL_MS = 60_000
+
+/** Postage (protocols/rewards.md §6). Most a sender pays per parcel unless configured (maxPostage), base units. */
+export const DEFAULT_MAX_POSTAGE = 100n
+/** mailbox.receipt calls per second and burst, per recipient identity (each receipt costs an ecrecover). */
+export const MAILBOX_RECEIPT_RATE = 5
+export const MAILBOX_RECEIPT_BURST = 20
+/** How long a mailbox's terms (or its postage refusal) are trusted before asking again, ms. */
+export const TERMS_CACHE_MS = 10 * 60_000
+/** Mailboxes whose terms or refusals a sender remembers, and unsent receipts by mailbox. */
+export const MAX_TERMS_CACHE = 1_000
+/** Postage refusal reasons kept for the outbox (one per message until read). */
+export const MAX_POSTAGE_REFUSALS = 10_000

@@ -22,6 +22,7 @@ import { Outbox } from './outbox.js'
 import { DeviceSessions } from './device-sessions.js'
 import { ParcelReceiver } from './parcel-receiver.js'
 import { PeerBook } from './peer-book.js'
+import { Postage } from './postage.js'
 import { RecordPublisher } from './record-publisher.js'
 import { MessagingStore } from './store.js'
 import { groupIdString, inboxMessageOf, parseGroupId, statusOf } from './views.js'
@@ -131,7 +132,9 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     const abort = new AbortController()
     const callTimeout = init.callTimeout ?? DEFAULT_DELIVERY_CALL_TIMEOUT_MS
     let receiver: ParcelReceiver | undefined
+    const postage = new Postage({ attn, counters: this.counters, log: this.log, signal: abort.signal, callTimeout }, init.postage)
     const outbox = new Outbox({
+      postage,
       store,
       identity,
       self,
@@ -162,6 +165,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       onKeysChanged: (groupId) => { receiver?.retryQuarantined(groupId) }
     })
     receiver = new ParcelReceiver({
+      postage,
       store,
       identity,
       attn,
@@ -193,7 +197,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     })
     const mailbox = init.mailbox === false
       ? undefined
-      : new MailboxServer({ store, attn, directory: this.directory, counters: this.counters, log: this.log, self, rates: init.mailboxPutRate })
+      : new MailboxServer({ store, attn, directory: this.directory, counters: this.counters, log: this.log, self, rates: init.mailboxPutRate, postage })
     const running: Running = { identity, store, abort, outbox, receiver, groups, mailbox, publisher, timers: [], ownLookupAt: 0 }
     this.running = running
 
@@ -204,7 +208,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     const recordTtl = init.recordTtlSeconds ?? DEFAULT_RECORD_TTL_SECONDS
     running.timers.push(
       setInterval(() => { void this.fetchMailboxes().catch((err) => { this.log('mailbox fetch failed: %s', err.message) }) }, init.fetchInterval ?? DEFAULT_FETCH_INTERVAL_MS),
-      setInterval(() => { store.mailboxExpire(); store.expireSeenEnvelopes(SEEN_ENVELOPE_TTL_MS) }, EXPIRE_INTERVAL_MS),
+      setInterval(() => { store.mailboxExpire(); store.expireSeenEnvelopes(SEEN_ENVELOPE_TTL_MS); postage.expire() }, EXPIRE_INTERVAL_MS),
       setInterval(() => { void this.publish().catch((err) => { this.log('republish failed: %s', err.message) }) }, recordTtl * 500)
     )
     for (const t of running.timers) t.unref?.()

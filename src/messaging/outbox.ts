@@ -3,7 +3,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { toHex } from './protocol/codec.js'
 import { decodeMessage, encodeMessage } from './protocol/message.js'
 import { PARCEL_BUNDLE, encodeParcel } from './protocol/parcel.js'
-import { METHOD_DELIVER, METHOD_MAILBOX_PUT } from './protocol/rpc-methods.js'
+import { METHOD_DELIVER } from './protocol/rpc-methods.js'
 import type { DeviceSessions } from './device-sessions.js'
 import type { Message } from './protocol/message.js'
 import type { DirectoryClient } from './directory-client.js'
@@ -12,6 +12,7 @@ import type { PeerBook } from './peer-book.js'
 import type { MessageInput, MessageKind } from './protocol/message.js'
 import type { DirectoryRecord } from './protocol/directory-record.js'
 import type { MessagingStore, OutboxEntry, OutboxKind } from './store.js'
+import type { Postage } from './postage.js'
 import type { Identity } from '../keys/index.js'
 import type { Attn } from '../service/index.js'
 import type { Logger } from '@libp2p/interface'
@@ -45,6 +46,8 @@ export interface OutboxInit {
   deliverLocally(message: Message): void
   /** This device's ratchet sessions: seals each message for every device of the recipient (messaging.md §10). */
   sessions: DeviceSessions
+  /** Mailbox choice and postage (protocols/rewards.md §6). */
+  postage: Postage
 }
 
 /** Entries taken per pass of the worker. */
@@ -177,7 +180,7 @@ export class Outbox {
       store.setOutboxState(id, entry.state, { countAttempt: true, nextAttemptAtMs: probeAt })
       return
     } else {
-      this.retryOrFail(entry, giveUp, backoff, 'no device or mailbox reachable')
+      this.retryOrFail(entry, giveUp, backoff, this.init.postage.refusal(id) ?? 'no device or mailbox reachable')
       return
     }
     this.init.onStatus(id)
@@ -215,8 +218,7 @@ export class Outbox {
    * mailbox copy by envelope id).
    */
   private async deliver (entry: OutboxEntry, devices: string[], mailboxes: string[]): Promise<{ direct: boolean[], stored: number }> {
-    const storeAtMailboxes = async (): Promise<number> =>
-      (await Promise.all(mailboxes.map(async peer => await this.callPeer(peer, METHOD_MAILBOX_PUT, entry.envelope)))).filter(Boolean).length
+    const storeAtMailboxes = async (): Promise<number> => await this.init.postage.store(entry, mailboxes)
     let directDone = false
     const key = toHex(entry.envelopeId)
     const calls: Array<{ peer: string, msgId: bigint }> = []

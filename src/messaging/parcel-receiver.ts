@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { PublicRpcError } from '../rpc/index.js'
-import { Reader, Writer } from './protocol/codec.js'
+import { Reader, Writer, toHex } from './protocol/codec.js'
 import { readGroupMessage } from './protocol/group.js'
 import { OCTET_STREAM, encodeMessage } from './protocol/message.js'
 import { PARCEL_BUNDLE, PARCEL_GROUP, decodeParcel, encodeParcel, parcelId } from './protocol/parcel.js'
@@ -21,6 +21,7 @@ import type { PublicKey } from '@libp2p/interface'
 import type { GroupManager } from './group-manager.js'
 import type { MessagingCounters } from './counters.js'
 import type { Outbox } from './outbox.js'
+import type { Postage } from './postage.js'
 import type { Parcel } from './protocol/parcel.js'
 import type { InboxEntry, MessagingStore } from './store.js'
 import type { Identity } from '../keys/index.js'
@@ -38,6 +39,8 @@ export interface ParcelReceiverInit {
   log: Logger
   callTimeout: number
   sessions: DeviceSessions
+  /** Delivery receipts for paid parcels, after each ack (protocols/rewards.md §6). */
+  postage: Postage
   /** A new message is in the inbox. */
   onMessage(envelopeId: Uint8Array): void
   /** An outbox entry changed state (a receipt arrived). */
@@ -96,12 +99,12 @@ export class ParcelReceiver {
    * envelope id, inbox row, receipt) is written in one transaction: a crash before the commit
    * leaves the message key in place for the redelivery, and after it the message is stored.
    * v1 envelopes (kind 1) are no longer opened (§10.7).
+   * Returns the sender's address the parcel proved (what a delivery receipt may name), if any.
    */
-  process (parcel: Parcel): void {
+  process (parcel: Parcel): string | undefined {
     this.init.counters.add('parcelsIn')
     if (parcel.kind === PARCEL_GROUP) {
-      this.processGroupMessage(parcel)
-      return
+      return this.processGroupMessage(parcel)
     }
     if (parcel.kind !== PARCEL_BUNDLE) throw new UnsupportedVersionError('v1 envelopes (root-derived prekeys) are no longer opened; the sender must use v2 bundles')
     const { store, sessions, counters } = this.init
@@ -109,10 +112,7 @@ export class ParcelReceiver {
     try {
       opened = sessions.open(parcel.payload)
     } catch (err) {
-      if (err instanceof DuplicateEnvelopeError) {
-        this.onDuplicate(parcel)
-        return
-      }
+      if (err instanceof DuplicateEnvelopeError) return this.onDuplicate(parcel)
       if (err instanceof NotForThisDeviceError) {
         // a bundle sealed before this device was listed: nothing for us in it, and not junk
         counters.add('duplicates')
@@ -131,6 +131,7 @@ export class ParcelReceiver {
       this.dispatch(opened.message, opened.senderAddress, opened.senderNodePublicKey, opened.envelopeId)
     })
     if (opened.peerReset) this.init.outbox.kick()
+    return opened.senderAddress
   }
 
   /** A message this device sent to its own address: handled as if received (it has no session with itself). */
@@ -139,14 +140,18 @@ export class ParcelReceiver {
     store.transaction(() => { this.dispatch(m, identity.address, identity.nodeKey.publicKey, m.id) })
   }
 
-  /** A bundle we opened before (another mailbox's copy, a re-probe): the sender may lack our receipt. */
-  private onDuplicate (parcel: Parcel): void {
+  /**
+   * A bundle we opened before (another mailbox's copy, a re-probe): the sender may lack our receipt.
+   * Returns the sender the first opening proved, if we still hold the message.
+   */
+  private onDuplicate (parcel: Parcel): string | undefined {
     const { store, counters } = this.init
     counters.add('duplicates')
     const e = store.getInbox(parcelId(parcel))
     if (e != null && e.kind === 'message' && e.groupId == null && e.from !== this.init.identity.address) {
       this.storeWithReceipt(e, e.from, e.envelopeId)
     }
+    return e?.from
   }
 
   /**
@@ -235,6 +240,8 @@ export class ParcelReceiver {
     for (let round = 0; round < MAX_FETCH_ROUNDS; round++) {
       const res = decodeFetchResponse(await attn.call(mailbox, METHOD_MAILBOX_FETCH, encodeFetchRequest(MAX_FETCH_ITEMS), { signal: options.signal, timeout: this.init.callTimeout }))
       const done: Uint8Array[] = []
+      /** Parcel id hex → the sender each opened parcel proved (delivery receipts name only those). */
+      const senders = new Map<string, string>()
       let localFailure = false
       for (const bytes of res.parcels) {
         let parcel: Parcel
@@ -248,7 +255,8 @@ export class ParcelReceiver {
         }
         const id = parcelId(parcel)
         try {
-          this.process(parcel)
+          const sender = this.process(parcel)
+          if (sender != null) senders.set(toHex(id), sender)
           total++
         } catch (err: any) {
           if (isLocalFailure(err)) {
@@ -266,7 +274,10 @@ export class ParcelReceiver {
         }
         done.push(id)
       }
-      if (done.length > 0) await attn.call(mailbox, METHOD_MAILBOX_ACK, encodeAck(done), { signal: options.signal, timeout: this.init.callTimeout })
+      if (done.length > 0) {
+        const reply = await attn.call(mailbox, METHOD_MAILBOX_ACK, encodeAck(done), { signal: options.signal, timeout: this.init.callTimeout })
+        await this.init.postage.afterAck(mailbox.toString(), reply, senders)
+      }
       counters.add('mailboxFetched', done.length)
       if (!res.more || done.length === 0 || localFailure) break
     }
@@ -305,7 +316,7 @@ export class ParcelReceiver {
     }
   }
 
-  private processGroupMessage (parcel: Parcel): void {
+  private processGroupMessage (parcel: Parcel): string {
     const { store, identity } = this.init
     const header = readGroupMessage(parcel.payload)
     const state = store.getGroupState(header.groupId)
@@ -319,6 +330,7 @@ export class ParcelReceiver {
       envelopeId: m.id, from: opened.senderAddress, to: identity.address, groupId: header.groupId, kind: 'message',
       contentType: m.contentType, body: m.body, sentAtMs: m.sentAt, receivedAtMs: Date.now()
     })) this.init.onMessage(m.id)
+    return opened.senderAddress
   }
 
   /**

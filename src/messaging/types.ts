@@ -69,4 +69,6 @@ export interface MessagingServiceInit {
   callTimeout?: number
   /** How long direct delivery may take before the mailboxes are used in parallel, ms (default 1.5 s). */
   mailboxGrace?: number
+  /** Rewards: the ledger, this mailbox's price per parcel and the most postage paid per parcel (protocols/rewards.md §6). */
+  postage?: import('./postage.js').PostageInit
 }
