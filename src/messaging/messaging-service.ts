@@ -321,6 +321,11 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     return this.require().store.listInboxMessages({ afterMs: options.after, limit: options.limit ?? DEFAULT_INBOX_PAGE }).map(inboxMessageOf)
   }
 
+  /** Our directory record as last published or seen (its devices and mailboxes), if any. */
+  publishedRecord (): DirectoryRecord | undefined {
+    return this.directory.cached(this.address)
+  }
+
   /** Pulls our parcels from every mailbox in our directory record. */
   async fetchMailboxes (options: AbortOptions = {}): Promise<{ fetched: number }> {
     const running = this.require()
