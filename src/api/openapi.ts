@@ -285,7 +285,7 @@ export const OPENAPI_DOCUMENT = {
           updatedAt: { type: 'integer', description: 'unix ms' },
           transit: {
             type: 'array',
-            description: 'while a direct delivery call is in flight: its state at each device, from an RPC status query',
+            description: 'while a direct delivery call is in flight: its last known state at each device (an RPC status query refreshes it in the background; unknown until it answers)',
             items: { type: 'object', required: ['peer', 'state'], properties: { peer: { type: 'string' }, state: { type: 'string', enum: ['unknown', 'received', 'processing', 'done', 'failed'] } } }
           }
         }

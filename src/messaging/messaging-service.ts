@@ -55,6 +55,18 @@ export interface MessagingEvents {
 
 /** How long a transit status query waits for each device, ms. */
 const TRANSIT_QUERY_TIMEOUT_MS = 3_000
+/** Transit states cached, transit queries in flight, and emitted states remembered, at most. */
+const MAX_TRANSIT_CACHE = 1_000
+const MAX_TRANSIT_QUERIES = 64
+const MAX_EMITTED_CACHE = 10_000
+
+/** Sets `key` in a bounded map, dropping the oldest entry when full. */
+function remember<V> (map: Map<string, V>, key: string, value: V, max: number): void {
+  map.delete(key)
+  map.set(key, value)
+  if (map.size > max) map.delete(map.keys().next().value as string)
+}
+
 /** Store meta key of our last published directory record. */
 const OWN_RECORD_KEY = 'own-directory-record'
 /** Without a record of ours in the cache, mailbox polls look it up at most this often, ms. */
@@ -90,6 +102,11 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
   private readonly directory: DirectoryClient
   private readonly peers: PeerBook
   private readonly counters = new MessagingCounters()
+  /** Last known transit state of in-flight calls (`peer/msgId`), refreshed in the background. */
+  private readonly transit = new Map<string, RpcStatus>()
+  private readonly transitQueries = new Set<string>()
+  /** Last state/reason emitted per message id: the same state is not an event twice. */
+  private readonly lastEmitted = new Map<string, string>()
   private running?: Running
   private started = false
 
@@ -293,18 +310,13 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     const entry = store.getOutbox(bytes)
     if (entry != null) {
       const status = statusOf(entry, id)
+      if (entry.kind !== 'message') throw new MessageNotFoundError(id)
       const calls = outbox.inFlight(id)
       if (calls != null && calls.length > 0 && (entry.state === 'queued' || entry.state === 'sent')) {
-        // in flight: ask each device how far its copy got (RPC StatusQuery on the call's msg_id)
-        status.transit = await Promise.all(calls.map(async ({ peer, msgId }) => {
-          try {
-            const [state] = await this.components.attn.queryStatus(peerIdFromString(peer), [msgId], { timeout: TRANSIT_QUERY_TIMEOUT_MS })
-            return { peer, state }
-          } catch (err: any) {
-            this.log.trace('transit query to %s failed: %s', peer, err.message)
-            return { peer, state: 'unknown' as RpcStatus }
-          }
-        }))
+        // in flight: each device's last known state of its copy, from the local cache; the RPC
+        // status query that refreshes it runs in the background (it may wait seconds for a device)
+        status.transit = calls.map(({ peer, msgId }) => ({ peer, state: this.transit.get(`${peer}/${msgId}`) ?? 'unknown' as RpcStatus }))
+        this.refreshTransit(calls)
       }
       return status
     }
@@ -314,6 +326,19 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     const rank: Record<OutboxState, number> = { failed: -1, queued: 0, sent: 1, stored: 2, delivered: 3 }
     copies.sort((a: OutboxEntry, b: OutboxEntry) => rank[a.state] - rank[b.state])
     return { ...statusOf(copies[0], id), to: groupIdString(copies[0].groupId ?? new Uint8Array(GROUP_ID_LENGTH)) }
+  }
+
+  /** Queries the devices of in-flight calls for their state (one query per call at a time), into the cache. */
+  private refreshTransit (calls: Array<{ peer: string, msgId: bigint }>): void {
+    for (const { peer, msgId } of calls) {
+      const key = `${peer}/${msgId}`
+      if (this.transitQueries.has(key) || this.transitQueries.size >= MAX_TRANSIT_QUERIES) continue
+      this.transitQueries.add(key)
+      void this.components.attn.queryStatus(peerIdFromString(peer), [msgId], { timeout: TRANSIT_QUERY_TIMEOUT_MS })
+        .then(([state]) => { remember(this.transit, key, state, MAX_TRANSIT_CACHE) })
+        .catch((err: any) => { this.log.trace('transit query to %s failed: %s', peer, err.message) })
+        .finally(() => { this.transitQueries.delete(key) })
+    }
   }
 
   /** Received messages, oldest first. */
@@ -411,9 +436,20 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     }
   }
 
+  /**
+   * A status event for a user's message whose state or reason changed. Receipts, sync copies and
+   * group control traffic are protocol traffic, not messages the user sent: no event. A state
+   * reported again (a second receipt, an attempt ending where a receipt already took it) is not
+   * an event again: one `delivered` per message.
+   */
   private emitStatus (envelopeId: Uint8Array): void {
     const entry = this.running?.store.getOutbox(envelopeId)
-    if (entry != null) this.safeDispatchEvent('status', { detail: statusOf(entry, toHex(envelopeId)) })
+    if (entry == null || entry.kind !== 'message') return
+    const id = toHex(envelopeId)
+    const seen = `${entry.state}/${entry.failureReason ?? ''}`
+    if (this.lastEmitted.get(id) === seen) return
+    remember(this.lastEmitted, id, seen, MAX_EMITTED_CACHE)
+    this.safeDispatchEvent('status', { detail: statusOf(entry, id) })
   }
 
   private emitMessage (envelopeId: Uint8Array): void {
