@@ -7,6 +7,7 @@ import { DEFAULT_MAX_BODY_BYTES, DEFAULT_SSE_HEARTBEAT_MS, METRICS_CONTENT_TYPE 
 import { ApiError, BadRequestError, LoginCodeInvalidError, MethodNotAllowedError, NotFoundError } from './errors.js'
 import { LoginCodes } from './login.js'
 import { registerMessagingRoutes } from './messaging-routes.js'
+import { registerInboxRoutes } from './inbox-routes.js'
 import { createMetricsRegistry } from './metrics.js'
 import { OPENAPI_DOCUMENT } from './openapi.js'
 import { DEFAULT_WEB_ROOT, loadWebFiles, SECURITY_HEADERS } from './web.js'
@@ -167,6 +168,8 @@ export function createApiApp (node: AttnNode, options: ApiAppOptions): Hono {
     }
   })
 
+  // before the messaging routes: /v1/messages/unread and /v1/messages/read are not message ids
+  registerInboxRoutes(app, node, { jsonBody })
   registerMessagingRoutes(app, node, { jsonBody, heartbeatMs: options.sseHeartbeatMs ?? DEFAULT_SSE_HEARTBEAT_MS })
 
   app.get('/v1/openapi.json', (c) => c.json(OPENAPI_DOCUMENT))

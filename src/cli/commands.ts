@@ -6,6 +6,8 @@ import { NotRunningError } from './errors.js'
 import { runDaemon } from './daemon.js'
 import { print } from './command.js'
 import { MESSAGING_COMMANDS, MESSAGING_HELP } from './messaging-commands.js'
+import { INBOX_COMMANDS, INBOX_HELP } from './inbox-commands.js'
+import { KEY_COMMANDS, KEY_HELP as PASSPHRASE_HELP } from './key-commands.js'
 import { DAEMON_COMMANDS, DAEMON_HELP, DETACHED_ENV, startDetached } from './daemon-commands.js'
 import type { Command } from './command.js'
 
@@ -23,14 +25,18 @@ Commands:
   init      create this node's identity (root key) and print its ATT address
   start     run a node until SIGINT/SIGTERM (--detach: in the background)
 ${DAEMON_HELP}
+${PASSPHRASE_HELP}
   status    show the running node's status (through its local API)
   id        print the ATT address, its EVM address and the libp2p PeerId
 ${MESSAGING_HELP}
+${INBOX_HELP}
   help CMD  show help for a command
 
 Environment:
   ATTN_HOME        data directory (default ~/.attn)
-  ATTN_PASSPHRASE  passphrase that encrypts the private keys at rest
+  ATTN_PASSPHRASE  passphrase that encrypts the private keys at rest (asked
+                   for on a terminal when neither it nor --passphrase-file is given)
+  ATTN_NEW_PASSPHRASE  the new passphrase for "attn passphrase"
   ATTN_API_TOKEN   token for the local API (default: read from $ATTN_HOME/api-token)
 
 The local API answers only to its own address (Host, Origin checked) and needs
@@ -62,7 +68,7 @@ ${KEY_HELP}
   async run (flags) {
     const home = flags.home ?? defaultHome()
     if (await identityExists(home)) throw new CliError(`an identity already exists in ${home}`, 'ERR_IDENTITY_EXISTS')
-    const identity = await createIdentity(home, { ...(await keyOptions(flags)), deviceKey: flags['device-key'] === true })
+    const identity = await createIdentity(home, { ...(await keyOptions(flags, process.env, true)), deviceKey: flags['device-key'] === true })
     const { peerIdFromPrivateKey } = await import('@libp2p/peer-id')
     await loadOrCreateApiToken(home)
     const out = { address: identity.address, peerId: peerIdFromPrivateKey(identity.nodeKey).toString(), home }
@@ -121,11 +127,12 @@ data of another identity (ERR_HOME_IDENTITY_MISMATCH, per DIR/home.json), has lo
   },
   async run (flags) {
     if (flags.api != null) parseHostPort(flags.api)
-    if (flags.detach === true) return await startDetached(flags, await keyOptions(flags))
+    const keys = await keyOptions(flags, process.env, !await identityExists(flags.home ?? defaultHome()))
+    if (flags.detach === true) return await startDetached(flags, keys)
     return await runDaemon({
       detached: process.env[DETACHED_ENV] === '1',
       home: flags.home ?? defaultHome(),
-      keys: await keyOptions(flags),
+      keys,
       listen: flags.listen,
       bootstrap: flags.bootstrap,
       api: flags['no-api'] === true ? '' : flags.api,
@@ -213,4 +220,4 @@ ${KEY_HELP}
   }
 }
 
-export const COMMANDS: Record<string, Command> = { init, start, status, id, ...DAEMON_COMMANDS, ...MESSAGING_COMMANDS }
+export const COMMANDS: Record<string, Command> = { init, start, status, id, ...DAEMON_COMMANDS, ...MESSAGING_COMMANDS, ...INBOX_COMMANDS, ...KEY_COMMANDS }

@@ -48,7 +48,7 @@ export class UnknownContactError extends CliError {
 
 /** `--passphrase-file FILE` cannot be read, or is empty. */
 export class PassphraseFileError extends CliError {
-  constructor (file: string, reason: string) { super(`cannot read the passphrase from --passphrase-file ${file}: ${reason}`, 'ERR_PASSPHRASE_FILE') }
+  constructor (file: string, reason: string, flag = '--passphrase-file') { super(`cannot read the passphrase from ${flag} ${file}: ${reason}`, 'ERR_PASSPHRASE_FILE') }
 }
 
 /** Two passphrases typed at the prompt differ. */

@@ -1,5 +1,6 @@
 import { readFile, rm } from 'node:fs/promises'
-import { CliError, NotRunningError, PassphraseFileError } from './errors.js'
+import { CliError, NotRunningError, PassphraseFileError, PassphraseMismatchError } from './errors.js'
+import { canPrompt, promptHidden } from './prompt.js'
 import { join } from 'node:path'
 import { API_TOKEN_PATTERN } from '../api/constants.js'
 import { apiTokenPath, readApiToken } from '../api/token.js'
@@ -28,8 +29,11 @@ export async function readRuntimeInfo (home: string): Promise<RuntimeInfo | unde
   }
 }
 
-/** Passphrase from `--passphrase-file` or ATTN_PASSPHRASE; the dev-key flag only applies without one. */
-export async function keyOptions (flags: { 'passphrase-file'?: string, 'insecure-dev-key'?: boolean }, env = process.env): Promise<LoadIdentityOptions> {
+/**
+ * Passphrase from `--passphrase-file` or ATTN_PASSPHRASE; the dev-key flag only applies without one.
+ * With neither, on a terminal, it is asked for (twice when `creating` a key) instead of failing.
+ */
+export async function keyOptions (flags: { 'passphrase-file'?: string, 'insecure-dev-key'?: boolean }, env = process.env, creating = false): Promise<LoadIdentityOptions> {
   let passphrase: string | undefined
   if (flags['passphrase-file'] != null) {
     const file = flags['passphrase-file']
@@ -41,11 +45,21 @@ export async function keyOptions (flags: { 'passphrase-file'?: string, 'insecure
     if (passphrase === '') throw new PassphraseFileError(file, 'the file is empty')
   } else if (env.ATTN_PASSPHRASE != null && env.ATTN_PASSPHRASE !== '') {
     passphrase = env.ATTN_PASSPHRASE
+  } else if (flags['insecure-dev-key'] !== true && canPrompt()) {
+    passphrase = await askPassphrase(creating ? 'new key passphrase: ' : 'key passphrase: ', creating)
   }
   return passphrase != null ? { passphrase } : { insecureDevKey: flags['insecure-dev-key'] === true }
 }
 
 export { CliError } from './errors.js'
+
+/** Asks for a passphrase on the terminal (no echo); `confirm`: twice, and they must match. */
+export async function askPassphrase (question: string, confirm: boolean): Promise<string> {
+  const first = await promptHidden(question)
+  if (first === '') throw new CliError('the passphrase is empty', 'ERR_PASSPHRASE_REQUIRED')
+  if (confirm && await promptHidden('repeat it: ') !== first) throw new PassphraseMismatchError()
+  return first
+}
 
 /** Whether a process with this pid exists (EPERM: it does, under another user). */
 export function isAlive (pid: number): boolean {

@@ -63,36 +63,6 @@ ${API_HELP}
   }
 }
 
-const inbox: Command = {
-  help: `Usage: attn inbox [--home DIR] [--limit N] [--after MS] [--json]
-
-Lists the messages this node has received, oldest first, newest last.
-
-${HOME_HELP}
-${API_HELP}
-  --limit N               at most N messages (1..1000)
-  --after MS              only messages received after MS (unix ms, as in receivedAt)
-  --json                  print [{"id","from","to","group","contentType","body","sentAt","receivedAt"}]`,
-  options: { ...COMMON, limit: { type: 'string' }, after: { type: 'string' } },
-  async run (flags, positionals) {
-    if (positionals.length !== 0) throw usage('inbox takes no arguments', inbox.help)
-    const q = new URLSearchParams()
-    if (flags.limit != null) q.set('limit', flags.limit)
-    if (flags.after != null) q.set('after', flags.after)
-    const list: any[] = await apiRequest(flags, 'GET', '/v1/messages' + (q.size > 0 ? `?${q}` : ''))
-    const out = list.map(m => ({ id: m.id, from: m.from, to: m.to, group: m.group, contentType: m.contentType, body: m.body, sentAt: m.sentAt, receivedAt: m.receivedAt }))
-    print(out, flags.json === true, () => out.length === 0
-      ? 'no messages'
-      : out.map(m => {
-        const body = typeof m.contentType !== 'string' || m.contentType.toLowerCase().startsWith('text/')
-          ? m.body
-          : `[${m.contentType}, ${Buffer.from(m.body, 'base64').byteLength} bytes]`
-        return `${time(m.receivedAt)}  ${m.from}${m.group != null ? ` in ${m.group}` : ''}  (${m.id})\n  ${String(body).replace(/\n/g, '\n  ')}`
-      }).join('\n'))
-    return 0
-  }
-}
-
 const STATE_RANK: Record<string, number> = { queued: 0, sent: 1, stored: 2, delivered: 3 }
 
 const messageStatus: Command = {
@@ -131,7 +101,8 @@ ${API_HELP}
     const out: { id: string, state: string, reason?: string, transit?: Array<{ peer: string, state: string }> } = { id: status.id, state: status.state }
     if (status.reason != null) out.reason = status.reason
     if (Array.isArray(status.transit) && status.transit.length > 0) out.transit = status.transit
-    print(out, flags.json === true, () => `${out.id}: ${out.state}${out.reason != null ? ` (${out.reason})` : ''}` +
+    if (status.toName != null) (out as any).toName = status.toName
+    print(out, flags.json === true, () => `${out.id}: ${out.state}${out.reason != null ? ` (${out.reason})` : ''}${status.toName != null ? ` (to ${status.toName})` : ''}` +
       (out.transit ?? []).map(t => `\n  in flight at ${t.peer}: ${t.state}`).join(''))
     return wait != null && status.state === 'failed' ? 1 : 0
   }
@@ -231,11 +202,10 @@ ${API_HELP}
   }
 }
 
-export const MESSAGING_COMMANDS: Record<string, Command> = { send, inbox, 'message-status': messageStatus, group, publish, fetch: fetchMail }
+export const MESSAGING_COMMANDS: Record<string, Command> = { send, 'message-status': messageStatus, group, publish, fetch: fetchMail }
 
 /** Lines of the global help, aligned like the others. */
 export const MESSAGING_HELP = `  send      send an end-to-end encrypted message to an address or group
-  inbox     list received messages
   message-status
             show the delivery state of a sent message
   group     create groups, add/remove members, list groups

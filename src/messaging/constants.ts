@@ -129,3 +129,6 @@ export const DEFAULT_PUBLISH_TIMEOUT_MS = 30_000
 /** Inbox listing: default page size, and the largest page a caller may ask for. */
 export const DEFAULT_INBOX_PAGE = 1_000
 export const MAX_INBOX_PAGE = 10_000
+/** Contacts: at most this many, names at most this many UTF-8 bytes. */
+export const MAX_CONTACTS = 10_000
+export const MAX_CONTACT_NAME_BYTES = 64

@@ -24,6 +24,10 @@ import { PeerBook } from './peer-book.js'
 import { RecordPublisher } from './record-publisher.js'
 import { MessagingStore } from './store.js'
 import { groupIdString, inboxMessageOf, parseGroupId, statusOf } from './views.js'
+import { Contacts } from './contacts.js'
+import { InboxMessageNotFoundError } from './errors.js'
+import type { Contact } from './contacts.js'
+import type { SentMessage } from './types.js'
 import type { MessagingStats } from './counters.js'
 import type { DirectoryRecord } from './protocol/directory-record.js'
 import type { OutboxEntry, OutboxState } from './store.js'
@@ -35,7 +39,8 @@ import type { KadDHT } from '@libp2p/kad-dht'
 import type { AbortOptions, ComponentLogger, Logger, PeerId, PeerStore, Startable } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager } from '@libp2p/interface-internal'
 
-export type { GroupInfo, InboxMessage, MessageState, MessageStatus, MessagingServiceInit } from './types.js'
+export type { GroupInfo, InboxMessage, MessageState, MessageStatus, MessagingServiceInit, SentMessage } from './types.js'
+export type { Contact } from './contacts.js'
 export { MessageNotFoundError, NotGroupAdminError, UnknownGroupError, InvalidRecipientError } from './errors.js'
 
 export interface MessagingServiceComponents {
@@ -84,6 +89,7 @@ interface Running {
   groups: GroupManager
   mailbox?: MailboxServer
   publisher: RecordPublisher
+  contacts: Contacts
   timers: Array<ReturnType<typeof setInterval>>
   /** When we last looked our own record up for its mailboxes (unix ms). */
   ownLookupAt: number
@@ -203,7 +209,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     const mailbox = init.mailbox === false
       ? undefined
       : new MailboxServer({ store, attn, directory: this.directory, counters: this.counters, log: this.log, self, rates: init.mailboxPutRate })
-    const running: Running = { identity, store, abort, outbox, receiver, groups, mailbox, publisher, timers: [], ownLookupAt: 0 }
+    const running: Running = { identity, store, abort, outbox, receiver, groups, mailbox, publisher, contacts: new Contacts(store), timers: [], ownLookupAt: 0 }
     this.running = running
 
     const r = receiver
@@ -267,7 +273,8 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
    * (status `queued`, with the reason) until the record appears or the give-up time passes.
    */
   async send (to: string, body: Uint8Array | string, options: AbortOptions & { contentType?: string } = {}): Promise<{ id: string }> {
-    const { identity, outbox, groups } = this.require()
+    const { identity, outbox, groups, contacts } = this.require()
+    to = contacts.resolve(to)
     const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body
     if (bytes.byteLength > MAX_BODY_BYTES) throw new MessageTooLargeError(`a message body is at most ${MAX_BODY_BYTES} bytes (got ${bytes.byteLength})`)
     const contentType = options.contentType ?? (typeof body === 'string' ? TEXT_PLAIN : OCTET_STREAM)
@@ -309,7 +316,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     const bytes = Uint8Array.from(Buffer.from(id, 'hex'))
     const entry = store.getOutbox(bytes)
     if (entry != null) {
-      const status = statusOf(entry, id)
+      const status = this.named(statusOf(entry, id))
       if (entry.kind !== 'message') throw new MessageNotFoundError(id)
       const calls = outbox.inFlight(id)
       if (calls != null && calls.length > 0 && (entry.state === 'queued' || entry.state === 'sent')) {
@@ -341,9 +348,93 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     }
   }
 
-  /** Received messages, oldest first. */
-  inbox (options: { limit?: number, after?: number } = {}): InboxMessage[] {
-    return this.require().store.listInboxMessages({ afterMs: options.after, limit: options.limit ?? DEFAULT_INBOX_PAGE }).map(inboxMessageOf)
+  /**
+   * A page of received messages, oldest first within the page: the newest `limit` (default 1000);
+   * `before` (a receivedAt, exclusive) pages back; `after` the oldest `limit` after it (forward).
+   */
+  inbox (options: { limit?: number, after?: number, before?: number, unread?: boolean } = {}): InboxMessage[] {
+    const { store, contacts } = this.require()
+    const names = contacts.names()
+    return store.inboxPage({ afterMs: options.after, beforeMs: options.before, limit: options.limit ?? DEFAULT_INBOX_PAGE, unreadOnly: options.unread })
+      .map(e => withName(inboxMessageOf(e), names.get(e.from)))
+  }
+
+  /** Marks received messages read (`read` false: unread again); unknown ids are an error. Returns how many changed. */
+  markRead (ids: string[], read = true): number {
+    const { store } = this.require()
+    const bytes = ids.map(id => {
+      const b = /^[0-9a-f]{32}$/.test(id) ? Uint8Array.from(Buffer.from(id, 'hex')) : undefined
+      const e = b == null ? undefined : store.getInbox(b)
+      if (b == null || e == null || e.kind !== 'message' || store.inboxDeleted(b)) throw new InboxMessageNotFoundError(id)
+      return b
+    })
+    return store.markRead(bytes, read)
+  }
+
+  /** Marks every received message read; returns how many changed. */
+  markAllRead (): number {
+    return this.require().store.markAllRead()
+  }
+
+  /** Unread received messages, in all and by sender address. */
+  unread (): { unread: number, from: Record<string, number> } {
+    const { total, bySender } = this.require().store.unreadCounts()
+    return { unread: total, from: bySender }
+  }
+
+  /** Deletes a received message (its content; the id stays known so a redelivery is not stored again). */
+  deleteMessage (id: string): void {
+    const { store } = this.require()
+    if (!/^[0-9a-f]{32}$/.test(id) || !store.deleteInbox(Uint8Array.from(Buffer.from(id, 'hex')))) throw new InboxMessageNotFoundError(id)
+  }
+
+  /** Messages this node sent (1:1 and group), newest first, with their states. */
+  sent (options: { limit?: number, before?: number } = {}): SentMessage[] {
+    const { store, contacts } = this.require()
+    const names = contacts.names()
+    const q = { limit: options.limit ?? DEFAULT_INBOX_PAGE, beforeMs: options.before }
+    const direct: SentMessage[] = store.sentMessages(q).map(e => withName({
+      id: toHex(e.envelopeId), to: e.recipient, state: e.state, ...(e.failureReason != null ? { reason: e.failureReason } : {}), createdAt: e.createdAtMs, updatedAt: e.updatedAtMs
+    }, names.get(e.recipient), 'toName'))
+    const grouped: SentMessage[] = store.sentGroupMessages(q).filter(g => g.copies.length > 0).map(g => {
+      const least = leastAdvanced(g.copies)
+      return {
+        id: toHex(g.msgId),
+        to: groupIdString(least.groupId ?? new Uint8Array(GROUP_ID_LENGTH)),
+        state: least.state,
+        createdAt: Math.min(...g.copies.map(c => c.createdAtMs)),
+        updatedAt: Math.max(...g.copies.map(c => c.updatedAtMs))
+      }
+    })
+    return [...direct, ...grouped].sort((a, b) => b.createdAt - a.createdAt).slice(0, q.limit)
+  }
+
+  /** Contacts, by name. */
+  contacts (): Contact[] {
+    return this.require().contacts.list()
+  }
+
+  addContact (name: string, address: string): Contact {
+    return this.require().contacts.add(name, address)
+  }
+
+  removeContact (name: string): Contact {
+    return this.require().contacts.remove(name)
+  }
+
+  renameContact (from: string, to: string): Contact {
+    return this.require().contacts.rename(from, to)
+  }
+
+  /** An address or group id as given, a contact name as its address (ERR_INVALID_ADDRESS otherwise). */
+  resolve (to: string): string {
+    return this.require().contacts.resolve(to)
+  }
+
+  /** A status with the recipient's contact name. */
+  private named (status: MessageStatus): MessageStatus {
+    const name = this.running?.contacts.nameOf(status.to)
+    return name == null ? status : { ...status, toName: name }
   }
 
   /** Our directory record as last published or seen (its devices and mailboxes), if any. */
@@ -384,7 +475,8 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
   }
 
   async createGroup (name: string, members: string[], _options: AbortOptions = {}): Promise<GroupInfo> {
-    const { groups, outbox } = this.require()
+    const { groups, outbox, contacts } = this.require()
+    members = members.map(m => contacts.resolve(m))
     for (const m of members) checkAddress(m)
     const info = groups.create(name, members)
     outbox.kick()
@@ -392,15 +484,17 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
   }
 
   async addMember (groupId: string, address: string, _options: AbortOptions = {}): Promise<GroupInfo> {
+    const { groups, outbox, contacts } = this.require()
+    address = contacts.resolve(address)
     checkAddress(address)
-    const { groups, outbox } = this.require()
     const info = groups.addMember(groupId, address)
     outbox.kick()
     return info
   }
 
   async removeMember (groupId: string, address: string, _options: AbortOptions = {}): Promise<GroupInfo> {
-    const { groups, outbox } = this.require()
+    const { groups, outbox, contacts } = this.require()
+    address = contacts.resolve(address)
     const info = groups.removeMember(groupId, address)
     outbox.kick()
     return info
@@ -449,18 +543,29 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     const seen = `${entry.state}/${entry.failureReason ?? ''}`
     if (this.lastEmitted.get(id) === seen) return
     remember(this.lastEmitted, id, seen, MAX_EMITTED_CACHE)
-    this.safeDispatchEvent('status', { detail: statusOf(entry, id) })
+    this.safeDispatchEvent('status', { detail: this.named(statusOf(entry, id)) })
   }
 
   private emitMessage (envelopeId: Uint8Array): void {
     const e = this.running?.store.getInbox(envelopeId)
-    if (e != null) this.safeDispatchEvent('message', { detail: inboxMessageOf(e) })
+    if (e != null) this.safeDispatchEvent('message', { detail: withName(inboxMessageOf(e), this.running?.contacts.nameOf(e.from)) })
   }
 
   private require (): Running {
     if (this.running == null) throw new NotStartedError('the messaging service')
     return this.running
   }
+}
+
+/** `value` with `[key]: name` when there is a name. */
+function withName<T extends object> (value: T, name: string | undefined, key = 'fromName'): T {
+  return name == null ? value : { ...value, [key]: name }
+}
+
+/** The least advanced of a group message's member copies (failed counts as least). */
+function leastAdvanced (copies: OutboxEntry[]): OutboxEntry {
+  const rank: Record<OutboxState, number> = { failed: -1, queued: 0, sent: 1, stored: 2, delivered: 3 }
+  return [...copies].sort((a, b) => rank[a.state] - rank[b.state])[0]
 }
 
 function checkAddress (address: string): void {
