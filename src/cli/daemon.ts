@@ -8,7 +8,12 @@ import { DHT_DB, MESSAGES_DB, SESSIONS_DB } from '../node/constants.js'
 import { startApiServer } from '../api/server.js'
 import { loadOrCreateApiToken } from '../api/token.js'
 import { NodeRewards } from '../rewards/node-rewards.js'
-import { CliError, readRuntimeInfo, runtimeFile } from './io.js'
+import { identityExists } from '../keys/index.js'
+import { PassphraseRequiredError } from '../keys/errors.js'
+import { AddressInUseError } from './errors.js'
+import { CliError, isAlive, readRuntimeInfo, runtimeFile } from './io.js'
+import { firstRunHelp, startupProgress } from './startup.js'
+import type { StartupReport } from './startup.js'
 import { version } from './version.js'
 import type { RuntimeInfo } from './io.js'
 import type { LoadIdentityOptions } from '../keys/index.js'
@@ -24,15 +29,29 @@ export interface DaemonOptions {
   reset?: boolean
   /** Rewards flags (override config.json): --chain-rpc, --rewards-contract, --price, --max-postage. */
   rewards?: { chainRpc?: string, rewardsContract?: string, price?: string, maxPostage?: string }
+  /** Started by `attn start --detach`: report readiness to the parent over IPC once start-up ran. */
+  detached?: boolean
 }
 
-function isAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err: any) {
-    return err.code === 'EPERM'
-  }
+/** What a detached node sends its parent once start-up ran (or failed). */
+export interface ReadyMessage {
+  attnReady: true
+  pid: number
+  api: string
+  address: string
+  peerId: string
+  addresses: string[]
+  loginUrl: string
+  startup: StartupReport
+}
+
+/** Addresses in use in libp2p's "failed to listen" error: `  /ip4/…/tcp/7745: … EADDRINUSE …` lines. */
+function addressesInUse (err: any): string[] {
+  const text = String(err?.message ?? '')
+  if (!/EADDRINUSE|address already in use/i.test(text)) return []
+  const out: string[] = []
+  for (const m of text.matchAll(/^\s*(\/\S+): (.*)$/gm)) if (/EADDRINUSE|address already in use/i.test(m[2])) out.push(m[1])
+  return out
 }
 
 /** `attn start`: runs a node until SIGINT/SIGTERM; resolves with the exit code. */
@@ -54,6 +73,8 @@ async function serve (opts: DaemonOptions): Promise<number> {
     throw new CliError(`a node is already running for ${opts.home} (pid ${previous.pid}, API ${previous.api})`, 'ERR_ALREADY_RUNNING')
   }
   const config = await loadConfig(opts.home, { listen: opts.listen, bootstrap: opts.bootstrap, api: opts.api, ...opts.rewards })
+  // refused before the home is made: a failed first start leaves no empty directory behind
+  if (opts.keys.passphrase == null && opts.keys.insecureDevKey !== true && !await identityExists(opts.home)) throw new PassphraseRequiredError()
   await mkdir(opts.home, { recursive: true, mode: 0o700 })
   const notes = await checkHomeBeforeIdentity(opts.home, { reset: opts.reset })
   const { identity, created } = await loadOrCreateIdentity(opts.home, opts.keys)
@@ -65,7 +86,7 @@ async function serve (opts: DaemonOptions): Promise<number> {
   }
 
   const rewards = await NodeRewards.open(opts.home, identity, config, (m) => { process.stderr.write(`attn: ${m}\n`) })
-  let node
+  let node: Awaited<ReturnType<typeof createAttnNode>>
   try {
     node = await createAttnNode({
       ...config,
@@ -74,8 +95,10 @@ async function serve (opts: DaemonOptions): Promise<number> {
       messaging: { ...config.messaging, dbPath: join(opts.home, MESSAGES_DB), postage: rewards?.postageInit() ?? { maxPostage: BigInt(config.maxPostage) } },
       dhtStorePath: join(opts.home, DHT_DB)
     })
-  } catch (err) {
+  } catch (err: any) {
     rewards?.close()
+    const inUse = addressesInUse(err)
+    if (inUse.length > 0) throw new AddressInUseError(inUse.join(', '))
     throw err
   }
   await writeHomeMarker(opts.home, identity.address)
@@ -118,6 +141,22 @@ async function serve (opts: DaemonOptions): Promise<number> {
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
   })
+  const say = (line: string): void => { process.stderr.write(`attn: ${line}\n`) }
+  const progressAbort = new AbortController()
+  const progress = startupProgress(node, { bootstrap: config.bootstrap, say, signal: progressAbort.signal })
+    .then(report => {
+      if (created) say(firstRunHelp(info.address, info.api, opts.home))
+      return report
+    })
+  if (opts.detached === true) {
+    // the parent returns once this arrives: API up, bootstrap attempted, record published or the attempt reported
+    const startup = await Promise.race([progress, stopRequested.then(() => undefined)])
+    if (startup != null && process.send != null) {
+      const ready: ReadyMessage = { attnReady: true, pid: info.pid, api: info.api, address: info.address, peerId: info.peerId, addresses: info.addresses, loginUrl, startup }
+      process.send(ready)
+      process.disconnect?.()
+    }
+  }
   const startupMs = Math.round(performance.now() - startedAt)
   if (opts.json) {
     process.stdout.write(JSON.stringify({ ...info, startupMs, loginUrl }) + '\n')
@@ -133,6 +172,8 @@ async function serve (opts: DaemonOptions): Promise<number> {
   }
 
   await stopRequested
+  progressAbort.abort()
+  await progress.catch((err) => { say(`start-up report failed: ${String(err.message)}`) })
 
   await api?.close()
   await node.stop()

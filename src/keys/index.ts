@@ -19,7 +19,7 @@ export { issueCertificate, encodeCertificate, decodeCertificate, verifyCertifica
 export type { Certificate, IssueCertificateOptions, VerifyCertificateOptions } from './certificate.js'
 export { encodeChain, decodeChain, verifyChain } from './chain.js'
 export type { VerifiedChain } from './chain.js'
-export { createIdentity, loadIdentity, loadOrCreateIdentity, identityExists } from './keystore.js'
+export { createIdentity, loadIdentity, loadOrCreateIdentity, identityExists, changePassphrase } from './keystore.js'
 export type { Identity, LoadIdentityOptions, CreateIdentityOptions } from './keystore.js'
 export {
   SIGNATURE_PREFIX, DOMAIN_CERT, DOMAIN_HANDSHAKE, DOMAIN_DIRECTORY, DOMAIN_ENVELOPE, DOMAIN_RECEIPT,

@@ -178,3 +178,7 @@ export const TERMS_CACHE_MS = 10 * 60_000
 export const MAX_TERMS_CACHE = 1_000
 /** Postage refusal reasons kept for the outbox (one per message until read). */
 export const MAX_POSTAGE_REFUSALS = 10_000
+
+/** Contacts: at most this many, names at most this many UTF-8 bytes. */
+export const MAX_CONTACTS = 10_000
+export const MAX_CONTACT_NAME_BYTES = 64

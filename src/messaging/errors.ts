@@ -171,3 +171,30 @@ export class NotForThisDeviceError extends AttnError {
 export class BadPrekeySignatureError extends AttnError {
   constructor (message: string) { super(message, 'ERR_PREKEY_BAD_SIGNATURE') }
 }
+
+// ---- contacts and the inbox (issue 15) ----
+
+/** A contact name is empty, too long, has control characters, or could be read as an address or group id. */
+export class InvalidContactNameError extends AttnError {
+  constructor (name: string, why: string) { super(`"${name}" cannot be a contact name: ${why}`, 'ERR_INVALID_CONTACT_NAME') }
+}
+/** A contact of this name exists already. */
+export class ContactExistsError extends AttnError {
+  constructor (name: string, address: string) { super(`a contact named "${name}" exists already (${address}); remove it first`, 'ERR_CONTACT_EXISTS') }
+}
+/** No contact has this name. */
+export class ContactNotFoundError extends AttnError {
+  constructor (name: string) { super(`no contact named "${name}"`, 'ERR_CONTACT_NOT_FOUND') }
+}
+/** The contact list holds MAX_CONTACTS entries. */
+export class ContactsFullError extends AttnError {
+  constructor (max: number) { super(`at most ${max} contacts`, 'ERR_CONTACTS_FULL') }
+}
+/** A name where an address was expected that is neither an address, a group id nor a contact. */
+export class UnknownRecipientNameError extends AttnError {
+  constructor (to: string) { super(`"${to}" is neither an ATT address, a group id (grp_ + 32 hex) nor a contact name`, 'ERR_INVALID_ADDRESS') }
+}
+/** No received message has this id (or it was deleted). */
+export class InboxMessageNotFoundError extends AttnError {
+  constructor (id: string) { super(`no received message with id ${id}`, 'ERR_MESSAGE_NOT_FOUND') }
+}

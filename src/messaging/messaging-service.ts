@@ -26,6 +26,10 @@ import { Postage } from './postage.js'
 import { RecordPublisher } from './record-publisher.js'
 import { MessagingStore } from './store.js'
 import { groupIdString, inboxMessageOf, parseGroupId, statusOf } from './views.js'
+import { Contacts } from './contacts.js'
+import { InboxMessageNotFoundError } from './errors.js'
+import type { Contact } from './contacts.js'
+import type { SentMessage } from './types.js'
 import type { MessagingStats } from './counters.js'
 import type { DirectoryRecord } from './protocol/directory-record.js'
 import type { OutboxEntry, OutboxState } from './store.js'
@@ -37,7 +41,8 @@ import type { KadDHT } from '@libp2p/kad-dht'
 import type { AbortOptions, ComponentLogger, Logger, PeerId, PeerStore, Startable } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager } from '@libp2p/interface-internal'
 
-export type { GroupInfo, InboxMessage, MessageState, MessageStatus, MessagingServiceInit } from './types.js'
+export type { GroupInfo, InboxMessage, MessageState, MessageStatus, MessagingServiceInit, SentMessage } from './types.js'
+export type { Contact } from './contacts.js'
 export { MessageNotFoundError, NotGroupAdminError, UnknownGroupError, InvalidRecipientError } from './errors.js'
 
 export interface MessagingServiceComponents {
@@ -57,6 +62,18 @@ export interface MessagingEvents {
 
 /** How long a transit status query waits for each device, ms. */
 const TRANSIT_QUERY_TIMEOUT_MS = 3_000
+/** Transit states cached, transit queries in flight, and emitted states remembered, at most. */
+const MAX_TRANSIT_CACHE = 1_000
+const MAX_TRANSIT_QUERIES = 64
+const MAX_EMITTED_CACHE = 10_000
+
+/** Sets `key` in a bounded map, dropping the oldest entry when full. */
+function remember<V> (map: Map<string, V>, key: string, value: V, max: number): void {
+  map.delete(key)
+  map.set(key, value)
+  if (map.size > max) map.delete(map.keys().next().value as string)
+}
+
 /** Store meta key of our last published directory record. */
 const OWN_RECORD_KEY = 'own-directory-record'
 /** Without a record of ours in the cache, mailbox polls look it up at most this often, ms. */
@@ -74,6 +91,7 @@ interface Running {
   groups: GroupManager
   mailbox?: MailboxServer
   publisher: RecordPublisher
+  contacts: Contacts
   timers: Array<ReturnType<typeof setInterval>>
   /** When we last looked our own record up for its mailboxes (unix ms). */
   ownLookupAt: number
@@ -92,6 +110,11 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
   private readonly directory: DirectoryClient
   private readonly peers: PeerBook
   private readonly counters = new MessagingCounters()
+  /** Last known transit state of in-flight calls (`peer/msgId`), refreshed in the background. */
+  private readonly transit = new Map<string, RpcStatus>()
+  private readonly transitQueries = new Set<string>()
+  /** Last state/reason emitted per message id: the same state is not an event twice. */
+  private readonly lastEmitted = new Map<string, string>()
   private running?: Running
   private started = false
 
@@ -198,7 +221,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     const mailbox = init.mailbox === false
       ? undefined
       : new MailboxServer({ store, attn, directory: this.directory, counters: this.counters, log: this.log, self, rates: init.mailboxPutRate, postage })
-    const running: Running = { identity, store, abort, outbox, receiver, groups, mailbox, publisher, timers: [], ownLookupAt: 0 }
+    const running: Running = { identity, store, abort, outbox, receiver, groups, mailbox, publisher, contacts: new Contacts(store), timers: [], ownLookupAt: 0 }
     this.running = running
 
     const r = receiver
@@ -262,7 +285,8 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
    * (status `queued`, with the reason) until the record appears or the give-up time passes.
    */
   async send (to: string, body: Uint8Array | string, options: AbortOptions & { contentType?: string } = {}): Promise<{ id: string }> {
-    const { identity, outbox, groups } = this.require()
+    const { identity, outbox, groups, contacts } = this.require()
+    to = contacts.resolve(to)
     const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body
     if (bytes.byteLength > MAX_BODY_BYTES) throw new MessageTooLargeError(`a message body is at most ${MAX_BODY_BYTES} bytes (got ${bytes.byteLength})`)
     const contentType = options.contentType ?? (typeof body === 'string' ? TEXT_PLAIN : OCTET_STREAM)
@@ -304,19 +328,14 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     const bytes = Uint8Array.from(Buffer.from(id, 'hex'))
     const entry = store.getOutbox(bytes)
     if (entry != null) {
-      const status = statusOf(entry, id)
+      const status = this.named(statusOf(entry, id))
+      if (entry.kind !== 'message') throw new MessageNotFoundError(id)
       const calls = outbox.inFlight(id)
       if (calls != null && calls.length > 0 && (entry.state === 'queued' || entry.state === 'sent')) {
-        // in flight: ask each device how far its copy got (RPC StatusQuery on the call's msg_id)
-        status.transit = await Promise.all(calls.map(async ({ peer, msgId }) => {
-          try {
-            const [state] = await this.components.attn.queryStatus(peerIdFromString(peer), [msgId], { timeout: TRANSIT_QUERY_TIMEOUT_MS })
-            return { peer, state }
-          } catch (err: any) {
-            this.log.trace('transit query to %s failed: %s', peer, err.message)
-            return { peer, state: 'unknown' as RpcStatus }
-          }
-        }))
+        // in flight: each device's last known state of its copy, from the local cache; the RPC
+        // status query that refreshes it runs in the background (it may wait seconds for a device)
+        status.transit = calls.map(({ peer, msgId }) => ({ peer, state: this.transit.get(`${peer}/${msgId}`) ?? 'unknown' as RpcStatus }))
+        this.refreshTransit(calls)
       }
       return status
     }
@@ -328,9 +347,111 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     return { ...statusOf(copies[0], id), to: groupIdString(copies[0].groupId ?? new Uint8Array(GROUP_ID_LENGTH)) }
   }
 
-  /** Received messages, oldest first. */
-  inbox (options: { limit?: number, after?: number } = {}): InboxMessage[] {
-    return this.require().store.listInboxMessages({ afterMs: options.after, limit: options.limit ?? DEFAULT_INBOX_PAGE }).map(inboxMessageOf)
+  /** Queries the devices of in-flight calls for their state (one query per call at a time), into the cache. */
+  private refreshTransit (calls: Array<{ peer: string, msgId: bigint }>): void {
+    for (const { peer, msgId } of calls) {
+      const key = `${peer}/${msgId}`
+      if (this.transitQueries.has(key) || this.transitQueries.size >= MAX_TRANSIT_QUERIES) continue
+      this.transitQueries.add(key)
+      void this.components.attn.queryStatus(peerIdFromString(peer), [msgId], { timeout: TRANSIT_QUERY_TIMEOUT_MS })
+        .then(([state]) => { remember(this.transit, key, state, MAX_TRANSIT_CACHE) })
+        .catch((err: any) => { this.log.trace('transit query to %s failed: %s', peer, err.message) })
+        .finally(() => { this.transitQueries.delete(key) })
+    }
+  }
+
+  /**
+   * A page of received messages, oldest first within the page: the newest `limit` (default 1000);
+   * `before` (a receivedAt, exclusive) pages back; `after` the oldest `limit` after it (forward).
+   */
+  inbox (options: { limit?: number, after?: number, before?: number, unread?: boolean } = {}): InboxMessage[] {
+    const { store, contacts } = this.require()
+    const names = contacts.names()
+    return store.inboxPage({ afterMs: options.after, beforeMs: options.before, limit: options.limit ?? DEFAULT_INBOX_PAGE, unreadOnly: options.unread })
+      .map(e => withName(inboxMessageOf(e), names.get(e.from)))
+  }
+
+  /** Marks received messages read (`read` false: unread again); unknown ids are an error. Returns how many changed. */
+  markRead (ids: string[], read = true): number {
+    const { store } = this.require()
+    const bytes = ids.map(id => {
+      const b = /^[0-9a-f]{32}$/.test(id) ? Uint8Array.from(Buffer.from(id, 'hex')) : undefined
+      const e = b == null ? undefined : store.getInbox(b)
+      if (b == null || e == null || e.kind !== 'message' || store.inboxDeleted(b)) throw new InboxMessageNotFoundError(id)
+      return b
+    })
+    return store.markRead(bytes, read)
+  }
+
+  /** Marks every received message read; returns how many changed. */
+  markAllRead (): number {
+    return this.require().store.markAllRead()
+  }
+
+  /** Unread received messages, in all and by sender address. */
+  unread (): { unread: number, from: Record<string, number> } {
+    const { total, bySender } = this.require().store.unreadCounts()
+    return { unread: total, from: bySender }
+  }
+
+  /** Deletes a received message (its content; the id stays known so a redelivery is not stored again). */
+  deleteMessage (id: string): void {
+    const { store } = this.require()
+    if (!/^[0-9a-f]{32}$/.test(id) || !store.deleteInbox(Uint8Array.from(Buffer.from(id, 'hex')))) throw new InboxMessageNotFoundError(id)
+  }
+
+  /** Messages this node sent (1:1 and group), newest first, with their states. */
+  sent (options: { limit?: number, before?: number } = {}): SentMessage[] {
+    const { store, contacts } = this.require()
+    const names = contacts.names()
+    const q = { limit: options.limit ?? DEFAULT_INBOX_PAGE, beforeMs: options.before }
+    const direct: SentMessage[] = store.sentMessages(q).map(e => withName({
+      id: toHex(e.envelopeId), to: e.recipient, state: e.state, ...(e.failureReason != null ? { reason: e.failureReason } : {}), createdAt: e.createdAtMs, updatedAt: e.updatedAtMs
+    }, names.get(e.recipient), 'toName'))
+    const grouped: SentMessage[] = store.sentGroupMessages(q).filter(g => g.copies.length > 0).map(g => {
+      const least = leastAdvanced(g.copies)
+      return {
+        id: toHex(g.msgId),
+        to: groupIdString(least.groupId ?? new Uint8Array(GROUP_ID_LENGTH)),
+        state: least.state,
+        createdAt: Math.min(...g.copies.map(c => c.createdAtMs)),
+        updatedAt: Math.max(...g.copies.map(c => c.updatedAtMs))
+      }
+    })
+    return [...direct, ...grouped].sort((a, b) => b.createdAt - a.createdAt).slice(0, q.limit)
+  }
+
+  /** Contacts, by name. */
+  contacts (): Contact[] {
+    return this.require().contacts.list()
+  }
+
+  addContact (name: string, address: string): Contact {
+    return this.require().contacts.add(name, address)
+  }
+
+  removeContact (name: string): Contact {
+    return this.require().contacts.remove(name)
+  }
+
+  renameContact (from: string, to: string): Contact {
+    return this.require().contacts.rename(from, to)
+  }
+
+  /** An address or group id as given, a contact name as its address (ERR_INVALID_ADDRESS otherwise). */
+  resolve (to: string): string {
+    return this.require().contacts.resolve(to)
+  }
+
+  /** A status with the recipient's contact name. */
+  private named (status: MessageStatus): MessageStatus {
+    const name = this.running?.contacts.nameOf(status.to)
+    return name == null ? status : { ...status, toName: name }
+  }
+
+  /** Our directory record as last published or seen (its devices and mailboxes), if any. */
+  publishedRecord (): DirectoryRecord | undefined {
+    return this.directory.cached(this.address)
   }
 
   /** Pulls our parcels from every mailbox in our directory record. */
@@ -366,7 +487,8 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
   }
 
   async createGroup (name: string, members: string[], _options: AbortOptions = {}): Promise<GroupInfo> {
-    const { groups, outbox } = this.require()
+    const { groups, outbox, contacts } = this.require()
+    members = members.map(m => contacts.resolve(m))
     for (const m of members) checkAddress(m)
     const info = groups.create(name, members)
     outbox.kick()
@@ -374,15 +496,17 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
   }
 
   async addMember (groupId: string, address: string, _options: AbortOptions = {}): Promise<GroupInfo> {
+    const { groups, outbox, contacts } = this.require()
+    address = contacts.resolve(address)
     checkAddress(address)
-    const { groups, outbox } = this.require()
     const info = groups.addMember(groupId, address)
     outbox.kick()
     return info
   }
 
   async removeMember (groupId: string, address: string, _options: AbortOptions = {}): Promise<GroupInfo> {
-    const { groups, outbox } = this.require()
+    const { groups, outbox, contacts } = this.require()
+    address = contacts.resolve(address)
     const info = groups.removeMember(groupId, address)
     outbox.kick()
     return info
@@ -418,20 +542,42 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     }
   }
 
+  /**
+   * A status event for a user's message whose state or reason changed. Receipts, sync copies and
+   * group control traffic are protocol traffic, not messages the user sent: no event. A state
+   * reported again (a second receipt, an attempt ending where a receipt already took it) is not
+   * an event again: one `delivered` per message.
+   */
   private emitStatus (envelopeId: Uint8Array): void {
     const entry = this.running?.store.getOutbox(envelopeId)
-    if (entry != null) this.safeDispatchEvent('status', { detail: statusOf(entry, toHex(envelopeId)) })
+    if (entry == null || entry.kind !== 'message') return
+    const id = toHex(envelopeId)
+    const seen = `${entry.state}/${entry.failureReason ?? ''}`
+    if (this.lastEmitted.get(id) === seen) return
+    remember(this.lastEmitted, id, seen, MAX_EMITTED_CACHE)
+    this.safeDispatchEvent('status', { detail: this.named(statusOf(entry, id)) })
   }
 
   private emitMessage (envelopeId: Uint8Array): void {
     const e = this.running?.store.getInbox(envelopeId)
-    if (e != null) this.safeDispatchEvent('message', { detail: inboxMessageOf(e) })
+    if (e != null) this.safeDispatchEvent('message', { detail: withName(inboxMessageOf(e), this.running?.contacts.nameOf(e.from)) })
   }
 
   private require (): Running {
     if (this.running == null) throw new NotStartedError('the messaging service')
     return this.running
   }
+}
+
+/** `value` with `[key]: name` when there is a name. */
+function withName<T extends object> (value: T, name: string | undefined, key = 'fromName'): T {
+  return name == null ? value : { ...value, [key]: name }
+}
+
+/** The least advanced of a group message's member copies (failed counts as least). */
+function leastAdvanced (copies: OutboxEntry[]): OutboxEntry {
+  const rank: Record<OutboxState, number> = { failed: -1, queued: 0, sent: 1, stored: 2, delivered: 3 }
+  return [...copies].sort((a, b) => rank[a.state] - rank[b.state])[0]
 }
 
 function checkAddress (address: string): void {

@@ -227,15 +227,25 @@ export class Outbox {
       await this.callPeer(nodeId, METHOD_DELIVER, entry.envelope, msgId => { calls.push({ peer: nodeId, msgId }) })))
       .finally(() => { directDone = true; this.calls.delete(key) })
     let graceTimer: ReturnType<typeof setTimeout> | undefined
+    let earlyStored = 0
+    // stored at a mailbox while the direct calls still wait for their timeout: say so now (the
+    // state the grace promises), not when the slowest direct call gives up
+    const storeEarly = async (): Promise<number> => {
+      const n = await storeAtMailboxes()
+      earlyStored = n
+      if (n > 0 && !directDone && this.init.store.setOutboxState(entry.envelopeId, 'stored')) this.init.onStatus(entry.envelopeId)
+      return n
+    }
     const early = devices.length === 0
       ? storeAtMailboxes()
       : new Promise<number>(resolve => {
-        graceTimer = setTimeout(() => { resolve(directDone ? -1 : storeAtMailboxes()) }, this.init.timings.mailboxGrace)
+        graceTimer = setTimeout(() => { resolve(directDone ? -1 : storeEarly()) }, this.init.timings.mailboxGrace)
         void directRun.then(() => { resolve(-1) })
       })
     const direct = await directRun
     const reachedAll = devices.length > 0 && direct.every(Boolean)
-    let stored = reachedAll ? 0 : await early
+    // already marked stored: keep it (stored → sent would be refused, leaving the entry due at once)
+    let stored = reachedAll ? earlyStored : await early
     clearTimeout(graceTimer)
     if (stored < 0) stored = reachedAll ? 0 : await storeAtMailboxes()
     return { direct, stored }

@@ -61,6 +61,8 @@ export interface InboxEntry {
   body: Uint8Array
   sentAtMs: number
   receivedAtMs: number
+  /** When the user marked it read (unix ms); absent while unread. */
+  readAtMs?: number
 }
 
 export interface MailboxEntry {
@@ -264,6 +266,19 @@ const MIGRATIONS: string[] = [
     seen_at_ms INTEGER NOT NULL
   ) STRICT;
   ALTER TABLE outbox ADD COLUMN message_sealed BLOB;
+  `,
+  // 4: read/unread and deletion of received messages (a deleted message keeps its row, emptied,
+  // so a redelivered copy is still recognised as a duplicate); contacts (name → ATT address)
+  `
+  ALTER TABLE inbox ADD COLUMN read_at_ms INTEGER;
+  ALTER TABLE inbox ADD COLUMN deleted_at_ms INTEGER;
+  CREATE INDEX inbox_unread ON inbox (sender) WHERE read_at_ms IS NULL AND deleted_at_ms IS NULL;
+  CREATE TABLE contacts (
+    name TEXT PRIMARY KEY,
+    address TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX contacts_address ON contacts (address);
   `
 ]
 
@@ -512,6 +527,116 @@ export class MessagingStore {
   listInboxMessages (options: { afterMs?: number, limit?: number } = {}): InboxEntry[] {
     return this.statement(`SELECT * FROM inbox WHERE kind = 'message' AND received_at_ms > ? ORDER BY received_at_ms ASC, rowid ASC LIMIT ?`)
       .all(options.afterMs ?? -1, Math.max(1, Math.min(options.limit ?? DEFAULT_INBOX_PAGE, MAX_INBOX_PAGE))).map(inboxRow)
+  }
+
+  /**
+   * A page of received messages (kind 'message', not deleted), oldest first within the page:
+   * without a cursor the newest `limit`; `beforeMs` the newest `limit` received before it (paging
+   * back); `afterMs` the oldest `limit` received after it (paging forward, following new ones).
+   */
+  inboxPage (options: { limit?: number, beforeMs?: number, afterMs?: number, unreadOnly?: boolean } = {}): InboxEntry[] {
+    const limit = Math.max(1, Math.min(options.limit ?? DEFAULT_INBOX_PAGE, MAX_INBOX_PAGE))
+    const where = ["kind = 'message'", 'deleted_at_ms IS NULL']
+    const args: SQLInputValue[] = []
+    if (options.unreadOnly === true) where.push('read_at_ms IS NULL')
+    if (options.beforeMs != null) { where.push('received_at_ms < ?'); args.push(options.beforeMs) }
+    if (options.afterMs != null) { where.push('received_at_ms > ?'); args.push(options.afterMs) }
+    const forward = options.afterMs != null && options.beforeMs == null
+    const rows = this.statement(`SELECT * FROM inbox WHERE ${where.join(' AND ')}
+      ORDER BY received_at_ms ${forward ? 'ASC' : 'DESC'}, rowid ${forward ? 'ASC' : 'DESC'} LIMIT ?`).all(...args, limit).map(inboxRow)
+    return forward ? rows : rows.reverse()
+  }
+
+  /** Marks received messages read (or unread); returns how many changed. Unknown or deleted ids count 0. */
+  markRead (envelopeIds: Uint8Array[], read = true): number {
+    return this.tx(() => {
+      let n = 0
+      for (const id of envelopeIds) {
+        n += num(this.statement(`UPDATE inbox SET read_at_ms = ? WHERE envelope_id = ? AND deleted_at_ms IS NULL AND (read_at_ms IS NULL) = ?`)
+          .run(read ? this.clock() : null, id, read ? 1 : 0).changes)
+      }
+      return n
+    })
+  }
+
+  /** Whether a received message was deleted (its row stays as a tombstone). */
+  inboxDeleted (envelopeId: Uint8Array): boolean {
+    return this.statement('SELECT deleted_at_ms FROM inbox WHERE envelope_id = ?').get(envelopeId)?.deleted_at_ms != null
+  }
+
+  /** Marks every received message read; returns how many changed. */
+  markAllRead (): number {
+    return num(this.statement(`UPDATE inbox SET read_at_ms = ? WHERE kind = 'message' AND deleted_at_ms IS NULL AND read_at_ms IS NULL`).run(this.clock()).changes)
+  }
+
+  /** Unread received messages: in all, and by sender. */
+  unreadCounts (): { total: number, bySender: Record<string, number> } {
+    const rows = this.statement(`SELECT sender, COUNT(*) AS n FROM inbox WHERE kind = 'message' AND deleted_at_ms IS NULL AND read_at_ms IS NULL GROUP BY sender`).all()
+    const bySender: Record<string, number> = {}
+    let total = 0
+    for (const r of rows) { bySender[String(r.sender)] = num(r.n); total += num(r.n) }
+    return { total, bySender }
+  }
+
+  /**
+   * Deletes a received message: its content is dropped, its row stays (emptied) so that a copy
+   * delivered again is still a duplicate. Returns false for an unknown or already deleted id.
+   */
+  deleteInbox (envelopeId: Uint8Array): boolean {
+    return num(this.statement(`UPDATE inbox SET body = x'', content_type = '', deleted_at_ms = ? WHERE envelope_id = ? AND deleted_at_ms IS NULL`)
+      .run(this.clock(), envelopeId).changes) === 1
+  }
+
+  /** Sent 1:1 messages (outbox kind 'message'), newest first; `beforeMs` pages back by creation time. */
+  sentMessages (options: { limit?: number, beforeMs?: number } = {}): OutboxEntry[] {
+    const limit = Math.max(1, Math.min(options.limit ?? DEFAULT_INBOX_PAGE, MAX_INBOX_PAGE))
+    return this.statement(`SELECT * FROM outbox WHERE kind = 'message' AND created_at_ms < ? ORDER BY created_at_ms DESC, rowid DESC LIMIT ?`)
+      .all(options.beforeMs ?? Number.MAX_SAFE_INTEGER, limit).map(outboxRow)
+  }
+
+  /** Sent group messages: each message id with its member copies, newest first. */
+  sentGroupMessages (options: { limit?: number, beforeMs?: number } = {}): Array<{ msgId: Uint8Array, copies: OutboxEntry[] }> {
+    const limit = Math.max(1, Math.min(options.limit ?? DEFAULT_INBOX_PAGE, MAX_INBOX_PAGE))
+    const ids = this.statement(`SELECT g.msg_id AS msg_id, MIN(o.created_at_ms) AS t FROM attn_group_sends g JOIN outbox o ON o.envelope_id = g.envelope_id
+      GROUP BY g.msg_id HAVING t < ? ORDER BY t DESC LIMIT ?`).all(options.beforeMs ?? Number.MAX_SAFE_INTEGER, limit)
+    return ids.map(r => ({ msgId: u8(r.msg_id), copies: this.groupCopies(u8(r.msg_id)) }))
+  }
+
+  // ---- contacts ----------------------------------------------------------------------------
+
+  /** Adds a contact; false when the name is taken. */
+  addContact (name: string, address: string): boolean {
+    return num(this.statement('INSERT OR IGNORE INTO contacts (name, address, created_at_ms) VALUES (?, ?, ?)').run(name, address, this.clock()).changes) === 1
+  }
+
+  removeContact (name: string): boolean {
+    return num(this.statement('DELETE FROM contacts WHERE name = ?').run(name).changes) === 1
+  }
+
+  /** Renames a contact; false when `from` is unknown (a taken `to` throws: the primary key). */
+  renameContact (from: string, to: string): boolean {
+    return num(this.statement('UPDATE contacts SET name = ? WHERE name = ?').run(to, from).changes) === 1
+  }
+
+  getContact (name: string): { name: string, address: string } | undefined {
+    const r = this.statement('SELECT name, address FROM contacts WHERE name = ?').get(name)
+    return r == null ? undefined : { name: String(r.name), address: String(r.address) }
+  }
+
+  /** Contacts by name. */
+  listContacts (): Array<{ name: string, address: string, createdAt: number }> {
+    return this.statement('SELECT name, address, created_at_ms FROM contacts ORDER BY name').all()
+      .map(r => ({ name: String(r.name), address: String(r.address), createdAt: num(r.created_at_ms) }))
+  }
+
+  /** The first contact name (by name) of an address. */
+  contactNameOf (address: string): string | undefined {
+    const r = this.statement('SELECT name FROM contacts WHERE address = ? ORDER BY name LIMIT 1').get(address)
+    return r == null ? undefined : String(r.name)
+  }
+
+  contactCount (): number {
+    return num(this.statement('SELECT COUNT(*) AS n FROM contacts').get()?.n)
   }
 
   /** Newest first; filter by peer (sender or recipient) or group; `beforeMs` pages backwards. */
@@ -938,6 +1063,7 @@ function inboxRow (r: Record<string, unknown>): InboxEntry {
     receivedAtMs: num(r.received_at_ms)
   }
   if (r.group_id != null) e.groupId = u8(r.group_id)
+  if (r.read_at_ms != null) e.readAtMs = num(r.read_at_ms)
   return e
 }
 

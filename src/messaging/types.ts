@@ -12,6 +12,22 @@ export interface InboxMessage {
   body: string
   sentAt: number
   receivedAt: number
+  /** Whether the user marked it read. */
+  read: boolean
+  /** The sender's contact name, when the sender is a contact. */
+  fromName?: string
+}
+
+/** A sent message in the list of sent messages. */
+export interface SentMessage {
+  id: string
+  /** The recipient's address, or the group id. */
+  to: string
+  toName?: string
+  state: MessageState
+  reason?: string
+  createdAt: number
+  updatedAt: number
 }
 
 export type MessageState = OutboxState
@@ -21,6 +37,8 @@ export interface MessageStatus {
   state: MessageState
   reason?: string
   to: string
+  /** The recipient's contact name, when the recipient is a contact. */
+  toName?: string
   updatedAt: number
   /** While a direct delivery call is in flight: its state at each device (RPC status query). */
   transit?: Array<{ peer: string, state: RpcStatus }>
