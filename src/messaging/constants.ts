@@ -129,3 +129,11 @@ export const DEFAULT_PUBLISH_TIMEOUT_MS = 30_000
 /** Inbox listing: default page size, and the largest page a caller may ask for. */
 export const DEFAULT_INBOX_PAGE = 1_000
 export const MAX_INBOX_PAGE = 10_000
+
+/**
+ * Peer id strings remembered by the directory record check (isPeerIdString). Parsing a secp256k1
+ * peer id decompresses its point in pure JS (~1 ms), and every check of a record parsed its
+ * mailbox ids again (kad-dht's validator, its selector, the DHT guard and the directory client
+ * check the same bytes).
+ */
+export const MAX_PEER_ID_CHECK_CACHE = 4096
