@@ -137,3 +137,8 @@ export const MAX_INBOX_PAGE = 10_000
  * check the same bytes).
  */
 export const MAX_PEER_ID_CHECK_CACHE = 4096
+
+/** The start-up mailbox fetch asks an unreachable mailbox again after this (doubling), ms. */
+export const STARTUP_FETCH_RETRY_MS = 1_000
+/** Start-up fetch rounds in all (retries 1 s, 2 s, 4 s after the first: about 7 s). */
+export const STARTUP_FETCH_TRIES = 4
