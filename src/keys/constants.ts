@@ -87,3 +87,9 @@ export const SCRYPT_MAX_N = 2 ** 20
 export const SCRYPT_MAX_R = 32
 export const SCRYPT_MAX_P = 16
 export const SCRYPT_SALT_LENGTH = 16
+
+/**
+ * Parsed ATT addresses kept (address → root public key). Parsing a secp256k1 peer id decompresses
+ * its point in pure JS (~1 ms): every directory record check parsed the same few addresses again.
+ */
+export const MAX_PARSED_ADDRESS_CACHE = 4096

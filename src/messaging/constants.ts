@@ -182,3 +182,16 @@ export const MAX_POSTAGE_REFUSALS = 10_000
 /** Contacts: at most this many, names at most this many UTF-8 bytes. */
 export const MAX_CONTACTS = 10_000
 export const MAX_CONTACT_NAME_BYTES = 64
+
+/**
+ * Peer id strings remembered by the directory record check (isPeerIdString). Parsing a secp256k1
+ * peer id decompresses its point in pure JS (~1 ms), and every check of a record parsed its
+ * mailbox ids again (kad-dht's validator, its selector, the DHT guard and the directory client
+ * check the same bytes).
+ */
+export const MAX_PEER_ID_CHECK_CACHE = 4096
+
+/** The start-up mailbox fetch asks an unreachable mailbox again after this (doubling), ms. */
+export const STARTUP_FETCH_RETRY_MS = 1_000
+/** Start-up fetch rounds in all (retries 1 s, 2 s, 4 s after the first: about 7 s). */
+export const STARTUP_FETCH_TRIES = 4

@@ -11,7 +11,7 @@ import { METHOD_DELIVER } from './protocol/rpc-methods.js'
 import {
   DEFAULT_DELIVERY_CALL_TIMEOUT_MS, DEFAULT_FETCH_INTERVAL_MS, DEFAULT_GIVE_UP_AFTER_MS, DEFAULT_MAILBOX_COUNT, DEFAULT_MAILBOX_GRACE_MS,
   DEFAULT_PROBE_INITIAL_MS, DEFAULT_PROBE_MAX_MS, DEFAULT_RECORD_TTL_SECONDS, DEFAULT_RETRY_INITIAL_MS, DEFAULT_RETRY_MAX_MS,
-  DEFAULT_INBOX_PAGE, GROUP_ID_LENGTH, MAX_BODY_BYTES, SEEN_ENVELOPE_TTL_MS
+  DEFAULT_INBOX_PAGE, GROUP_ID_LENGTH, MAX_BODY_BYTES, SEEN_ENVELOPE_TTL_MS, STARTUP_FETCH_RETRY_MS, STARTUP_FETCH_TRIES
 } from './constants.js'
 import { InvalidRecipientError, MessageNotFoundError, MessageTooLargeError, NotStartedError } from './errors.js'
 import { MessagingCounters } from './counters.js'
@@ -240,7 +240,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       // in the background: the DHT may still be empty right after start
       void this.publish().catch((err) => { this.log('initial publish failed: %s', err.message) })
     }
-    void this.fetchMailboxes().catch((err) => { this.log('initial mailbox fetch failed: %s', err.message) })
+    void this.startupFetch(abort.signal).catch((err) => { this.log('initial mailbox fetch failed: %s', err.message) })
     outbox.kick()
   }
 
@@ -456,22 +456,46 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
 
   /** Pulls our parcels from every mailbox in our directory record. */
   async fetchMailboxes (options: AbortOptions = {}): Promise<{ fetched: number }> {
+    const { fetched } = await this.fetchRound(options)
+    return { fetched }
+  }
+
+  /**
+   * The start-up fetch: mail waiting for us is what a user sees first, so a mailbox that could not
+   * be reached right after start (its dial or our first session timed out) is asked again after
+   * STARTUP_FETCH_RETRY_MS, doubling, STARTUP_FETCH_TRIES times in all, instead of at the next poll.
+   */
+  private async startupFetch (signal: AbortSignal): Promise<void> {
+    let wait = STARTUP_FETCH_RETRY_MS
+    for (let i = 0; i < STARTUP_FETCH_TRIES && !signal.aborted; i++) {
+      if (i > 0) {
+        await new Promise(resolve => { setTimeout(resolve, wait).unref?.() })
+        wait *= 2
+        if (signal.aborted || this.running == null) return
+      }
+      const { failed } = await this.fetchRound({ signal })
+      if (failed === 0) return
+    }
+  }
+
+  private async fetchRound (options: AbortOptions): Promise<{ fetched: number, failed: number }> {
     const running = this.require()
     const { identity, receiver } = running
     let record = this.directory.cached(identity.address)
     if (record == null) {
       // not published by us yet: look our record up, but not on every poll (a DHT walk each time)
-      if (Date.now() - running.ownLookupAt < OWN_RECORD_LOOKUP_INTERVAL_MS) return { fetched: 0 }
+      if (Date.now() - running.ownLookupAt < OWN_RECORD_LOOKUP_INTERVAL_MS) return { fetched: 0, failed: 0 }
       running.ownLookupAt = Date.now()
       try {
         record = await this.directory.lookup(identity.address, options)
       } catch (err: any) {
         this.log('no record of ours to find our mailboxes: %s', err.message)
-        return { fetched: 0 }
+        return { fetched: 0, failed: 0 }
       }
     }
     const self = this.components.peerId.toString()
     let fetched = 0
+    let failed = 0
     await Promise.all(record.mailboxes.map(async (mailbox) => {
       if (mailbox.peerId === self) return
       // the record's addresses: without them a dial right after start has nothing to try but a
@@ -480,10 +504,11 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       try {
         fetched += await receiver.fetchFrom(peerIdFromString(mailbox.peerId), options)
       } catch (err: any) {
+        failed++
         this.log('fetch from mailbox %s failed: %s', mailbox.peerId, err.message)
       }
     }))
-    return { fetched }
+    return { fetched, failed }
   }
 
   async createGroup (name: string, members: string[], _options: AbortOptions = {}): Promise<GroupInfo> {

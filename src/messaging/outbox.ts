@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { toHex } from './protocol/codec.js'
+import { anySignal } from '../utils/signals.js'
 import { decodeMessage, encodeMessage } from './protocol/message.js'
 import { PARCEL_BUNDLE, encodeParcel } from './protocol/parcel.js'
 import { METHOD_DELIVER } from './protocol/rpc-methods.js'
@@ -50,8 +51,13 @@ export interface OutboxInit {
   postage: Postage
 }
 
-/** Entries taken per pass of the worker. */
-const PASS_SIZE = 100
+/**
+ * Attempts in flight at once. Each entry is scheduled on its own: a new message starts at once
+ * instead of waiting for a pass in flight, and no attempt waits for the slowest of a batch.
+ */
+const MAX_ACTIVE_ATTEMPTS = 128
+/** An attempt that threw left its entry due: it waits this long before the next try (no hot loop). */
+const ERROR_COOLDOWN_MS = 1_000
 /** setTimeout overflows past 2^31-1 ms: wake up at least daily. */
 const MAX_SLEEP_MS = 86_400_000
 
@@ -62,11 +68,12 @@ const MAX_SLEEP_MS = 86_400_000
  * message until its receipt arrives (a lost receipt is re-triggered by the redelivery).
  */
 export class Outbox {
-  private running = false
-  private again = false
   private timer?: ReturnType<typeof setTimeout>
   private stopped = false
-  private pass?: Promise<void>
+  /** Attempts in flight, by envelope id hex (an entry is never attempted twice at once). */
+  private readonly active = new Map<string, Promise<void>>()
+  /** Entries whose last attempt threw, by envelope id hex: not retried before this time (unix ms). */
+  private readonly cooling = new Map<string, number>()
   /** Direct delivery calls in flight, by envelope id hex: which device, which RPC msg_id. */
   private readonly calls = new Map<string, Array<{ peer: string, msgId: bigint }>>()
 
@@ -89,37 +96,62 @@ export class Outbox {
     return this.calls.get(idHex)
   }
 
-  /** Runs a pass now, and again whenever something new is queued or a retry falls due. */
+  /** Starts every due entry that is not in flight now; called whenever something is queued or an attempt ends. */
   kick (): void {
-    if (this.stopped) return
-    if (this.running) { this.again = true; return }
-    this.running = true
-    this.pass = this.runPass().catch((err) => { this.init.log.error('outbox pass failed: %s', err.message) }).finally(() => {
-      this.running = false
-      if (this.again) { this.again = false; this.kick() }
-    })
+    if (this.stopped || this.init.signal.aborted) return
+    const { store } = this.init
+    const free = MAX_ACTIVE_ATTEMPTS - this.active.size
+    if (free > 0) {
+      // entries in flight are still due in the store: ask for enough to see past them
+      for (const entry of store.dueOutbox(free + this.active.size + this.cooling.size)) {
+        if (this.active.size >= MAX_ACTIVE_ATTEMPTS) break
+        const key = toHex(entry.envelopeId)
+        if (this.active.has(key)) continue
+        const until = this.cooling.get(key)
+        if (until != null) {
+          if (until > Date.now()) continue
+          this.cooling.delete(key)
+        }
+        const run = this.attempt(entry)
+          .catch((err) => {
+            this.init.log('attempt failed: %s', err.message)
+            this.cooling.set(key, Date.now() + ERROR_COOLDOWN_MS)
+          })
+          .finally(() => {
+            this.active.delete(key)
+            this.kick()
+          })
+        this.active.set(key, run)
+      }
+    }
+    this.arm()
   }
 
-  /** Stops scheduling and waits for a running pass (the store closes after this). */
+  /** Stops scheduling and waits for the attempts in flight (the store closes after this). */
   async stop (): Promise<void> {
     this.stopped = true
     clearTimeout(this.timer)
-    await this.pass
+    await Promise.all([...this.active.values()])
   }
 
-  private async runPass (): Promise<void> {
-    const { store, signal } = this.init
-    const due = store.dueOutbox(PASS_SIZE)
-    await Promise.all(due.map(async entry => {
-      await this.attempt(entry).catch((err) => { this.init.log('attempt failed: %s', err.message) })
-    }))
-    if (this.stopped || signal.aborted) return
+  /**
+   * Wakes up when the next entry falls due. An entry due now is either in flight (its end kicks
+   * again) or waiting for a free slot (an attempt's end kicks again): no timer needed for it.
+   */
+  private arm (): void {
     clearTimeout(this.timer)
-    const next = store.nextDueAt()
-    if (next != null) {
-      this.timer = setTimeout(() => { this.kick() }, Math.min(MAX_SLEEP_MS, Math.max(50, next - Date.now())))
-      this.timer.unref?.()
-    }
+    this.timer = undefined
+    const now = Date.now()
+    for (const [key, until] of this.cooling) if (until <= now) this.cooling.delete(key)
+    const next = this.init.store.nextDueAt()
+    if (next == null) { this.cooling.clear(); return }
+    let wait = next - now
+    if (this.cooling.size > 0) {
+      // a cooling entry is due but skipped: wake when the first one may go again
+      wait = Math.max(wait, Math.min(...this.cooling.values()) - now)
+    } else if (wait <= 0 && this.active.size > 0) return
+    this.timer = setTimeout(() => { this.kick() }, Math.min(MAX_SLEEP_MS, Math.max(50, wait)))
+    this.timer.unref?.()
   }
 
   /** One attempt: seal if needed, then every device of the recipient directly, else (or also) its mailboxes. */
@@ -142,6 +174,14 @@ export class Outbox {
       else this.retryOrFail(entry, giveUp, backoff, `recipient unknown: ${err.message as string}`)
       return
     }
+    const devices = record.devices.map(d => d.nodeId).filter(n => n !== self)
+    // listed addresses save a DHT peer lookup before the first dial; the dial and handshake start
+    // now, in parallel for every device, and run while the message is sealed
+    await Promise.all(record.devices.map(async d => {
+      if (d.nodeId === self || this.init.peers.isConnected(d.nodeId)) return
+      if (d.multiaddrs != null && d.multiaddrs.length > 0) await this.init.peers.learnAddresses(d.nodeId, d.multiaddrs)
+    }))
+    for (const nodeId of devices) this.prepareSession(nodeId)
     if (!entry.sealed) {
       let sealed: OutboxEntry | undefined
       try {
@@ -159,13 +199,6 @@ export class Outbox {
       entry = sealed
     }
     if (probing) this.init.counters.add('reprobes')
-    const devices = record.devices.map(d => d.nodeId).filter(n => n !== self)
-    // listed addresses save a DHT peer lookup before the first dial
-    for (const d of record.devices) {
-      if (d.nodeId !== self && d.multiaddrs != null && d.multiaddrs.length > 0 && !this.init.peers.isConnected(d.nodeId)) {
-        await this.init.peers.learnAddresses(d.nodeId, d.multiaddrs)
-      }
-    }
     const mailboxes = record.mailboxes.map(m => m.peerId).filter(p => p !== self)
     const { direct, stored } = await this.deliver(entry, devices, mailboxes)
     const reachedAll = devices.length > 0 && direct.every(Boolean)
@@ -184,6 +217,17 @@ export class Outbox {
       return
     }
     this.init.onStatus(id)
+  }
+
+  /** Starts the dial and ATTN handshake with a device (shared with the delivery call that follows). */
+  private prepareSession (nodeId: string): void {
+    try {
+      // bounded like the call that joins it: a call waiting on this handshake cannot outlive its own timeout by much
+      this.init.attn.connect(peerIdFromString(nodeId), { signal: anySignal(this.init.signal, AbortSignal.timeout(this.init.timings.callTimeout)) })
+        .catch((err: any) => { this.init.log.trace('early session with %s failed: %s', nodeId, err.message) })
+    } catch (err: any) {
+      this.init.log.trace('early session with %s not started: %s', nodeId, err.message)
+    }
   }
 
   /**

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
+import { createServer } from 'node:net'
 import { waitFor } from '../helpers/nodes.js'
 import { MessagingTestNet } from '../helpers/messaging.js'
 import { rootIdentity } from '../helpers/identities.js'
@@ -12,6 +13,18 @@ import type { AttnNode } from '../../src/node/create-node.js'
 /** A well-formed bundle for the record's devices whose body is garbage: passes every check a mailbox can make, opens for nobody. */
 function junkParcel (record: DirectoryRecord, sender: AttnNode, deviceId?: string): Uint8Array {
   return sealTestBundle(sender.services.attn.identity, record, { body: randomBytes(64), corrupt: true, deviceId })
+}
+
+/** A TCP port free right now on 127.0.0.1 (a node restarted on it keeps its address). */
+async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number }
+      srv.close(() => { resolve(port) })
+    })
+  })
 }
 
 describe('messaging reliability (issue 10 restart, issue 11 breaks 1, 2, 8, 11)', function () {
@@ -166,6 +179,29 @@ describe('messaging reliability (issue 10 restart, issue 11 breaks 1, 2, 8, 11)'
     // no publish, no explicit fetch, polling far away: only the start-up fetch can bring it
     b = await net.node({ via: relay, identity: bIdentity, dir: bDir, mailboxes, messaging: { fetchInterval: 600_000 } })
     await waitFor(() => net.inboxBodies(b).includes('waiting in the mailbox'), { what: 'fetched at start from the stored record' })
+  })
+
+  it('the start-up fetch asks a mailbox that was unreachable at start again, without waiting for the next poll', async () => {
+    const relay = await net.node()
+    const port = await freePort()
+    const m = await net.node({ via: relay, listen: [`/ip4/127.0.0.1/tcp/${port}`] })
+    const a = await net.node({ via: relay })
+    const bIdentity = await rootIdentity()
+    const bDir = await net.tempDir()
+    const mailboxes = [m.peerId.toString()]
+    let b = await net.node({ via: relay, identity: bIdentity, dir: bDir, mailboxes, messaging: { fetchInterval: 600_000 } })
+    await net.publish(a)
+    await net.publish(b)
+    await b.stop()
+    const { id } = await a.services.messaging.send(bIdentity.address, 'behind a late mailbox')
+    await waitFor(async () => (await a.services.messaging.status(id)).state === 'stored', { what: 'stored at the mailbox' })
+    // the sender's re-probe would deliver directly once b is back: only the mailbox path is left
+    await a.stop()
+    await m.stop()
+    // b starts while its only mailbox is down: the first start-up fetch fails
+    b = await net.node({ via: relay, identity: bIdentity, dir: bDir, mailboxes, messaging: { fetchInterval: 600_000 } })
+    await m.start()
+    await waitFor(() => net.inboxBodies(b).includes('behind a late mailbox'), { what: 'fetched by a start-up retry', timeout: 30_000 })
   })
 
   it('a recipient without a record yet: the send is queued (with the reason), and delivered once the recipient publishes', async () => {
