@@ -5,6 +5,7 @@ import { CliError, apiRequest, keyOptions, readRuntimeInfo } from './io.js'
 import { runDaemon } from './daemon.js'
 import { print } from './command.js'
 import { MESSAGING_COMMANDS, MESSAGING_HELP } from './messaging-commands.js'
+import { ping } from './ping-command.js'
 import type { Command } from './command.js'
 
 export type { Command } from './command.js'
@@ -21,6 +22,7 @@ Commands:
   init      create this node's identity (root key) and print its ATT address
   start     run a node until SIGINT/SIGTERM
   status    show the running node's status (through its local API)
+  ping      handshake and attn.ping a node over libp2p, UDP or HTTP
   id        print the ATT address, its EVM address and the libp2p PeerId
 ${MESSAGING_HELP}
   help CMD  show help for a command
@@ -70,6 +72,7 @@ ${KEY_HELP}
 
 const start: Command = {
   help: `Usage: attn start [--home DIR] [--listen MA]... [--bootstrap MA]... [--api HOST:PORT]
+                  [--udp HOST:PORT] [--http HOST:PORT]
 
 Runs a node until SIGINT or SIGTERM, then shuts down cleanly (exit 0).
 Creates the identity on first run. Prints its multiaddrs, API URL and the
@@ -88,11 +91,14 @@ ${KEY_HELP}
   --bootstrap MA          multiaddr with /p2p/<peer-id> to dial at start, repeatable
   --api HOST:PORT         local HTTP API (default 127.0.0.1:7746; port 0 = any free port)
   --no-api                do not serve the local API
+  --udp HOST:PORT         also carry ATTN over raw UDP here (config "udp"; default off)
+  --http HOST:PORT        also carry ATTN over plain HTTP here, a public listener separate
+                          from the API (config "http"; default off); port 0 = any free port
   --reset                 start even though the home's data does not fit its identity: data
                           without identity.json, or of another identity, is moved to
                           DIR/reset-<time>/; a missing messages.db is accepted (empty inbox/outbox)
-  --json                  print one JSON line {"peerId","address","addresses","api",
-                          "loginUrl"} once started
+  --json                  print one JSON line {"peerId","address","addresses","carriers",
+                          "api","loginUrl"} once started
 
 Refuses to start (exit 1) when DIR holds data but no identity.json (ERR_HOME_IDENTITY_MISSING),
 data of another identity (ERR_HOME_IDENTITY_MISMATCH, per DIR/home.json), has lost messages.db
@@ -105,12 +111,17 @@ data of another identity (ERR_HOME_IDENTITY_MISMATCH, per DIR/home.json), has lo
     bootstrap: { type: 'string', multiple: true },
     api: { type: 'string' },
     'no-api': { type: 'boolean' },
+    udp: { type: 'string' },
+    http: { type: 'string' },
     reset: { type: 'boolean' },
     json: { type: 'boolean' }
   },
   async run (flags) {
     if (flags.api != null) parseHostPort(flags.api)
+    for (const f of ['udp', 'http']) if (flags[f] != null) parseHostPort(flags[f])
     return await runDaemon({
+      udp: flags.udp,
+      http: flags.http,
       home: flags.home ?? defaultHome(),
       keys: await keyOptions(flags),
       listen: flags.listen,
@@ -142,6 +153,7 @@ ${HOME_HELP}
       `address:     ${status.address}`,
       `peer id:     ${status.peerId}`,
       'listening:', ...status.addresses.map((a: string) => `  ${a}`),
+      ...(status.carriers == null ? [] : ['carriers:', ...status.carriers.map((c: any) => `  ${c.kind} ${c.address}${c.datagramsIn != null ? ` in ${c.datagramsIn} out ${c.datagramsOut} junk ${c.junk}` : c.requests != null ? ` requests ${c.requests} frames in ${c.framesIn} out ${c.framesOut}` : c.framesIn != null ? ` frames in ${c.framesIn}` : ''}`)]),
       `connections: ${status.connections.length}`,
       ...status.connections.map((c: any) => `  ${c.peerId} ${c.remoteAddr}`)
     ].join('\n'))
@@ -185,4 +197,4 @@ ${KEY_HELP}
   }
 }
 
-export const COMMANDS: Record<string, Command> = { init, start, status, id, ...MESSAGING_COMMANDS }
+export const COMMANDS: Record<string, Command> = { init, start, status, id, ping, ...MESSAGING_COMMANDS }
