@@ -12,6 +12,7 @@ import { floodP99 } from './flood.bench.js'
 import { mailboxStore, networkDelivery } from './messaging.bench.js'
 import { recordFigures } from './record.bench.js'
 import { rpcFigures } from './rpc.bench.js'
+import { carrierFigures } from './carriers.bench.js'
 import { sessionFigures } from './session.bench.js'
 import type { BenchResult } from './types.js'
 
@@ -19,6 +20,7 @@ import type { BenchResult } from './types.js'
 const FIGURES: Figure[] = [
   ...recordFigures,
   ...rpcFigures,
+  ...carrierFigures,
   ...sessionFigures,
   floodP99,
   mailboxStore,

@@ -86,5 +86,10 @@ export const DEFAULT_HTTP_MAX_QUEUES_PER_IP = 256
 export const DEFAULT_HTTP_MAX_QUEUES = 8192
 /** A queue nobody POSTed to for this long is dropped (its frames with it). */
 export const DEFAULT_HTTP_QUEUE_IDLE_MS = 120_000
+/**
+ * A POST with frames and Attn-Wait 0 is answered after this many event-loop turns (or as soon as a
+ * frame is queued): enough for an RPC reply that needs no I/O to ride on the response.
+ */
+export const HTTP_ANSWER_TURNS = 3
 /** A client's handshake POSTs wait this long for the answer (HELLO → RESPONSE, FINISH → ACCEPT). */
 export const HTTP_HANDSHAKE_WAIT_MS = 10_000

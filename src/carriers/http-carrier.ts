@@ -7,7 +7,7 @@ import {
   DEFAULT_HTTP_MAX_BODY, DEFAULT_HTTP_MAX_POLLS, DEFAULT_HTTP_MAX_POLLS_PER_IP, DEFAULT_HTTP_MAX_POLLS_PER_SESSION,
   DEFAULT_HTTP_MAX_QUEUE_BYTES, DEFAULT_HTTP_MAX_QUEUE_FRAMES, DEFAULT_HTTP_MAX_QUEUES, DEFAULT_HTTP_MAX_QUEUES_PER_IP,
   DEFAULT_HTTP_MAX_RESPONSE_BYTES, DEFAULT_HTTP_QUEUE_IDLE_MS, HTTP_PATH, HTTP_SESSION_HEADER, HTTP_WAIT_HEADER,
-  HTTP_WELL_KNOWN_PATH, MAX_FRAME_SIZE, MAX_HTTP_WAIT_MS, PROTOCOL
+  HTTP_ANSWER_TURNS, HTTP_WELL_KNOWN_PATH, MAX_FRAME_SIZE, MAX_HTTP_WAIT_MS, PROTOCOL
 } from './constants.js'
 import { ChannelClosedError, HttpCarrierError, HttpQueueFullError } from './errors.js'
 import type { CarrierKind, FrameChannel, FrameHandler } from './channel.js'
@@ -197,11 +197,24 @@ export class HttpCarrier {
     if (wait > 0 && queue.empty) {
       out = await this.longPoll(queue, ip, wait, res)
     } else {
-      // answers the session layer sends synchronously (or within one turn) ride on this response
-      await new Promise<void>(resolve => setImmediate(resolve))
+      // answers the node makes at once (a reply by an RPC handler that did not wait, flushed at the
+      // next turn by the RPC batcher) ride on this response: it lingers HTTP_ANSWER_TURNS event-loop
+      // turns, less when a frame is queued first
+      if (frames.length > 0 && queue.empty) await this.linger(queue)
       out = queue.take(DEFAULT_HTTP_MAX_RESPONSE_BYTES)
     }
     this.respondFrames(res, out)
+  }
+
+  private async linger (queue: HttpQueueChannel): Promise<void> {
+    await new Promise<void>(resolve => {
+      let turns = HTTP_ANSWER_TURNS
+      let immediate: ReturnType<typeof setImmediate> | undefined
+      const done = (): void => { if (immediate != null) clearImmediate(immediate); queue.waiters.delete(done); resolve() }
+      const turn = (): void => { immediate = --turns > 0 ? setImmediate(turn) : undefined; if (immediate == null) done() }
+      queue.waiters.add(done)
+      immediate = setImmediate(turn)
+    })
   }
 
   private async longPoll (queue: HttpQueueChannel, ip: string, wait: number, res: ServerResponse): Promise<Uint8Array[]> {
@@ -274,8 +287,10 @@ export class HttpCarrier {
     }
     q.frames.push(Uint8Array.from(frame))
     q.bytes += frame.byteLength
-    const first = q.waiters.values().next().value
-    first?.()
+    // the newest waiter first: a POST that just carried frames is the one waiting for their answer,
+    // while an older long poll keeps waiting for what comes later
+    const newest = [...q.waiters].pop()
+    newest?.()
   }
 
   private sweep (now = Date.now()): void {

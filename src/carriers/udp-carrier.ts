@@ -4,7 +4,7 @@ import { isIP } from 'node:net'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { constantTimeEqual, hmacSha256, randomBytes, secretKey, type KeyObject } from '../crypto/index.js'
 import {
-  DEFAULT_MAX_DATAGRAM_SIZE, DEFAULT_MAX_UDP_ADDRESSES, MAX_UDP_DUPLICATE_ENTRIES, UDP_AMPLIFICATION_FACTOR,
+  DEFAULT_MAX_DATAGRAM_SIZE, DEFAULT_MAX_UDP_ADDRESSES, UDP_COOKIE_LENGTH, MAX_UDP_DUPLICATE_ENTRIES, UDP_AMPLIFICATION_FACTOR,
   UDP_COOKIE_LIFETIME_MS, UDP_COOKIE_TAG_LENGTH, UDP_DUPLICATE_WINDOW_MS, UDP_RETRANSMIT_INITIAL_MS, UDP_RETRANSMIT_MAX_COUNT,
   UDP_TYPE_DATA, UDP_TYPE_DATA_COOKIE, UDP_TYPE_RETRY
 } from './constants.js'
@@ -426,6 +426,9 @@ export class UdpChannel implements FrameChannel {
   }
 
   get open (): boolean { return !this.closed && this.carrier.running }
+
+  /** A frame must fit one datagram with its type byte and, while validating, a cookie. */
+  get maxFrame (): number { return this.carrier.maxDatagramSize - 1 - UDP_COOKIE_LENGTH }
 
   async send (frame: Uint8Array, _options?: AbortOptions): Promise<void> {
     this.carrier.sendFrame(this, frame)

@@ -130,7 +130,8 @@ class LinkState {
         engine._count('acksSent', a.length)
         return a
       },
-      send: (data, msgId, callIds, items, container) => { engine._send(this, data, msgId, callIds, items, container) }
+      send: (data, msgId, callIds, items, container) => { engine._send(this, data, msgId, callIds, items, container) },
+      maxRecordData: () => this.link.maxRecordData?.()
     })
     this.slots = new SlotQueue(e.maxInFlight)
     this.received = new ReceivedCalls(e.cache.maxEntries, e.cache.maxBytes, e.cache.ttl, e.now)

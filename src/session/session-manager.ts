@@ -276,6 +276,11 @@ export class SessionManager implements FrameHandler {
     }
   }
 
+  /** The channel the session's next record goes on, if one is set. */
+  channelOf (session: Session): FrameChannel | undefined {
+    return this.routes.get(session.idHex)?.channel
+  }
+
   private pruneTargets (): void {
     for (const [key, id] of this.byTarget) if (this.table.getByHex(id) == null) this.byTarget.delete(key)
   }

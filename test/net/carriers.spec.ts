@@ -145,6 +145,18 @@ describe('carriers: UDP and HTTP', function () {
     assert.ok(clientUdp.tooLarge >= 1, 'the UDP carrier refused the big record')
   })
 
+  it('concurrent 1 KiB calls over UDP alone all succeed: containers are cut to fit a datagram', async () => {
+    const b = await nodes.create({ attn: { udp: LOOP } })
+    const a = await nodes.create()
+    b.services.attn.handle('test.echo', (p) => p)
+    const target = carrierUrlToMultiaddr(udpUrl(b))
+    await a.services.attn.call(target, 'test.echo', new Uint8Array(1))
+    const results = await Promise.all(Array.from({ length: 20 }, async (_, i) => await a.services.attn.call(target, 'test.echo', new Uint8Array(1000).fill(i), { timeout: 20_000 })))
+    assert.ok(results.every((r, i) => r.byteLength === 1000 && r[0] === i))
+    assert.equal(udpStats(b).tooLarge, 0, 'no record was too large for a datagram')
+    assert.equal((a.services.attn.carrierStats().find(c => c.kind === 'udp') as UdpCarrierStats).tooLarge, 0)
+  })
+
   it('lost and duplicated datagrams still give exactly-once RPC results', async function () {
     this.timeout(120_000)
     const b = await nodes.create({ attn: { udp: LOOP } })
