@@ -23,6 +23,8 @@ export interface RecordPublisherInit {
   mailboxCount: number
   /** Our last published record, kept across restarts: its seq is where ours continue. */
   lastPublished?: DirectoryRecord
+  /** Our UDP/HTTP carrier endpoints as multiaddrs, listed first among our device's addresses. */
+  carrierAddresses?(): string[]
   /** A record was published (to keep it across restarts). */
   onPublished?(record: DirectoryRecord): void
 }
@@ -61,7 +63,7 @@ export class RecordPublisher {
       // the first record of this identity, or the DHT is not reachable yet
       this.init.log('no existing record of ours to merge: %s', err.message)
     }
-    devices.set(self, { chain: identity.chain, nodeId: self, multiaddrs: peers.ownAddresses().slice(0, MAX_LISTED_ADDRS) })
+    devices.set(self, { chain: identity.chain, nodeId: self, multiaddrs: [...(this.init.carrierAddresses?.() ?? []), ...peers.ownAddresses()].slice(0, MAX_LISTED_ADDRS) })
     const mailboxes = await this.chooseMailboxes(options)
     this.seq++
     const { record, accepted } = await directory.publish(identity, {

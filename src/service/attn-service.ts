@@ -190,6 +190,13 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
     return await bridge.rpc.call(link, method, params, { signal: options.signal, timeout: Math.max(1, timeout - (Date.now() - started)), onMsgId: options.onMsgId })
   }
 
+  /** Calls `method` in an existing session (whatever carrier it runs on now); errors as {@link call}. */
+  async callIn (session: Session, method: string, params: Uint8Array, options: RpcCallOptions = {}): Promise<Uint8Array> {
+    const timeout = options.timeout ?? this.init.rpc?.callTimeout ?? DEFAULT_CALL_TIMEOUT_MS
+    const bridge = this.requireBridge()
+    return await bridge.rpc.call(bridge.linkFor(session), method, params, { signal: options.signal, timeout, onMsgId: options.onMsgId })
+  }
+
   /** Asks the target for the state of calls it received from us (unknown/received/processing/done/failed). */
   async queryStatus (target: FrameTarget, msgIds: bigint[], options: RpcCallOptions = {}): Promise<RpcStatus[]> {
     const timeout = options.timeout ?? DEFAULT_CALL_TIMEOUT_MS

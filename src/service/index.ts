@@ -117,6 +117,8 @@ export interface Attn extends TypedEventTarget<AttnServiceEvents> {
   unhandle(method: string): void
   /** Calls `method` on the target, dialling and handshaking if needed. Rejects with AttnRpcError subclasses. */
   call(target: FrameTarget, method: string, params: Uint8Array, options?: RpcCallOptions): Promise<Uint8Array>
+  /** Calls `method` in an existing session, on whatever carrier it runs now. */
+  callIn(session: Session, method: string, params: Uint8Array, options?: RpcCallOptions): Promise<Uint8Array>
   /** The state of calls the target received from us. */
   queryStatus(target: FrameTarget, msgIds: bigint[], options?: RpcCallOptions): Promise<RpcStatus[]>
   /** RPC-level ping; resolves with the RTT in ms. */

@@ -4,6 +4,13 @@ import { request } from 'node:http'
 import { NodeSet, waitFor } from '../helpers/nodes.js'
 import { carrierUrlToMultiaddr, encodeDatagram, UDP_TYPE_DATA, HTTP_PATH } from '../../src/carriers/index.js'
 import { decodeInfo } from '../../src/rpc/index.js'
+import { DirectoryClient } from '../../src/messaging/index.js'
+import { SessionStore } from '../../src/session/index.js'
+import { hkdfSha256, secretKey } from '../../src/crypto/index.js'
+import { rootIdentity } from '../helpers/identities.js'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { AttnNode } from '../../src/node/create-node.js'
 import type { UdpCarrierStats, HttpCarrierStats } from '../../src/carriers/index.js'
 
@@ -157,6 +164,39 @@ describe('carriers: UDP and HTTP', function () {
     assert.equal((a.services.attn.carrierStats().find(c => c.kind === 'udp') as UdpCarrierStats).tooLarge, 0)
   })
 
+  it('two nodes on the same key speak in one UDP session: the peer answers whichever spoke last', async () => {
+    const identity = await rootIdentity()
+    const dir = await mkdtemp(join(tmpdir(), 'attn-carriers-'))
+    cleanup.push(() => { void rm(dir, { recursive: true, force: true }) })
+    const b1 = await nodes.create({ attn: { udp: LOOP, identity } })
+    const a = await nodes.create()
+    b1.services.attn.handle('test.who', () => bytes('b1'))
+    a.services.attn.handle('test.hello', () => bytes('hi'))
+    const target = carrierUrlToMultiaddr(udpUrl(b1))
+    assert.equal(text(await a.services.attn.call(target, 'test.who', new Uint8Array(0))), 'b1')
+    // the session's state goes to a second node holding the same key (as a clean restart would resume it)
+    const session = [...(b1.services.attn.sessions?.table ?? [])][0] ?? assert.fail('no session at b1')
+    const storeKey = secretKey(hkdfSha256(identity.rootKey.raw, new Uint8Array(0), 'attn/1 session-store', 32))
+    const store = new SessionStore(join(dir, 'sessions.db'), storeKey)
+    store.save(session)
+    store.close()
+    const b2 = await nodes.create({ attn: { udp: LOOP, identity, sessionStorePath: join(dir, 'sessions.db') } })
+    b2.services.attn.handle('test.who', () => bytes('b2'))
+    const resumed = b2.services.attn.sessions?.table.getByHex(session.idHex) ?? assert.fail('not resumed at b2')
+    const aUdp = a.services.attn.carrierStats().find(c => c.kind === 'udp') as UdpCarrierStats
+    const aPort = aUdp.address.split(':').pop() ?? ''
+
+    // b2 speaks in the session from its own address: a now answers (and sends) to b2
+    await b2.services.attn.useCarrier(resumed, carrierUrlToMultiaddr(`udp://127.0.0.1:${aPort}`))
+    assert.equal(text(await b2.services.attn.callIn(resumed, 'test.hello', new Uint8Array(0))), 'hi')
+    assert.equal(text(await a.services.attn.call(target, 'test.who', new Uint8Array(0))), 'b2')
+    // b1 speaks again: back to b1
+    assert.equal(text(await b1.services.attn.callIn(session, 'test.hello', new Uint8Array(0))), 'hi')
+    assert.equal(text(await a.services.attn.call(target, 'test.who', new Uint8Array(0))), 'b1')
+    assert.equal(a.services.attn.sessionStats()?.handshakesCompleted, 1, 'one session throughout')
+    assert.equal(b2.services.attn.sessionStats()?.handshakesCompleted, 0)
+  })
+
   it('lost and duplicated datagrams still give exactly-once RPC results', async function () {
     this.timeout(120_000)
     const b = await nodes.create({ attn: { udp: LOOP } })
@@ -237,6 +277,18 @@ describe('carriers: UDP and HTTP', function () {
 
     assert.equal(text(await a.services.attn.call(carrierUrlToMultiaddr(udpUrl(b)), 'test.echo', bytes('still up'))), 'still up')
     assert.equal(text(await a.services.attn.call(carrierUrlToMultiaddr(httpUrl(b)), 'test.echo', bytes('still up'))), 'still up')
+  })
+
+  it('the directory record lists the UDP and HTTP endpoints among the device multiaddrs', async () => {
+    const b = await nodes.create({ attn: { udp: LOOP, http: LOOP }, messaging: { publishOnStart: false } })
+    const a = await nodes.create({ messaging: { publishOnStart: false } })
+    await a.dial(b.getMultiaddrs())
+    await waitFor(async () => (await b.services.messaging.publish()).accepted >= 1, { what: 'record stored at a', timeout: 30_000 })
+    const record = await new DirectoryClient(a.services.dht, a.logger.forComponent('test')).lookup(b.services.attn.address)
+    const listed = record.devices[0].multiaddrs ?? []
+    const port = (u: string): string => u.split(':').pop() ?? ''
+    assert.ok(listed.includes(`/ip4/127.0.0.1/udp/${port(udpUrl(b))}`), listed.join(' '))
+    assert.ok(listed.includes(`/ip4/127.0.0.1/tcp/${port(httpUrl(b))}/http`), listed.join(' '))
   })
 
   it('HTTP: CORS preflight and the protocol list at /.well-known/libp2p/protocols', async () => {
