@@ -14,6 +14,7 @@ import { envelopeRatchet, envelopeRatchetPingpong } from './ratchet.bench.js'
 import { loadFactor, networkFigures } from './network.bench.js'
 import { recordFigures } from './record.bench.js'
 import { rpcFigures } from './rpc.bench.js'
+import { carrierFigures } from './carriers.bench.js'
 import { sessionFigures } from './session.bench.js'
 import type { BenchResult } from './types.js'
 
@@ -21,6 +22,7 @@ import type { BenchResult } from './types.js'
 const FIGURES: Figure[] = [
   ...recordFigures,
   ...rpcFigures,
+  ...carrierFigures,
   ...sessionFigures,
   floodP99,
   mailboxStore,

@@ -367,6 +367,11 @@ export const OPENAPI_DOCUMENT = {
           addresses: { type: 'array', items: { type: 'string' }, description: 'Multiaddrs this node can be dialled on, with /p2p/<peerId>' },
           protocols: { type: 'array', items: { type: 'string' } },
           connections: { type: 'array', items: { $ref: '#/components/schemas/Connection' } },
+          carriers: {
+            type: 'array',
+            description: 'every carrier (protocols/attnproto.md Part 2) with its address and counters: `libp2p` (the /attn/1.0.0 stream carrier), `udp` (datagrams/bytes in and out, junk, RETRYs, cookies, amplification-blocked datagrams, handshake retransmits, duplicates), `http` (requests, frames, waiting polls, queues, refused requests by code), `http-client` (per server this node POSTs to)',
+            items: { type: 'object', required: ['kind', 'address'], properties: { kind: { type: 'string', enum: ['libp2p', 'udp', 'http', 'http-client'] }, address: { type: 'string' } } }
+          },
           version: { type: 'string' },
           uptimeSeconds: { type: 'number' },
           counters: {

@@ -140,6 +140,7 @@ export function createApiApp (node: AttnNode, options: ApiAppOptions): Hono {
     addresses: node.getMultiaddrs().map(ma => ma.toString()),
     protocols: node.getProtocols(),
     connections: node.getConnections().map(connectionJson),
+    carriers: node.services.attn.carrierStats(),
     version: options.version ?? '0.0.0',
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     counters: { ...counters(node), api: { rejected: { ...rejected } } }

@@ -10,6 +10,7 @@ import { REWARDS_COMMANDS, REWARDS_HELP, REWARDS_START_HELP, REWARDS_START_OPTIO
 import { INBOX_COMMANDS, INBOX_HELP } from './inbox-commands.js'
 import { KEY_COMMANDS, KEY_HELP as PASSPHRASE_HELP } from './key-commands.js'
 import { DAEMON_COMMANDS, DAEMON_HELP, DETACHED_ENV, startDetached } from './daemon-commands.js'
+import { ping } from './ping-command.js'
 import type { Command } from './command.js'
 
 export type { Command } from './command.js'
@@ -28,6 +29,7 @@ Commands:
 ${DAEMON_HELP}
 ${PASSPHRASE_HELP}
   status    show the running node's status (through its local API)
+  ping      handshake and attn.ping a node over libp2p, UDP or HTTP
   id        print the ATT address, its EVM address and the libp2p PeerId
 ${MESSAGING_HELP}
 ${REWARDS_HELP}
@@ -81,6 +83,7 @@ ${KEY_HELP}
 
 const start: Command = {
   help: `Usage: attn start [--home DIR] [--listen MA]... [--bootstrap MA]... [--api HOST:PORT] [--detach]
+                  [--udp HOST:PORT] [--http HOST:PORT]
 
 Runs a node until SIGINT or SIGTERM, then shuts down cleanly (exit 0).
 Start-up progress goes to stderr: listening, bootstrap peers connected, DHT
@@ -105,12 +108,15 @@ ${KEY_HELP}
   --bootstrap MA          multiaddr with /p2p/<peer-id> to dial at start, repeatable
   --api HOST:PORT         local HTTP API (default 127.0.0.1:7746; port 0 = any free port)
   --no-api                do not serve the local API
+  --udp HOST:PORT         also carry ATTN over raw UDP here (config "udp"; default off)
+  --http HOST:PORT        also carry ATTN over plain HTTP here, a public listener separate
+                          from the API (config "http"; default off); port 0 = any free port
   --reset                 start even though the home's data does not fit its identity: data
                           without identity.json, or of another identity, is moved to
                           DIR/reset-<time>/; a missing messages.db is accepted (empty inbox/outbox)
   --detach                run in the background; return once ready
-  --json                  print one JSON line {"peerId","address","addresses","api",
-                          "loginUrl"} once started ({"pid","api","address"} with --detach)
+  --json                  print one JSON line {"peerId","address","addresses","carriers",
+                          "api","loginUrl"} once started ({"pid","api","address"} with --detach)
 ${REWARDS_START_HELP}
 
 Refuses to start (exit 1) when DIR holds data but no identity.json (ERR_HOME_IDENTITY_MISSING),
@@ -124,6 +130,8 @@ data of another identity (ERR_HOME_IDENTITY_MISMATCH, per DIR/home.json), has lo
     bootstrap: { type: 'string', multiple: true },
     api: { type: 'string' },
     'no-api': { type: 'boolean' },
+    udp: { type: 'string' },
+    http: { type: 'string' },
     reset: { type: 'boolean' },
     detach: { type: 'boolean' },
     json: { type: 'boolean' },
@@ -131,10 +139,13 @@ data of another identity (ERR_HOME_IDENTITY_MISMATCH, per DIR/home.json), has lo
   },
   async run (flags) {
     if (flags.api != null) parseHostPort(flags.api)
+    for (const f of ['udp', 'http']) if (flags[f] != null) parseHostPort(flags[f])
     const keys = await keyOptions(flags, process.env, !await identityExists(flags.home ?? defaultHome()))
     if (flags.detach === true) return await startDetached(flags, keys)
     return await runDaemon({
       detached: process.env[DETACHED_ENV] === '1',
+      udp: flags.udp,
+      http: flags.http,
       home: flags.home ?? defaultHome(),
       keys,
       listen: flags.listen,
@@ -167,6 +178,7 @@ ${HOME_HELP}
       `address:     ${status.address}`,
       `peer id:     ${status.peerId}`,
       'listening:', ...status.addresses.map((a: string) => `  ${a}`),
+      ...(status.carriers == null ? [] : ['carriers:', ...status.carriers.map((c: any) => `  ${c.kind} ${c.address}${c.datagramsIn != null ? ` in ${c.datagramsIn} out ${c.datagramsOut} junk ${c.junk}` : c.requests != null ? ` requests ${c.requests} frames in ${c.framesIn} out ${c.framesOut}` : c.framesIn != null ? ` frames in ${c.framesIn}` : ''}`)]),
       `connections: ${status.connections.length}`,
       ...status.connections.map((c: any) => `  ${c.peerId} ${c.remoteAddr}`)
     ].join('\n'))
@@ -225,4 +237,4 @@ ${KEY_HELP}
   }
 }
 
-export const COMMANDS: Record<string, Command> = { init, start, status, id, ...DAEMON_COMMANDS, ...MESSAGING_COMMANDS, ...INBOX_COMMANDS, ...KEY_COMMANDS, ...REWARDS_COMMANDS }
+export const COMMANDS: Record<string, Command> = { init, start, status, id, ping, ...DAEMON_COMMANDS, ...MESSAGING_COMMANDS, ...INBOX_COMMANDS, ...KEY_COMMANDS, ...REWARDS_COMMANDS }

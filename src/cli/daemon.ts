@@ -24,6 +24,9 @@ export interface DaemonOptions {
   listen?: string[]
   bootstrap?: string[]
   api?: string
+  /** UDP / HTTP carrier listeners, HOST:PORT ('' = off). */
+  udp?: string
+  http?: string
   json: boolean
   /** Start even though the home's data does not fit its identity (moves it aside) or lost messages.db. */
   reset?: boolean
@@ -72,7 +75,7 @@ async function serve (opts: DaemonOptions): Promise<number> {
   if (previous != null && previous.pid !== process.pid && isAlive(previous.pid)) {
     throw new CliError(`a node is already running for ${opts.home} (pid ${previous.pid}, API ${previous.api})`, 'ERR_ALREADY_RUNNING')
   }
-  const config = await loadConfig(opts.home, { listen: opts.listen, bootstrap: opts.bootstrap, api: opts.api, ...opts.rewards })
+  const config = await loadConfig(opts.home, { listen: opts.listen, bootstrap: opts.bootstrap, api: opts.api, udp: opts.udp, http: opts.http, ...opts.rewards })
   // refused before the home is made: a failed first start leaves no empty directory behind
   if (opts.keys.passphrase == null && opts.keys.insecureDevKey !== true && !await identityExists(opts.home)) throw new PassphraseRequiredError()
   await mkdir(opts.home, { recursive: true, mode: 0o700 })
@@ -123,7 +126,8 @@ async function serve (opts: DaemonOptions): Promise<number> {
     api: api?.url ?? '',
     peerId: node.peerId.toString(),
     address: identity.address,
-    addresses: node.getMultiaddrs().map(ma => ma.toString())
+    addresses: node.getMultiaddrs().map(ma => ma.toString()),
+    carriers: node.services.attn.endpoints()
   }
   const tmp = runtimeFile(opts.home) + `.${process.pid}.tmp`
   await writeFile(tmp, JSON.stringify(info, null, 2) + '\n', { mode: 0o600 })
@@ -165,7 +169,7 @@ async function serve (opts: DaemonOptions): Promise<number> {
       `ATT node started in ${startupMs} ms`,
       `address: ${info.address}`,
       `peer id: ${info.peerId}`,
-      'listening on:', ...info.addresses.map(a => `  ${a}`),
+      'listening on:', ...info.addresses.map(a => `  ${a}`), ...(info.carriers ?? []).map(a => `  ${a}`),
       `api: ${info.api === '' ? 'disabled' : info.api}`,
       ...(loginUrl === '' ? [] : [`web client (login link, keep it private): ${loginUrl}`])
     ].join('\n') + '\n')

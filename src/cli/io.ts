@@ -18,6 +18,8 @@ export interface RuntimeInfo {
   peerId: string
   address: string
   addresses: string[]
+  /** UDP/HTTP carrier endpoints (`udp://…`, `http://…`), when configured. */
+  carriers?: string[]
 }
 
 export async function readRuntimeInfo (home: string): Promise<RuntimeInfo | undefined> {

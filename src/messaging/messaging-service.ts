@@ -216,6 +216,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       mailboxCount: init.mailboxCount ?? DEFAULT_MAILBOX_COUNT,
       lastPublished,
       deviceBundle: () => sessions.publicBundle(),
+      carrierAddresses: () => carrierMultiaddrs(attn.endpoints(), this.peers.ownAddresses()),
       onPublished: (record) => { store.setMeta(OWN_RECORD_KEY, encodeDirectoryRecord(record)) }
     })
     const mailbox = init.mailbox === false
@@ -616,4 +617,24 @@ function checkAddress (address: string): void {
 /** libp2p service factory: `services: { messaging: messaging({ dbPath }) }` (after `attn` and `dht`). */
 export function messaging (init: MessagingServiceInit = {}): (components: MessagingServiceComponents) => MessagingService {
   return (components) => new MessagingService(components, init)
+}
+
+/**
+ * The UDP/HTTP carrier endpoints (`udp://H:P`, `http://H:P`) as directory multiaddrs; a wildcard
+ * listen host (0.0.0.0, ::) is replaced by the IPv4 addresses libp2p announces.
+ */
+function carrierMultiaddrs (endpoints: string[], own: string[]): string[] {
+  const ips = [...new Set(own.map(a => /^\/ip4\/([0-9.]+)\//.exec(a)?.[1]).filter((ip): ip is string => ip != null && ip !== '0.0.0.0'))]
+  const out: string[] = []
+  for (const e of endpoints) {
+    const m = /^(udp|http):\/\/(\[[^\]]+\]|[^:]+):(\d+)$/.exec(e)
+    if (m == null) continue
+    const host = m[2].replace(/^\[|\]$/g, '')
+    const hosts = host === '0.0.0.0' || host === '::' ? ips : [host]
+    for (const h of hosts) {
+      const ip = h.includes(':') ? `/ip6/${h}` : `/ip4/${h}`
+      out.push(m[1] === 'udp' ? `${ip}/udp/${m[3]}` : `${ip}/tcp/${m[3]}/http`)
+    }
+  }
+  return out
 }

@@ -62,6 +62,8 @@ const PROTOCOLS: ReadonlyMap<string, ((v: string) => boolean) | null> = new Map(
   ['ws', null],
   ['wss', null],
   ['webtransport', null],
+  // the HTTP carrier's endpoint, /ip4/H/tcp/P/http (attnproto.md Part 2 §6)
+  ['http', null],
   ['certhash', (v: string) => BASE64URL_MULTIBASE.test(v)],
   ['p2p', isPeerIdString],
   ['p2p-circuit', null]

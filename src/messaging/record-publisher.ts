@@ -25,6 +25,8 @@ export interface RecordPublisherInit {
   lastPublished?: DirectoryRecord
   /** This device's identity key and current signed prekey (rotated as it is read). */
   deviceBundle: () => { identityKey: Uint8Array, signedPrekey: SignedPrekeyPublic }
+  /** Our UDP/HTTP carrier endpoints as multiaddrs, listed first among our device's addresses. */
+  carrierAddresses?(): string[]
   /** A record was published (to keep it across restarts). */
   onPublished?(record: DirectoryRecord): void
 }
@@ -61,7 +63,7 @@ export class RecordPublisher {
       this.init.log('no existing record of ours to merge: %s', err.message)
     }
     // the root key derives no message keys (messaging.md §10): each device lists its own prekeys
-    devices.set(self, { chain: identity.chain, nodeId: self, multiaddrs: peers.ownAddresses().slice(0, MAX_LISTED_ADDRS), ...this.init.deviceBundle() })
+    devices.set(self, { chain: identity.chain, nodeId: self, multiaddrs: [...(this.init.carrierAddresses?.() ?? []), ...peers.ownAddresses()].slice(0, MAX_LISTED_ADDRS), ...this.init.deviceBundle() })
     const mailboxes = await this.chooseMailboxes(options)
     this.seq++
     const { record, accepted } = await directory.publish(identity, {

@@ -19,6 +19,10 @@ export interface AttnConfig {
   api: string
   /** Extra multiaddrs to announce (e.g. a public address behind NAT). */
   announce: string[]
+  /** ATTN over raw UDP, `HOST:PORT` (attnproto.md Part 2 §5); empty string (default) = off. */
+  udp: string
+  /** ATTN over plain HTTP, a public listener `HOST:PORT` (attnproto.md Part 2 §6); empty string (default) = off. */
+  http: string
   dht: {
     /** Keep private/loopback addresses in DHT peer records (needed on a LAN or loopback). */
     allowPrivateAddresses: boolean
@@ -87,6 +91,8 @@ export const DEFAULT_CONFIG: AttnConfig = {
   bootstrap: [],
   api: DEFAULT_API,
   announce: [],
+  udp: '',
+  http: '',
   dht: {
     allowPrivateAddresses: true,
     maxRecords: DEFAULT_DHT_MAX_RECORDS,
@@ -145,7 +151,7 @@ function mergeConfig (base: AttnConfig, over: Partial<AttnConfig>): AttnConfig {
 }
 
 const DHT_KEYS = new Set(['allowPrivateAddresses', 'maxRecords', 'maxBytes', 'maxRecordsPerPeer', 'maxBytesPerPeer', 'maxRecordBytes'])
-const KNOWN_KEYS = new Set(['listen', 'bootstrap', 'api', 'announce', 'dht', 'inboundConnectionThreshold', 'maxConnections', 'mailbox', 'messaging',
+const KNOWN_KEYS = new Set(['listen', 'bootstrap', 'api', 'announce', 'udp', 'http', 'dht', 'inboundConnectionThreshold', 'maxConnections', 'mailbox', 'messaging',
   'chainRpc', 'chainId', 'rewardsContract', 'price', 'maxPostage'])
 /** A base-unit amount: a decimal integer below 2^128. */
 const AMOUNT = /^(0|[1-9][0-9]{0,37})$/
@@ -187,6 +193,10 @@ export function validateConfig (config: AttnConfig): void {
   }
   if (typeof config.api !== 'string') throw new InvalidConfigError('"api" must be a string HOST:PORT')
   if (config.api !== '') parseHostPort(config.api)
+  for (const field of ['udp', 'http'] as const) {
+    if (typeof config[field] !== 'string') throw new InvalidConfigError(`"${field}" must be a string HOST:PORT (empty: off)`)
+    if (config[field] !== '') parseHostPort(config[field])
+  }
   if (typeof config.dht?.allowPrivateAddresses !== 'boolean') throw new InvalidConfigError('"dht.allowPrivateAddresses" must be a boolean')
   for (const field of ['maxRecords', 'maxBytes', 'maxRecordsPerPeer', 'maxBytesPerPeer', 'maxRecordBytes'] as const) {
     if (!Number.isSafeInteger(config.dht[field]) || config.dht[field] < 1) throw new InvalidConfigError(`"dht.${field}" must be a positive integer`)

@@ -13,7 +13,7 @@ import { createLibp2p } from 'libp2p'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { messaging, selectDirectoryRecord, validateDirectoryRecord, DIRECTORY_NAMESPACE } from '../messaging/index.js'
 import type { MessagingService, MessagingServiceInit } from '../messaging/index.js'
-import { DEFAULT_CONFIG, validateConfig } from './config.js'
+import { DEFAULT_CONFIG, parseHostPort, validateConfig } from './config.js'
 import { DhtRecordGuard } from './dht-record-guard.js'
 import { SqliteDatastore } from './sqlite-datastore.js'
 import { bootstrapRedial } from './bootstrap-redial.js'
@@ -126,7 +126,12 @@ export async function createAttnNode (options: CreateAttnNodeOptions = {}): Prom
         // kad-dht sees the guard as its datastore (libp2p's own datastore keeps the peer store)
         dht: (components: any) => dht(dhtStore.components(components, ATTN_DHT_PROTOCOL)),
         // the concrete service (not the `Attn` interface): tests reach its carrier-level hooks
-        attn: (components: AttnServiceComponents) => new AttnService(components, options.attn),
+        attn: (components: AttnServiceComponents) => new AttnService(components, {
+          // the UDP and HTTP carriers from config (attn init, when given, wins)
+          udp: config.udp !== '' ? parseHostPort(config.udp) : undefined,
+          http: config.http !== '' ? parseHostPort(config.http) : undefined,
+          ...options.attn
+        }),
         messaging: messaging({
           mailbox: config.mailbox.enabled,
           mailboxes: config.mailbox.nodes.length > 0 ? config.mailbox.nodes : undefined,

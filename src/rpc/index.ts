@@ -26,6 +26,8 @@ export interface RpcLink {
   nextMsgId(): bigint
   /** Seals `data` as one record with this msg_id and sends it on any live carrier. Rejects with a typed error if the session is closed. */
   send(data: Uint8Array, msgId: bigint, options?: { signal?: AbortSignal }): Promise<void>
+  /** Largest record data the session's current carrier takes, when limited (UDP); containers are cut to fit. */
+  maxRecordData?(): number | undefined
 }
 
 export { RpcEngine } from './rpc-engine.js'

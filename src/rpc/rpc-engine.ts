@@ -32,7 +32,7 @@ export interface RpcCallOptions extends AbortOptions {
 
 export interface RpcEngineInit {
   /** Address/version/protocols served by `attn.info`. */
-  info?: () => { address: string, version: string, protocols?: string[] }
+  info?: () => { address: string, version: string, protocols?: string[], carriers?: string[] }
   /** A NewSalt arrived on `link`: install `salt` in the session before the engine resends the affected calls. */
   onNewSalt?: (link: RpcLink, salt: Uint8Array, validSince: bigint, badMsgId: bigint) => void
   callTimeout?: number
@@ -131,7 +131,8 @@ class LinkState {
         engine._count('acksSent', a.length)
         return a
       },
-      send: (data, msgId, callIds, items, container) => { engine._send(this, data, msgId, callIds, items, container) }
+      send: (data, msgId, callIds, items, container) => { engine._send(this, data, msgId, callIds, items, container) },
+      maxRecordData: () => this.link.maxRecordData?.()
     })
     this.slots = new SlotQueue(e.maxInFlight)
     this.received = new ReceivedCalls(e.cache.maxEntries, e.cache.maxBytes, e.cache.ttl, e.now)
@@ -185,7 +186,7 @@ export class RpcEngine {
     this.handle(C.METHOD_PING, params => params)
     this.handle(C.METHOD_INFO, () => {
       const i = this.infoFn?.() ?? { address: '', version: '' }
-      return encodeInfo({ version: i.version, address: i.address, methods: this.methods.names(), protocols: i.protocols ?? [] })
+      return encodeInfo({ version: i.version, address: i.address, methods: this.methods.names(), protocols: i.protocols ?? [], carriers: i.carriers ?? [] })
     })
   }
 
