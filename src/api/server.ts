@@ -15,6 +15,7 @@ import type { AttnNode } from '../node/create-node.js'
 import type { Connection } from '@libp2p/interface'
 import type { Context } from 'hono'
 import type { AddressInfo } from 'node:net'
+import { reachStatus } from '../node/reach-status.js'
 
 export interface ApiServerOptions {
   host: string
@@ -134,7 +135,8 @@ export function createApiApp (node: AttnNode, options: ApiAppOptions): Hono {
     connections: node.getConnections().map(connectionJson),
     version: options.version ?? '0.0.0',
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-    counters: { ...counters(node), api: { rejected: { ...rejected } } }
+    counters: { ...counters(node), api: { rejected: { ...rejected } } },
+    reach: reachStatus(node)
   }))
 
   // public (no token, but Host and Origin checked): a single-use code for the token

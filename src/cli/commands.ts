@@ -5,6 +5,7 @@ import { CliError, apiRequest, keyOptions, readRuntimeInfo } from './io.js'
 import { runDaemon } from './daemon.js'
 import { print } from './command.js'
 import { MESSAGING_COMMANDS, MESSAGING_HELP } from './messaging-commands.js'
+import { reachFlags, reachStatusLines } from './reach.js'
 import type { Command } from './command.js'
 
 export type { Command } from './command.js'
@@ -70,6 +71,7 @@ ${KEY_HELP}
 
 const start: Command = {
   help: `Usage: attn start [--home DIR] [--listen MA]... [--bootstrap MA]... [--api HOST:PORT]
+                  [--public [--amino-bootstrap MA]...] [--no-listen] [--upnp]
 
 Runs a node until SIGINT or SIGTERM, then shuts down cleanly (exit 0).
 Creates the identity on first run. Prints its multiaddrs, API URL and the
@@ -86,6 +88,16 @@ ${KEY_HELP}
                           /ip4/0.0.0.0/tcp/7745, /ip4/0.0.0.0/tcp/7747/ws,
                           /ip4/0.0.0.0/udp/7745/quic-v1)
   --bootstrap MA          multiaddr with /p2p/<peer-id> to dial at start, repeatable
+  --public                also join the public Amino DHT (/ipfs/kad/1.0.0): peer routing, and
+                          the ATT rendezvous (announce this node, find other ATT nodes) so no
+                          --bootstrap is needed; the Amino DHT learns this PeerId runs ATT
+  --amino-bootstrap MA    Amino bootstrap multiaddr with /p2p/<peer-id>, repeatable (default:
+                          config.json amino.bootstrap, else the public libp2p bootstrap peers)
+  --no-listen             open no listening socket at all: reachable only through circuit
+                          relays this node reserves a slot on (found among connected peers)
+  --upnp                  ask the home router (UPnP IGD) to forward our ports
+  --reachability R        auto (AutoNAT decides, default), public or private
+  --relay-server MODE     auto (default: mailbox nodes, while publicly reachable), on or off
   --api HOST:PORT         local HTTP API (default 127.0.0.1:7746; port 0 = any free port)
   --no-api                do not serve the local API
   --reset                 start even though the home's data does not fit its identity: data
@@ -103,6 +115,12 @@ data of another identity (ERR_HOME_IDENTITY_MISMATCH, per DIR/home.json), has lo
     'insecure-dev-key': { type: 'boolean' },
     listen: { type: 'string', multiple: true },
     bootstrap: { type: 'string', multiple: true },
+    public: { type: 'boolean' },
+    'amino-bootstrap': { type: 'string', multiple: true },
+    'no-listen': { type: 'boolean' },
+    upnp: { type: 'boolean' },
+    reachability: { type: 'string' },
+    'relay-server': { type: 'string' },
     api: { type: 'string' },
     'no-api': { type: 'boolean' },
     reset: { type: 'boolean' },
@@ -115,6 +133,7 @@ data of another identity (ERR_HOME_IDENTITY_MISMATCH, per DIR/home.json), has lo
       keys: await keyOptions(flags),
       listen: flags.listen,
       bootstrap: flags.bootstrap,
+      reach: reachFlags(flags),
       api: flags['no-api'] === true ? '' : flags.api,
       json: flags.json === true,
       reset: flags.reset === true
@@ -143,7 +162,8 @@ ${HOME_HELP}
       `peer id:     ${status.peerId}`,
       'listening:', ...status.addresses.map((a: string) => `  ${a}`),
       `connections: ${status.connections.length}`,
-      ...status.connections.map((c: any) => `  ${c.peerId} ${c.remoteAddr}`)
+      ...status.connections.map((c: any) => `  ${c.peerId} ${c.remoteAddr}`),
+      ...reachStatusLines(status)
     ].join('\n'))
     return 0
   }

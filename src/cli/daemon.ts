@@ -11,12 +11,15 @@ import { CliError, readRuntimeInfo, runtimeFile } from './io.js'
 import { version } from './version.js'
 import type { RuntimeInfo } from './io.js'
 import type { LoadIdentityOptions } from '../keys/index.js'
+import type { DeepPartialReach } from '../node/reach-config.js'
 
 export interface DaemonOptions {
   home: string
   keys: LoadIdentityOptions
   listen?: string[]
   bootstrap?: string[]
+  /** --public, --amino-bootstrap, --no-listen, --upnp, --reachability, --relay-server. */
+  reach?: DeepPartialReach
   api?: string
   json: boolean
   /** Start even though the home's data does not fit its identity (moves it aside) or lost messages.db. */
@@ -50,7 +53,7 @@ async function serve (opts: DaemonOptions): Promise<number> {
   if (previous != null && previous.pid !== process.pid && isAlive(previous.pid)) {
     throw new CliError(`a node is already running for ${opts.home} (pid ${previous.pid}, API ${previous.api})`, 'ERR_ALREADY_RUNNING')
   }
-  const config = await loadConfig(opts.home, { listen: opts.listen, bootstrap: opts.bootstrap, api: opts.api })
+  const config = await loadConfig(opts.home, { listen: opts.listen, bootstrap: opts.bootstrap, api: opts.api, ...opts.reach as any })
   await mkdir(opts.home, { recursive: true, mode: 0o700 })
   const notes = await checkHomeBeforeIdentity(opts.home, { reset: opts.reset })
   const { identity, created } = await loadOrCreateIdentity(opts.home, opts.keys)
@@ -66,7 +69,8 @@ async function serve (opts: DaemonOptions): Promise<number> {
     privateKey: identity.nodeKey,
     attn: { identity, sessionStorePath: join(opts.home, SESSIONS_DB) },
     messaging: { ...config.messaging, dbPath: join(opts.home, MESSAGES_DB) },
-    dhtStorePath: join(opts.home, DHT_DB)
+    dhtStorePath: join(opts.home, DHT_DB),
+    onWarning: (message) => { process.stderr.write(`attn: WARNING: ${message}\n`) }
   })
   await writeHomeMarker(opts.home, identity.address)
   let api: Awaited<ReturnType<typeof startApiServer>> | undefined

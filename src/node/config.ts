@@ -7,10 +7,12 @@ import {
   DEFAULT_DHT_MAX_BYTES, DEFAULT_DHT_MAX_BYTES_PER_PEER, DEFAULT_DHT_MAX_RECORD_BYTES, DEFAULT_DHT_MAX_RECORDS,
   DEFAULT_DHT_MAX_RECORDS_PER_PEER
 } from './constants.js'
+import { DEFAULT_REACH_CONFIG, REACH_KEYS, mergeReach, validateReachConfig } from './reach-config.js'
+import type { ReachConfig } from './reach-config.js'
 import { DEFAULT_FETCH_INTERVAL_MS, DEFAULT_PROBE_INITIAL_MS, DEFAULT_PROBE_MAX_MS, DEFAULT_RETRY_INITIAL_MS, DEFAULT_RETRY_MAX_MS } from '../messaging/constants.js'
 
 /** Everything a node reads from `$ATTN_HOME/config.json`; CLI flags override it. */
-export interface AttnConfig {
+export interface AttnConfig extends ReachConfig {
   /** libp2p listen multiaddrs (TCP, WebSocket, QUIC). */
   listen: string[]
   /** Multiaddrs (with /p2p/<peer-id>) dialled at start-up. */
@@ -88,7 +90,8 @@ export const DEFAULT_CONFIG: AttnConfig = {
   inboundConnectionThreshold: 100,
   maxConnections: 300,
   mailbox: { enabled: true, nodes: [] },
-  messaging: {}
+  messaging: {},
+  ...DEFAULT_REACH_CONFIG
 }
 
 /** `$ATTN_HOME`, or `~/.attn`. */
@@ -115,9 +118,9 @@ export async function loadConfig (home: string, overrides: Partial<AttnConfig> =
 }
 
 function mergeConfig (base: AttnConfig, over: Partial<AttnConfig>): AttnConfig {
-  const out: AttnConfig = { ...base, dht: { ...base.dht }, mailbox: { ...base.mailbox }, messaging: { ...base.messaging } }
+  const out: AttnConfig = { ...base, dht: { ...base.dht }, mailbox: { ...base.mailbox }, messaging: { ...base.messaging }, ...mergeReach(base, over) }
   for (const [key, value] of Object.entries(over) as Array<[keyof AttnConfig, any]>) {
-    if (value === undefined) continue
+    if (value === undefined || (REACH_KEYS as readonly string[]).includes(key)) continue
     if (key === 'dht') out.dht = { ...out.dht, ...value }
     else if (key === 'mailbox') out.mailbox = { ...out.mailbox, ...value }
     else if (key === 'messaging') out.messaging = { ...out.messaging, ...value }
@@ -128,7 +131,7 @@ function mergeConfig (base: AttnConfig, over: Partial<AttnConfig>): AttnConfig {
 }
 
 const DHT_KEYS = new Set(['allowPrivateAddresses', 'maxRecords', 'maxBytes', 'maxRecordsPerPeer', 'maxBytesPerPeer', 'maxRecordBytes'])
-const KNOWN_KEYS = new Set(['listen', 'bootstrap', 'api', 'announce', 'dht', 'inboundConnectionThreshold', 'maxConnections', 'mailbox', 'messaging'])
+const KNOWN_KEYS = new Set(['listen', 'bootstrap', 'api', 'announce', 'dht', 'inboundConnectionThreshold', 'maxConnections', 'mailbox', 'messaging', ...REACH_KEYS])
 
 function validatePartial (value: unknown, where: string): Partial<AttnConfig> {
   if (value == null || typeof value !== 'object' || Array.isArray(value)) {
@@ -192,6 +195,7 @@ export function validateConfig (config: AttnConfig): void {
     const b = config.messaging[high] ?? DEFAULT_MESSAGING_TIMINGS[high]
     if (a > b) throw new InvalidConfigError(`"messaging.${low}" (${a}) must not exceed "messaging.${high}" (${b})`)
   }
+  validateReachConfig(config)
 }
 
 /** Parses `HOST:PORT` (IPv6 as `[::1]:PORT`). */

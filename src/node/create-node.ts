@@ -1,6 +1,10 @@
 import { noise } from '@chainsafe/libp2p-noise'
 import { quic } from '@chainsafe/libp2p-quic'
 import { bootstrap } from '@libp2p/bootstrap'
+import { autoNATv2 } from '@libp2p/autonat-v2'
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { dcutr } from '@libp2p/dcutr'
+import { uPnPNAT } from '@libp2p/upnp-nat'
 import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
@@ -16,6 +20,15 @@ import { DhtRecordGuard } from './dht-record-guard.js'
 import { SqliteDatastore } from './sqlite-datastore.js'
 import { bootstrapRedial } from './bootstrap-redial.js'
 import type { BootstrapRedial } from './bootstrap-redial.js'
+import { aminoDht, aminoKeeper } from './amino.js'
+import type { AminoKeeper } from './amino.js'
+import { RelayGate, natService, relayServerIncluded, relayServerInit } from './nat.js'
+import type { NatService } from './nat.js'
+import { mergeReach } from './reach-config.js'
+import type { AminoConfig, NatConfig, RelayServerConfig } from './reach-config.js'
+import { rendezvous } from './rendezvous.js'
+import type { Rendezvous } from './rendezvous.js'
+import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import type { AttnConfig } from './config.js'
 import { AttnService } from '../service/index.js'
 import type { AttnServiceComponents, AttnServiceInit } from '../service/index.js'
@@ -36,13 +49,32 @@ export type AttnServices = {
   ping: Ping
   messaging: MessagingService
   bootstrapRedial: BootstrapRedial
+  /** Reachability, relay reservations and relay limits (nat.ts). */
+  nat: NatService
+  autoNAT: unknown
+  dcutr: unknown
+  /** Circuit relay v2 server: only when relayServerIncluded() (mailbox nodes by default). */
+  relay?: CircuitRelayService
+  upnp?: unknown
+  /** With `public`: the Amino DHT, the keeper of its connectivity, and the ATT rendezvous on it. */
+  aminoDht?: KadDHT
+  amino?: AminoKeeper
+  rendezvous?: Rendezvous
 }
 
 export type AttnNode = Libp2p<AttnServices>
 
-export interface CreateAttnNodeOptions extends Omit<Partial<AttnConfig>, 'dht'> {
+export interface CreateAttnNodeOptions extends Omit<Partial<AttnConfig>, 'dht' | 'amino' | 'nat'> {
   /** DHT options; unset fields take the defaults. */
   dht?: Partial<AttnConfig['dht']>
+  /** Amino DHT and rendezvous options (with `public`); unset fields take the defaults. */
+  amino?: Partial<AminoConfig>
+  /** NAT traversal options; unset fields take the defaults. */
+  nat?: Partial<Omit<NatConfig, 'relay'>> & { relay?: Partial<RelayServerConfig> }
+  /** A warning for the operator (Amino DHT unreachable); default: logged only. */
+  onWarning?: (message: string) => void
+  /** Tests: warn about an unreachable Amino DHT after this many ms (default 30 s). */
+  aminoWarnAfter?: number
   /**
    * SQLite file holding the records this node keeps for the DHT (they survive restarts); default:
    * in memory. The CLI uses `$ATTN_HOME/dht.db`.
@@ -70,7 +102,8 @@ export async function createAttnNode (options: CreateAttnNodeOptions = {}): Prom
     ...DEFAULT_CONFIG,
     ...Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k in DEFAULT_CONFIG)),
     dht: { ...DEFAULT_CONFIG.dht, ...options.dht },
-    mailbox: { ...DEFAULT_CONFIG.mailbox, ...options.mailbox }
+    mailbox: { ...DEFAULT_CONFIG.mailbox, ...options.mailbox },
+    ...mergeReach(DEFAULT_CONFIG, options as Partial<AttnConfig>)
   }
   validateConfig(config)
   const peerDiscovery = config.bootstrap.length > 0
@@ -81,24 +114,53 @@ export async function createAttnNode (options: CreateAttnNodeOptions = {}): Prom
   const dhtStore = new DhtRecordGuard(new SqliteDatastore(options.dhtStorePath ?? ':memory:'), config.dht)
   const dht = kadDHT({
     protocol: ATTN_DHT_PROTOCOL,
-    clientMode: false,
+    // a node without listen addresses cannot answer DHT queries
+    clientMode: config.noListen,
     peerInfoMapper: config.dht.allowPrivateAddresses ? passthroughMapper : removePrivateAddressesMapper,
     // identity records under /attn/id/<address>: forged, stale, expired, malformed ones are refused
     validators: { [DIRECTORY_NAMESPACE]: validateDirectoryRecord },
     selectors: { [DIRECTORY_NAMESPACE]: selectDirectoryRecord }
   })
 
-  let node: AttnNode
+  const relayIncluded = relayServerIncluded(config.nat.relay, config.mailbox.enabled, config.noListen)
+  const gate = new RelayGate(config.nat.relay)
+  const reachServices: Record<string, (components: any) => unknown> = {
+    autoNAT: autoNATv2(),
+    dcutr: dcutr(),
+    nat: natService({
+      nat: config.nat,
+      noListen: config.noListen,
+      gate,
+      relayIncluded,
+      relayServer: () => node?.services.relay,
+      // senders must learn our new /p2p-circuit addresses
+      onRelayAddressesChanged: async () => await node?.services.messaging.publish()
+    }),
+    ...(relayIncluded ? { relay: circuitRelayServer(relayServerInit(config.nat.relay)) } : {}),
+    ...(config.nat.upnp ? { upnp: uPnPNAT() } : {}),
+    ...(config.public
+      ? {
+          aminoDht: aminoDht(config.amino),
+          amino: aminoKeeper({ config: config.amino, nat: config.nat, noListen: config.noListen, onWarning: options.onWarning, warnAfter: options.aminoWarnAfter }),
+          rendezvous: rendezvous({ config: config.amino })
+        }
+      : {})
+  }
+
+  let node: AttnNode | undefined
   try {
     node = await createLibp2p<AttnServices>({
       // secp256k1 so that, without a separate identity, the node key is a valid ATT root key
       privateKey: options.privateKey ?? options.attn?.identity?.nodeKey ?? await generateKeyPair('secp256k1'),
       start: false,
       addresses: {
-        listen: config.listen,
+        // --no-listen: no socket at all; reachable only through the relays it reserves a slot on
+        listen: config.noListen ? ['/p2p-circuit'] : config.listen,
         announce: config.announce.length > 0 ? config.announce : undefined
       },
-      transports: [tcp(), webSockets(), quic()],
+      transports: [tcp(), webSockets(), quic(), circuitRelayTransport()],
+      // relay limits libp2p's relay server lacks (per-peer caps, serve only while public)
+      connectionGater: gate.gater(),
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       peerDiscovery,
@@ -120,8 +182,9 @@ export async function createAttnNode (options: CreateAttnNodeOptions = {}): Prom
           ...options.messaging
         }),
         // libp2p's bootstrap dials once: a node started while its bootstrap peers were down would stay alone
-        bootstrapRedial: bootstrapRedial({ list: config.bootstrap, interval: options.bootstrapRedialInterval })
-      }
+        bootstrapRedial: bootstrapRedial({ list: config.bootstrap, interval: options.bootstrapRedialInterval }),
+        ...reachServices
+      } as any
     })
   } catch (err) {
     await dhtStore.stop()
