@@ -291,7 +291,8 @@ export const OPENAPI_DOCUMENT = {
             type: 'array',
             description: 'while a direct delivery call is in flight: its state at each device, from an RPC status query',
             items: { type: 'object', required: ['peer', 'state'], properties: { peer: { type: 'string' }, state: { type: 'string', enum: ['unknown', 'received', 'processing', 'done', 'failed'] } } }
-          }
+          },
+          path: { type: 'string', enum: ['direct', 'relayed', 'mailbox'], description: 'how the first hand-off travelled: to a recipient device directly or through a circuit relay, or to a mailbox; absent before it (and after a sender restart)' }
         }
       },
       GroupInfo: {

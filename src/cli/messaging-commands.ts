@@ -93,17 +93,19 @@ queued, sent, stored (in the recipient's mailbox), delivered, or failed (with a 
 ${HOME_HELP}
 ${API_HELP}
   --json                  print {"id","state"} (and "reason" when failed, "transit" while a
-                          delivery is in flight: each device's state of it)`,
+                          delivery is in flight: each device's state of it, "path" once it was
+                          handed off: "direct" or "relayed" to a device, or "mailbox")`,
   options: { ...COMMON },
   async run (flags, positionals) {
     if (positionals.length !== 1) throw usage('message-status takes exactly one argument: <id>', messageStatus.help)
     const id = positionals[0]
     if (!/^[0-9a-fA-F]{1,128}$/.test(id)) throw new CliError(`not a message id: ${id}`, 'INVALID_ID')
     const status = await apiRequest(flags, 'GET', `/v1/messages/${id}/status`)
-    const out: { id: string, state: string, reason?: string, transit?: Array<{ peer: string, state: string }> } = { id: status.id, state: status.state }
+    const out: { id: string, state: string, reason?: string, transit?: Array<{ peer: string, state: string }>, path?: string } = { id: status.id, state: status.state }
     if (status.reason != null) out.reason = status.reason
+    if (typeof status.path === 'string') out.path = status.path
     if (Array.isArray(status.transit) && status.transit.length > 0) out.transit = status.transit
-    print(out, flags.json === true, () => `${out.id}: ${out.state}${out.reason != null ? ` (${out.reason})` : ''}` +
+    print(out, flags.json === true, () => `${out.id}: ${out.state}${out.reason != null ? ` (${out.reason})` : ''}${out.path != null ? ` via ${out.path}` : ''}` +
       (out.transit ?? []).map(t => `\n  in flight at ${t.peer}: ${t.state}`).join(''))
     return 0
   }

@@ -129,3 +129,5 @@ export const DEFAULT_PUBLISH_TIMEOUT_MS = 30_000
 /** Inbox listing: default page size, and the largest page a caller may ask for. */
 export const DEFAULT_INBOX_PAGE = 1_000
 export const MAX_INBOX_PAGE = 10_000
+/** Sent messages whose delivery path (direct / relayed / mailbox) is remembered in memory; the oldest go first. */
+export const MAX_DELIVERY_PATHS = 10_000

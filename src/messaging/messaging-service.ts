@@ -24,6 +24,7 @@ import { PeerBook } from './peer-book.js'
 import { RecordPublisher } from './record-publisher.js'
 import { MessagingStore } from './store.js'
 import { groupIdString, inboxMessageOf, parseGroupId, statusOf } from './views.js'
+import { DeliveryPaths } from './delivery-paths.js'
 import type { MessagingStats } from './counters.js'
 import type { DirectoryRecord } from './protocol/directory-record.js'
 import type { OutboxEntry, OutboxState } from './store.js'
@@ -90,6 +91,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
   private readonly directory: DirectoryClient
   private readonly peers: PeerBook
   private readonly counters = new MessagingCounters()
+  private readonly paths = new DeliveryPaths()
   private running?: Running
   private started = false
 
@@ -146,7 +148,8 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
         mailboxGrace: init.mailboxGrace ?? DEFAULT_MAILBOX_GRACE_MS
       },
       onStatus: (id) => { this.emitStatus(id) },
-      deliverLocally: (parcel) => { receiver?.process(parcel) }
+      deliverLocally: (parcel) => { receiver?.process(parcel) },
+      paths: this.paths
     })
     const groups = new GroupManager({
       store,
@@ -292,7 +295,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     const bytes = Uint8Array.from(Buffer.from(id, 'hex'))
     const entry = store.getOutbox(bytes)
     if (entry != null) {
-      const status = statusOf(entry, id)
+      const status = this.withPath(statusOf(entry, id))
       const calls = outbox.inFlight(id)
       if (calls != null && calls.length > 0 && (entry.state === 'queued' || entry.state === 'sent')) {
         // in flight: ask each device how far its copy got (RPC StatusQuery on the call's msg_id)
@@ -408,7 +411,12 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
 
   private emitStatus (envelopeId: Uint8Array): void {
     const entry = this.running?.store.getOutbox(envelopeId)
-    if (entry != null) this.safeDispatchEvent('status', { detail: statusOf(entry, toHex(envelopeId)) })
+    if (entry != null) this.safeDispatchEvent('status', { detail: this.withPath(statusOf(entry, toHex(envelopeId))) })
+  }
+
+  private withPath (status: MessageStatus): MessageStatus {
+    const path = this.paths.get(status.id)
+    return path == null ? status : { ...status, path }
   }
 
   private emitMessage (envelopeId: Uint8Array): void {

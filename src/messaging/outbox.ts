@@ -10,6 +10,7 @@ import { RecipientUnknownError } from './errors.js'
 import type { DirectoryClient } from './directory-client.js'
 import type { MessagingCounters } from './counters.js'
 import type { PeerBook } from './peer-book.js'
+import type { DeliveryPaths } from './delivery-paths.js'
 import type { MessageInput, MessageKind } from './protocol/message.js'
 import type { Parcel } from './protocol/parcel.js'
 import type { DirectoryRecord } from './protocol/directory-record.js'
@@ -45,6 +46,8 @@ export interface OutboxInit {
   onStatus(envelopeId: Uint8Array): void
   /** A message to our own address: this device is one of its recipients. */
   deliverLocally(parcel: Parcel): void
+  /** Where the path of each message's first hand-off is noted (message-status `path`). */
+  paths?: DeliveryPaths
 }
 
 /** Entries taken per pass of the worker. */
@@ -211,8 +214,17 @@ export class Outbox {
     const key = toHex(entry.envelopeId)
     const calls: Array<{ peer: string, msgId: bigint }> = []
     this.calls.set(key, calls)
-    const directRun = Promise.all(devices.map(async nodeId =>
-      await this.callPeer(nodeId, METHOD_DELIVER, entry.envelope, msgId => { calls.push({ peer: nodeId, msgId }) })))
+    const directRun = Promise.all(devices.map(async nodeId => {
+      // the path is read when the call goes out (dialled, session up): by the time the reply is
+      // back, the recipient may have dialled us directly to send its receipt
+      let path: 'direct' | 'relayed' | undefined
+      const ok = await this.callPeer(nodeId, METHOD_DELIVER, entry.envelope, msgId => {
+        calls.push({ peer: nodeId, msgId })
+        path ??= this.pathOf(nodeId)
+      })
+      if (ok && path != null) this.init.paths?.record(key, path)
+      return ok
+    }))
       .finally(() => { directDone = true; this.calls.delete(key) })
     let graceTimer: ReturnType<typeof setTimeout> | undefined
     const early = devices.length === 0
@@ -226,7 +238,17 @@ export class Outbox {
     let stored = reachedAll ? 0 : await early
     clearTimeout(graceTimer)
     if (stored < 0) stored = reachedAll ? 0 : await storeAtMailboxes()
+    if (stored > 0) this.init.paths?.record(key, 'mailbox')
     return { direct, stored }
+  }
+
+  /** Whether the session with a device sends over a circuit relay (its channel's address says). */
+  private pathOf (nodeId: string): 'direct' | 'relayed' {
+    const sessions = this.init.attn.sessions
+    const session = sessions?.sessionWithPeer(peerIdFromString(nodeId))
+    const addr = session == null ? undefined : sessions?.channelOf(session)?.remoteAddr
+    if (addr != null) return addr.toString().includes('/p2p-circuit') ? 'relayed' : 'direct'
+    return this.init.peers.pathTo(nodeId)
   }
 
   private retryOrFail (entry: OutboxEntry, giveUp: number, backoff: number, reason: string): void {
