@@ -144,7 +144,9 @@ data of another identity (ERR_HOME_IDENTITY_MISMATCH, per DIR/home.json), has lo
 const status: Command = {
   help: `Usage: attn status [--home DIR] [--api HOST:PORT] [--json]
 
-Asks the running node (found through DIR/node.json, or --api) for its status.
+Asks the running node (found through DIR/node.json, or --api) for its status:
+addresses, connections, reachability (public / private / unknown), relay
+reservations and relay server, and with --public the Amino DHT and rendezvous.
 Needs no API token.
 
 ${HOME_HELP}

@@ -47,7 +47,7 @@ export interface NatConfig {
   reachability: 'auto' | 'public' | 'private'
   /** Map ports on the home router with UPnP (opt-in). */
   upnp: boolean
-  /** Reserve relay slots: 'auto' = when reachability is not public (always with noListen). */
+  /** Reserve relay slots: 'auto' = when reachability is private and we listen on more than loopback (always with noListen). */
   reserve: 'auto' | boolean
   relay: RelayServerConfig
 }

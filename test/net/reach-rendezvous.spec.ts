@@ -67,6 +67,20 @@ describe('reach: rendezvous on a local Amino DHT', function () {
     assert.ok(st != null && st.lookups >= 1 && st.found >= 1, JSON.stringify(st))
   })
 
+  it('the Amino DHT is a server only while we are publicly reachable', async () => {
+    amino = await startAminoNet(2)
+    const opts = { public: true, amino: { bootstrap: aminoBootstrap(amino), allowPrivateAddresses: true } }
+    const open = await attNode({ ...opts, nat: { reachability: 'public' } })
+    const closed = await attNode(opts)
+    await waitFor(() => open.services.aminoDht?.getMode() === 'server', { what: 'server mode when public' })
+    assert.equal(open.services.nat.state().reachability, 'public')
+    assert.equal(closed.services.nat.state().reachability, 'private', 'loopback only: no public address')
+    assert.equal(closed.services.aminoDht?.getMode(), 'client')
+    // the ATT DHT is unaffected: a server on both
+    assert.equal(open.services.dht.getMode(), 'server')
+    assert.equal(closed.services.dht.getMode(), 'server')
+  })
+
   it('a dead Amino bootstrap list: a clear warning, and the ATT network still works', async () => {
     const warnings: string[] = []
     const dead = ['/ip4/127.0.0.1/tcp/1/p2p/12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf']
