@@ -54,7 +54,7 @@ async function echo (conn: Connection, bytes: number): Promise<void> {
     })
   }
   await reading
-  await stream.close().catch(() => {})
+  await stream.close()
 }
 
 describe('reach: circuit relay, --no-listen, relay limits', function () {
@@ -121,11 +121,36 @@ describe('reach: circuit relay, --no-listen, relay limits', function () {
     }
     // every connection the sender opened to it is relayed (the hidden node may dial out to us: receipts)
     assert.ok(sender.getConnections(hidden.peerId).filter(c => c.direction === 'outbound').every(c => isCircuit(c.remoteAddr)), 'the sender dialled only through the relay')
-    console.log(`      relayed delivery (send() → recipient's message event): first ${latencies[0].toFixed(1)} ms (dial through the relay + handshake), then ${latencies.slice(1).map(l => l.toFixed(1)).join(' ms, ')} ms`)
+    // baseline in the same run: the same sender to a directly dialable node (the relay's own identity)
+    await waitFor(async () => (await relay.services.messaging.publish()).accepted >= 1, { what: 'relay record accepted', timeout: 30_000 })
+    const direct: number[] = []
+    for (const body of ['direct 1', 'direct 2', 'direct 3']) {
+      const arrived = nextEvent<any>(relay.services.messaging, 'message', (m) => m.body === body, 60_000)
+      const t0 = performance.now()
+      const { id } = await sender.services.messaging.send(relay.services.messaging.address, body)
+      await arrived
+      direct.push(performance.now() - t0)
+      await waitFor(async () => (await sender.services.messaging.status(id)).path != null, { what: 'direct path known' })
+      assert.equal((await sender.services.messaging.status(id)).path, 'direct')
+    }
+    const fmt = (l: number[]): string => `first ${l[0].toFixed(1)} ms, then ${l.slice(1).map(x => x.toFixed(1)).join(' ms, ')} ms`
+    console.log(`      send() → recipient's message event: relayed ${fmt(latencies)}; direct (same run) ${fmt(direct)}`)
 
     const back = await hidden.services.messaging.send(sender.services.messaging.address, 'reply from behind the NAT')
     await waitFor(() => sender.services.messaging.inbox().some(m => m.body === 'reply from behind the NAT'), { what: 'the reply arrives', timeout: 60_000 })
     await waitFor(async () => (await hidden.services.messaging.status(back.id)).state === 'delivered', { what: 'reply delivered', timeout: 60_000 })
+  })
+
+  it('a relayed connection is closed by the relay when its duration limit is up', async () => {
+    const relay = await attNode({ nat: { reachability: 'public', relay: { circuitDurationLimit: 1_000 } } })
+    const circuitAddr = `${relay.getMultiaddrs()[0].toString()}/p2p-circuit`
+    const listener = await plainPeer([circuitAddr])
+    const dialer = await plainPeer()
+    plain.push(listener, dialer)
+    await waitFor(() => listener.getMultiaddrs().some(isCircuit), { what: 'reservation' })
+    const conn = await dialer.dial(multiaddr(`${circuitAddr}/p2p/${listener.peerId.toString()}`))
+    await echo(conn, 4096)
+    await waitFor(() => conn.status !== 'open', { what: 'the relay ends the circuit after 1 s', timeout: 30_000 })
   })
 
   it('relay limits hold: a peer over the reservation limit is refused, a circuit over its data limit is cut, a peer over its circuit rate is refused; others keep being served', async () => {
