@@ -1,10 +1,6 @@
 import { noise } from '@chainsafe/libp2p-noise'
 import { quic } from '@chainsafe/libp2p-quic'
 import { bootstrap } from '@libp2p/bootstrap'
-import { autoNATv2 } from '@libp2p/autonat-v2'
-import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
-import { dcutr } from '@libp2p/dcutr'
-import { uPnPNAT } from '@libp2p/upnp-nat'
 import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
@@ -20,13 +16,11 @@ import { DhtRecordGuard } from './dht-record-guard.js'
 import { SqliteDatastore } from './sqlite-datastore.js'
 import { bootstrapRedial } from './bootstrap-redial.js'
 import type { BootstrapRedial } from './bootstrap-redial.js'
-import { aminoDht, aminoKeeper } from './amino.js'
 import type { AminoKeeper } from './amino.js'
-import { RelayGate, natService, relayServerIncluded, relayServerInit } from './nat.js'
 import type { NatService } from './nat.js'
 import { mergeReach } from './reach-config.js'
 import type { AminoConfig, NatConfig, RelayServerConfig } from './reach-config.js'
-import { rendezvous } from './rendezvous.js'
+import { reachServices } from './reach-services.js'
 import type { Rendezvous } from './rendezvous.js'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import type { AttnConfig } from './config.js'
@@ -122,30 +116,8 @@ export async function createAttnNode (options: CreateAttnNodeOptions = {}): Prom
     selectors: { [DIRECTORY_NAMESPACE]: selectDirectoryRecord }
   })
 
-  const relayIncluded = relayServerIncluded(config.nat.relay, config.mailbox.enabled, config.noListen)
-  const gate = new RelayGate(config.nat.relay)
-  const reachServices: Record<string, (components: any) => unknown> = {
-    autoNAT: autoNATv2(),
-    dcutr: dcutr(),
-    nat: natService({
-      nat: config.nat,
-      noListen: config.noListen,
-      gate,
-      relayIncluded,
-      relayServer: () => node?.services.relay,
-      // senders must learn our new /p2p-circuit addresses
-      onRelayAddressesChanged: async () => await node?.services.messaging.publish()
-    }),
-    ...(relayIncluded ? { relay: circuitRelayServer(relayServerInit(config.nat.relay)) } : {}),
-    ...(config.nat.upnp ? { upnp: uPnPNAT() } : {}),
-    ...(config.public
-      ? {
-          aminoDht: aminoDht(config.amino),
-          amino: aminoKeeper({ config: config.amino, nat: config.nat, noListen: config.noListen, onWarning: options.onWarning, warnAfter: options.aminoWarnAfter }),
-          rendezvous: rendezvous({ config: config.amino })
-        }
-      : {})
-  }
+  // NAT traversal and the public network (reach-services.ts)
+  const reach = reachServices(config, options, () => node)
 
   let node: AttnNode | undefined
   try {
@@ -158,9 +130,8 @@ export async function createAttnNode (options: CreateAttnNodeOptions = {}): Prom
         listen: config.noListen ? ['/p2p-circuit'] : config.listen,
         announce: config.announce.length > 0 ? config.announce : undefined
       },
-      transports: [tcp(), webSockets(), quic(), circuitRelayTransport()],
-      // relay limits libp2p's relay server lacks (per-peer caps, serve only while public)
-      connectionGater: gate.gater(),
+      transports: [tcp(), webSockets(), quic(), ...reach.transports],
+      connectionGater: reach.connectionGater,
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       peerDiscovery,
@@ -183,7 +154,7 @@ export async function createAttnNode (options: CreateAttnNodeOptions = {}): Prom
         }),
         // libp2p's bootstrap dials once: a node started while its bootstrap peers were down would stay alone
         bootstrapRedial: bootstrapRedial({ list: config.bootstrap, interval: options.bootstrapRedialInterval }),
-        ...reachServices
+        ...reach.services
       } as any
     })
   } catch (err) {

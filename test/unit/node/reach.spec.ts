@@ -7,7 +7,8 @@ import { loadConfig } from '../../../src/node/config.js'
 import { DEFAULT_REACH_CONFIG } from '../../../src/node/reach-config.js'
 import { RelayGate } from '../../../src/node/nat.js'
 import { rendezvousCid } from '../../../src/node/rendezvous.js'
-import { reachFlags } from '../../../src/cli/reach.js'
+import { reachFlags, reachStatusLines } from '../../../src/cli/reach.js'
+import { DeliveryPaths } from '../../../src/messaging/delivery-paths.js'
 
 const VECTORS = new URL('../../../../protocols/vectors/rendezvous.json', import.meta.url)
 const PEER_A = peerIdFromString('12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf')
@@ -76,5 +77,38 @@ describe('reach: rendezvous id, reach config, relay gate', () => {
     assert.deepEqual(gate.stats, { reservationsDenied: 2, circuitsDenied: 1 })
     const forced = new RelayGate({ ...DEFAULT_REACH_CONFIG.nat.relay, enabled: true })
     assert.equal(forced.serving(), true, 'enabled: true serves whatever the reachability')
+  })
+
+  it('delivery paths: set once at the first hand-off, bounded (the oldest forgotten first)', () => {
+    const paths = new DeliveryPaths(2)
+    assert.equal(paths.record('a', 'relayed'), true)
+    assert.equal(paths.record('a', 'mailbox'), false, 'a later mailbox copy does not change the first path')
+    assert.equal(paths.get('a'), 'relayed')
+    paths.record('b', 'direct')
+    paths.record('c', 'mailbox')
+    assert.equal(paths.get('a'), undefined)
+    assert.equal(paths.get('b'), 'direct')
+    assert.equal(paths.get('c'), 'mailbox')
+  })
+
+  it('attn status lines for the reach object (and none from an older node)', () => {
+    assert.deepEqual(reachStatusLines({}), [])
+    const lines = reachStatusLines({
+      reach: {
+        reachability: 'private',
+        relayAddresses: ['/ip4/1.2.3.4/tcp/1/p2p/R/p2p-circuit/p2p/H'],
+        reservations: ['R'],
+        relayServer: { included: false, serving: false, reservationsHeld: 0 },
+        amino: { status: 'ready', mode: 'client', routingTablePeers: 12, rendezvous: { announcedAt: 1, announcedTo: 3, lookups: 2, found: 1 } }
+      }
+    })
+    assert.deepEqual(lines, [
+      'reachability: private',
+      'relay reservations: 1',
+      '  /ip4/1.2.3.4/tcp/1/p2p/R/p2p-circuit/p2p/H',
+      'relay server: off',
+      'amino dht: ready, client mode, 12 peers',
+      'rendezvous: announced to 3 peers, 2 lookups, 1 ATT peers found'
+    ])
   })
 })
