@@ -15,6 +15,7 @@ import type { AminoConfig } from './reach-config.js'
 import type { KadDHT, SingleKadDHT } from '@libp2p/kad-dht'
 import type { ComponentLogger, Logger, PeerId, PeerStore, Startable } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
+import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** multicodec `raw` and multihash `sha2-256`. */
 const RAW_CODEC = 0x55
@@ -66,6 +67,16 @@ export class Rendezvous implements Startable {
   private lookupTimer?: ReturnType<typeof setTimeout>
   private announceRetry: number
   private lookingUp = false
+  /** Delay before the next lookup while we know no ATT peer: minLookupGap, doubling up to lookupInterval. */
+  private emptyBackoff = 0
+  /** An announcement or lookup found the Amino DHT empty: run it as soon as a peer arrives. */
+  private waitingForAmino = false
+  private readonly onAminoPeer = (): void => {
+    if (!this.waitingForAmino) return
+    this.waitingForAmino = false
+    if (this.s.announcedAt === 0) this.scheduleAnnounce(0)
+    this.scheduleLookup(0)
+  }
   private readonly foundPeers = new Set<string>()
   private readonly s = { announcedAt: 0, announcedTo: 0, nextAnnounceAt: 0, lookups: 0, lastLookupAt: 0, connected: 0 }
 
@@ -81,11 +92,13 @@ export class Rendezvous implements Startable {
   }
 
   afterStart (): void {
+    ((this.components.aminoDht as SingleKadDHT).routingTable as unknown as EventTarget | undefined)?.addEventListener('peer:add', this.onAminoPeer)
     this.scheduleAnnounce(0)
     this.scheduleLookup(0)
   }
 
   stop (): void {
+    ((this.components.aminoDht as SingleKadDHT).routingTable as unknown as EventTarget | undefined)?.removeEventListener('peer:add', this.onAminoPeer)
     this.abort?.abort()
     clearTimeout(this.announceTimer)
     clearTimeout(this.lookupTimer)
@@ -134,6 +147,7 @@ export class Rendezvous implements Startable {
       }
     }
     if (signal.aborted) return accepted
+    if (accepted === 0 && this.aminoPeers() === 0) this.waitingForAmino = true
     if (accepted > 0) {
       this.log('announced the rendezvous %s to %d Amino peers', this.cid, accepted)
       this.s.announcedAt = Date.now()
@@ -163,7 +177,8 @@ export class Rendezvous implements Startable {
       return 0
     }
     if (this.aminoPeers() === 0) {
-      this.scheduleLookup(Math.min(minLookupGap, this.init.retryInterval ?? DEFAULT_RENDEZVOUS_RETRY_MS))
+      this.waitingForAmino = true
+      this.scheduleLookup(Math.max(minLookupGap, this.init.retryInterval ?? DEFAULT_RENDEZVOUS_RETRY_MS))
       return 0
     }
     if (this.attPeers() >= target) {
@@ -198,11 +213,18 @@ export class Rendezvous implements Startable {
       this.lookingUp = false
     }
     this.log('rendezvous lookup: %d providers, %d dialled', seen.size, dialled)
-    this.scheduleLookup(Math.max(lookupInterval, minLookupGap))
+    // alone (e.g. the Amino routing table was still filling): look again soon, backing off
+    if (this.attPeers() === 0) {
+      this.emptyBackoff = Math.min(Math.max(this.emptyBackoff * 2, minLookupGap), lookupInterval)
+      this.scheduleLookup(Math.max(this.emptyBackoff, minLookupGap))
+    } else {
+      this.emptyBackoff = 0
+      this.scheduleLookup(Math.max(lookupInterval, minLookupGap))
+    }
     return dialled
   }
 
-  private async dial (peer: PeerId, addrs: import('@multiformats/multiaddr').Multiaddr[], signal: AbortSignal): Promise<boolean> {
+  private async dial (peer: PeerId, addrs: Multiaddr[], signal: AbortSignal): Promise<boolean> {
     try {
       if (addrs.length > 0) await this.components.peerStore.merge(peer, { multiaddrs: addrs })
       await this.components.connectionManager.openConnection(peer, { signal })
