@@ -377,6 +377,10 @@ export const OPENAPI_DOCUMENT = {
           counters: {
             type: 'object',
             description: 'what each layer counted: carrier frames and protocol errors by code, session handshakes and rejected frames by code, RPC calls/resends/decode errors, messaging parcels and rejected input by code, DHT records held (records, bytes) and refused puts by code (`dht.rejected`), API requests refused by error code (`api.rejected`)'
+          },
+          reach: {
+            type: 'object',
+            description: 'NAT traversal and the public network (README "Behind NAT", "Public network"): `reachability` (public | private | unknown), `relayAddresses` and `reservations` (relays holding a slot for us), `relayServer` (included, serving, reservationsHeld, reservationsDenied, circuitsDenied), `upnp`; with --public also `amino` (status connecting | ready | unreachable, mode, routingTablePeers, bootstrapPeers, `rendezvous`: cid, announcedAt, announcedTo, lookups, found, connected, attPeers)'
           }
         }
       },
@@ -433,7 +437,8 @@ export const OPENAPI_DOCUMENT = {
             type: 'array',
             description: 'while a direct delivery call is in flight: its last known state at each device (an RPC status query refreshes it in the background; unknown until it answers)',
             items: { type: 'object', required: ['peer', 'state'], properties: { peer: { type: 'string' }, state: { type: 'string', enum: ['unknown', 'received', 'processing', 'done', 'failed'] } } }
-          }
+          },
+          path: { type: 'string', enum: ['direct', 'relayed', 'mailbox'], description: 'how the first hand-off travelled: to a recipient device directly or through a circuit relay, or to a mailbox; absent before it (and after a sender restart)' }
         }
       },
       GroupInfo: {

@@ -19,6 +19,7 @@ import type { NodeRewards } from '../rewards/node-rewards.js'
 import type { Connection } from '@libp2p/interface'
 import type { Context } from 'hono'
 import type { AddressInfo } from 'node:net'
+import { reachStatus } from '../node/reach-status.js'
 
 export interface ApiServerOptions {
   host: string
@@ -143,7 +144,8 @@ export function createApiApp (node: AttnNode, options: ApiAppOptions): Hono {
     carriers: node.services.attn.carrierStats(),
     version: options.version ?? '0.0.0',
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-    counters: { ...counters(node), api: { rejected: { ...rejected } } }
+    counters: { ...counters(node), api: { rejected: { ...rejected } } },
+    reach: reachStatus(node)
   }))
 
   // public (no token, but Host and Origin checked): a single-use code for the token

@@ -73,7 +73,9 @@ export class StreamCarrier {
   async start (): Promise<void> {
     await this.components.registrar.handle(this.init.protocol, this.handleStream, {
       maxInboundStreams: this.init.maxInboundStreams,
-      maxOutboundStreams: this.init.maxOutboundStreams
+      maxOutboundStreams: this.init.maxOutboundStreams,
+      // relayed (limited) connections carry ATT too: a node behind NAT is reached only that way
+      runOnLimitedConnection: true
     })
     this.log('listening on %s', this.init.protocol)
   }
@@ -112,7 +114,7 @@ export class StreamCarrier {
     const connection = await this.components.connectionManager.openConnection(target, { signal })
     const existing = this.findChannel(connection)
     if (existing != null) return existing
-    const stream = await connection.newStream(this.init.protocol, { signal })
+    const stream = await connection.newStream(this.init.protocol, { signal, runOnLimitedConnection: true })
     return this.addChannel(stream, connection)
   }
 

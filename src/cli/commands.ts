@@ -11,6 +11,7 @@ import { INBOX_COMMANDS, INBOX_HELP } from './inbox-commands.js'
 import { KEY_COMMANDS, KEY_HELP as PASSPHRASE_HELP } from './key-commands.js'
 import { DAEMON_COMMANDS, DAEMON_HELP, DETACHED_ENV, startDetached } from './daemon-commands.js'
 import { ping } from './ping-command.js'
+import { reachFlags, reachStatusLines } from './reach.js'
 import type { Command } from './command.js'
 
 export type { Command } from './command.js'
@@ -84,6 +85,7 @@ ${KEY_HELP}
 const start: Command = {
   help: `Usage: attn start [--home DIR] [--listen MA]... [--bootstrap MA]... [--api HOST:PORT] [--detach]
                   [--udp HOST:PORT] [--http HOST:PORT]
+                  [--public [--amino-bootstrap MA]...] [--no-listen] [--upnp]
 
 Runs a node until SIGINT or SIGTERM, then shuts down cleanly (exit 0).
 Start-up progress goes to stderr: listening, bootstrap peers connected, DHT
@@ -106,6 +108,16 @@ ${KEY_HELP}
                           /ip4/0.0.0.0/tcp/7745, /ip4/0.0.0.0/tcp/7747/ws,
                           /ip4/0.0.0.0/udp/7745/quic-v1)
   --bootstrap MA          multiaddr with /p2p/<peer-id> to dial at start, repeatable
+  --public                also join the public Amino DHT (/ipfs/kad/1.0.0): peer routing, and
+                          the ATT rendezvous (announce this node, find other ATT nodes) so no
+                          --bootstrap is needed; the Amino DHT learns this PeerId runs ATT
+  --amino-bootstrap MA    Amino bootstrap multiaddr with /p2p/<peer-id>, repeatable (default:
+                          config.json amino.bootstrap, else the public libp2p bootstrap peers)
+  --no-listen             open no listening socket at all: reachable only through circuit
+                          relays this node reserves a slot on (found among connected peers)
+  --upnp                  ask the home router (UPnP IGD) to forward our ports
+  --reachability R        auto (AutoNAT decides, default), public or private
+  --relay-server MODE     auto (default: mailbox nodes, while publicly reachable), on or off
   --api HOST:PORT         local HTTP API (default 127.0.0.1:7746; port 0 = any free port)
   --no-api                do not serve the local API
   --udp HOST:PORT         also carry ATTN over raw UDP here (config "udp"; default off)
@@ -128,6 +140,12 @@ data of another identity (ERR_HOME_IDENTITY_MISMATCH, per DIR/home.json), has lo
     'insecure-dev-key': { type: 'boolean' },
     listen: { type: 'string', multiple: true },
     bootstrap: { type: 'string', multiple: true },
+    public: { type: 'boolean' },
+    'amino-bootstrap': { type: 'string', multiple: true },
+    'no-listen': { type: 'boolean' },
+    upnp: { type: 'boolean' },
+    reachability: { type: 'string' },
+    'relay-server': { type: 'string' },
     api: { type: 'string' },
     'no-api': { type: 'boolean' },
     udp: { type: 'string' },
@@ -150,6 +168,7 @@ data of another identity (ERR_HOME_IDENTITY_MISMATCH, per DIR/home.json), has lo
       keys,
       listen: flags.listen,
       bootstrap: flags.bootstrap,
+      reach: reachFlags(flags),
       api: flags['no-api'] === true ? '' : flags.api,
       json: flags.json === true,
       reset: flags.reset === true,
@@ -161,7 +180,9 @@ data of another identity (ERR_HOME_IDENTITY_MISMATCH, per DIR/home.json), has lo
 const status: Command = {
   help: `Usage: attn status [--home DIR] [--api HOST:PORT] [--json]
 
-Asks the running node (found through DIR/node.json, or --api) for its status.
+Asks the running node (found through DIR/node.json, or --api) for its status:
+addresses, connections, reachability (public / private / unknown), relay
+reservations and relay server, and with --public the Amino DHT and rendezvous.
 Needs no API token.
 
 ${HOME_HELP}
@@ -180,7 +201,8 @@ ${HOME_HELP}
       'listening:', ...status.addresses.map((a: string) => `  ${a}`),
       ...(status.carriers == null ? [] : ['carriers:', ...status.carriers.map((c: any) => `  ${c.kind} ${c.address}${c.datagramsIn != null ? ` in ${c.datagramsIn} out ${c.datagramsOut} junk ${c.junk}` : c.requests != null ? ` requests ${c.requests} frames in ${c.framesIn} out ${c.framesOut}` : c.framesIn != null ? ` frames in ${c.framesIn}` : ''}`)]),
       `connections: ${status.connections.length}`,
-      ...status.connections.map((c: any) => `  ${c.peerId} ${c.remoteAddr}`)
+      ...status.connections.map((c: any) => `  ${c.peerId} ${c.remoteAddr}`),
+      ...reachStatusLines(status)
     ].join('\n'))
     return 0
   }

@@ -17,12 +17,15 @@ import type { StartupReport } from './startup.js'
 import { version } from './version.js'
 import type { RuntimeInfo } from './io.js'
 import type { LoadIdentityOptions } from '../keys/index.js'
+import type { DeepPartialReach } from '../node/reach-config.js'
 
 export interface DaemonOptions {
   home: string
   keys: LoadIdentityOptions
   listen?: string[]
   bootstrap?: string[]
+  /** --public, --amino-bootstrap, --no-listen, --upnp, --reachability, --relay-server. */
+  reach?: DeepPartialReach
   api?: string
   /** UDP / HTTP carrier listeners, HOST:PORT ('' = off). */
   udp?: string
@@ -75,7 +78,7 @@ async function serve (opts: DaemonOptions): Promise<number> {
   if (previous != null && previous.pid !== process.pid && isAlive(previous.pid)) {
     throw new CliError(`a node is already running for ${opts.home} (pid ${previous.pid}, API ${previous.api})`, 'ERR_ALREADY_RUNNING')
   }
-  const config = await loadConfig(opts.home, { listen: opts.listen, bootstrap: opts.bootstrap, api: opts.api, udp: opts.udp, http: opts.http, ...opts.rewards })
+  const config = await loadConfig(opts.home, { listen: opts.listen, bootstrap: opts.bootstrap, api: opts.api, udp: opts.udp, http: opts.http, ...opts.rewards, ...opts.reach as any })
   // refused before the home is made: a failed first start leaves no empty directory behind
   if (opts.keys.passphrase == null && opts.keys.insecureDevKey !== true && !await identityExists(opts.home)) throw new PassphraseRequiredError()
   await mkdir(opts.home, { recursive: true, mode: 0o700 })
@@ -96,7 +99,8 @@ async function serve (opts: DaemonOptions): Promise<number> {
       privateKey: identity.nodeKey,
       attn: { identity, sessionStorePath: join(opts.home, SESSIONS_DB) },
       messaging: { ...config.messaging, dbPath: join(opts.home, MESSAGES_DB), postage: rewards?.postageInit() ?? { maxPostage: BigInt(config.maxPostage) } },
-      dhtStorePath: join(opts.home, DHT_DB)
+      dhtStorePath: join(opts.home, DHT_DB),
+      onWarning: (message) => { process.stderr.write(`attn: WARNING: ${message}\n`) }
     })
   } catch (err: any) {
     rewards?.close()

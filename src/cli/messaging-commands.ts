@@ -79,7 +79,8 @@ ${API_HELP}
                           exit 1 (ERR_TIMEOUT) if that does not happen in time
   --timeout S             how long --wait waits, seconds (default 60)
   --json                  print {"id","state"} (and "reason" when failed, "transit" while a
-                          delivery is in flight: each device's last known state of it)`,
+                          delivery is in flight: each device's last known state of it, "path" once it
+                          was handed off: "direct" or "relayed" to a device, or "mailbox")`,
   options: { ...COMMON, wait: { type: 'string' }, timeout: { type: 'string' } },
   async run (flags, positionals) {
     if (positionals.length !== 1) throw usage('message-status takes exactly one argument: <id>', messageStatus.help)
@@ -98,11 +99,12 @@ ${API_HELP}
       await new Promise(resolve => setTimeout(resolve, 250))
       status = await apiRequest(flags, 'GET', `/v1/messages/${id}/status`)
     }
-    const out: { id: string, state: string, reason?: string, transit?: Array<{ peer: string, state: string }> } = { id: status.id, state: status.state }
+    const out: { id: string, state: string, reason?: string, transit?: Array<{ peer: string, state: string }>, path?: string } = { id: status.id, state: status.state }
     if (status.reason != null) out.reason = status.reason
+    if (typeof status.path === 'string') out.path = status.path
     if (Array.isArray(status.transit) && status.transit.length > 0) out.transit = status.transit
     if (status.toName != null) (out as any).toName = status.toName
-    print(out, flags.json === true, () => `${out.id}: ${out.state}${out.reason != null ? ` (${out.reason})` : ''}${status.toName != null ? ` (to ${status.toName})` : ''}` +
+    print(out, flags.json === true, () => `${out.id}: ${out.state}${out.reason != null ? ` (${out.reason})` : ''}${status.toName != null ? ` (to ${status.toName})` : ''}${out.path != null ? ` via ${out.path}` : ''}` +
       (out.transit ?? []).map(t => `\n  in flight at ${t.peer}: ${t.state}`).join(''))
     return wait != null && status.state === 'failed' ? 1 : 0
   }

@@ -195,3 +195,6 @@ export const MAX_PEER_ID_CHECK_CACHE = 4096
 export const STARTUP_FETCH_RETRY_MS = 1_000
 /** Start-up fetch rounds in all (retries 1 s, 2 s, 4 s after the first: about 7 s). */
 export const STARTUP_FETCH_TRIES = 4
+
+/** Sent messages whose delivery path (direct / relayed / mailbox) is remembered in memory; the oldest go first. */
+export const MAX_DELIVERY_PATHS = 10_000

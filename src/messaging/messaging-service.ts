@@ -30,6 +30,7 @@ import { Contacts } from './contacts.js'
 import { InboxMessageNotFoundError } from './errors.js'
 import type { Contact } from './contacts.js'
 import type { SentMessage } from './types.js'
+import { DeliveryPaths } from './delivery-paths.js'
 import type { MessagingStats } from './counters.js'
 import type { DirectoryRecord } from './protocol/directory-record.js'
 import type { OutboxEntry, OutboxState } from './store.js'
@@ -115,6 +116,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
   private readonly transitQueries = new Set<string>()
   /** Last state/reason emitted per message id: the same state is not an event twice. */
   private readonly lastEmitted = new Map<string, string>()
+  private readonly paths = new DeliveryPaths()
   private running?: Running
   private started = false
 
@@ -178,7 +180,8 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       },
       onStatus: (id) => { this.emitStatus(id) },
       deliverLocally: (message) => { receiver?.processLocal(message) },
-      sessions
+      sessions,
+      paths: this.paths
     })
     const groups = new GroupManager({
       store,
@@ -329,7 +332,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     const bytes = Uint8Array.from(Buffer.from(id, 'hex'))
     const entry = store.getOutbox(bytes)
     if (entry != null) {
-      const status = this.named(statusOf(entry, id))
+      const status = this.withPath(this.named(statusOf(entry, id)))
       if (entry.kind !== 'message') throw new MessageNotFoundError(id)
       const calls = outbox.inFlight(id)
       if (calls != null && calls.length > 0 && (entry.state === 'queued' || entry.state === 'sent')) {
@@ -581,7 +584,12 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     const seen = `${entry.state}/${entry.failureReason ?? ''}`
     if (this.lastEmitted.get(id) === seen) return
     remember(this.lastEmitted, id, seen, MAX_EMITTED_CACHE)
-    this.safeDispatchEvent('status', { detail: this.named(statusOf(entry, id)) })
+    this.safeDispatchEvent('status', { detail: this.withPath(this.named(statusOf(entry, id))) })
+  }
+
+  private withPath (status: MessageStatus): MessageStatus {
+    const path = this.paths.get(status.id)
+    return path == null ? status : { ...status, path }
   }
 
   private emitMessage (envelopeId: Uint8Array): void {

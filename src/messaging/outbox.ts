@@ -10,6 +10,7 @@ import type { Message } from './protocol/message.js'
 import type { DirectoryClient } from './directory-client.js'
 import type { MessagingCounters } from './counters.js'
 import type { PeerBook } from './peer-book.js'
+import type { DeliveryPaths } from './delivery-paths.js'
 import type { MessageInput, MessageKind } from './protocol/message.js'
 import type { DirectoryRecord } from './protocol/directory-record.js'
 import type { MessagingStore, OutboxEntry, OutboxKind } from './store.js'
@@ -49,6 +50,8 @@ export interface OutboxInit {
   sessions: DeviceSessions
   /** Mailbox choice and postage (protocols/rewards.md §6). */
   postage: Postage
+  /** Where the path of each message's first hand-off is noted (message-status `path`). */
+  paths?: DeliveryPaths
 }
 
 /**
@@ -267,8 +270,17 @@ export class Outbox {
     const key = toHex(entry.envelopeId)
     const calls: Array<{ peer: string, msgId: bigint }> = []
     this.calls.set(key, calls)
-    const directRun = Promise.all(devices.map(async nodeId =>
-      await this.callPeer(nodeId, METHOD_DELIVER, entry.envelope, msgId => { calls.push({ peer: nodeId, msgId }) })))
+    const directRun = Promise.all(devices.map(async nodeId => {
+      // the path is read when the call goes out (dialled, session up): by the time the reply is
+      // back, the recipient may have dialled us directly to send its receipt
+      let path: 'direct' | 'relayed' | undefined
+      const ok = await this.callPeer(nodeId, METHOD_DELIVER, entry.envelope, msgId => {
+        calls.push({ peer: nodeId, msgId })
+        path ??= this.pathOf(nodeId)
+      })
+      if (ok && path != null) this.init.paths?.record(key, path)
+      return ok
+    }))
       .finally(() => { directDone = true; this.calls.delete(key) })
     let graceTimer: ReturnType<typeof setTimeout> | undefined
     let earlyStored = 0
@@ -292,7 +304,17 @@ export class Outbox {
     let stored = reachedAll ? earlyStored : await early
     clearTimeout(graceTimer)
     if (stored < 0) stored = reachedAll ? 0 : await storeAtMailboxes()
+    if (stored > 0) this.init.paths?.record(key, 'mailbox')
     return { direct, stored }
+  }
+
+  /** Whether the session with a device sends over a circuit relay (its channel's address says). */
+  private pathOf (nodeId: string): 'direct' | 'relayed' {
+    const sessions = this.init.attn.sessions
+    const session = sessions?.sessionWithPeer(peerIdFromString(nodeId))
+    const addr = session == null ? undefined : sessions?.channelOf(session)?.remoteAddr
+    if (addr != null) return addr.toString().includes('/p2p-circuit') ? 'relayed' : 'direct'
+    return this.init.peers.pathTo(nodeId)
   }
 
   private retryOrFail (entry: OutboxEntry, giveUp: number, backoff: number, reason: string): void {

@@ -18,6 +18,15 @@ export class PeerBook {
     return this.components.connectionManager.getConnections().some(c => c.remotePeer.toString() === peer && c.status === 'open')
   }
 
+  /**
+   * How we reach a peer now: `direct` when an open connection to it is not relayed, else
+   * `relayed` (only circuit-relay connections, which libp2p marks as limited).
+   */
+  pathTo (peer: string): 'direct' | 'relayed' {
+    const open = this.components.connectionManager.getConnections().filter(c => c.remotePeer.toString() === peer && c.status === 'open')
+    return open.length > 0 && open.every(c => c.limits != null || c.remoteAddr.toString().includes('/p2p-circuit')) ? 'relayed' : 'direct'
+  }
+
   /** Our own listen/announce multiaddrs (without /p2p), for directory records. */
   ownAddresses (): string[] {
     return this.components.addressManager.getAddresses().map(ma => ma.decapsulateCode(421).toString())

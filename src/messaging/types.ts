@@ -1,3 +1,4 @@
+import type { DeliveryPath } from './delivery-paths.js'
 import type { OutboxState } from './store.js'
 import type { RpcStatus } from '../rpc/index.js'
 
@@ -42,6 +43,8 @@ export interface MessageStatus {
   updatedAt: number
   /** While a direct delivery call is in flight: its state at each device (RPC status query). */
   transit?: Array<{ peer: string, state: RpcStatus }>
+  /** How the first hand-off travelled: to a device `direct` or `relayed`, or to a `mailbox` (absent before it, and after a restart). */
+  path?: DeliveryPath
 }
 
 export interface GroupInfo {

@@ -7,10 +7,12 @@ import {
   DEFAULT_DHT_MAX_BYTES, DEFAULT_DHT_MAX_BYTES_PER_PEER, DEFAULT_DHT_MAX_RECORD_BYTES, DEFAULT_DHT_MAX_RECORDS,
   DEFAULT_DHT_MAX_RECORDS_PER_PEER
 } from './constants.js'
+import { DEFAULT_REACH_CONFIG, REACH_KEYS, mergeReach, validateReachConfig } from './reach-config.js'
+import type { ReachConfig } from './reach-config.js'
 import { DEFAULT_FETCH_INTERVAL_MS, DEFAULT_PROBE_INITIAL_MS, DEFAULT_PROBE_MAX_MS, DEFAULT_RETRY_INITIAL_MS, DEFAULT_RETRY_MAX_MS } from '../messaging/constants.js'
 
 /** Everything a node reads from `$ATTN_HOME/config.json`; CLI flags override it. */
-export interface AttnConfig {
+export interface AttnConfig extends ReachConfig {
   /** libp2p listen multiaddrs (TCP, WebSocket, QUIC). */
   listen: string[]
   /** Multiaddrs (with /p2p/<peer-id>) dialled at start-up. */
@@ -109,7 +111,8 @@ export const DEFAULT_CONFIG: AttnConfig = {
   chainId: 0,
   rewardsContract: '',
   price: '0',
-  maxPostage: '100'
+  maxPostage: '100',
+  ...DEFAULT_REACH_CONFIG
 }
 
 /** `$ATTN_HOME`, or `~/.attn`. */
@@ -136,9 +139,9 @@ export async function loadConfig (home: string, overrides: Partial<AttnConfig> =
 }
 
 function mergeConfig (base: AttnConfig, over: Partial<AttnConfig>): AttnConfig {
-  const out: AttnConfig = { ...base, dht: { ...base.dht }, mailbox: { ...base.mailbox }, messaging: { ...base.messaging } }
+  const out: AttnConfig = { ...base, dht: { ...base.dht }, mailbox: { ...base.mailbox }, messaging: { ...base.messaging }, ...mergeReach(base, over) }
   for (const [key, value] of Object.entries(over) as Array<[keyof AttnConfig, any]>) {
-    if (value === undefined) continue
+    if (value === undefined || (REACH_KEYS as readonly string[]).includes(key)) continue
     if (key === 'dht') out.dht = { ...out.dht, ...value }
     else if (key === 'mailbox') out.mailbox = { ...out.mailbox, ...value }
     else if (key === 'messaging') out.messaging = { ...out.messaging, ...value }
@@ -152,7 +155,7 @@ function mergeConfig (base: AttnConfig, over: Partial<AttnConfig>): AttnConfig {
 
 const DHT_KEYS = new Set(['allowPrivateAddresses', 'maxRecords', 'maxBytes', 'maxRecordsPerPeer', 'maxBytesPerPeer', 'maxRecordBytes'])
 const KNOWN_KEYS = new Set(['listen', 'bootstrap', 'api', 'announce', 'udp', 'http', 'dht', 'inboundConnectionThreshold', 'maxConnections', 'mailbox', 'messaging',
-  'chainRpc', 'chainId', 'rewardsContract', 'price', 'maxPostage'])
+  'chainRpc', 'chainId', 'rewardsContract', 'price', 'maxPostage', ...REACH_KEYS])
 /** A base-unit amount: a decimal integer below 2^128. */
 const AMOUNT = /^(0|[1-9][0-9]{0,37})$/
 
@@ -233,6 +236,7 @@ export function validateConfig (config: AttnConfig): void {
     if (typeof config[field] !== 'string' || !AMOUNT.test(config[field])) throw new InvalidConfigError(`"${field}" must be a non-negative integer amount in base units`)
   }
   if (config.price !== '0' && config.rewardsContract === '') throw new InvalidConfigError('"price" above 0 needs "rewardsContract" (cheques are signed for a contract)')
+  validateReachConfig(config)
 }
 
 /** Parses `HOST:PORT` (IPv6 as `[::1]:PORT`). */

@@ -18,6 +18,13 @@ import { DhtRecordGuard } from './dht-record-guard.js'
 import { SqliteDatastore } from './sqlite-datastore.js'
 import { bootstrapRedial } from './bootstrap-redial.js'
 import type { BootstrapRedial } from './bootstrap-redial.js'
+import type { AminoKeeper } from './amino.js'
+import type { NatService } from './nat.js'
+import { mergeReach } from './reach-config.js'
+import type { AminoConfig, NatConfig, RelayServerConfig } from './reach-config.js'
+import { reachServices } from './reach-services.js'
+import type { Rendezvous } from './rendezvous.js'
+import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import type { AttnConfig } from './config.js'
 import { AttnService } from '../service/index.js'
 import type { AttnServiceComponents, AttnServiceInit } from '../service/index.js'
@@ -46,13 +53,32 @@ export type AttnServices = {
   ping: Ping
   messaging: MessagingService
   bootstrapRedial: BootstrapRedial
+  /** Reachability, relay reservations and relay limits (nat.ts). */
+  nat: NatService
+  autoNAT: unknown
+  dcutr: unknown
+  /** Circuit relay v2 server: only when relayServerIncluded() (mailbox nodes by default). */
+  relay?: CircuitRelayService
+  upnp?: unknown
+  /** With `public`: the Amino DHT, the keeper of its connectivity, and the ATT rendezvous on it. */
+  aminoDht?: KadDHT
+  amino?: AminoKeeper
+  rendezvous?: Rendezvous
 }
 
 export type AttnNode = Libp2p<AttnServices>
 
-export interface CreateAttnNodeOptions extends Omit<Partial<AttnConfig>, 'dht'> {
+export interface CreateAttnNodeOptions extends Omit<Partial<AttnConfig>, 'dht' | 'amino' | 'nat'> {
   /** DHT options; unset fields take the defaults. */
   dht?: Partial<AttnConfig['dht']>
+  /** Amino DHT and rendezvous options (with `public`); unset fields take the defaults. */
+  amino?: Partial<AminoConfig>
+  /** NAT traversal options; unset fields take the defaults. */
+  nat?: Partial<Omit<NatConfig, 'relay'>> & { relay?: Partial<RelayServerConfig> }
+  /** A warning for the operator (Amino DHT unreachable); default: logged only. */
+  onWarning?: (message: string) => void
+  /** Tests: warn about an unreachable Amino DHT after this many ms (default 30 s). */
+  aminoWarnAfter?: number
   /**
    * SQLite file holding the records this node keeps for the DHT (they survive restarts); default:
    * in memory. The CLI uses `$ATTN_HOME/dht.db`.
@@ -80,7 +106,8 @@ export async function createAttnNode (options: CreateAttnNodeOptions = {}): Prom
     ...DEFAULT_CONFIG,
     ...Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k in DEFAULT_CONFIG)),
     dht: { ...DEFAULT_CONFIG.dht, ...options.dht },
-    mailbox: { ...DEFAULT_CONFIG.mailbox, ...options.mailbox }
+    mailbox: { ...DEFAULT_CONFIG.mailbox, ...options.mailbox },
+    ...mergeReach(DEFAULT_CONFIG, options as Partial<AttnConfig>)
   }
   validateConfig(config)
   const peerDiscovery = config.bootstrap.length > 0
@@ -91,7 +118,8 @@ export async function createAttnNode (options: CreateAttnNodeOptions = {}): Prom
   const dhtStore = new DhtRecordGuard(new SqliteDatastore(options.dhtStorePath ?? ':memory:'), config.dht)
   const dht = kadDHT({
     protocol: ATTN_DHT_PROTOCOL,
-    clientMode: false,
+    // a node without listen addresses cannot answer DHT queries
+    clientMode: config.noListen,
     peerInfoMapper: config.dht.allowPrivateAddresses ? passthroughMapper : removePrivateAddressesMapper,
     // identity records under /attn/id/<address>: forged, stale, expired, malformed ones are refused
     validators: { [DIRECTORY_NAMESPACE]: validateDirectoryRecord },
@@ -99,7 +127,10 @@ export async function createAttnNode (options: CreateAttnNodeOptions = {}): Prom
   })
 
   const metricsRegistry = new Registry()
-  let node: AttnNode
+  // NAT traversal and the public network (reach-services.ts)
+  const reach = reachServices(config, options, () => node)
+
+  let node: AttnNode | undefined
   try {
     node = await createLibp2p<AttnServices>({
       // connection, stream, dial and per-protocol byte counts, exported with ours at GET /metrics
@@ -108,10 +139,12 @@ export async function createAttnNode (options: CreateAttnNodeOptions = {}): Prom
       privateKey: options.privateKey ?? options.attn?.identity?.nodeKey ?? await generateKeyPair('secp256k1'),
       start: false,
       addresses: {
-        listen: config.listen,
+        // --no-listen: no socket at all; reachable only through the relays it reserves a slot on
+        listen: config.noListen ? ['/p2p-circuit'] : config.listen,
         announce: config.announce.length > 0 ? config.announce : undefined
       },
-      transports: [tcp(), webSockets(), quic()],
+      transports: [tcp(), webSockets(), quic(), ...reach.transports],
+      connectionGater: reach.connectionGater,
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       peerDiscovery,
@@ -138,8 +171,9 @@ export async function createAttnNode (options: CreateAttnNodeOptions = {}): Prom
           ...options.messaging
         }),
         // libp2p's bootstrap dials once: a node started while its bootstrap peers were down would stay alone
-        bootstrapRedial: bootstrapRedial({ list: config.bootstrap, interval: options.bootstrapRedialInterval })
-      }
+        bootstrapRedial: bootstrapRedial({ list: config.bootstrap, interval: options.bootstrapRedialInterval }),
+        ...reach.services
+      } as any
     })
   } catch (err) {
     await dhtStore.stop()

@@ -211,6 +211,11 @@ export class SessionManager implements FrameHandler {
     return best
   }
 
+  /** The channel a session's frames go out on now (the one last heard on), if it is known. */
+  channelOf (session: Session): FrameChannel | undefined {
+    return this.routes.get(session.idHex)?.channel
+  }
+
   /** Returns a session with the target, reusing one or running a handshake. */
   async connect (target: SessionTarget, options: AbortOptions & { expectedAddress?: string } = {}): Promise<Session> {
     const peer = targetPeer(target)
@@ -274,11 +279,6 @@ export class SessionManager implements FrameHandler {
     } finally {
       this.rekeying.delete(session.idHex)
     }
-  }
-
-  /** The channel the session's next record goes on, if one is set. */
-  channelOf (session: Session): FrameChannel | undefined {
-    return this.routes.get(session.idHex)?.channel
   }
 
   private pruneTargets (): void {
