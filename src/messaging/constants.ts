@@ -166,3 +166,23 @@ export const MAX_BUNDLE_BYTES = MAX_ENVELOPE_BYTES + 16 * 1024
 export const PREKEY_STATEMENT_VERSION = 1
 /** A device resets its session with one peer device at most this often (ms). */
 export const SESSION_RESET_MIN_INTERVAL_MS = 60_000
+
+// ---- one-time prekeys served by mailboxes (messaging.md §10.8) ----
+
+/** A device uploads this many one-time prekeys to a mailbox at a time … */
+export const ONE_TIME_PREKEY_BATCH = 50
+/** … when the mailbox holds fewer than this many of its keys. */
+export const ONE_TIME_PREKEY_LOW_WATER = 20
+/** A mailbox holds at most this many one-time prekeys per device … */
+export const MAX_ONE_TIME_PREKEYS_PER_DEVICE = 100
+/** … and this many in all (ERR_MAILBOX_FULL past it). */
+export const MAX_ONE_TIME_PREKEYS_TOTAL = 100_000
+/** Most keys in one prekey.put. */
+export const MAX_PREKEY_PUT_BATCH = 100
+/** A one-time prekey expires this long after it was made (s; 30 days); its private key is deleted then. */
+export const ONE_TIME_PREKEY_TTL_SECONDS = 30 * 86400
+/** prekey.take per requester identity: tokens per second and burst. */
+export const PREKEY_TAKE_RATE_PER_REQUESTER = 1
+export const PREKEY_TAKE_BURST_PER_REQUESTER = 20
+/** prekey.take of one owner's keys by one requester: at most this many an hour (burst the same: one per device of a record). */
+export const PREKEY_TAKE_PER_OWNER_PER_HOUR = 16

@@ -171,3 +171,7 @@ export class NotForThisDeviceError extends AttnError {
 export class BadPrekeySignatureError extends AttnError {
   constructor (message: string) { super(message, 'ERR_PREKEY_BAD_SIGNATURE') }
 }
+/** prekey.put for a device other than the calling one (only a device uploads its own one-time prekeys). */
+export class NotOwnDeviceError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_NOT_OWN_DEVICE') }
+}
