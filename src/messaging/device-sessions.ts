@@ -208,7 +208,7 @@ export class DeviceSessions {
       }
       throw err
     }
-    const body = openBundleBody(b, out.plaintext)
+    const body = openBundleBody(b, out.plaintext, this.nowSeconds)
     const senderDevice = attAddress(body.senderNodePublicKey)
     if (stored != null && (stored.peerAddress !== body.senderAddress || stored.peerDevice !== senderDevice)) {
       throw new SessionPeerMismatchError(`session ${toHex(header.sessionId)} belongs to another device`)
