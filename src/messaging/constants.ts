@@ -181,6 +181,12 @@ export const MAX_ONE_TIME_PREKEYS_TOTAL = 100_000
 export const MAX_PREKEY_PUT_BATCH = 100
 /** A one-time prekey expires this long after it was made (s; 30 days); its private key is deleted then. */
 export const ONE_TIME_PREKEY_TTL_SECONDS = 30 * 86400
+/** A device checks its mailboxes' one-time prekey stock at least this often (ms), and at every mailbox poll while the last check failed. */
+export const ONE_TIME_PREKEY_CHECK_INTERVAL_MS = 10 * 60_000
+/** A device keeps at most this many unused one-time prekey private keys (no upload past it, e.g. while a mailbox is drained). */
+export const MAX_LOCAL_ONE_TIME_PREKEYS = 2_000
+/** At most this many ratchet sessions per device in all (the least recently used beyond it are deleted). */
+export const MAX_SESSIONS_TOTAL = 50_000
 /** prekey.take per requester identity: tokens per second and burst. */
 export const PREKEY_TAKE_RATE_PER_REQUESTER = 1
 export const PREKEY_TAKE_BURST_PER_REQUESTER = 20

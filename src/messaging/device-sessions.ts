@@ -9,7 +9,7 @@
 import { randomInt } from 'node:crypto'
 import { attAddress } from '../keys/index.js'
 import {
-  MAX_SESSIONS_PER_DEVICE, NO_ONE_TIME_PREKEY, ONE_TIME_PREKEY_TTL_SECONDS, SIGNED_PREKEY_GRACE_SECONDS, SIGNED_PREKEY_ROTATE_SECONDS
+  MAX_SESSIONS_PER_DEVICE, MAX_SESSIONS_TOTAL, NO_ONE_TIME_PREKEY, ONE_TIME_PREKEY_TTL_SECONDS, SIGNED_PREKEY_GRACE_SECONDS, SIGNED_PREKEY_ROTATE_SECONDS
 } from './constants.js'
 import {
   DecryptFailedError, DuplicateEnvelopeError, MessageKeyUnavailableError, NotForThisDeviceError, RecipientUnknownError,
@@ -113,6 +113,11 @@ export class DeviceSessions {
     return out
   }
 
+  /** Unused one-time prekey private keys this device holds. */
+  oneTimePrekeyCount (): number {
+    return this.init.store.countDeviceKeys('one-time')
+  }
+
   /** The devices of `record` (but this one) we would start a new session with: candidates for a one-time prekey. */
   devicesWithoutSession (record: DirectoryRecord): string[] {
     return this.targets(record).filter(d => {
@@ -149,6 +154,7 @@ export class DeviceSessions {
         const spk = d.signedPrekey as SignedPrekeyPublic
         state = initiateSession({ identity: ik, remote: { identityKey: d.identityKey as Uint8Array, signedPrekeyId: spk.id, signedPrekey: spk.publicKey, oneTimePrekey: oneTime.get(d.nodeId) } })
         store.setActiveSession(record.address, d.nodeId, state.sessionId)
+        store.pruneSessions(record.address, d.nodeId, MAX_SESSIONS_PER_DEVICE)
         this.init.counters.add('sessionsStarted')
       }
       const out = ratchetEncrypt(state, contentKey, deviceContext(record.address, envelopeId, d.nodeId, body))
@@ -226,6 +232,7 @@ export class DeviceSessions {
         // Sesame: the session last received on is the one we send on
         store.setActiveSession(body.senderAddress, senderDevice, next.sessionId)
         store.pruneSessions(body.senderAddress, senderDevice, MAX_SESSIONS_PER_DEVICE)
+        if (stored == null) store.pruneSessionsTotal(MAX_SESSIONS_TOTAL)
         store.markEnvelopeSeen(b.envelopeId)
         if (usedOneTime != null) store.deleteDeviceKey('one-time', usedOneTime)
         if (stored == null) this.init.counters.add('sessionsStarted')

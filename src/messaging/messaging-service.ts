@@ -75,6 +75,7 @@ interface Running {
   groups: GroupManager
   mailbox?: MailboxServer
   prekeyServer?: PrekeyServer
+  prekeys: PrekeyClient
   publisher: RecordPublisher
   timers: Array<ReturnType<typeof setInterval>>
   /** When we last looked our own record up for its mailboxes (unix ms). */
@@ -204,7 +205,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       ? undefined
       : new MailboxServer({ store, attn, directory: this.directory, counters: this.counters, log: this.log, self, rates: init.mailboxPutRate })
     const prekeyServer = init.mailbox === false ? undefined : new PrekeyServer({ store, attn, directory: this.directory, counters: this.counters, log: this.log, self })
-    const running: Running = { identity, store, abort, outbox, receiver, groups, mailbox, prekeyServer, publisher, timers: [], ownLookupAt: 0 }
+    const running: Running = { identity, store, abort, outbox, receiver, groups, mailbox, prekeyServer, prekeys, publisher, timers: [], ownLookupAt: 0 }
     this.running = running
 
     const r = receiver
@@ -358,6 +359,10 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       }
     }
     const self = this.components.peerId.toString()
+    // the mailboxes' stock of our one-time prekeys, checked now and then (and retried while a check fails)
+    if (record.devices.some(d => d.nodeId === self)) {
+      void running.prekeys.maybeReplenish(record, { signal: running.abort.signal }).catch((err) => { this.log('one-time prekey check failed: %s', err.message) })
+    }
     let fetched = 0
     await Promise.all(record.mailboxes.map(async (mailbox) => {
       if (mailbox.peerId === self) return

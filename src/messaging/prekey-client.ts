@@ -5,7 +5,7 @@
  * prekey alone).
  */
 import { peerIdFromString } from '@libp2p/peer-id'
-import { ONE_TIME_PREKEY_BATCH, ONE_TIME_PREKEY_LOW_WATER } from './constants.js'
+import { MAX_LOCAL_ONE_TIME_PREKEYS, ONE_TIME_PREKEY_BATCH, ONE_TIME_PREKEY_CHECK_INTERVAL_MS, ONE_TIME_PREKEY_LOW_WATER } from './constants.js'
 import { PREKEY_TYPE_ONE_TIME, verifyPrekey } from './protocol/device-prekeys.js'
 import { METHOD_PREKEY_PUT, METHOD_PREKEY_TAKE, decodeHeld, decodeTaken, encodePrekeyPut, encodePrekeyTake } from './protocol/prekey-rpc.js'
 import type { DeviceSessions } from './device-sessions.js'
@@ -25,27 +25,50 @@ export interface PrekeyClientInit {
 }
 
 export class PrekeyClient {
+  /** When every mailbox last answered a stock check (unix ms); 0: never, or the last check failed somewhere. */
+  private checkedAt = 0
+  /** The check in progress: a second caller joins it (two at once would both upload a batch). */
+  private running?: Promise<number>
+
   constructor (private readonly init: PrekeyClientInit) {}
+
+  /** replenish, unless every mailbox answered one within ONE_TIME_PREKEY_CHECK_INTERVAL_MS (called at each mailbox poll). */
+  async maybeReplenish (own: DirectoryRecord, options: AbortOptions = {}): Promise<number> {
+    if (Date.now() - this.checkedAt < ONE_TIME_PREKEY_CHECK_INTERVAL_MS) return 0
+    return await this.replenish(own, options)
+  }
 
   /** Tops up every mailbox of our record that holds fewer than the low-water mark of this device's keys. Returns how many keys were uploaded. */
   async replenish (own: DirectoryRecord, options: AbortOptions = {}): Promise<number> {
+    this.running ??= this.check(own, options).finally(() => { this.running = undefined })
+    return await this.running
+  }
+
+  private async check (own: DirectoryRecord, options: AbortOptions): Promise<number> {
     const { attn, sessions, self, log, callTimeout } = this.init
     const batch = this.init.batch ?? ONE_TIME_PREKEY_BATCH
     if (batch <= 0) return 0
     let uploaded = 0
+    let failed = false
     for (const m of own.mailboxes) {
       if (m.peerId === self) continue
       try {
         const peer = peerIdFromString(m.peerId)
         const held = decodeHeld(await attn.call(peer, METHOD_PREKEY_PUT, encodePrekeyPut(self, []), { timeout: callTimeout, signal: options.signal }))
         if (held >= ONE_TIME_PREKEY_LOW_WATER) continue
+        if (sessions.oneTimePrekeyCount() + batch > MAX_LOCAL_ONE_TIME_PREKEYS) {
+          log('%d unused one-time prekeys already: no upload to %s', sessions.oneTimePrekeyCount(), m.peerId)
+          continue
+        }
         const keys = sessions.makeOneTimePrekeys(batch)
         decodeHeld(await attn.call(peer, METHOD_PREKEY_PUT, encodePrekeyPut(self, keys), { timeout: callTimeout, signal: options.signal }))
         uploaded += keys.length
       } catch (err: any) {
+        failed = true
         log('one-time prekey upload to %s failed: %s', m.peerId, err.message)
       }
     }
+    this.checkedAt = failed ? 0 : Date.now()
     return uploaded
   }
 

@@ -736,6 +736,19 @@ export class MessagingStore {
     return this.statement('SELECT * FROM device_keys WHERE kind = ? ORDER BY created_at DESC, id DESC').all(kind).map(r => this.deviceKeyOf(r))
   }
 
+  countDeviceKeys (kind: DeviceKeyKind): number {
+    return num(this.statement('SELECT count(*) AS n FROM device_keys WHERE kind = ?').get(kind)?.n)
+  }
+
+  /** Deletes the least recently used sessions beyond `max` (a global bound on ratchet state). */
+  pruneSessionsTotal (max: number): number {
+    const n = num(this.statement('SELECT count(*) AS n FROM ratchet_sessions').get()?.n)
+    if (n <= max) return 0
+    const rows = this.statement('SELECT session_id FROM ratchet_sessions ORDER BY updated_at_ms LIMIT ?').all(n - max)
+    for (const r of rows) this.deleteSession(u8(r.session_id))
+    return rows.length
+  }
+
   deleteDeviceKey (kind: DeviceKeyKind, id: number): boolean {
     return num(this.statement('DELETE FROM device_keys WHERE kind = ? AND id = ?').run(kind, id).changes) === 1
   }

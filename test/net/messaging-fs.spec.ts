@@ -208,7 +208,10 @@ describe('messaging forward secrecy (issue 18) through real nodes', function () 
     await a.dial(b.getMultiaddrs()[0])
     // delivered directly in reverse order, each twice, before the mailbox fetch brings two more copies
     for (const p of [...parcels].reverse()) {
-      for (let i = 0; i < 2; i++) await a.services.attn.call(b.peerId, METHOD_DELIVER, p)
+      for (let i = 0; i < 2; i++) {
+        // a session to the restarted b may be renegotiated under the first call: retry until one call lands
+        await waitFor(async () => await a.services.attn.call(b.peerId, METHOD_DELIVER, p).then(() => true, () => false), { what: 'direct delivery', timeout: 60_000 })
+      }
     }
     await b.services.messaging.fetchMailboxes()
     await waitFor(() => texts.every(t => bodies(b).includes(t)), { what: 'all five received' })
@@ -274,7 +277,7 @@ describe('messaging forward secrecy (issue 18) through real nodes', function () 
       const db = new DatabaseSync(path, { readOnly: true })
       try { return Number(db.prepare(sql).get(...args)?.n) } finally { db.close() }
     }
-    await waitFor(() => count(join(mDir, 'messages.db'), 'SELECT count(*) AS n FROM otpk_pool WHERE owner = ?', bIdentity.address) >= 50, { what: 'b uploaded its one-time prekeys to its mailbox' })
+    await waitFor(() => count(join(mDir, 'messages.db'), 'SELECT count(*) AS n FROM otpk_pool WHERE owner = ?', bIdentity.address) >= 50, { what: 'b uploaded its one-time prekeys to its mailbox', timeout: 60_000 })
     assert.equal(count(join(mDir, 'messages.db'), 'SELECT count(*) AS n FROM otpk_pool WHERE owner = ?', c.services.messaging.address), 0)
     await b.stop()
     assert.equal(count(join(bDir, 'messages.db'), "SELECT count(*) AS n FROM device_keys WHERE kind = 'one-time'"), 50)
