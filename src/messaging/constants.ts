@@ -198,3 +198,29 @@ export const STARTUP_FETCH_TRIES = 4
 
 /** Sent messages whose delivery path (direct / relayed / mailbox) is remembered in memory; the oldest go first. */
 export const MAX_DELIVERY_PATHS = 10_000
+
+// ---- one-time prekeys served by mailboxes (messaging.md §10.8) ----
+
+/** A device uploads this many one-time prekeys to a mailbox at a time … */
+export const ONE_TIME_PREKEY_BATCH = 50
+/** … when the mailbox holds fewer than this many of its keys. */
+export const ONE_TIME_PREKEY_LOW_WATER = 20
+/** A mailbox holds at most this many one-time prekeys per device … */
+export const MAX_ONE_TIME_PREKEYS_PER_DEVICE = 100
+/** … and this many in all (ERR_MAILBOX_FULL past it). */
+export const MAX_ONE_TIME_PREKEYS_TOTAL = 100_000
+/** Most keys in one prekey.put. */
+export const MAX_PREKEY_PUT_BATCH = 100
+/** A one-time prekey expires this long after it was made (s; 30 days); its private key is deleted then. */
+export const ONE_TIME_PREKEY_TTL_SECONDS = 30 * 86400
+/** A device checks its mailboxes' one-time prekey stock at least this often (ms), and at every mailbox poll while the last check failed. */
+export const ONE_TIME_PREKEY_CHECK_INTERVAL_MS = 10 * 60_000
+/** A device keeps at most this many unused one-time prekey private keys (no upload past it, e.g. while a mailbox is drained). */
+export const MAX_LOCAL_ONE_TIME_PREKEYS = 2_000
+/** At most this many ratchet sessions per device in all (the least recently used beyond it are deleted). */
+export const MAX_SESSIONS_TOTAL = 50_000
+/** prekey.take per requester identity: tokens per second and burst. */
+export const PREKEY_TAKE_RATE_PER_REQUESTER = 1
+export const PREKEY_TAKE_BURST_PER_REQUESTER = 20
+/** prekey.take of one owner's keys by one requester: at most this many an hour (burst the same: one per device of a record). */
+export const PREKEY_TAKE_PER_OWNER_PER_HOUR = 16

@@ -9,14 +9,14 @@
 import { randomInt } from 'node:crypto'
 import { attAddress } from '../keys/index.js'
 import {
-  MAX_SESSIONS_PER_DEVICE, NO_ONE_TIME_PREKEY, SIGNED_PREKEY_GRACE_SECONDS, SIGNED_PREKEY_ROTATE_SECONDS
+  MAX_SESSIONS_PER_DEVICE, MAX_SESSIONS_TOTAL, NO_ONE_TIME_PREKEY, ONE_TIME_PREKEY_TTL_SECONDS, SIGNED_PREKEY_GRACE_SECONDS, SIGNED_PREKEY_ROTATE_SECONDS
 } from './constants.js'
 import {
   DecryptFailedError, DuplicateEnvelopeError, MessageKeyUnavailableError, NotForThisDeviceError, RecipientUnknownError,
   SessionPeerMismatchError, SessionStateLostError, UnknownPrekeyError, UnknownSessionError, WrongRecipientError
 } from './errors.js'
 import { decodeBundle, deviceContext, encodeBundle, openBundleBody, sealBundleBody, splitDeviceEnvelope } from './protocol/bundle.js'
-import { PREKEY_TYPE_SIGNED, signPrekey } from './protocol/device-prekeys.js'
+import { PREKEY_TYPE_ONE_TIME, PREKEY_TYPE_SIGNED, signPrekey } from './protocol/device-prekeys.js'
 import {
   decodeRatchetState, encodeRatchetState, initiateSession, ratchetDecrypt, ratchetEncrypt, respondSession
 } from './protocol/ratchet.js'
@@ -81,6 +81,7 @@ export class DeviceSessions {
     const ik = this.identityKey()
     const now = this.nowSeconds
     store.deleteDeviceKeysExpiredBefore('signed', now - SIGNED_PREKEY_GRACE_SECONDS)
+    store.deleteDeviceKeysExpiredBefore('one-time', now)
     let current = store.listDeviceKeys('signed')[0]
     if (current == null || current.createdAt + SIGNED_PREKEY_ROTATE_SECONDS <= now) {
       const pair = x25519KeyPair()
@@ -94,6 +95,42 @@ export class DeviceSessions {
     return { identityKey: ik.publicKey, signedPrekey: { id: current.id, publicKey: current.publicKey, expiresAt: current.expiresAt, signature: current.signature ?? new Uint8Array(0) } }
   }
 
+  /** `n` new one-time prekeys (§10.8): private keys kept in the store, the signed public parts returned for prekey.put. */
+  makeOneTimePrekeys (n: number): SignedPrekeyPublic[] {
+    const { store, identity } = this.init
+    const ik = this.identityKey()
+    const now = this.nowSeconds
+    const out: SignedPrekeyPublic[] = []
+    for (let i = 0; i < n; i++) {
+      const pair = x25519KeyPair()
+      let id = randomInt(0, 0x7fffffff)
+      while (store.getDeviceKey('one-time', id) != null) id = randomInt(0, 0x7fffffff)
+      const expiresAt = now + ONE_TIME_PREKEY_TTL_SECONDS
+      const signature = signPrekey(identity.nodeKey, PREKEY_TYPE_ONE_TIME, ik.publicKey, { id, publicKey: pair.publicKey, expiresAt })
+      store.putDeviceKey({ kind: 'one-time', id, ...pair, signature, createdAt: now, expiresAt })
+      out.push({ id, publicKey: pair.publicKey, expiresAt, signature })
+    }
+    return out
+  }
+
+  /** Unused one-time prekey private keys this device holds. */
+  oneTimePrekeyCount (): number {
+    return this.init.store.countDeviceKeys('one-time')
+  }
+
+  /** The devices of `record` (but this one) we would start a new session with: candidates for a one-time prekey. */
+  devicesWithoutSession (record: DirectoryRecord): string[] {
+    return this.targets(record).filter(d => {
+      const s = this.activeState(record.address, d.nodeId)
+      return s == null || !equalBytes(s.peerIdentityKey, d.identityKey as Uint8Array)
+    }).map(d => d.nodeId)
+  }
+
+  private targets (record: DirectoryRecord): DirectoryRecord['devices'] {
+    const now = this.nowSeconds
+    return record.devices.filter(d => d.nodeId !== this.init.self && d.identityKey != null && d.signedPrekey != null && d.signedPrekey.expiresAt > now)
+  }
+
   /**
    * Seals `message` (encoded §4, id = envelopeId) for every device of `record` but this one: one
    * body under a fresh content key, one ratchet envelope per device. Session states are written to
@@ -101,10 +138,9 @@ export class DeviceSessions {
    * undefined when the record lists no other device with prekeys and it is our own address (a
    * note to self on our only device); throws RecipientUnknownError when another identity lists none.
    */
-  seal (record: DirectoryRecord, message: Uint8Array, envelopeId: Uint8Array): Uint8Array | undefined {
-    const { identity, self, store } = this.init
-    const now = this.nowSeconds
-    const targets = record.devices.filter(d => d.nodeId !== self && d.identityKey != null && d.signedPrekey != null && d.signedPrekey.expiresAt > now)
+  seal (record: DirectoryRecord, message: Uint8Array, envelopeId: Uint8Array, oneTime: Map<string, { id: number, publicKey: Uint8Array }> = new Map()): Uint8Array | undefined {
+    const { identity, store } = this.init
+    const targets = this.targets(record)
     if (targets.length === 0) {
       if (record.address === identity.address) return undefined
       throw new RecipientUnknownError(record.address, undefined, 'lists no device with a current signed prekey')
@@ -116,8 +152,9 @@ export class DeviceSessions {
       let state = this.activeState(record.address, d.nodeId)
       if (state == null || !equalBytes(state.peerIdentityKey, d.identityKey as Uint8Array)) {
         const spk = d.signedPrekey as SignedPrekeyPublic
-        state = initiateSession({ identity: ik, remote: { identityKey: d.identityKey as Uint8Array, signedPrekeyId: spk.id, signedPrekey: spk.publicKey } })
+        state = initiateSession({ identity: ik, remote: { identityKey: d.identityKey as Uint8Array, signedPrekeyId: spk.id, signedPrekey: spk.publicKey, oneTimePrekey: oneTime.get(d.nodeId) } })
         store.setActiveSession(record.address, d.nodeId, state.sessionId)
+        store.pruneSessions(record.address, d.nodeId, MAX_SESSIONS_PER_DEVICE)
         this.init.counters.add('sessionsStarted')
       }
       const out = ratchetEncrypt(state, contentKey, deviceContext(record.address, envelopeId, d.nodeId, body))
@@ -177,7 +214,7 @@ export class DeviceSessions {
       }
       throw err
     }
-    const body = openBundleBody(b, out.plaintext)
+    const body = openBundleBody(b, out.plaintext, this.nowSeconds)
     const senderDevice = attAddress(body.senderNodePublicKey)
     if (stored != null && (stored.peerAddress !== body.senderAddress || stored.peerDevice !== senderDevice)) {
       throw new SessionPeerMismatchError(`session ${toHex(header.sessionId)} belongs to another device`)
@@ -195,6 +232,7 @@ export class DeviceSessions {
         // Sesame: the session last received on is the one we send on
         store.setActiveSession(body.senderAddress, senderDevice, next.sessionId)
         store.pruneSessions(body.senderAddress, senderDevice, MAX_SESSIONS_PER_DEVICE)
+        if (stored == null) store.pruneSessionsTotal(MAX_SESSIONS_TOTAL)
         store.markEnvelopeSeen(b.envelopeId)
         if (usedOneTime != null) store.deleteDeviceKey('one-time', usedOneTime)
         if (stored == null) this.init.counters.add('sessionsStarted')

@@ -198,3 +198,8 @@ export class UnknownRecipientNameError extends AttnError {
 export class InboxMessageNotFoundError extends AttnError {
   constructor (id: string) { super(`no received message with id ${id}`, 'ERR_MESSAGE_NOT_FOUND') }
 }
+
+/** prekey.put for a device other than the calling one (only a device uploads its own one-time prekeys). */
+export class NotOwnDeviceError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_NOT_OWN_DEVICE') }
+}

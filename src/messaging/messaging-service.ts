@@ -20,6 +20,8 @@ import { GroupManager } from './group-manager.js'
 import { MailboxServer } from './mailbox-server.js'
 import { Outbox } from './outbox.js'
 import { DeviceSessions } from './device-sessions.js'
+import { PrekeyClient } from './prekey-client.js'
+import { PrekeyServer } from './prekey-server.js'
 import { ParcelReceiver } from './parcel-receiver.js'
 import { PeerBook } from './peer-book.js'
 import { Postage } from './postage.js'
@@ -91,6 +93,8 @@ interface Running {
   receiver: ParcelReceiver
   groups: GroupManager
   mailbox?: MailboxServer
+  prekeyServer?: PrekeyServer
+  prekeys: PrekeyClient
   publisher: RecordPublisher
   contacts: Contacts
   timers: Array<ReturnType<typeof setInterval>>
@@ -154,6 +158,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     const stateKey = hkdfSha256(identity.nodeKey.raw, new Uint8Array(0), 'attn/2 device-state', 32)
     const store = new MessagingStore(init.dbPath ?? ':memory:', { encryptionKey: key, stateKey, mailboxTtlSeconds: init.mailboxTtlSeconds, quotas: init.mailboxQuotas })
     const sessions = new DeviceSessions({ store, identity, self, counters: this.counters, log: this.log })
+    const prekeys = new PrekeyClient({ attn, sessions, self, log: this.log, callTimeout: init.callTimeout ?? DEFAULT_DELIVERY_CALL_TIMEOUT_MS, batch: init.oneTimePrekeyBatch })
     const abort = new AbortController()
     const callTimeout = init.callTimeout ?? DEFAULT_DELIVERY_CALL_TIMEOUT_MS
     let receiver: ParcelReceiver | undefined
@@ -181,7 +186,8 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       onStatus: (id) => { this.emitStatus(id) },
       deliverLocally: (message) => { receiver?.processLocal(message) },
       sessions,
-      paths: this.paths
+      paths: this.paths,
+      prekeys
     })
     const groups = new GroupManager({
       store,
@@ -220,17 +226,23 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       lastPublished,
       deviceBundle: () => sessions.publicBundle(),
       carrierAddresses: () => carrierMultiaddrs(attn.endpoints(), this.peers.ownAddresses()),
-      onPublished: (record) => { store.setMeta(OWN_RECORD_KEY, encodeDirectoryRecord(record)) }
+      onPublished: (record) => {
+        store.setMeta(OWN_RECORD_KEY, encodeDirectoryRecord(record))
+        // our mailboxes now know our devices: keep them stocked with one-time prekeys
+        void prekeys.replenish(record, { signal: abort.signal }).catch((err) => { this.log('one-time prekey replenish failed: %s', err.message) })
+      }
     })
     const mailbox = init.mailbox === false
       ? undefined
       : new MailboxServer({ store, attn, directory: this.directory, counters: this.counters, log: this.log, self, rates: init.mailboxPutRate, postage })
-    const running: Running = { identity, store, abort, outbox, receiver, groups, mailbox, publisher, contacts: new Contacts(store), timers: [], ownLookupAt: 0 }
+    const prekeyServer = init.mailbox === false ? undefined : new PrekeyServer({ store, attn, directory: this.directory, counters: this.counters, log: this.log, self })
+    const running: Running = { identity, store, abort, outbox, receiver, groups, mailbox, prekeyServer, prekeys, publisher, contacts: new Contacts(store), timers: [], ownLookupAt: 0 }
     this.running = running
 
     const r = receiver
     attn.handle(METHOD_DELIVER, (params, ctx) => r.onDeliver(params, ctx))
     mailbox?.register()
+    prekeyServer?.register()
 
     const recordTtl = init.recordTtlSeconds ?? DEFAULT_RECORD_TTL_SECONDS
     running.timers.push(
@@ -257,6 +269,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     for (const t of running.timers) clearInterval(t)
     this.components.attn.unhandle(METHOD_DELIVER)
     running.mailbox?.unregister()
+    running.prekeyServer?.unregister()
     // a running outbox pass finishes (its calls are aborted) before the database closes
     await running.outbox.stop()
     running.store.close()
@@ -498,6 +511,10 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       }
     }
     const self = this.components.peerId.toString()
+    // the mailboxes' stock of our one-time prekeys, checked now and then (and retried while a check fails)
+    if (record.devices.some(d => d.nodeId === self)) {
+      void running.prekeys.maybeReplenish(record, { signal: running.abort.signal }).catch((err) => { this.log('one-time prekey check failed: %s', err.message) })
+    }
     let fetched = 0
     let failed = 0
     await Promise.all(record.mailboxes.map(async (mailbox) => {

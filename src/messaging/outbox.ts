@@ -6,6 +6,7 @@ import { decodeMessage, encodeMessage } from './protocol/message.js'
 import { PARCEL_BUNDLE, encodeParcel } from './protocol/parcel.js'
 import { METHOD_DELIVER } from './protocol/rpc-methods.js'
 import type { DeviceSessions } from './device-sessions.js'
+import type { PrekeyClient } from './prekey-client.js'
 import type { Message } from './protocol/message.js'
 import type { DirectoryClient } from './directory-client.js'
 import type { MessagingCounters } from './counters.js'
@@ -52,6 +53,8 @@ export interface OutboxInit {
   postage: Postage
   /** Where the path of each message's first hand-off is noted (message-status `path`). */
   paths?: DeliveryPaths
+  /** Takes one-time prekeys from the recipient's mailboxes before a session starts (§10.8). */
+  prekeys?: PrekeyClient
 }
 
 /**
@@ -187,8 +190,11 @@ export class Outbox {
     for (const nodeId of devices) this.prepareSession(nodeId)
     if (!entry.sealed) {
       let sealed: OutboxEntry | undefined
+      let oneTime = new Map<string, { id: number, publicKey: Uint8Array }>()
+      const fresh = this.init.prekeys == null ? [] : this.init.sessions.devicesWithoutSession(record)
+      if (fresh.length > 0) oneTime = await (this.init.prekeys as PrekeyClient).take(record, fresh, { signal: this.init.signal })
       try {
-        sealed = this.seal(entry, record)
+        sealed = this.seal(entry, record, oneTime)
       } catch (err: any) {
         this.retryOrFail(entry, giveUp, backoff, `cannot seal: ${err.message as string}`)
         return
@@ -239,7 +245,7 @@ export class Outbox {
    * transaction. A message to our own address is also handed to this device here (once per
    * sealing). Returns undefined when there is nothing to send (our only device).
    */
-  private seal (entry: OutboxEntry, record: DirectoryRecord): OutboxEntry | undefined {
+  private seal (entry: OutboxEntry, record: DirectoryRecord, oneTime: Map<string, { id: number, publicKey: Uint8Array }>): OutboxEntry | undefined {
     const { store, sessions } = this.init
     const bytes = store.unsealedMessage(entry)
     const m = decodeMessage(bytes)
@@ -251,7 +257,7 @@ export class Outbox {
       }
     }
     return store.transaction(() => {
-      const bundle = sessions.seal(record, bytes, entry.envelopeId)
+      const bundle = sessions.seal(record, bytes, entry.envelopeId, oneTime)
       if (bundle == null) return undefined
       const parcel = encodeParcel({ kind: PARCEL_BUNDLE, recipient: entry.recipient, payload: bundle })
       store.markSealed(entry.envelopeId, parcel)

@@ -36,9 +36,9 @@ const MAX_LISTED_ADDRS = 8
 const CLOSEST_PEERS_TIMEOUT_MS = 15_000
 
 /**
- * Publishes this identity's directory record (messaging.md §Publishing): current and next
- * prekeys, every device of the identity (merged with the record in the DHT, so devices do not
- * drop each other), and the mailboxes.
+ * Publishes this identity's directory record (messaging.md §Publishing): every device of the
+ * identity (merged with the record in the DHT, so devices do not drop each other), this device with
+ * its identity key and current signed prekey (§10.1), and the mailboxes.
  */
 export class RecordPublisher {
   /** The seq of the last record we published or saw; strictly increasing. */

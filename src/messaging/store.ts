@@ -279,6 +279,20 @@ const MIGRATIONS: string[] = [
     created_at_ms INTEGER NOT NULL
   ) STRICT;
   CREATE INDEX contacts_address ON contacts (address);
+  `,
+  // 5: one-time prekeys this node holds as a mailbox for other identities' devices (public only)
+  `
+  CREATE TABLE otpk_pool (
+    owner TEXT NOT NULL,
+    device TEXT NOT NULL,
+    id INTEGER NOT NULL CHECK (id >= 0 AND id <= 4294967295),
+    public_key BLOB NOT NULL CHECK (length(public_key) = 32),
+    expires_at INTEGER NOT NULL,
+    signature BLOB NOT NULL,
+    stored_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (owner, device, id)
+  ) STRICT;
+  CREATE INDEX otpk_pool_expiry ON otpk_pool (expires_at);
   `
 ]
 
@@ -847,6 +861,19 @@ export class MessagingStore {
     return this.statement('SELECT * FROM device_keys WHERE kind = ? ORDER BY created_at DESC, id DESC').all(kind).map(r => this.deviceKeyOf(r))
   }
 
+  countDeviceKeys (kind: DeviceKeyKind): number {
+    return num(this.statement('SELECT count(*) AS n FROM device_keys WHERE kind = ?').get(kind)?.n)
+  }
+
+  /** Deletes the least recently used sessions beyond `max` (a global bound on ratchet state). */
+  pruneSessionsTotal (max: number): number {
+    const n = num(this.statement('SELECT count(*) AS n FROM ratchet_sessions').get()?.n)
+    if (n <= max) return 0
+    const rows = this.statement('SELECT session_id FROM ratchet_sessions ORDER BY updated_at_ms LIMIT ?').all(n - max)
+    for (const r of rows) this.deleteSession(u8(r.session_id))
+    return rows.length
+  }
+
   deleteDeviceKey (kind: DeviceKeyKind, id: number): boolean {
     return num(this.statement('DELETE FROM device_keys WHERE kind = ? AND id = ?').run(kind, id).changes) === 1
   }
@@ -919,6 +946,41 @@ export class MessagingStore {
 
   expireSeenEnvelopes (ttlMs: number): number {
     return num(this.statement('DELETE FROM envelopes_seen WHERE seen_at_ms < ?').run(this.clock() - ttlMs).changes)
+  }
+
+  // ---- one-time prekeys held as a mailbox (messaging.md §10.8) --------------------------------
+
+  /**
+   * Adds a device's one-time prekeys (public parts) after dropping expired ones: new ids only, up to
+   * `maxPerDevice` for the device and `maxTotal` in all (the excess is not stored). Returns how many
+   * of the device's keys are held now.
+   */
+  otpkPut (owner: string, device: string, keys: Array<{ id: number, publicKey: Uint8Array, expiresAt: number, signature: Uint8Array }>, limits: { maxPerDevice: number, maxTotal: number, nowSeconds: number }): number {
+    return this.tx(() => {
+      this.statement('DELETE FROM otpk_pool WHERE expires_at <= ?').run(limits.nowSeconds)
+      let held = this.otpkCount(owner, device)
+      let total = num(this.statement('SELECT count(*) AS n FROM otpk_pool').get()?.n)
+      const insert = this.statement('INSERT OR IGNORE INTO otpk_pool (owner, device, id, public_key, expires_at, signature, stored_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      for (const k of keys) {
+        if (held >= limits.maxPerDevice || total >= limits.maxTotal) break
+        if (num(insert.run(owner, device, k.id, k.publicKey, k.expiresAt, k.signature, this.clock()).changes) === 1) { held++; total++ }
+      }
+      return held
+    })
+  }
+
+  otpkCount (owner: string, device: string): number {
+    return num(this.statement('SELECT count(*) AS n FROM otpk_pool WHERE owner = ? AND device = ?').get(owner, device)?.n)
+  }
+
+  /** Hands out (and deletes) the oldest unexpired one-time prekey of a device, if any. */
+  otpkTake (owner: string, device: string, nowSeconds: number): { id: number, publicKey: Uint8Array, expiresAt: number, signature: Uint8Array } | undefined {
+    return this.tx(() => {
+      const row = this.statement('SELECT * FROM otpk_pool WHERE owner = ? AND device = ? AND expires_at > ? ORDER BY stored_at_ms, id LIMIT 1').get(owner, device, nowSeconds)
+      if (row == null) return undefined
+      this.statement('DELETE FROM otpk_pool WHERE owner = ? AND device = ? AND id = ?').run(owner, device, row.id as number)
+      return { id: num(row.id), publicKey: u8(row.public_key), expiresAt: num(row.expires_at), signature: u8(row.signature) }
+    })
   }
 
   // ---- prekeys -----------------------------------------------------------------------------

@@ -70,6 +70,8 @@ export interface MessagingServiceInit {
   mailboxQuotas?: Partial<import('./store.js').MailboxQuotas>
   /** mailbox.put rate limits: per sending identity and per network source, tokens/s and burst. */
   mailboxPutRate?: { perSender?: number, perSenderBurst?: number, perSource?: number, perSourceBurst?: number }
+  /** One-time prekeys uploaded to each mailbox when it runs low (default 50; 0: none, senders use the signed prekey alone). */
+  oneTimePrekeyBatch?: number
   /** Publish the directory record at start (default true). */
   publishOnStart?: boolean
   /** Directory record lifetime, seconds (default 24 h; republished at half-life). */

@@ -15,8 +15,10 @@ import { deviceIdentity } from '../helpers/identities.js'
 import { hkdfSha256 } from '../../src/crypto/index.js'
 import { attAddress } from '../../src/keys/index.js'
 import {
-  DeviceSessions, DirectoryClient, METHOD_DELIVER, MessagingCounters, MessagingStore, PARCEL_BUNDLE, decodeParcel
+  DeviceSessions, DirectoryClient, METHOD_DELIVER, MessagingCounters, MessagingStore, NO_ONE_TIME_PREKEY, PARCEL_BUNDLE, decodeBundle, decodeParcel,
+  splitDeviceEnvelope
 } from '../../src/messaging/index.js'
+import { METHOD_PREKEY_TAKE, encodePrekeyTake } from '../../src/messaging/protocol/prekey-rpc.js'
 import type { Identity } from '../../src/keys/index.js'
 import type { AttnNode } from '../../src/node/create-node.js'
 
@@ -206,7 +208,10 @@ describe('messaging forward secrecy (issue 18) through real nodes', function () 
     await a.dial(b.getMultiaddrs()[0])
     // delivered directly in reverse order, each twice, before the mailbox fetch brings two more copies
     for (const p of [...parcels].reverse()) {
-      for (let i = 0; i < 2; i++) await a.services.attn.call(b.peerId, METHOD_DELIVER, p)
+      for (let i = 0; i < 2; i++) {
+        // a session to the restarted b may be renegotiated under the first call: retry until one call lands
+        await waitFor(async () => await a.services.attn.call(b.peerId, METHOD_DELIVER, p).then(() => true, () => false), { what: 'direct delivery', timeout: 60_000 })
+      }
     }
     await b.services.messaging.fetchMailboxes()
     await waitFor(() => texts.every(t => bodies(b).includes(t)), { what: 'all five received' })
@@ -253,5 +258,64 @@ describe('messaging forward secrecy (issue 18) through real nodes', function () 
     // and the conversation goes on both ways
     await b.services.messaging.send(aAddress, 'restored and talking')
     await waitFor(() => bodies(a).includes('restored and talking'), { what: 'a receives from the restored device' })
+  })
+
+  it('offline first contact through a mailbox with a one-time prekey taken from it, and without any left (signed prekey alone); prekey.take is rate-limited', async () => {
+    const mDir = await net.tempDir()
+    const relay = await net.node({ dir: mDir })
+    const mailboxes = [relay.peerId.toString()]
+    const a = await net.node({ via: relay })
+    const bIdentity = await deviceIdentity(await generateKeyPair('secp256k1'), { label: 'bob' })
+    const bDir = await net.tempDir()
+    let b = await net.node({ via: relay, identity: bIdentity, dir: bDir, mailboxes })
+    const c = await net.node({ via: relay, mailboxes, messaging: { oneTimePrekeyBatch: 0 } })
+    await net.publish(a)
+    await net.publish(b)
+    await net.publish(c)
+    const bDevice = b.peerId.toString()
+    const count = (path: string, sql: string, ...args: string[]): number => {
+      const db = new DatabaseSync(path, { readOnly: true })
+      try { return Number(db.prepare(sql).get(...args)?.n) } finally { db.close() }
+    }
+    await waitFor(() => count(join(mDir, 'messages.db'), 'SELECT count(*) AS n FROM otpk_pool WHERE owner = ?', bIdentity.address) >= 50, { what: 'b uploaded its one-time prekeys to its mailbox', timeout: 60_000 })
+    assert.equal(count(join(mDir, 'messages.db'), 'SELECT count(*) AS n FROM otpk_pool WHERE owner = ?', c.services.messaging.address), 0)
+    await b.stop()
+    assert.equal(count(join(bDir, 'messages.db'), "SELECT count(*) AS n FROM device_keys WHERE kind = 'one-time'"), 50)
+
+    const { id } = await a.services.messaging.send(bIdentity.address, 'first contact, one-time prekey')
+    await waitFor(async () => (await a.services.messaging.status(id)).state === 'stored', { what: 'stored' })
+    const stored = recordedParcels(join(mDir, 'messages.db'), bIdentity.address)
+    const header = splitDeviceEnvelope(decodeBundle(decodeParcel(stored[0]).payload).devices[0].envelope).header
+    assert.ok(header.start != null && header.start.oneTimePrekeyId !== NO_ONE_TIME_PREKEY, 'the session start used a one-time prekey')
+    assert.equal(count(join(mDir, 'messages.db'), 'SELECT count(*) AS n FROM otpk_pool WHERE owner = ?', bIdentity.address), 49, 'handed out once, then gone')
+
+    b = await net.node({ via: relay, identity: bIdentity, dir: bDir, mailboxes })
+    await waitFor(() => bodies(b).includes('first contact, one-time prekey'), { what: 'b opens it' })
+    await b.stop()
+    // the private key of the used one-time prekey is deleted with the commit of the message
+    const db = new DatabaseSync(join(bDir, 'messages.db'), { readOnly: true })
+    const ids = db.prepare("SELECT id FROM device_keys WHERE kind = 'one-time'").all().map(r => Number(r.id))
+    db.close()
+    assert.equal(ids.includes(header.start.oneTimePrekeyId), false)
+
+    // c uploads none: the first contact falls back to the signed prekey alone
+    await c.stop()
+    const toC = await a.services.messaging.send(c.services.messaging.address, 'first contact, signed prekey only')
+    await waitFor(async () => (await a.services.messaging.status(toC.id)).state === 'stored', { what: 'stored for c' })
+    const cParcel = recordedParcels(join(mDir, 'messages.db'), c.services.messaging.address)[0]
+    assert.equal(splitDeviceEnvelope(decodeBundle(decodeParcel(cParcel).payload).devices[0].envelope).header.start?.oneTimePrekeyId, NO_ONE_TIME_PREKEY)
+
+    // a stranger drains at most 16 of one owner's keys an hour
+    const mallory = await net.node({ via: relay })
+    let refused: string | undefined
+    for (let i = 0; i < 20 && refused == null; i++) {
+      try {
+        await mallory.services.attn.call(relay.peerId, METHOD_PREKEY_TAKE, encodePrekeyTake(bIdentity.address, bDevice))
+      } catch (err: any) {
+        refused = err.code
+      }
+    }
+    assert.equal(refused, 'ERR_RATE_LIMITED')
+    assert.ok(count(join(mDir, 'messages.db'), 'SELECT count(*) AS n FROM otpk_pool WHERE owner = ?', bIdentity.address) >= 49 - 16)
   })
 })
