@@ -12,6 +12,7 @@ import { floodP99 } from './flood.bench.js'
 import { mailboxStore, networkDelivery } from './messaging.bench.js'
 import { recordFigures } from './record.bench.js'
 import { rpcFigures } from './rpc.bench.js'
+import { rewardsFigures } from './rewards.bench.js'
 import { sessionFigures } from './session.bench.js'
 import type { BenchResult } from './types.js'
 
@@ -22,7 +23,8 @@ const FIGURES: Figure[] = [
   ...sessionFigures,
   floodP99,
   mailboxStore,
-  networkDelivery
+  networkDelivery,
+  ...rewardsFigures
 ]
 
 interface Args { opts: HarnessOptions, json: boolean, only?: string[], list: boolean }

@@ -92,7 +92,7 @@ withdraw  AMOUNT: announces a withdrawal; claims keep drawing on the deposit
           --complete: pays the announced amount out. Prints {"withdrawn","deposit","tx"}.
 transfer  sends AMOUNT tokens to ADDRESS (an EVM or ATT address). Prints {"to","amount","tx"}.
 status    prints {"evmAddress","tokenBalance","deposit","earned","claimable",
-          "claimed","spent","price","maxPostage","chainId","contract","withdrawal"};
+          "claimed","postage","signed","price","maxPostage","chainId","contract","withdrawal"};
           tokenBalance and deposit are null (and "chainError" says why) when the
           chain cannot be reached: the ledger's numbers are still there.
 claim     sends everything claimable in one transaction; prints {"paid","tx",
@@ -186,7 +186,7 @@ ${API_HELP}
           `earned:        ${s.earned as string}`,
           `claimed:       ${s.claimed as string}`,
           `claimable:     ${s.claimable as string}`,
-          `postage spent: ${s.spent as string}`,
+          `postage paid:  ${s.postage as string} (cheques signed: ${s.signed as string})`,
           `price:         ${s.price as string} per parcel; max postage ${s.maxPostage as string}`,
           ...(s.chainError != null ? [`chain:         ${s.chainError as string}`] : [])
         ].join('\n'))

@@ -9,7 +9,8 @@ const RUNNER = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench'
 
 const FIGURES = [
   'record_1k', 'record_64k', 'record_vs_ige', 'rpc_rtt_1k', 'rpc_pipelined',
-  'session_bulk', 'session_setup', 'session_memory', 'flood_p99', 'mailbox_store', 'network_delivery'
+  'session_bulk', 'session_setup', 'session_memory', 'flood_p99', 'mailbox_store', 'network_delivery',
+  'mailbox_store_postage', 'rewards_gas_claim', 'rewards_gas_batch_receipt', 'rewards_gas_deploy'
 ]
 
 async function run (args: string[]): Promise<{ stdout: string, stderr: string, code: number }> {
