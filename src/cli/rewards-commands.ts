@@ -33,7 +33,7 @@ export const REWARDS_START_HELP = `  --chain-rpc URL         JSON-RPC endpoint o
 /** The rewards keys of `attn start`'s flags, for loadConfig's overrides. */
 export function rewardsStartFlags (flags: Record<string, any>): { chainRpc?: string, rewardsContract?: string, price?: string, maxPostage?: string } {
   for (const name of ['price', 'max-postage'] as const) {
-    if (flags[name] != null && !/^(0|[1-9][0-9]{0,37})$/.test(flags[name])) throw new CliError(`--${name} must be a non-negative integer in base units`, 'ERR_USAGE', 2)
+    if (flags[name] != null && !/^(0|[1-9][0-9]{0,38})$/.test(flags[name])) throw new CliError(`--${name} must be a non-negative integer in base units`, 'ERR_USAGE', 2)
   }
   return { chainRpc: flags['chain-rpc'], rewardsContract: flags['rewards-contract'], price: flags.price, maxPostage: flags['max-postage'] }
 }
