@@ -15,6 +15,7 @@ import { loadFactor, networkFigures } from './network.bench.js'
 import { recordFigures } from './record.bench.js'
 import { rpcFigures } from './rpc.bench.js'
 import { carrierFigures } from './carriers.bench.js'
+import { rewardsFigures } from './rewards.bench.js'
 import { sessionFigures } from './session.bench.js'
 import type { BenchResult } from './types.js'
 
@@ -28,7 +29,8 @@ const FIGURES: Figure[] = [
   mailboxStore,
   envelopeRatchet,
   envelopeRatchetPingpong,
-  ...networkFigures
+  ...networkFigures,
+  ...rewardsFigures
 ]
 
 interface Args { opts: HarnessOptions, json: boolean, only?: string[], list: boolean }

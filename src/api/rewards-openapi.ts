@@ -10,7 +10,7 @@ const CHAIN_NOTE = ' Chain errors keep their codes: 503 `ERR_CHAIN_UNAVAILABLE` 
 export const REWARDS_PATHS = {
   '/v1/rewards': {
     get: {
-      summary: 'Rewards status: EVM address, token balance, deposit, earned / claimable / claimed (ledger), postage spent, price. tokenBalance, deposit and withdrawal are null, and chainError says why, when the chain cannot be asked.' + CHAIN_NOTE,
+      summary: 'Rewards status: EVM address, token balance, deposit, earned / claimable / claimed (ledger), postage paid as a sender and the cheques signed, price. tokenBalance, deposit and withdrawal are null, and chainError says why, when the chain cannot be asked.' + CHAIN_NOTE,
       operationId: 'getRewards',
       responses: { 200: { description: 'Status', ...json({ $ref: '#/components/schemas/RewardsStatus' }) as object }, 401: err, 503: err }
     }
@@ -61,7 +61,7 @@ export const REWARDS_PATHS = {
 export const REWARDS_SCHEMAS = {
   RewardsStatus: {
     type: 'object',
-    required: ['evmAddress', 'chainId', 'contract', 'price', 'maxPostage', 'tokenBalance', 'deposit', 'withdrawal', 'earned', 'claimable', 'claimed', 'spent'],
+    required: ['evmAddress', 'chainId', 'contract', 'price', 'maxPostage', 'tokenBalance', 'deposit', 'withdrawal', 'earned', 'claimable', 'claimed', 'postage', 'signed'],
     properties: {
       evmAddress: { type: 'string', description: 'the identity\'s root key as an EVM account' },
       chainId: { type: 'integer' },
@@ -74,7 +74,8 @@ export const REWARDS_SCHEMAS = {
       earned: amount,
       claimable: amount,
       claimed: amount,
-      spent: amount,
+      postage: amount,
+      signed: amount,
       chainError: { type: 'string' }
     }
   }

@@ -33,7 +33,7 @@ export const REWARDS_START_HELP = `  --chain-rpc URL         JSON-RPC endpoint o
 /** The rewards keys of `attn start`'s flags, for loadConfig's overrides. */
 export function rewardsStartFlags (flags: Record<string, any>): { chainRpc?: string, rewardsContract?: string, price?: string, maxPostage?: string } {
   for (const name of ['price', 'max-postage'] as const) {
-    if (flags[name] != null && !/^(0|[1-9][0-9]{0,37})$/.test(flags[name])) throw new CliError(`--${name} must be a non-negative integer in base units`, 'ERR_USAGE', 2)
+    if (flags[name] != null && !/^(0|[1-9][0-9]{0,38})$/.test(flags[name])) throw new CliError(`--${name} must be a non-negative integer in base units`, 'ERR_USAGE', 2)
   }
   return { chainRpc: flags['chain-rpc'], rewardsContract: flags['rewards-contract'], price: flags.price, maxPostage: flags['max-postage'] }
 }
@@ -92,7 +92,7 @@ withdraw  AMOUNT: announces a withdrawal; claims keep drawing on the deposit
           --complete: pays the announced amount out. Prints {"withdrawn","deposit","tx"}.
 transfer  sends AMOUNT tokens to ADDRESS (an EVM or ATT address). Prints {"to","amount","tx"}.
 status    prints {"evmAddress","tokenBalance","deposit","earned","claimable",
-          "claimed","spent","price","maxPostage","chainId","contract","withdrawal"};
+          "claimed","postage","signed","price","maxPostage","chainId","contract","withdrawal"};
           tokenBalance and deposit are null (and "chainError" says why) when the
           chain cannot be reached: the ledger's numbers are still there.
 claim     sends everything claimable in one transaction; prints {"paid","tx",
@@ -186,7 +186,7 @@ ${API_HELP}
           `earned:        ${s.earned as string}`,
           `claimed:       ${s.claimed as string}`,
           `claimable:     ${s.claimable as string}`,
-          `postage spent: ${s.spent as string}`,
+          `postage paid:  ${s.postage as string} (cheques signed: ${s.signed as string})`,
           `price:         ${s.price as string} per parcel; max postage ${s.maxPostage as string}`,
           ...(s.chainError != null ? [`chain:         ${s.chainError as string}`] : [])
         ].join('\n'))

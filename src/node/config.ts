@@ -157,7 +157,8 @@ const DHT_KEYS = new Set(['allowPrivateAddresses', 'maxRecords', 'maxBytes', 'ma
 const KNOWN_KEYS = new Set(['listen', 'bootstrap', 'api', 'announce', 'udp', 'http', 'dht', 'inboundConnectionThreshold', 'maxConnections', 'mailbox', 'messaging',
   'chainRpc', 'chainId', 'rewardsContract', 'price', 'maxPostage', ...REACH_KEYS])
 /** A base-unit amount: a decimal integer below 2^128. */
-const AMOUNT = /^(0|[1-9][0-9]{0,37})$/
+const AMOUNT = /^(0|[1-9][0-9]{0,38})$/
+const MAX_AMOUNT = (1n << 128n) - 1n
 
 function validatePartial (value: unknown, where: string): Partial<AttnConfig> {
   if (value == null || typeof value !== 'object' || Array.isArray(value)) {
@@ -233,7 +234,9 @@ export function validateConfig (config: AttnConfig): void {
     throw new InvalidConfigError('"rewardsContract" must be a 0x-prefixed 20-byte hex address, or empty')
   }
   for (const field of ['price', 'maxPostage'] as const) {
-    if (typeof config[field] !== 'string' || !AMOUNT.test(config[field])) throw new InvalidConfigError(`"${field}" must be a non-negative integer amount in base units`)
+    if (typeof config[field] !== 'string' || !AMOUNT.test(config[field]) || BigInt(config[field]) > MAX_AMOUNT) {
+      throw new InvalidConfigError(`"${field}" must be a non-negative integer amount in base units, below 2^128`)
+    }
   }
   if (config.price !== '0' && config.rewardsContract === '') throw new InvalidConfigError('"price" above 0 needs "rewardsContract" (cheques are signed for a contract)')
   validateReachConfig(config)

@@ -49,3 +49,9 @@ export const DEFAULT_CHAIN_POLL_MS = 1_000
 export const REWARDS_LEDGER_FILE = 'rewards.sqlite'
 /** How long `attn start` waits for the chain to say its id (it starts anyway when the chain is down). */
 export const START_CHAIN_TIMEOUT_MS = 3_000
+/**
+ * A sender's cheque to a mailbox runs ahead of the parcels it paid by up to this many prices, so the
+ * mailbox checks one signature per this many parcels (an ecrecover costs milliseconds in JS). The
+ * most a colluding mailbox and recipient can take beyond delivered postage is this many prices.
+ */
+export const DEFAULT_CHEQUE_AHEAD_PARCELS = 8

@@ -21,7 +21,7 @@
  * ```
  */
 export {
-  evmAddressOf, toEvmAddress, toAmount, typedDataDomain, chequeTypedData, deliveryTypedData, hashCheque, hashDelivery,
+  evmAddressOf, toEvmAddress, toAmount, typedDataDomain, chequeTypedData, deliveryTypedData, hashCheque, hashDelivery, hashChequeViem, hashDeliveryViem,
   signCheque, signDelivery, verifyCheque, verifyDelivery, signDigest, recoverSigner, REWARDS_TYPES, typeString
 } from './typed-data.js'
 export type { Address, Hex, RewardsDomain, Cheque, Delivery, SignedCheque, SignedDelivery } from './typed-data.js'
@@ -36,7 +36,7 @@ export {
   EIP712_NAME, EIP712_VERSION, CHEQUE_TYPE, DELIVERY_TYPE, MAX_AMOUNT, EVM_SIGNATURE_LENGTH, DEFAULT_WITHDRAWAL_DELAY_SECONDS,
   DEFAULT_EPOCH_SECONDS, DEFAULT_EPOCH_CAP, DEFAULT_INITIAL_SUPPLY, MAX_LEDGER_SENDERS, MAX_RECIPIENTS_PER_SENDER,
   MAX_LEDGER_DELIVERIES, MAX_LEDGER_COUNTERPARTIES, MAX_CLAIM_RECEIPTS, DEFAULT_CHAIN_TIMEOUT_MS, DEFAULT_CHAIN_RETRIES,
-  DEFAULT_CHAIN_POLL_MS
+  DEFAULT_CHAIN_POLL_MS, DEFAULT_CHEQUE_AHEAD_PARCELS
 } from './constants.js'
 export {
   InvalidAmountError, InvalidEvmAddressError, MalformedEvmSignatureError, BadChequeSignatureError, BadDeliverySignatureError,

@@ -14,7 +14,7 @@ import { migrate, transaction } from '../utils/sqlite.js'
 import type { StatementSync } from 'node:sqlite'
 import type { PrivateKey } from '@libp2p/interface'
 import {
-  DEFAULT_EPOCH_SECONDS, MAX_CLAIM_RECEIPTS, MAX_LEDGER_COUNTERPARTIES, MAX_LEDGER_DELIVERIES, MAX_LEDGER_SENDERS,
+  DEFAULT_CHEQUE_AHEAD_PARCELS, DEFAULT_EPOCH_SECONDS, MAX_CLAIM_RECEIPTS, MAX_LEDGER_COUNTERPARTIES, MAX_LEDGER_DELIVERIES, MAX_LEDGER_SENDERS,
   MAX_RECIPIENTS_PER_SENDER, MAX_AMOUNT
 } from './constants.js'
 import {
@@ -169,6 +169,11 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (node, parcel_id)
   ) STRICT;
   CREATE INDEX postage_paid_at ON postage_paid (at_ms);
+
+  CREATE TABLE postage_committed (
+    node TEXT PRIMARY KEY,
+    committed TEXT NOT NULL
+  ) STRICT;
   `
 ]
 
@@ -192,6 +197,8 @@ export class RewardsLedger {
   private readonly epochMs: number
   private readonly limits: LedgerLimits
   private readonly clock: () => number
+  /** The last cheque signed to each node (signing costs as much as verifying: not redone per parcel). */
+  private readonly signed = new Map<string, SignedCheque>()
 
   constructor (readonly path: string, options: RewardsLedgerOptions) {
     this.rootKey = options.rootKey
@@ -413,7 +420,9 @@ export class RewardsLedger {
    */
   acceptPostage (input: { sender: string, recipient: string, parcelId: string, price: bigint, postage?: bigint, cheque?: SignedCheque }): { postage: bigint, held: boolean } {
     const sender = toEvmAddress(input.sender, 'sender')
-    const cheque = input.cheque == null ? undefined : verifyCheque(this.domain, input.cheque)
+    // the cheque held (verified when it came) again: no ecrecover (senders sign ahead, §6.3)
+    const same = input.cheque != null && this.isHeldCheque(sender, input.cheque)
+    const cheque = input.cheque == null ? undefined : same ? { ...input.cheque, sender, node: this.self } : verifyCheque(this.domain, input.cheque)
     if (cheque != null && (cheque.node !== this.self || cheque.sender !== sender)) {
       throw new WrongNodeError(`the cheque is from ${cheque.sender} to ${cheque.node}, not from ${sender} to this node ${this.self}`)
     }
@@ -452,6 +461,12 @@ export class RewardsLedger {
     })
   }
 
+  private isHeldCheque (sender: Address, cheque: SignedCheque): boolean {
+    const row = this.statement('SELECT cumulative, signature FROM cheques_received WHERE sender = ?').get(sender)
+    return row != null && typeof cheque.signature === 'string' && row.signature === cheque.signature.toLowerCase() &&
+      typeof cheque.cumulativeAmount === 'bigint' && big(row.cumulative) === cheque.cumulativeAmount && toEvmAddress(cheque.node, 'cheque node') === this.self
+  }
+
   /** Mailbox: the postage of these parcels (acknowledged by `recipient`), removed from the ledger: reported once. */
   takePostage (recipient: string, parcelIds: string[]): Array<{ parcelId: string, sender: Address, postage: bigint }> {
     return this.tx(() => {
@@ -471,19 +486,39 @@ export class RewardsLedger {
    * time it raises the cheque by `price`; a resend of the same parcel to the same node carries the
    * postage paid before and the current cheque (re-signed: deterministic), paying nothing twice.
    */
-  payParcel (node: string, parcelId: string, price: bigint): { postage: bigint, cheque: SignedCheque, raised: boolean } {
+  payParcel (node: string, parcelId: string, price: bigint, ahead = DEFAULT_CHEQUE_AHEAD_PARCELS): { postage: bigint, cheque: SignedCheque, raised: boolean } {
     const n = toEvmAddress(node, 'node')
     const p = toAmount(price, 'price')
     const paid = this.statement('SELECT postage FROM postage_paid WHERE node = ? AND parcel_id = ?').get(n, parcelId)
-    if (paid != null) {
-      return { postage: big(paid.postage), cheque: signCheque(this.rootKey, this.domain, { node: n, cumulativeAmount: this.issuedTo(n) }), raised: false }
-    }
+    if (paid != null) return { postage: big(paid.postage), cheque: this.currentCheque(n), raised: false }
     if (this.count('SELECT count(*) AS n FROM postage_paid') >= this.limits.maxDeliveries) {
       throw new LedgerFullError(`the ledger holds postage of ${this.limits.maxDeliveries} parcels`)
     }
-    const cheque = this.issueCheque(n, p)
-    this.statement('INSERT OR IGNORE INTO postage_paid (node, parcel_id, postage, at_ms) VALUES (?, ?, ?, ?)').run(n, parcelId, p.toString(), this.clock())
-    return { postage: p, cheque, raised: true }
+    const row = this.statement('SELECT committed FROM postage_committed WHERE node = ?').get(n)
+    const committed = (row == null ? 0n : big(row.committed)) + p
+    // the cheque runs ahead of the parcels by up to `ahead` prices, so the mailbox verifies one
+    // signature per `ahead` parcels; it cannot be paid more than receipts prove (§6.3)
+    const issued = this.issuedTo(n)
+    const raised = issued < committed
+    const cheque = raised ? this.issueCheque(n, committed - issued + p * BigInt(Math.max(0, ahead - 1))) : this.currentCheque(n)
+    if (raised) this.signed.set(n, cheque)
+    this.tx(() => {
+      this.statement(`INSERT INTO postage_committed (node, committed) VALUES (?, ?)
+        ON CONFLICT (node) DO UPDATE SET committed = excluded.committed`).run(n, committed.toString())
+      this.statement('INSERT OR IGNORE INTO postage_paid (node, parcel_id, postage, at_ms) VALUES (?, ?, ?, ?)').run(n, parcelId, p.toString(), this.clock())
+    })
+    return { postage: p, cheque, raised }
+  }
+
+  /** The latest cheque to `node`, re-signed (deterministic) unless this process signed it already. */
+  private currentCheque (node: Address): SignedCheque {
+    const amount = this.issuedTo(node)
+    const cached = this.signed.get(node)
+    if (cached != null && cached.cumulativeAmount === amount) return cached
+    const cheque = signCheque(this.rootKey, this.domain, { node, cumulativeAmount: amount })
+    if (this.signed.size >= this.limits.maxCounterparties) this.signed.clear()
+    this.signed.set(node, cheque)
+    return cheque
   }
 
   /** Forgets per-parcel postage older than `beforeMs` (mail expired at the mailbox; resends long over). */
@@ -500,7 +535,12 @@ export class RewardsLedger {
     return signDelivery(this.rootKey, this.domain, { node: toEvmAddress(node, 'node'), sender: toEvmAddress(sender, 'sender'), cumulativeAmount: amount })
   }
 
-  /** Sender: the cumulative amount signed to every node, and the number of nodes. */
+  /** Sender: the postage of the parcels it paid, in all (what its cheques cover today; paid out only against receipts). */
+  committedTotal (): bigint {
+    return this.statement('SELECT committed FROM postage_committed').all().reduce((sum, r) => sum + big(r.committed), 0n)
+  }
+
+  /** Sender: the cumulative amount signed to every node, in all. */
   issuedTotal (): bigint {
     return this.statement('SELECT cumulative FROM cheques_issued').all().reduce((sum, r) => sum + big(r.cumulative), 0n)
   }

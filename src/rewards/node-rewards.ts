@@ -44,8 +44,10 @@ export interface RewardsStatus {
   earned: string
   claimable: string
   claimed: string
-  /** Postage this identity signed to nodes in all (sender role). */
-  spent: string
+  /** Sender role: postage of the parcels it paid mailboxes for, in all (paid out only against receipts). */
+  postage: string
+  /** Sender role: the cheques' cumulative amounts in all (they run a few prices ahead of `postage`). */
+  signed: string
   chainError?: string
 }
 
@@ -115,7 +117,8 @@ export class NodeRewards {
       earned: s.earned.toString(),
       claimable: s.claimable.toString(),
       claimed: s.claimed.toString(),
-      spent: this.ledger.issuedTotal().toString()
+      postage: this.ledger.committedTotal().toString(),
+      signed: this.ledger.issuedTotal().toString()
     }
     try {
       const chain = await this.chain(options)

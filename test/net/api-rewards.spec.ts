@@ -65,7 +65,7 @@ describe('api: rewards routes (ledger only, no chain)', function () {
     assert.equal(s.status, 200)
     assert.deepEqual({ ...s.body, chainError: undefined }, {
       evmAddress: n.rewards?.ledger.self, chainId: 31337, contract: CONTRACT, price: '5', maxPostage: '100',
-      tokenBalance: null, deposit: null, withdrawal: null, earned: '0', claimable: '0', claimed: '0', spent: '0', chainError: undefined
+      tokenBalance: null, deposit: null, withdrawal: null, earned: '0', claimable: '0', claimed: '0', postage: '0', signed: '0', chainError: undefined
     })
     assert.match(s.body.chainError, /^ERR_NO_CHAIN/)
     assert.deepEqual((await request(n, 'POST', '/v1/rewards/claim', {})).body, { paid: '0', receipts: 0 })

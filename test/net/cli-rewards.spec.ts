@@ -81,7 +81,8 @@ describe('CLI: rewards end to end on anvil (sender, paid mailbox, offline recipi
       await waitFor(async () => (await json(['message-status', '--home', aliceHome, id])).state === 'stored', { timeout: 120_000, interval: 500, what: `${id} stored` })
     }
     const spent = await json(['rewards', 'status', '--home', aliceHome])
-    assert.equal(spent.spent, String(3 * PRICE))
+    assert.equal(spent.postage, String(3 * PRICE))
+    assert.equal(spent.signed, String(8 * PRICE), 'the cheque runs ahead by up to 8 prices')
 
     // carol runs without rewards: the only mailbox is priced, so her message waits with the reason
     const unpaid = await json(['send', '--home', carolHome, bob.info.address, 'unpaid'])

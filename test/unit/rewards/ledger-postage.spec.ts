@@ -31,20 +31,33 @@ describe('rewards/ledger postage per parcel', () => {
 
   it('a sender pays each (node, parcel) once; a resend carries the same postage and the current cheque', () => {
     const alice = ledger('alice', aliceKey)
-    const first = alice.payParcel(NODE, 'p1', 10n)
+    const first = alice.payParcel(NODE, 'p1', 10n, 1)
     assert.equal(first.raised, true)
     assert.equal(first.cheque.cumulativeAmount, 10n)
-    const again = alice.payParcel(NODE, 'p1', 10n)
+    const again = alice.payParcel(NODE, 'p1', 10n, 1)
     assert.deepEqual({ postage: again.postage, raised: again.raised, amount: again.cheque.cumulativeAmount }, { postage: 10n, raised: false, amount: 10n })
     assert.equal(again.cheque.signature, first.cheque.signature, 'deterministic signature')
-    assert.equal(alice.payParcel(NODE, 'p2', 10n).cheque.cumulativeAmount, 20n)
+    assert.equal(alice.payParcel(NODE, 'p2', 10n, 1).cheque.cumulativeAmount, 20n)
+  })
+
+  it('a sender\'s cheque runs ahead by `ahead` prices: one signature per `ahead` parcels; the mailbox verifies only new cheques', () => {
+    const alice = ledger('alice', aliceKey)
+    const node = ledger('node', nodeKey)
+    const pays = Array.from({ length: 5 }, (_, i) => alice.payParcel(NODE, `q${i}`, 10n, 4))
+    assert.deepEqual(pays.map(p => [p.raised, p.cheque.cumulativeAmount]), [[true, 40n], [false, 40n], [false, 40n], [false, 40n], [true, 80n]])
+    assert.equal(alice.committedTotal(), 50n)
+    assert.equal(alice.issuedTotal(), 80n)
+    for (let i = 0; i < 5; i++) node.acceptPostage({ sender: ALICE, recipient: 'bob', parcelId: `q${i}`, price: 10n, postage: 10n, cheque: pays[i].cheque })
+    // a held cheque with a forged signature is not "the same": it is verified, and refused
+    const forged = { ...pays[4].cheque, signature: pays[0].cheque.signature }
+    assert.throws(() => node.acceptPostage({ sender: ALICE, recipient: 'bob', parcelId: 'q9', price: 10n, postage: 10n, cheque: forged }), { code: 'ERR_BAD_CHEQUE_SIGNATURE' })
   })
 
   it('a mailbox accepts a parcel only when the cheque covers all credited postage; out-of-order cheques and resends are fine', () => {
     const alice = ledger('alice', aliceKey)
     const node = ledger('node', nodeKey)
-    const p1 = alice.payParcel(NODE, 'p1', 10n)
-    const p2 = alice.payParcel(NODE, 'p2', 10n)
+    const p1 = alice.payParcel(NODE, 'p1', 10n, 1)
+    const p2 = alice.payParcel(NODE, 'p2', 10n, 1)
     // p2's put (cheque 20) overtakes p1's (cheque 10): both are accepted
     assert.deepEqual(node.acceptPostage({ sender: ALICE, recipient: 'bob', parcelId: 'p2', price: 10n, postage: 10n, cheque: p2.cheque }), { postage: 10n, held: false })
     assert.deepEqual(node.acceptPostage({ sender: ALICE, recipient: 'bob', parcelId: 'p1', price: 10n, postage: 10n, cheque: p1.cheque }), { postage: 10n, held: false })
@@ -54,7 +67,7 @@ describe('rewards/ledger postage per parcel', () => {
     assert.throws(() => node.acceptPostage({ sender: ALICE, recipient: 'bob', parcelId: 'p3', price: 10n, postage: 10n, cheque: p2.cheque }), { code: 'ERR_POSTAGE_REQUIRED' })
     // unpaid and underpaid
     assert.throws(() => node.acceptPostage({ sender: ALICE, recipient: 'bob', parcelId: 'p4', price: 10n }), { code: 'ERR_POSTAGE_REQUIRED' })
-    const cheap = alice.payParcel(NODE, 'p5', 5n)
+    const cheap = alice.payParcel(NODE, 'p5', 5n, 1)
     assert.throws(() => node.acceptPostage({ sender: ALICE, recipient: 'bob', parcelId: 'p5', price: 10n, postage: 5n, cheque: cheap.cheque }), { code: 'ERR_POSTAGE_REQUIRED' })
     // a cheque signed by someone else for alice's puts, or for another node, is refused
     const forged = signCheque(nodeKey, domain, { node: NODE, cumulativeAmount: 1000n })
