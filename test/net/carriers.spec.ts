@@ -140,6 +140,26 @@ describe('carriers: UDP and HTTP', function () {
     assert.equal(b.services.attn.sessionStats()?.handshakesCompleted, 1)
   })
 
+  it('when the UDP path goes silent, the resent call goes over the libp2p connection of the same session', async () => {
+    const b = await nodes.create({ attn: { udp: LOOP } })
+    const a = await nodes.create()
+    b.services.attn.handle('test.echo', (p) => p)
+    assert.equal(text(await a.services.attn.call(b.getMultiaddrs(), 'test.echo', bytes('tcp'))), 'tcp')
+    const session = a.services.attn.sessions?.sessionWithPeer(b.peerId) ?? assert.fail('no session')
+    let blackhole = false
+    const port = Number(udpUrl(b).split(':').pop())
+    const proxy = new LossyProxy({ host: '127.0.0.1', port }, () => blackhole, () => false)
+    await proxy.start()
+    cleanup.push(() => { proxy.stop() })
+    await a.services.attn.useCarrier(session, carrierUrlToMultiaddr(proxy.url))
+    assert.equal(text(await a.services.attn.call(b.peerId, 'test.echo', bytes('udp'))), 'udp')
+    blackhole = true
+    assert.equal(text(await a.services.attn.call(b.peerId, 'test.echo', bytes('after the udp path died'), { timeout: 20_000 })), 'after the udp path died')
+    assert.ok(proxy.dropped > 0, 'the first attempt went into the black hole')
+    assert.ok((a.services.attn.sessionStats()?.carrierSwitches ?? 0) >= 1, 'the resend switched carrier')
+    assert.equal(a.services.attn.sessionStats()?.handshakesCompleted, 1)
+  })
+
   it('a record too large for a datagram goes over the libp2p connection of the same session', async () => {
     const b = await nodes.create({ attn: { udp: LOOP } })
     const a = await nodes.create()
