@@ -265,13 +265,11 @@ export class UdpCarrier {
 
   private remember (seenKey: string): void {
     const now = this.init.now()
-    if (this.seen.size >= MAX_UDP_DUPLICATE_ENTRIES) {
-      // oldest first (Map order): drop what fell out of the window, else the oldest anyway
-      for (const [k, t] of this.seen) {
-        if (t > now - UDP_DUPLICATE_WINDOW_MS && this.seen.size < MAX_UDP_DUPLICATE_ENTRIES) break
-        this.seen.delete(k)
-        this.answers.delete(k.slice(0, 16))
-      }
+    // oldest first (Map order): what fell out of the window goes, and the oldest if still full
+    for (const [k, t] of this.seen) {
+      if (t > now - UDP_DUPLICATE_WINDOW_MS && this.seen.size < MAX_UDP_DUPLICATE_ENTRIES) break
+      this.seen.delete(k)
+      this.answers.delete(k.slice(0, 16))
     }
     this.seen.set(seenKey, now)
   }

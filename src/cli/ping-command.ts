@@ -7,6 +7,7 @@ import { CliError, readRuntimeInfo } from './io.js'
 import { print } from './command.js'
 import type { Command } from './command.js'
 import type { PeerId } from '@libp2p/interface'
+import type { Session } from '../session/index.js'
 
 const DEFAULT_TIMEOUT_MS = 10_000
 const MAX_COUNT = 1000
@@ -47,17 +48,17 @@ An unreachable target fails with a non-zero exit within the timeout.`,
     const kind = target.addresses == null ? 'libp2p' : (carrierEndpoint(target.addresses)?.kind ?? 'libp2p')
     const bootstrap = target.bootstrap ?? []
 
-    const { createAttnNode } = await import('../node/create-node.js')
-    const node = await createAttnNode({ listen: [], api: '', bootstrap, messaging: { publishOnStart: false }, mailbox: { enabled: false, nodes: [] } })
+    const client = kind === 'libp2p' ? await libp2pClient(bootstrap) : await carrierClient()
     try {
       const deadline = AbortSignal.timeout(timeout)
-      const dialTarget: PeerId | Multiaddr = target.addresses ?? (await resolveAddress(node, raw, deadline))
-      const session = await node.services.attn.connect(dialTarget, { signal: deadline, expectedAddress: target.expectedAddress }).catch((err: any) => {
-        throw new CliError(`cannot reach ${raw} within ${timeout} ms: ${err.message}`, 'ERR_UNREACHABLE')
+      const dialTarget: PeerId | Multiaddr = target.addresses ?? (await client.resolve(raw, deadline))
+      const session = await client.connect(dialTarget, deadline, target.expectedAddress).catch((err: any) => {
+        const why = deadline.aborted ? `no answer within ${timeout} ms` : err.message
+        throw new CliError(`cannot reach ${raw}: ${why}`, 'ERR_UNREACHABLE')
       })
       const rttMs: number[] = []
       for (let i = 0; i < count; i++) {
-        const rtt = await node.services.attn.ping(dialTarget, { timeout }).catch((err: any) => {
+        const rtt = await client.ping(session, timeout).catch((err: any) => {
           throw new CliError(`ping ${i + 1} to ${raw} failed: ${err.message}`, err.code ?? 'ERR_PING')
         })
         rttMs.push(Math.round(rtt * 1000) / 1000)
@@ -68,8 +69,63 @@ An unreachable target fails with a non-zero exit within the timeout.`,
       print(out, flags.json === true, () => `--- ${raw}: ${count} round trips over ${kind}, session ${session.idHex}\nmin/avg/max = ${sorted[0].toFixed(3)}/${(rttMs.reduce((a, b) => a + b, 0) / count).toFixed(3)}/${sorted[count - 1].toFixed(3)} ms`)
       return 0
     } finally {
-      await node.stop()
+      await client.stop()
     }
+  }
+}
+
+/** What ping needs of a client: a session with the target, and attn.ping round trips in it. */
+interface PingClient {
+  resolve(address: string, signal: AbortSignal): Promise<PeerId | Multiaddr>
+  connect(target: PeerId | Multiaddr, signal: AbortSignal, expectedAddress?: string): Promise<Session>
+  ping(session: Session, timeout: number): Promise<number>
+  stop(): Promise<void>
+}
+
+/** A full (listen-less) node: libp2p targets, and the DHT for ATT addresses. */
+async function libp2pClient (bootstrap: string[]): Promise<PingClient> {
+  const { createAttnNode } = await import('../node/create-node.js')
+  const node = await createAttnNode({ listen: [], api: '', bootstrap, messaging: { publishOnStart: false }, mailbox: { enabled: false, nodes: [] } })
+  // the session is found again by the same target (peer id, or the multiaddr it was opened with)
+  let dialled: PeerId | Multiaddr | undefined
+  return {
+    resolve: async (address, signal) => await resolveAddress(node, address, signal),
+    connect: async (target, signal, expectedAddress) => { dialled = target; return await node.services.attn.connect(target, { signal, expectedAddress }) },
+    ping: async (_session, timeout) => await node.services.attn.ping(dialled as PeerId | Multiaddr, { timeout }),
+    stop: async () => { await node.stop() }
+  }
+}
+
+/**
+ * UDP and HTTP targets need no libp2p: the session layer, the RPC engine and the two carriers,
+ * with a throw-away identity (starts in a fraction of a full node's time).
+ */
+async function carrierClient (): Promise<PingClient> {
+  const [{ SessionRpcBridge }, { CarrierSet }, { generateKeyPair }, { defaultLogger }, keys] = await Promise.all([
+    import('../service/session-rpc-bridge.js'), import('../service/carrier-set.js'), import('@libp2p/crypto/keys'),
+    import('@libp2p/logger'), import('../keys/index.js')
+  ])
+  const key = await generateKeyPair('secp256k1')
+  const identity = { address: keys.attAddress(key.publicKey), nodeKey: key, rootKey: key, chain: keys.encodeChain([]) }
+  const logger = defaultLogger()
+  let carriers: InstanceType<typeof CarrierSet> | undefined
+  const bridge = new SessionRpcBridge({
+    identity,
+    logger,
+    rpc: {},
+    openChannel: async (target) => {
+      if (carriers == null || Array.isArray(target) || !('getComponents' in target)) throw new CliError('not a UDP or HTTP target', 'ERR_CLI_USAGE', 2)
+      return await carriers.openChannel(target)
+    }
+  })
+  carriers = new CarrierSet(logger, {}, bridge.sessions)
+  bridge.start()
+  await carriers.start()
+  return {
+    resolve: async () => { throw new CliError('an ATT address needs the libp2p client', 'ERR_CLI_USAGE', 2) },
+    connect: async (target, signal, expectedAddress) => await bridge.sessions.connect(target, { signal, expectedAddress }),
+    ping: async (session, timeout) => await bridge.rpc.ping(bridge.linkFor(session), { timeout }),
+    stop: async () => { bridge.stop(); await carriers?.stop() }
   }
 }
 

@@ -25,7 +25,7 @@ export interface RpcLink {
   /** Allocates the next msg_id of this session (strictly increasing). */
   nextMsgId(): bigint
   /** Seals `data` as one record with this msg_id and sends it on any live carrier. Rejects with a typed error if the session is closed. */
-  send(data: Uint8Array, msgId: bigint, options?: { signal?: AbortSignal }): Promise<void>
+  send(data: Uint8Array, msgId: bigint, options?: { signal?: AbortSignal, resend?: boolean }): Promise<void>
   /** Largest record data the session's current carrier takes, when limited (UDP); containers are cut to fit. */
   maxRecordData?(): number | undefined
 }

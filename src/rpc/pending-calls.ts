@@ -9,6 +9,8 @@ export interface PendingCall {
   /** Current resend (or, once acked, probe) interval. */
   backoff: number
   timer?: NodeJS.Timeout
+  /** Sent again after a timeout: the link may route the next record carrying it over another carrier. */
+  resent?: boolean
   resolve: (result: Uint8Array) => void
   reject: (err: Error) => void
 }

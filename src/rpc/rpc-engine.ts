@@ -409,8 +409,10 @@ export class RpcEngine {
       ls.sentRecords.set(msgId, callIds)
       if (ls.sentRecords.size > C.SENT_RECORD_MEMORY) ls.sentRecords.delete(ls.sentRecords.keys().next().value as bigint)
     }
+    // a call that timed out once goes out again on another live carrier, if the link has one
+    const resend = callIds.some(id => ls.pending.get(id)?.resent === true)
     try {
-      ls.link.send(data, msgId).catch(() => { this.counters.sendErrors++ })
+      ls.link.send(data, msgId, resend ? { resend } : undefined).catch(() => { this.counters.sendErrors++ })
     } catch {
       this.counters.sendErrors++
     }
@@ -493,6 +495,7 @@ export class RpcEngine {
       pc.timer = undefined
       if (ls.pending.get(pc.msgId) !== pc || ls.closed) return
       this.counters.resends++
+      pc.resent = true
       ls.out.push({ msgId: pc.msgId, body: pc.body, callId: pc.msgId })
       pc.backoff = Math.min(pc.backoff * 2, this.cfg.resendMax)
       this.armResend(ls, pc)

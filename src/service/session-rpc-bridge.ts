@@ -123,7 +123,7 @@ export class SessionRpcBridge {
         },
         send: async (data, msgId, options) => {
           if (init.dropOutgoing?.(session, data, msgId) === true) return
-          await manager.send(session, data, { msgId, signal: options?.signal })
+          await manager.send(session, data, { msgId, signal: options?.signal, switchCarrier: options?.resend })
           init.onRecordSent?.()
         }
       }

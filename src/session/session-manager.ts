@@ -70,6 +70,8 @@ export interface SessionLimitsInit extends HandshakeLimitsInit {
 /** Where a session's frames go: the channel last heard on, and the libp2p peer to redial. */
 interface Route {
   channel?: FrameChannel
+  /** Other channels this session was authenticated on lately (other carriers), newest first. */
+  alternates?: FrameChannel[]
   peer?: PeerId
   /** Remote IP key at establishment (per-IP session cap). */
   ip?: string
@@ -97,6 +99,8 @@ export interface SessionManagerStats {
   handshakesDisplaced: number
   /** Sessions evicted by the per-peer / per-IP caps. */
   sessionsEvicted: number
+  /** Resends moved to another live carrier of the session (attnproto.md Part 2 §7). */
+  carrierSwitches: number
   recordsIn: number
   recordsOut: number
   /** Frames rejected by the receiver checks, by error code. */
@@ -135,7 +139,7 @@ export class SessionManager implements FrameHandler {
   /** RESPONSEs to sign, one per event-loop turn so a burst never stalls records in between. */
   private readonly signing: Array<() => void> = []
   private signTimer?: ReturnType<typeof setImmediate>
-  private readonly counters = { handshakesCompleted: 0, handshakesFailed: 0, sessionsEvicted: 0, recordsIn: 0, recordsOut: 0, rejected: {} as Record<string, number> }
+  private readonly counters = { handshakesCompleted: 0, handshakesFailed: 0, sessionsEvicted: 0, carrierSwitches: 0, recordsIn: 0, recordsOut: 0, rejected: {} as Record<string, number> }
 
   constructor (init: SessionManagerInit) {
     this.init = init
@@ -243,9 +247,11 @@ export class SessionManager implements FrameHandler {
   }
 
   /** Seals `data` in the session and sends it on the best channel (redialling if needed). */
-  async send (session: Session, data: Uint8Array, options: AbortOptions & { msgId?: bigint } = {}): Promise<SealedFrame> {
+  async send (session: Session, data: Uint8Array, options: AbortOptions & { msgId?: bigint, switchCarrier?: boolean } = {}): Promise<SealedFrame> {
     if (this.table.getByHex(session.idHex) !== session) throw new SessionClosedError(session.idHex)
     const sealed = session.seal(data, Date.now(), options.msgId)
+    // a resend after a timeout: the current carrier may be silently dead (UDP), try another live one
+    if (options.switchCarrier === true) this.switchCarrier(session)
     const channel = await this.channelFor(session, options)
     try {
       await channel.send(sealed.frame, options)
@@ -253,7 +259,7 @@ export class SessionManager implements FrameHandler {
       // the channel died under us (connection closed, peer restarted): one retry on a fresh one
       if (options.signal?.aborted === true) throw err
       const route = this.routes.get(session.idHex)
-      if (route?.channel === channel) route.channel = undefined
+      if (route?.channel === channel) route.channel = route.alternates?.find(c => c.open && c !== channel)
       const fresh = await this.channelFor(session, options)
       if (fresh === channel) throw err
       await fresh.send(sealed.frame, options)
@@ -281,6 +287,17 @@ export class SessionManager implements FrameHandler {
     }
   }
 
+  /** Moves the session to its most recent other live channel (another carrier), if it has one. */
+  private switchCarrier (session: Session): void {
+    const route = this.routes.get(session.idHex)
+    const next = route?.alternates?.find(c => c.open && c !== route.channel)
+    if (route == null || next == null) return
+    route.alternates = route.alternates?.filter(c => c !== next)
+    rememberAlternate(route, route.channel)
+    route.channel = next
+    this.counters.carrierSwitches++
+  }
+
   private pruneTargets (): void {
     for (const [key, id] of this.byTarget) if (this.table.getByHex(id) == null) this.byTarget.delete(key)
   }
@@ -292,6 +309,7 @@ export class SessionManager implements FrameHandler {
   setChannel (session: Session, channel: FrameChannel): void {
     const route = this.routes.get(session.idHex)
     if (route == null || this.table.getByHex(session.idHex) !== session) throw new SessionClosedError(session.idHex)
+    if (route.channel !== channel) rememberAlternate(route, route.channel)
     route.channel = channel
   }
 
@@ -322,6 +340,7 @@ export class SessionManager implements FrameHandler {
     this.counters.recordsIn++
     const route = this.routes.get(session.idHex)
     if (route != null) {
+      if (route.channel !== channel) rememberAlternate(route, route.channel)
       route.channel = channel
       if (channel.remotePeer != null) this.setRoutePeer(session.idHex, route, channel.remotePeer)
     }
@@ -330,7 +349,8 @@ export class SessionManager implements FrameHandler {
 
   channelClosed (channel: FrameChannel): void {
     for (const route of this.routes.values()) {
-      if (route.channel === channel) route.channel = undefined
+      if (route.alternates?.includes(channel) === true) route.alternates = route.alternates.filter(c => c !== channel)
+      if (route.channel === channel) route.channel = route.alternates?.find(c => c.open)
     }
     for (const [id, pending] of this.responders) {
       if (pending.channel === channel) this.dropResponder(id)
@@ -627,6 +647,14 @@ export class SessionManager implements FrameHandler {
 }
 
 const HELLO_LENGTH = HS_HEADER_LENGTH + EPH_LENGTH + NONCE_LENGTH
+
+/** Channels a session's route keeps besides the current one (one per carrier is plenty). */
+const MAX_ALTERNATES = 4
+
+function rememberAlternate (route: Route, channel: FrameChannel | undefined): void {
+  if (channel == null || !channel.open) return
+  route.alternates = [channel, ...(route.alternates ?? []).filter(c => c !== channel && c.open)].slice(0, MAX_ALTERNATES)
+}
 
 /** REJECT codes meaning "busy, try later" (attnproto.md Part 3 §7). */
 const BUSY_CODES = new Set(['ERR_HS_TOO_MANY_PENDING', 'ERR_HS_RATE_LIMITED'])

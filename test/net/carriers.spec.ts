@@ -140,6 +140,26 @@ describe('carriers: UDP and HTTP', function () {
     assert.equal(b.services.attn.sessionStats()?.handshakesCompleted, 1)
   })
 
+  it('when the UDP path goes silent, the resent call goes over the libp2p connection of the same session', async () => {
+    const b = await nodes.create({ attn: { udp: LOOP } })
+    const a = await nodes.create()
+    b.services.attn.handle('test.echo', (p) => p)
+    assert.equal(text(await a.services.attn.call(b.getMultiaddrs(), 'test.echo', bytes('tcp'))), 'tcp')
+    const session = a.services.attn.sessions?.sessionWithPeer(b.peerId) ?? assert.fail('no session')
+    let blackhole = false
+    const port = Number(udpUrl(b).split(':').pop())
+    const proxy = new LossyProxy({ host: '127.0.0.1', port }, () => blackhole, () => false)
+    await proxy.start()
+    cleanup.push(() => { proxy.stop() })
+    await a.services.attn.useCarrier(session, carrierUrlToMultiaddr(proxy.url))
+    assert.equal(text(await a.services.attn.call(b.peerId, 'test.echo', bytes('udp'))), 'udp')
+    blackhole = true
+    assert.equal(text(await a.services.attn.call(b.peerId, 'test.echo', bytes('after the udp path died'), { timeout: 20_000 })), 'after the udp path died')
+    assert.ok(proxy.dropped > 0, 'the first attempt went into the black hole')
+    assert.ok((a.services.attn.sessionStats()?.carrierSwitches ?? 0) >= 1, 'the resend switched carrier')
+    assert.equal(a.services.attn.sessionStats()?.handshakesCompleted, 1)
+  })
+
   it('a record too large for a datagram goes over the libp2p connection of the same session', async () => {
     const b = await nodes.create({ attn: { udp: LOOP } })
     const a = await nodes.create()
@@ -289,6 +309,29 @@ describe('carriers: UDP and HTTP', function () {
     const port = (u: string): string => u.split(':').pop() ?? ''
     assert.ok(listed.includes(`/ip4/127.0.0.1/udp/${port(udpUrl(b))}`), listed.join(' '))
     assert.ok(listed.includes(`/ip4/127.0.0.1/tcp/${port(httpUrl(b))}/http`), listed.join(' '))
+  })
+
+  it('HTTP limits: a third waiting poll of one session gets 429, an oversized body 413, an unknown session 404', async () => {
+    const b = await nodes.create({ attn: { http: LOOP } })
+    const { encodeBody } = await import('../../src/carriers/index.js')
+    const record = new Uint8Array(8 + 16 + 48).fill(7)
+    const id = Buffer.from(record.subarray(0, 8)).toString('hex')
+    // a record of no session: the node answers SESSION_UNKNOWN in the response, and the queue exists
+    const first = await post(httpUrl(b), encodeBody([record]))
+    assert.equal(first.status, 200)
+    assert.ok(first.body.byteLength > 0, 'SESSION_UNKNOWN came back in the response')
+    const polls = [post(httpUrl(b), new Uint8Array(0), { 'attn-session': id, 'attn-wait': '3000' }), post(httpUrl(b), new Uint8Array(0), { 'attn-session': id, 'attn-wait': '3000' })]
+    await waitFor(() => httpStats(b).polls === 2, { what: 'two polls waiting' })
+    const third = await post(httpUrl(b), new Uint8Array(0), { 'attn-session': id, 'attn-wait': '3000' })
+    assert.equal(third.status, 429)
+    assert.equal(JSON.parse(third.body.toString()).error, 'ERR_HTTP_TOO_MANY_POLLS')
+    for (const p of await Promise.all(polls)) assert.equal(p.status, 200)
+    const big = await post(httpUrl(b), new Uint8Array(2 * 1024 * 1024 + 1))
+    assert.equal(big.status, 413)
+    const unknown = await post(httpUrl(b), new Uint8Array(0), { 'attn-session': 'ab'.repeat(8), 'attn-wait': '100' })
+    assert.equal(unknown.status, 404)
+    assert.equal(JSON.parse(unknown.body.toString()).error, 'ERR_HTTP_UNKNOWN_SESSION')
+    assert.equal(httpStats(b).errors.ERR_HTTP_BODY_TOO_LARGE, 1)
   })
 
   it('HTTP: CORS preflight and the protocol list at /.well-known/libp2p/protocols', async () => {
