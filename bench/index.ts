@@ -9,9 +9,12 @@
  */
 import { BenchContext, environment, fmt, unavailable, withTimeout, type Figure, type HarnessOptions } from './harness.js'
 import { floodP99 } from './flood.bench.js'
-import { mailboxStore, networkDelivery } from './messaging.bench.js'
+import { mailboxStore } from './messaging.bench.js'
+import { envelopeRatchet, envelopeRatchetPingpong } from './ratchet.bench.js'
+import { loadFactor, networkFigures } from './network.bench.js'
 import { recordFigures } from './record.bench.js'
 import { rpcFigures } from './rpc.bench.js'
+import { carrierFigures } from './carriers.bench.js'
 import { sessionFigures } from './session.bench.js'
 import type { BenchResult } from './types.js'
 
@@ -19,10 +22,13 @@ import type { BenchResult } from './types.js'
 const FIGURES: Figure[] = [
   ...recordFigures,
   ...rpcFigures,
+  ...carrierFigures,
   ...sessionFigures,
   floodP99,
   mailboxStore,
-  networkDelivery
+  envelopeRatchet,
+  envelopeRatchetPingpong,
+  ...networkFigures
 ]
 
 interface Args { opts: HarnessOptions, json: boolean, only?: string[], list: boolean }
@@ -66,7 +72,8 @@ function notes (results: BenchResult[]): string {
 
 /** Generous per-figure limit, so that nothing can hang the run. */
 function limitMs (opts: HarnessOptions): number {
-  return opts.smoke ? 60_000 : opts.quick ? 90_000 : 300_000
+  // scaled by the load: a bench that dies under load measures nothing
+  return (opts.smoke ? 60_000 : opts.quick ? 90_000 : 300_000) * loadFactor()
 }
 
 async function runBench (args: Args): Promise<BenchResult[]> {

@@ -2,8 +2,7 @@
  * Messaging figures (bench/README.md):
  *   mailbox_store     sealed 256 B parcels stored per second by `MessagingStore.mailboxPut` (real
  *                     SQLite file, WAL, default quotas) vs raw node:sqlite inserts of the same rows
- *   network_delivery  median 1:1 latency send() → recipient's 'message' event on a loopback network
- *                     of real nodes (one process) vs a direct `attn.ping` RPC round trip
+ * (network_delivery and the other figures of the loopback network are in network.bench.ts)
  */
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -20,14 +19,14 @@ import type { AttnNode } from '../src/node/create-node.js'
 import { interleave, median, now, percentile, sleep, type Figure, type HarnessOptions } from './harness.js'
 import { result } from './types.js'
 
-const BODY_BYTES = 256
+export const BODY_BYTES = 256
 
-async function newIdentity (): Promise<Identity> {
+export async function newIdentity (): Promise<Identity> {
   const key = await generateKeyPair('secp256k1')
   return { address: attAddress(key.publicKey), rootKey: key, nodeKey: key, chain: encodeChain([]) }
 }
 
-function tempDir (prefix: string): string {
+export function tempDir (prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix))
 }
 
@@ -113,226 +112,6 @@ export const mailboxStore: Figure = {
     } finally {
       store.close()
       raw.close()
-      rmSync(dir, { recursive: true, force: true })
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// network_delivery
-// ---------------------------------------------------------------------------------------------
-
-interface NetNode { node: AttnNode, identity: Identity, dbPath: string }
-
-function netSizes (opts: HarnessOptions): { nodes: number, messages: number, viaMailbox: number } {
-  const env = Number(process.env.ATTN_BENCH_NODES)
-  const nodes = Number.isInteger(env) && env >= 3 ? env : undefined
-  if (opts.smoke) return { nodes: nodes ?? 4, messages: 2, viaMailbox: 1 }
-  return opts.quick ? { nodes: nodes ?? 20, messages: 12, viaMailbox: 2 } : { nodes: nodes ?? 20, messages: 50, viaMailbox: 7 }
-}
-
-async function until (what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, interval = 20): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  while (Date.now() < deadline) {
-    try {
-      if (await check()) return
-    } catch (err) {
-      last = err
-    }
-    await sleep(interval)
-  }
-  throw new Error(`timed out waiting for ${what}${last != null ? `: ${String((last as Error).message ?? last)}` : ''}`)
-}
-
-async function startNode (identity: Identity, dbPath: string, relay: AttnNode | undefined, start = true): Promise<AttnNode> {
-  return await createAttnNode({
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    api: '',
-    bootstrap: relay == null ? [] : [relay.getMultiaddrs()[0].toString()],
-    attn: { identity, rpc: { callTimeout: 5_000 } },
-    // no background mailbox polling (the bench fetches explicitly); quick retries
-    messaging: { dbPath, publishOnStart: false, fetchInterval: 3_600_000, retryInitial: 200, retryMax: 1_000, callTimeout: 3_000 },
-    start
-  })
-}
-
-/** Resolves with performance.now() of the first 'message' event whose body is `body` (or rejects after `ms`). */
-function arrival (n: AttnNode, body: string, ms: number): { at: Promise<number>, cancel: () => void } {
-  let cancel = (): void => {}
-  const at = new Promise<number>((resolve, reject) => {
-    const listener = (evt: CustomEvent<InboxMessage>): void => {
-      if (evt.detail.body !== body) return
-      cancel()
-      resolve(now())
-    }
-    const timer = setTimeout(() => { cancel(); reject(new Error('not delivered in time')) }, ms)
-    cancel = () => { clearTimeout(timer); n.services.messaging.removeEventListener('message', listener) }
-    n.services.messaging.addEventListener('message', listener)
-  })
-  return { at, cancel }
-}
-
-function textBody (tag: string): string {
-  return (tag + ' ').padEnd(BODY_BYTES, 'x')
-}
-
-function stats (xs: number[]): string {
-  if (xs.length === 0) return 'none'
-  return `median ${median(xs).toFixed(1)}, p90 ${percentile(xs, 90).toFixed(1)}, min ${Math.min(...xs).toFixed(1)}, max ${Math.max(...xs).toFixed(1)} ms (n=${xs.length})`
-}
-
-export const networkDelivery: Figure = {
-  name: 'network_delivery',
-  unit: 'ms',
-  goal: '<= 3',
-  async run (opts) {
-    const { nodes: count, messages, viaMailbox } = netSizes(opts)
-    const dir = tempDir('attn-bench-net-')
-    const net: NetNode[] = []
-    const deliverMs = 15_000
-    const rnd = (n: number): number => Math.floor(Math.random() * n)
-    try {
-      // --- the network: node 0 is the bootstrap node, every other node bootstraps from it
-      const tSetup = now()
-      const ids = await Promise.all(Array.from({ length: count }, async () => await newIdentity()))
-      const relayPath = join(dir, 'n0.db')
-      net.push({ node: await startNode(ids[0], relayPath, undefined), identity: ids[0], dbPath: relayPath })
-      const relay = net[0].node
-      const rest = await Promise.all(ids.slice(1).map(async (identity, i) => {
-        const dbPath = join(dir, `n${i + 1}.db`)
-        return { node: await startNode(identity, dbPath, relay), identity, dbPath }
-      }))
-      net.push(...rest)
-      await until('bootstrap connections', () => rest.every(n => n.node.getConnections(relay.peerId).length > 0), 30_000)
-      const phases: string[] = [`start ${((now() - tSetup) / 1000).toFixed(1)} s`]
-      // every node publishes its directory record (accepted by ≥ 1 DHT peer), all at once
-      await Promise.all(net.map(async n => {
-        await until('directory record accepted', async () => (await n.node.services.messaging.publish()).accepted >= 1, 60_000, 200)
-      }))
-      phases.push(`publish ${((now() - tSetup) / 1000).toFixed(1)} s`)
-      const setupS = (now() - tSetup) / 1000
-
-      // --- direct delivery between random pairs (sequential), then the same pair again, then pings
-      const first: number[] = []
-      const again: number[] = []
-      const pings: number[] = []
-      let sent = 0
-      let delivered = 0
-      let receipts = 0
-      const failures: string[] = []
-      const one = async (a: NetNode, b: NetNode, tag: string): Promise<number | undefined> => {
-        const body = textBody(tag)
-        const wait = arrival(b.node, body, deliverMs)
-        sent++
-        const t0 = now()
-        let id: string
-        try {
-          id = (await a.node.services.messaging.send(b.identity.address, body)).id
-        } catch (err: any) {
-          wait.cancel()
-          failures.push(`${tag}: send: ${String(err.message)}`)
-          return undefined
-        }
-        let t1: number
-        try {
-          t1 = await wait.at
-        } catch (err: any) {
-          failures.push(`${tag}: ${String(err.message)}`)
-          return undefined
-        }
-        delivered++
-        // quiesce before the next message: the receipt comes back and the sync copy is stored (bounded)
-        try {
-          await until('delivered status', async () => (await a.node.services.messaging.status(id)).state === 'delivered', 5_000)
-          receipts++
-        } catch (err: any) {
-          // not delivered within the bound: counted as a missing receipt (receipts < delivered)
-          if (!String(err?.message).startsWith('timed out')) throw err
-        }
-        return t1 - t0
-      }
-      for (let m = 0; m < messages; m++) {
-        const i = rnd(count)
-        let j = rnd(count - 1)
-        if (j >= i) j++
-        const a = net[i]
-        const b = net[j]
-        const x = await one(a, b, `m${m}`)
-        if (x != null) first.push(x)
-        const y = await one(a, b, `m${m}-again`)
-        if (y != null) again.push(y)
-        // baseline: direct RPC round trips on the same (now warm) pair
-        for (let k = 0; k < 5; k++) {
-          const t0 = now()
-          await a.node.services.attn.call(b.node.peerId, 'attn.ping', randomBytes(16), { timeout: 5_000 })
-          pings.push(now() - t0)
-        }
-      }
-
-      // --- via mailbox: the recipient is stopped at send time; restarted; fetchMailboxes() timed
-      const fetchMs: number[] = []
-      const restartMs: number[] = []
-      let mbSent = 0
-      let mbDelivered = 0
-      let autoFetched = 0
-      for (let k = 0; k < viaMailbox; k++) {
-        const ri = 1 + rnd(count - 1)
-        let si = rnd(count - 1)
-        if (si >= ri) si++
-        const r = net[ri]
-        const s = net[si]
-        const body = textBody(`mb${k}`)
-        mbSent++
-        await r.node.stop()
-        try {
-          const { id } = await s.node.services.messaging.send(r.identity.address, body)
-          await until('stored at a mailbox', async () => (await s.node.services.messaging.status(id)).state === 'stored', 20_000)
-        } catch (err: any) {
-          failures.push(`mb${k}: ${String(err.message)}`)
-          r.node = await startNode(r.identity, r.dbPath, relay)
-          continue
-        }
-        const tRestart = now()
-        const node = await startNode(r.identity, r.dbPath, relay, false)
-        r.node = node
-        const wait = arrival(node, body, deliverMs)
-        await node.start()
-        await until('bootstrap connection after restart', () => node.getConnections(relay.peerId).length > 0, 10_000)
-        const tFetch = now()
-        try {
-          await node.services.messaging.fetchMailboxes({ signal: AbortSignal.timeout(deliverMs) })
-          const t1 = await wait.at
-          mbDelivered++
-          restartMs.push(t1 - tRestart)
-          if (t1 >= tFetch) fetchMs.push(t1 - tFetch)
-          else autoFetched++
-        } catch (err: any) {
-          wait.cancel()
-          failures.push(`mb${k}: ${String(err.message)}`)
-        }
-      }
-
-      const ours = median(first)
-      const base = median(pings)
-      const allSent = sent + mbSent
-      const allDelivered = delivered + mbDelivered
-      const r = result(this.name, ours, base, this.unit, this.goal,
-        `${count} real nodes on TCP loopback in ONE process (node 0 is the bootstrap node; every node published its directory record ` +
-        `in the DHT; setup ${setupS.toFixed(1)} s: ${phases.join(', ')}). Delivered ${allDelivered}/${allSent} ` +
-        `(direct ${delivered}/${sent}, via mailbox ${mbDelivered}/${mbSent}; receipts back ${receipts}/${delivered}). ` +
-        `Ours = send() → the recipient's 'message' event, first message of ${messages} random pairs (sequential; includes the DHT lookup ` +
-        `of the recipient's record, sealing, a new session if none, open + verify, SQLite): ${stats(first)}. ` +
-        `Same pair again (record cached, session open): ${stats(again)}. ` +
-        `Baseline = attn.call(peer, 'attn.ping', 16 B) on the same warm pairs: ${stats(pings)}. ` +
-        `Via mailbox (recipient stopped at send, status 'stored', then restarted): fetchMailboxes() → message ${stats(fetchMs)}` +
-        `${autoFetched > 0 ? ` (${autoFetched} fetched by the start-up fetch before the explicit one)` : ''}; ` +
-        `restart (new node, same identity and store) → message ${stats(restartMs)}.` +
-        (failures.length > 0 ? ` Failures: ${failures.slice(0, 5).join('; ')}` : ''))
-      if (allDelivered !== allSent) r.met = false
-      return r
-    } finally {
-      await Promise.all(net.map(async n => { try { await n.node.stop() } catch (err: any) { console.error('bench: node stop failed:', err.message) } }))
       rmSync(dir, { recursive: true, force: true })
     }
   }

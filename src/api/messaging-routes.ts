@@ -43,11 +43,15 @@ const STATUS_OF_CODE: Record<string, number> = {
   ERR_NOT_GROUP_ADMIN: 403,
   ERR_QUOTA_EXCEEDED: 429,
   ERR_STORE_CORRUPT: 500,
-  ERR_STORE_VERSION: 500
+  ERR_STORE_VERSION: 500,
+  ERR_CONTACT_EXISTS: 409,
+  ERR_CONTACT_NOT_FOUND: 404,
+  ERR_INVALID_CONTACT_NAME: 400,
+  ERR_CONTACTS_FULL: 409
 }
 
 /** Maps an error of the messaging service to an ApiError. `network`: unknown errors are 502, not 500. */
-function apiErrorOf (err: unknown, network: boolean): ApiError | unknown {
+export function apiErrorOf (err: unknown, network: boolean): ApiError | unknown {
   if (err instanceof ApiError) return err
   const e = err as { name?: string, code?: string, message?: string }
   if (e?.name === 'AbortError' || e?.name === 'TimeoutError' || e?.code === 'ABORT_ERR') {
@@ -61,12 +65,12 @@ function apiErrorOf (err: unknown, network: boolean): ApiError | unknown {
   return err
 }
 
-function reject (fields: Record<string, unknown>, allowed: string[]): void {
+export function reject (fields: Record<string, unknown>, allowed: string[]): void {
   const extra = Object.keys(fields).filter(k => !allowed.includes(k))
   if (extra.length > 0) throw new BadRequestError('INVALID_BODY', `unknown field(s): ${extra.join(', ')}`)
 }
 
-function str (body: Record<string, unknown>, key: string, { required = true, maxBytes, min = 1 }: { required?: boolean, maxBytes: number, min?: number }): string | undefined {
+export function str (body: Record<string, unknown>, key: string, { required = true, maxBytes, min = 1 }: { required?: boolean, maxBytes: number, min?: number }): string | undefined {
   const v = body[key]
   if (v === undefined) {
     if (required) throw new BadRequestError('INVALID_BODY', `"${key}" (string) is required`)
@@ -78,7 +82,7 @@ function str (body: Record<string, unknown>, key: string, { required = true, max
   return v
 }
 
-function address (v: unknown, what: string): string {
+export function address (v: unknown, what: string): string {
   if (typeof v !== 'string' || v.length === 0) throw new BadRequestError('INVALID_BODY', `${what} must be a non-empty string`)
   if (Buffer.byteLength(v) > MAX_ADDRESS_LENGTH || /[\s\u0000-\u001f]/.test(v)) {
     throw new ApiError(400, 'ERR_INVALID_ADDRESS', `${what} is not an ATT address`)
@@ -92,7 +96,7 @@ function groupId (v: string): string {
 }
 
 /** Query parameters, each at most once, none but `allowed`. */
-function query (c: Context, allowed: string[]): Record<string, string> {
+export function query (c: Context, allowed: string[]): Record<string, string> {
   const params = new URL(c.req.url).searchParams
   const out: Record<string, string> = {}
   for (const [k, v] of params) {
@@ -103,7 +107,7 @@ function query (c: Context, allowed: string[]): Record<string, string> {
   return out
 }
 
-function intParam (value: string | undefined, name: string, min: number, max: number): number | undefined {
+export function intParam (value: string | undefined, name: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined
   if (!/^\d{1,16}$/.test(value)) throw new BadRequestError('INVALID_QUERY', `${name} must be a non-negative integer`)
   const n = Number(value)
@@ -168,10 +172,12 @@ export function registerMessagingRoutes (app: Hono, node: AttnNode, options: Mes
 
   app.get('/v1/messages', async (c) => {
     const svc = service()
-    const q = query(c, ['limit', 'after'])
+    const q = query(c, ['limit', 'after', 'before', 'unread'])
     const limit = intParam(q.limit, 'limit', 1, MAX_INBOX_LIMIT)
     const after = intParam(q.after, 'after', 0, Number.MAX_SAFE_INTEGER)
-    const list = await call(false, () => svc.inbox({ ...(limit != null ? { limit } : {}), ...(after != null ? { after } : {}) }))
+    const before = intParam(q.before, 'before', 0, Number.MAX_SAFE_INTEGER)
+    if (q.unread != null && q.unread !== 'true' && q.unread !== 'false') throw new BadRequestError('INVALID_QUERY', 'unread must be true or false')
+    const list = await call(false, () => svc.inbox({ ...(limit != null ? { limit } : {}), ...(after != null ? { after } : {}), ...(before != null ? { before } : {}), unread: q.unread === 'true' }))
     return c.json(list)
   })
 

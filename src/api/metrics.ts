@@ -5,7 +5,10 @@
  * peer id or content. One registry per API app: two nodes in one process never share a metric.
  */
 import { Counter, Gauge, Registry } from 'prom-client'
+import { CALL_TIMING_BUCKETS_S } from '../rpc/index.js'
 import type { AttnNode, AttnServices } from '../node/create-node.js'
+import type { CallTimingSeries } from '../rpc/index.js'
+import type { Metric, MetricObjectWithValues, MetricValueWithName } from 'prom-client'
 
 type Labels = Record<string, string>
 type Sample = [Labels, number]
@@ -85,6 +88,7 @@ export function createMetricsRegistry (node: AttnNode, apiRejected: RejectedCoun
       ? []
       : [[{ kind: 'send' }, s.sendErrors], [{ kind: 'handler' }, s.handlerErrors], [{ kind: 'callback' }, s.callbackErrors], [{ kind: 'late_reply' }, s.lateReplies], [{ kind: 'stale' }, s.staleDropped]]
   })
+  registry.registerMetric(rpcDurationHistogram(() => attn.rpcTiming()))
   counter('attn_rpc_decode_errors_total', 'RPC records or container items dropped, by error code', ['code'], () => byCode(attn.rpcStats()?.decodeErrors))
   gauge('attn_rpc_pending_calls', 'Outgoing RPC calls sent and not settled', [], () => one(attn.rpcStats()?.pendingCalls))
   gauge('attn_rpc_waiting_calls', 'Outgoing RPC calls waiting for an in-flight slot', [], () => one(attn.rpcStats()?.waitingForSlot))
@@ -112,4 +116,47 @@ export function createMetricsRegistry (node: AttnNode, apiRejected: RejectedCoun
   // the local API itself
   counter('attn_api_rejected_total', 'Local API requests refused, by error code', ['code'], () => byCode(apiRejected()))
   return registry
+}
+
+/**
+ * `attn_rpc_call_duration_seconds`: the engine's own fixed-bucket histograms exposed as one
+ * Prometheus histogram (prom-client's Histogram cannot be set from outside, so this is a custom
+ * metric reading the snapshot at scrape time).
+ */
+function rpcDurationHistogram (read: () => CallTimingSeries[]): Metric<'direction' | 'method' | 'outcome'> {
+  const name = 'attn_rpc_call_duration_seconds'
+  const metric = {
+    name,
+    help: 'RPC call duration (out: until the reply; in: until our reply was queued), by direction, method and outcome (ok or error code)',
+    type: 'histogram',
+    aggregator: 'sum',
+    async get (): Promise<MetricObjectWithValues<MetricValueWithName<string>>> {
+      const values: Array<MetricValueWithName<string>> = []
+      for (const s of read()) {
+        const labels = { direction: s.direction, method: s.method, outcome: s.outcome }
+        let cumulative = 0
+        CALL_TIMING_BUCKETS_S.forEach((le, i) => {
+          cumulative += s.buckets[i]
+          values.push({ metricName: `${name}_bucket`, labels: { ...labels, le }, value: cumulative })
+        })
+        values.push({ metricName: `${name}_bucket`, labels: { ...labels, le: '+Inf' }, value: s.count })
+        values.push({ metricName: `${name}_sum`, labels, value: s.sum })
+        values.push({ metricName: `${name}_count`, labels, value: s.count })
+      }
+      return { name, help: metric.help, type: metric.type, aggregator: metric.aggregator, values } as unknown as MetricObjectWithValues<MetricValueWithName<string>>
+    },
+    reset (): void {}
+  }
+  return metric as unknown as Metric<'direction' | 'method' | 'outcome'>
+}
+
+// an IPv4 or bracketed/bare IPv6 address (with or without a port) inside a label value
+const ADDRESS_IN_LABEL = /="[^"]*(\b\d{1,3}(\.\d{1,3}){3}\b|\[?[0-9a-f]*:[0-9a-f:]*:[0-9a-f]*\]?)[^"]*"/i
+
+/**
+ * libp2p's own metrics without the samples that name an address: its TCP/WebSocket listener
+ * metrics label by `address="127.0.0.1:4001"`, and /metrics promises counts only.
+ */
+export function withoutAddressLabels (text: string): string {
+  return text.split('\n').filter(line => line.startsWith('#') || !ADDRESS_IN_LABEL.test(line)).join('\n')
 }

@@ -1,3 +1,5 @@
+import { REWARDS_PATHS, REWARDS_SCHEMAS } from './rewards-openapi.js'
+
 /** The OpenAPI 3.1 document served at `/v1/openapi.json`; keep it true to server.ts. */
 export const OPENAPI_DOCUMENT = {
   openapi: '3.1.0',
@@ -77,7 +79,7 @@ export const OPENAPI_DOCUMENT = {
                 required: ['to', 'body'],
                 additionalProperties: false,
                 properties: {
-                  to: { type: 'string', maxLength: 128, description: "recipient ATT address, or a group id 'grp_…'" },
+                  to: { type: 'string', maxLength: 128, description: "recipient ATT address, a group id 'grp_…', or a contact name" },
                   body: { type: 'string', description: 'UTF-8 text; base64 when contentType is not text/*. At most 256 KiB (decoded).' },
                   contentType: { type: 'string', maxLength: 255, description: 'MIME type (default text/plain;charset=utf-8)' }
                 }
@@ -97,16 +99,132 @@ export const OPENAPI_DOCUMENT = {
         }
       },
       get: {
-        summary: 'Received messages, oldest first (newest last)',
+        summary: 'A page of received messages, oldest first within the page (newest last): the newest `limit` (default 1000); `before` pages back, `after` pages forward (the oldest `limit` after it)',
         operationId: 'listMessages',
         parameters: [
           { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000 } },
-          { name: 'after', in: 'query', required: false, description: 'only messages received after this time (receivedAt, unix ms, exclusive)', schema: { type: 'integer', minimum: 0 } }
+          { name: 'before', in: 'query', required: false, description: 'the newest `limit` received before this time (receivedAt, unix ms, exclusive)', schema: { type: 'integer', minimum: 0 } },
+          { name: 'after', in: 'query', required: false, description: 'the oldest `limit` received after this time (receivedAt, unix ms, exclusive)', schema: { type: 'integer', minimum: 0 } },
+          { name: 'unread', in: 'query', required: false, description: 'true: unread messages only', schema: { type: 'string', enum: ['true', 'false'] } }
         ],
         responses: {
           401: { $ref: '#/components/responses/Error' },
           200: { description: 'Inbox', content: { 'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/InboxMessage' } } } } },
           400: { $ref: '#/components/responses/Error' },
+          503: { $ref: '#/components/responses/Error' }
+        }
+      }
+    },
+    '/v1/messages/unread': {
+      get: {
+        summary: 'Unread received messages: in all, and by sender address',
+        operationId: 'unreadCounts',
+        responses: {
+          401: { $ref: '#/components/responses/Error' },
+          200: { description: 'Counts', content: { 'application/json': { schema: { type: 'object', required: ['unread', 'from'], properties: { unread: { type: 'integer' }, from: { type: 'object', additionalProperties: { type: 'integer' } } } } } } },
+          503: { $ref: '#/components/responses/Error' }
+        }
+      }
+    },
+    '/v1/messages/read': {
+      post: {
+        summary: 'Mark received messages read (`read: false`: unread again), or every message read (`all: true`)',
+        operationId: 'markRead',
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { ids: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'string', pattern: '^[0-9a-f]{32}$' } }, read: { type: 'boolean' }, all: { type: 'boolean' } } } } }
+        },
+        responses: {
+          401: { $ref: '#/components/responses/Error' },
+          200: { description: 'How many messages changed', content: { 'application/json': { schema: { type: 'object', required: ['changed'], properties: { changed: { type: 'integer' } } } } } },
+          400: { $ref: '#/components/responses/Error' },
+          404: { $ref: '#/components/responses/Error' },
+          503: { $ref: '#/components/responses/Error' }
+        }
+      }
+    },
+    '/v1/messages/{id}': {
+      delete: {
+        summary: 'Delete a received message (its content is dropped; a copy delivered again is still a duplicate)',
+        operationId: 'deleteMessage',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-fA-F]{32}$' } }],
+        responses: {
+          401: { $ref: '#/components/responses/Error' },
+          200: { description: 'Deleted', content: { 'application/json': { schema: { type: 'object', required: ['id', 'deleted'], properties: { id: { type: 'string' }, deleted: { type: 'boolean' } } } } } },
+          400: { $ref: '#/components/responses/Error' },
+          404: { $ref: '#/components/responses/Error' },
+          503: { $ref: '#/components/responses/Error' }
+        }
+      }
+    },
+    '/v1/sent': {
+      get: {
+        summary: 'Messages this node sent (1:1 and group), newest first, with their delivery states',
+        operationId: 'listSent',
+        parameters: [
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+          { name: 'before', in: 'query', required: false, description: 'only messages created before this time (createdAt, unix ms, exclusive)', schema: { type: 'integer', minimum: 0 } }
+        ],
+        responses: {
+          401: { $ref: '#/components/responses/Error' },
+          200: { description: 'Sent messages', content: { 'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/SentMessage' } } } } },
+          400: { $ref: '#/components/responses/Error' },
+          503: { $ref: '#/components/responses/Error' }
+        }
+      }
+    },
+    '/v1/contacts': {
+      get: {
+        summary: 'Contacts (names for ATT addresses), by name',
+        operationId: 'listContacts',
+        responses: {
+          401: { $ref: '#/components/responses/Error' },
+          200: { description: 'Contacts', content: { 'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/Contact' } } } } },
+          503: { $ref: '#/components/responses/Error' }
+        }
+      },
+      post: {
+        summary: 'Add a contact; the name is then accepted wherever an address is (409 ERR_CONTACT_EXISTS when the name is taken by another address)',
+        operationId: 'addContact',
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { type: 'object', required: ['name', 'address'], additionalProperties: false, properties: { name: { type: 'string', minLength: 1, maxLength: 64 }, address: { type: 'string' } } } } }
+        },
+        responses: {
+          401: { $ref: '#/components/responses/Error' },
+          201: { description: 'The contact', content: { 'application/json': { schema: { $ref: '#/components/schemas/Contact' } } } },
+          400: { $ref: '#/components/responses/Error' },
+          409: { $ref: '#/components/responses/Error' },
+          503: { $ref: '#/components/responses/Error' }
+        }
+      }
+    },
+    '/v1/contacts/{name}': {
+      patch: {
+        summary: 'Rename a contact',
+        operationId: 'renameContact',
+        parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string', minLength: 1, maxLength: 64 } } } } }
+        },
+        responses: {
+          401: { $ref: '#/components/responses/Error' },
+          200: { description: 'The contact', content: { 'application/json': { schema: { $ref: '#/components/schemas/Contact' } } } },
+          400: { $ref: '#/components/responses/Error' },
+          404: { $ref: '#/components/responses/Error' },
+          409: { $ref: '#/components/responses/Error' },
+          503: { $ref: '#/components/responses/Error' }
+        }
+      },
+      delete: {
+        summary: 'Remove a contact',
+        operationId: 'removeContact',
+        parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: {
+          401: { $ref: '#/components/responses/Error' },
+          200: { description: 'The removed contact', content: { 'application/json': { schema: { $ref: '#/components/schemas/Contact' } } } },
+          404: { $ref: '#/components/responses/Error' },
           503: { $ref: '#/components/responses/Error' }
         }
       }
@@ -127,7 +245,7 @@ export const OPENAPI_DOCUMENT = {
     },
     '/v1/events': {
       get: {
-        summary: 'Server-sent events: `message` (data: InboxMessage) for every incoming message, `status` (data: MessageStatus) for every outbox state change; a `: heartbeat` comment every 15 s',
+        summary: 'Server-sent events: `message` (data: InboxMessage) for every incoming message, `status` (data: MessageStatus) when a sent message changes state (once per state; receipts and other protocol traffic make none); a `: heartbeat` comment every 15 s',
         operationId: 'events',
         responses: {
           401: { $ref: '#/components/responses/Error' },
@@ -234,10 +352,12 @@ export const OPENAPI_DOCUMENT = {
     },
     '/v1/openapi.json': {
       get: { summary: 'This document', operationId: 'getOpenApi', responses: { 200: { description: 'OpenAPI document' }, 401: { $ref: '#/components/responses/Error' } } }
-    }
+    },
+    ...REWARDS_PATHS
   },
   components: {
     schemas: {
+      ...REWARDS_SCHEMAS,
       Status: {
         type: 'object',
         required: ['peerId', 'address', 'addresses', 'protocols', 'connections'],
@@ -247,6 +367,11 @@ export const OPENAPI_DOCUMENT = {
           addresses: { type: 'array', items: { type: 'string' }, description: 'Multiaddrs this node can be dialled on, with /p2p/<peerId>' },
           protocols: { type: 'array', items: { type: 'string' } },
           connections: { type: 'array', items: { $ref: '#/components/schemas/Connection' } },
+          carriers: {
+            type: 'array',
+            description: 'every carrier (protocols/attnproto.md Part 2) with its address and counters: `libp2p` (the /attn/1.0.0 stream carrier), `udp` (datagrams/bytes in and out, junk, RETRYs, cookies, amplification-blocked datagrams, handshake retransmits, duplicates), `http` (requests, frames, waiting polls, queues, refused requests by code), `http-client` (per server this node POSTs to)',
+            items: { type: 'object', required: ['kind', 'address'], properties: { kind: { type: 'string', enum: ['libp2p', 'udp', 'http', 'http-client'] }, address: { type: 'string' } } }
+          },
           version: { type: 'string' },
           uptimeSeconds: { type: 'number' },
           counters: {
@@ -275,8 +400,28 @@ export const OPENAPI_DOCUMENT = {
           contentType: { type: 'string' },
           body: { type: 'string', description: 'UTF-8 text; base64 when contentType is not text/*' },
           sentAt: { type: 'integer', description: "sender's clock, unix ms" },
-          receivedAt: { type: 'integer', description: 'unix ms' }
+          receivedAt: { type: 'integer', description: 'unix ms' },
+          read: { type: 'boolean', description: 'marked read (POST /v1/messages/read)' },
+          fromName: { type: 'string', description: "the sender's contact name, when the sender is a contact" }
         }
+      },
+      SentMessage: {
+        type: 'object',
+        required: ['id', 'to', 'state', 'createdAt', 'updatedAt'],
+        properties: {
+          id: { type: 'string' },
+          to: { type: 'string', description: "recipient ATT address, or group id 'grp_…'" },
+          toName: { type: 'string', description: "the recipient's contact name" },
+          state: { type: 'string', enum: ['queued', 'sent', 'stored', 'delivered', 'failed'] },
+          reason: { type: 'string' },
+          createdAt: { type: 'integer', description: 'unix ms' },
+          updatedAt: { type: 'integer', description: 'unix ms' }
+        }
+      },
+      Contact: {
+        type: 'object',
+        required: ['name', 'address', 'createdAt'],
+        properties: { name: { type: 'string' }, address: { type: 'string' }, createdAt: { type: 'integer', description: 'unix ms' } }
       },
       MessageStatus: {
         type: 'object',
@@ -286,10 +431,11 @@ export const OPENAPI_DOCUMENT = {
           state: { type: 'string', enum: ['queued', 'sent', 'stored', 'delivered', 'failed'] },
           reason: { type: 'string', description: 'why, when failed' },
           to: { type: 'string' },
+          toName: { type: 'string', description: "the recipient's contact name, when the recipient is a contact" },
           updatedAt: { type: 'integer', description: 'unix ms' },
           transit: {
             type: 'array',
-            description: 'while a direct delivery call is in flight: its state at each device, from an RPC status query',
+            description: 'while a direct delivery call is in flight: its last known state at each device (an RPC status query refreshes it in the background; unknown until it answers)',
             items: { type: 'object', required: ['peer', 'state'], properties: { peer: { type: 'string' }, state: { type: 'string', enum: ['unknown', 'received', 'processing', 'done', 'failed'] } } }
           },
           path: { type: 'string', enum: ['direct', 'relayed', 'mailbox'], description: 'how the first hand-off travelled: to a recipient device directly or through a circuit relay, or to a mailbox; absent before it (and after a sender restart)' }

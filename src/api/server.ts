@@ -7,11 +7,15 @@ import { DEFAULT_MAX_BODY_BYTES, DEFAULT_SSE_HEARTBEAT_MS, METRICS_CONTENT_TYPE 
 import { ApiError, BadRequestError, LoginCodeInvalidError, MethodNotAllowedError, NotFoundError } from './errors.js'
 import { LoginCodes } from './login.js'
 import { registerMessagingRoutes } from './messaging-routes.js'
-import { createMetricsRegistry } from './metrics.js'
+import { registerRewardsRoutes } from './rewards-routes.js'
+import { registerInboxRoutes } from './inbox-routes.js'
+import { createMetricsRegistry, withoutAddressLabels } from './metrics.js'
+import { libp2pMetricsRegistry } from '../node/create-node.js'
 import { OPENAPI_DOCUMENT } from './openapi.js'
 import { DEFAULT_WEB_ROOT, loadWebFiles, SECURITY_HEADERS } from './web.js'
 import type { WebFile } from './web.js'
 import type { AttnNode } from '../node/create-node.js'
+import type { NodeRewards } from '../rewards/node-rewards.js'
 import type { Connection } from '@libp2p/interface'
 import type { Context } from 'hono'
 import type { AddressInfo } from 'node:net'
@@ -31,9 +35,11 @@ export interface ApiServerOptions {
   sseHeartbeatMs?: number
   /** Directory of the built web client served at `/` (default dist/web). */
   webRoot?: string
+  /** The node's rewards (ledger and chain), for /v1/rewards; absent: those routes answer ERR_REWARDS_DISABLED. */
+  rewards?: NodeRewards
 }
 
-export interface ApiAppOptions extends Pick<ApiServerOptions, 'address' | 'version' | 'token' | 'maxBodyBytes' | 'sseHeartbeatMs' | 'webRoot'> {
+export interface ApiAppOptions extends Pick<ApiServerOptions, 'address' | 'version' | 'token' | 'maxBodyBytes' | 'sseHeartbeatMs' | 'webRoot' | 'rewards'> {
   /** `Host` values the API answers to (lowercase `host:port`), read per request; see access.ts. */
   hosts: ReadonlySet<string>
   /** Single-use codes `POST /v1/login` trades for the token (default: none issued). */
@@ -108,7 +114,9 @@ export function createApiApp (node: AttnNode, options: ApiAppOptions): Hono {
   // public (no token): Prometheus text, counts only
   const metrics = createMetricsRegistry(node, () => rejected)
   app.get('/metrics', async (c) => {
-    const text = await metrics.metrics()
+    // ours, then libp2p's own (`libp2p_*`, when the node was made by createAttnNode)
+    const libp2p = libp2pMetricsRegistry(node)
+    const text = await metrics.metrics() + (libp2p != null ? withoutAddressLabels(await libp2p.metrics()) : '')
     return c.body(text, 200, { 'content-type': METRICS_CONTENT_TYPE, 'cache-control': 'no-store' })
   })
 
@@ -133,6 +141,7 @@ export function createApiApp (node: AttnNode, options: ApiAppOptions): Hono {
     addresses: node.getMultiaddrs().map(ma => ma.toString()),
     protocols: node.getProtocols(),
     connections: node.getConnections().map(connectionJson),
+    carriers: node.services.attn.carrierStats(),
     version: options.version ?? '0.0.0',
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     counters: { ...counters(node), api: { rejected: { ...rejected } } },
@@ -169,7 +178,10 @@ export function createApiApp (node: AttnNode, options: ApiAppOptions): Hono {
     }
   })
 
+  // before the messaging routes: /v1/messages/unread and /v1/messages/read are not message ids
+  registerInboxRoutes(app, node, { jsonBody })
   registerMessagingRoutes(app, node, { jsonBody, heartbeatMs: options.sseHeartbeatMs ?? DEFAULT_SSE_HEARTBEAT_MS })
+  registerRewardsRoutes(app, options.rewards, { jsonBody })
 
   app.get('/v1/openapi.json', (c) => c.json(OPENAPI_DOCUMENT))
 

@@ -15,6 +15,8 @@ export interface FrameChannel {
   /** The libp2p peer at the other end (its node key), when the carrier knows it. */
   readonly remotePeer?: PeerId
   readonly remoteAddr?: Multiaddr
+  /** Largest frame this channel can send, when smaller than MAX_FRAME_SIZE (a UDP datagram). */
+  readonly maxFrame?: number
   /** False once the channel cannot send any more. */
   readonly open: boolean
   /** Sends one frame, waiting for write backpressure to clear. */

@@ -1,10 +1,16 @@
 import { loadOrCreateApiToken } from '../api/token.js'
 import { createIdentity, evmAddress, identityExists, loadIdentity, parseAttAddress } from '../keys/index.js'
 import { defaultHome, parseHostPort } from '../node/config.js'
-import { CliError, apiRequest, keyOptions, readRuntimeInfo } from './io.js'
+import { CliError, apiRequest, keyOptions, runningNode } from './io.js'
+import { NotRunningError } from './errors.js'
 import { runDaemon } from './daemon.js'
 import { print } from './command.js'
 import { MESSAGING_COMMANDS, MESSAGING_HELP } from './messaging-commands.js'
+import { REWARDS_COMMANDS, REWARDS_HELP, REWARDS_START_HELP, REWARDS_START_OPTIONS, rewardsStartFlags } from './rewards-commands.js'
+import { INBOX_COMMANDS, INBOX_HELP } from './inbox-commands.js'
+import { KEY_COMMANDS, KEY_HELP as PASSPHRASE_HELP } from './key-commands.js'
+import { DAEMON_COMMANDS, DAEMON_HELP, DETACHED_ENV, startDetached } from './daemon-commands.js'
+import { ping } from './ping-command.js'
 import { reachFlags, reachStatusLines } from './reach.js'
 import type { Command } from './command.js'
 
@@ -20,15 +26,22 @@ Usage: attn <command> [options]
 
 Commands:
   init      create this node's identity (root key) and print its ATT address
-  start     run a node until SIGINT/SIGTERM
+  start     run a node until SIGINT/SIGTERM (--detach: in the background)
+${DAEMON_HELP}
+${PASSPHRASE_HELP}
   status    show the running node's status (through its local API)
+  ping      handshake and attn.ping a node over libp2p, UDP or HTTP
   id        print the ATT address, its EVM address and the libp2p PeerId
 ${MESSAGING_HELP}
+${REWARDS_HELP}
+${INBOX_HELP}
   help CMD  show help for a command
 
 Environment:
   ATTN_HOME        data directory (default ~/.attn)
-  ATTN_PASSPHRASE  passphrase that encrypts the private keys at rest
+  ATTN_PASSPHRASE  passphrase that encrypts the private keys at rest (asked
+                   for on a terminal when neither it nor --passphrase-file is given)
+  ATTN_NEW_PASSPHRASE  the new passphrase for "attn passphrase"
   ATTN_API_TOKEN   token for the local API (default: read from $ATTN_HOME/api-token)
 
 The local API answers only to its own address (Host, Origin checked) and needs
@@ -60,7 +73,7 @@ ${KEY_HELP}
   async run (flags) {
     const home = flags.home ?? defaultHome()
     if (await identityExists(home)) throw new CliError(`an identity already exists in ${home}`, 'ERR_IDENTITY_EXISTS')
-    const identity = await createIdentity(home, { ...(await keyOptions(flags)), deviceKey: flags['device-key'] === true })
+    const identity = await createIdentity(home, { ...(await keyOptions(flags, process.env, true)), deviceKey: flags['device-key'] === true })
     const { peerIdFromPrivateKey } = await import('@libp2p/peer-id')
     await loadOrCreateApiToken(home)
     const out = { address: identity.address, peerId: peerIdFromPrivateKey(identity.nodeKey).toString(), home }
@@ -70,10 +83,17 @@ ${KEY_HELP}
 }
 
 const start: Command = {
-  help: `Usage: attn start [--home DIR] [--listen MA]... [--bootstrap MA]... [--api HOST:PORT]
+  help: `Usage: attn start [--home DIR] [--listen MA]... [--bootstrap MA]... [--api HOST:PORT] [--detach]
+                  [--udp HOST:PORT] [--http HOST:PORT]
                   [--public [--amino-bootstrap MA]...] [--no-listen] [--upnp]
 
 Runs a node until SIGINT or SIGTERM, then shuts down cleanly (exit 0).
+Start-up progress goes to stderr: listening, bootstrap peers connected, DHT
+ready, identity record published, mailboxes chosen; on the first run, the next
+steps. With --detach the node runs in the background (its output appended to
+DIR/node.log) and the command returns once it is ready: API up, bootstrap
+attempted, identity record published or the attempt reported; stop it with
+"attn stop".
 Creates the identity on first run. Prints its multiaddrs, API URL and the
 web client's login link (http://HOST:PORT/#login=CODE, a single-use code
 the page trades for the API token). The API needs the token in
@@ -100,11 +120,16 @@ ${KEY_HELP}
   --relay-server MODE     auto (default: mailbox nodes, while publicly reachable), on or off
   --api HOST:PORT         local HTTP API (default 127.0.0.1:7746; port 0 = any free port)
   --no-api                do not serve the local API
+  --udp HOST:PORT         also carry ATTN over raw UDP here (config "udp"; default off)
+  --http HOST:PORT        also carry ATTN over plain HTTP here, a public listener separate
+                          from the API (config "http"; default off); port 0 = any free port
   --reset                 start even though the home's data does not fit its identity: data
                           without identity.json, or of another identity, is moved to
                           DIR/reset-<time>/; a missing messages.db is accepted (empty inbox/outbox)
-  --json                  print one JSON line {"peerId","address","addresses","api",
-                          "loginUrl"} once started
+  --detach                run in the background; return once ready
+  --json                  print one JSON line {"peerId","address","addresses","carriers",
+                          "api","loginUrl"} once started ({"pid","api","address"} with --detach)
+${REWARDS_START_HELP}
 
 Refuses to start (exit 1) when DIR holds data but no identity.json (ERR_HOME_IDENTITY_MISSING),
 data of another identity (ERR_HOME_IDENTITY_MISMATCH, per DIR/home.json), has lost messages.db
@@ -123,20 +148,31 @@ data of another identity (ERR_HOME_IDENTITY_MISMATCH, per DIR/home.json), has lo
     'relay-server': { type: 'string' },
     api: { type: 'string' },
     'no-api': { type: 'boolean' },
+    udp: { type: 'string' },
+    http: { type: 'string' },
     reset: { type: 'boolean' },
-    json: { type: 'boolean' }
+    detach: { type: 'boolean' },
+    json: { type: 'boolean' },
+    ...REWARDS_START_OPTIONS
   },
   async run (flags) {
     if (flags.api != null) parseHostPort(flags.api)
+    for (const f of ['udp', 'http']) if (flags[f] != null) parseHostPort(flags[f])
+    const keys = await keyOptions(flags, process.env, !await identityExists(flags.home ?? defaultHome()))
+    if (flags.detach === true) return await startDetached(flags, keys)
     return await runDaemon({
+      detached: process.env[DETACHED_ENV] === '1',
+      udp: flags.udp,
+      http: flags.http,
       home: flags.home ?? defaultHome(),
-      keys: await keyOptions(flags),
+      keys,
       listen: flags.listen,
       bootstrap: flags.bootstrap,
       reach: reachFlags(flags),
       api: flags['no-api'] === true ? '' : flags.api,
       json: flags.json === true,
-      reset: flags.reset === true
+      reset: flags.reset === true,
+      rewards: rewardsStartFlags(flags)
     })
   }
 }
@@ -163,6 +199,7 @@ ${HOME_HELP}
       `address:     ${status.address}`,
       `peer id:     ${status.peerId}`,
       'listening:', ...status.addresses.map((a: string) => `  ${a}`),
+      ...(status.carriers == null ? [] : ['carriers:', ...status.carriers.map((c: any) => `  ${c.kind} ${c.address}${c.datagramsIn != null ? ` in ${c.datagramsIn} out ${c.datagramsOut} junk ${c.junk}` : c.requests != null ? ` requests ${c.requests} frames in ${c.framesIn} out ${c.framesOut}` : c.framesIn != null ? ` frames in ${c.framesIn}` : ''}`)]),
       `connections: ${status.connections.length}`,
       ...status.connections.map((c: any) => `  ${c.peerId} ${c.remoteAddr}`),
       ...reachStatusLines(status)
@@ -180,18 +217,29 @@ Asks the running node if there is one, else opens the keystore.
 
 ${HOME_HELP}
 ${KEY_HELP}
+  --field NAME            print only this value: address, evmAddress, peerId, or
+                          multiaddr (the running node's first listen address with
+                          /p2p/<peer id>: what others pass to --bootstrap)
   --json                  print {"address","evmAddress","peerId"}`,
   options: {
     home: { type: 'string' },
     'passphrase-file': { type: 'string' },
     'insecure-dev-key': { type: 'boolean' },
+    field: { type: 'string' },
     json: { type: 'boolean' }
   },
   async run (flags) {
     const home = flags.home ?? defaultHome()
     let address: string
     let peerId: string
-    const running = await readRuntimeInfo(home)
+    const { info: running } = await runningNode(home)
+    const field: string | undefined = flags.field
+    if (field != null && !['address', 'evmAddress', 'peerId', 'multiaddr'].includes(field)) throw new CliError(`--field is one of address, evmAddress, peerId, multiaddr (not "${field}")`, 'ERR_USAGE', 2)
+    if (field === 'multiaddr') {
+      if (running == null) throw new NotRunningError(`no running node for ${home}: --field multiaddr needs one`)
+      process.stdout.write(running.addresses[0] + '\n')
+      return 0
+    }
     if (running != null) {
       ({ address, peerId } = running)
     } else {
@@ -202,9 +250,13 @@ ${KEY_HELP}
     }
     // the ATT address embeds the root public key, so the EVM address needs no key material
     const out = { address, evmAddress: evmAddress(parseAttAddress(address)), peerId }
+    if (field != null) {
+      process.stdout.write(out[field as keyof typeof out] + '\n')
+      return 0
+    }
     print(out, flags.json === true, () => `address:     ${out.address}\nevm address: ${out.evmAddress}\npeer id:     ${out.peerId}`)
     return 0
   }
 }
 
-export const COMMANDS: Record<string, Command> = { init, start, status, id, ...MESSAGING_COMMANDS }
+export const COMMANDS: Record<string, Command> = { init, start, status, id, ping, ...DAEMON_COMMANDS, ...MESSAGING_COMMANDS, ...INBOX_COMMANDS, ...KEY_COMMANDS, ...REWARDS_COMMANDS }

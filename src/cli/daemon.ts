@@ -7,7 +7,13 @@ import { checkHome, checkHomeBeforeIdentity, writeHomeMarker } from '../node/hom
 import { DHT_DB, MESSAGES_DB, SESSIONS_DB } from '../node/constants.js'
 import { startApiServer } from '../api/server.js'
 import { loadOrCreateApiToken } from '../api/token.js'
-import { CliError, readRuntimeInfo, runtimeFile } from './io.js'
+import { NodeRewards } from '../rewards/node-rewards.js'
+import { identityExists } from '../keys/index.js'
+import { PassphraseRequiredError } from '../keys/errors.js'
+import { AddressInUseError } from './errors.js'
+import { CliError, isAlive, readRuntimeInfo, runtimeFile } from './io.js'
+import { firstRunHelp, startupProgress } from './startup.js'
+import type { StartupReport } from './startup.js'
 import { version } from './version.js'
 import type { RuntimeInfo } from './io.js'
 import type { LoadIdentityOptions } from '../keys/index.js'
@@ -21,18 +27,37 @@ export interface DaemonOptions {
   /** --public, --amino-bootstrap, --no-listen, --upnp, --reachability, --relay-server. */
   reach?: DeepPartialReach
   api?: string
+  /** UDP / HTTP carrier listeners, HOST:PORT ('' = off). */
+  udp?: string
+  http?: string
   json: boolean
   /** Start even though the home's data does not fit its identity (moves it aside) or lost messages.db. */
   reset?: boolean
+  /** Rewards flags (override config.json): --chain-rpc, --rewards-contract, --price, --max-postage. */
+  rewards?: { chainRpc?: string, rewardsContract?: string, price?: string, maxPostage?: string }
+  /** Started by `attn start --detach`: report readiness to the parent over IPC once start-up ran. */
+  detached?: boolean
 }
 
-function isAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err: any) {
-    return err.code === 'EPERM'
-  }
+/** What a detached node sends its parent once start-up ran (or failed). */
+export interface ReadyMessage {
+  attnReady: true
+  pid: number
+  api: string
+  address: string
+  peerId: string
+  addresses: string[]
+  loginUrl: string
+  startup: StartupReport
+}
+
+/** Addresses in use in libp2p's "failed to listen" error: `  /ip4/…/tcp/7745: … EADDRINUSE …` lines. */
+function addressesInUse (err: any): string[] {
+  const text = String(err?.message ?? '')
+  if (!/EADDRINUSE|address already in use/i.test(text)) return []
+  const out: string[] = []
+  for (const m of text.matchAll(/^\s*(\/\S+): (.*)$/gm)) if (/EADDRINUSE|address already in use/i.test(m[2])) out.push(m[1])
+  return out
 }
 
 /** `attn start`: runs a node until SIGINT/SIGTERM; resolves with the exit code. */
@@ -53,7 +78,9 @@ async function serve (opts: DaemonOptions): Promise<number> {
   if (previous != null && previous.pid !== process.pid && isAlive(previous.pid)) {
     throw new CliError(`a node is already running for ${opts.home} (pid ${previous.pid}, API ${previous.api})`, 'ERR_ALREADY_RUNNING')
   }
-  const config = await loadConfig(opts.home, { listen: opts.listen, bootstrap: opts.bootstrap, api: opts.api, ...opts.reach as any })
+  const config = await loadConfig(opts.home, { listen: opts.listen, bootstrap: opts.bootstrap, api: opts.api, udp: opts.udp, http: opts.http, ...opts.rewards, ...opts.reach as any })
+  // refused before the home is made: a failed first start leaves no empty directory behind
+  if (opts.keys.passphrase == null && opts.keys.insecureDevKey !== true && !await identityExists(opts.home)) throw new PassphraseRequiredError()
   await mkdir(opts.home, { recursive: true, mode: 0o700 })
   const notes = await checkHomeBeforeIdentity(opts.home, { reset: opts.reset })
   const { identity, created } = await loadOrCreateIdentity(opts.home, opts.keys)
@@ -64,14 +91,23 @@ async function serve (opts: DaemonOptions): Promise<number> {
     process.stderr.write('attn: WARNING: the private key is stored UNENCRYPTED (--insecure-dev-key); set ATTN_PASSPHRASE for real use\n')
   }
 
-  const node = await createAttnNode({
-    ...config,
-    privateKey: identity.nodeKey,
-    attn: { identity, sessionStorePath: join(opts.home, SESSIONS_DB) },
-    messaging: { ...config.messaging, dbPath: join(opts.home, MESSAGES_DB) },
-    dhtStorePath: join(opts.home, DHT_DB),
-    onWarning: (message) => { process.stderr.write(`attn: WARNING: ${message}\n`) }
-  })
+  const rewards = await NodeRewards.open(opts.home, identity, config, (m) => { process.stderr.write(`attn: ${m}\n`) })
+  let node: Awaited<ReturnType<typeof createAttnNode>>
+  try {
+    node = await createAttnNode({
+      ...config,
+      privateKey: identity.nodeKey,
+      attn: { identity, sessionStorePath: join(opts.home, SESSIONS_DB) },
+      messaging: { ...config.messaging, dbPath: join(opts.home, MESSAGES_DB), postage: rewards?.postageInit() ?? { maxPostage: BigInt(config.maxPostage) } },
+      dhtStorePath: join(opts.home, DHT_DB),
+      onWarning: (message) => { process.stderr.write(`attn: WARNING: ${message}\n`) }
+    })
+  } catch (err: any) {
+    rewards?.close()
+    const inUse = addressesInUse(err)
+    if (inUse.length > 0) throw new AddressInUseError(inUse.join(', '))
+    throw err
+  }
   await writeHomeMarker(opts.home, identity.address)
   let api: Awaited<ReturnType<typeof startApiServer>> | undefined
   let loginUrl = ''
@@ -79,12 +115,13 @@ async function serve (opts: DaemonOptions): Promise<number> {
     if (config.api !== '') {
       const { host, port } = parseHostPort(config.api)
       const { token } = await loadOrCreateApiToken(opts.home)
-      api = await startApiServer(node, { host, port, address: identity.address, version: await version(), token })
+      api = await startApiServer(node, { host, port, address: identity.address, version: await version(), token, rewards })
       // a single-use code in the fragment (never sent to a server or in a Referer): the page trades it for the token
       loginUrl = api.loginUrl()
     }
   } catch (err: any) {
     await node.stop()
+    rewards?.close()
     throw new CliError(`cannot serve the local API on ${config.api}: ${err.message}`, 'ERR_API_LISTEN')
   }
 
@@ -93,7 +130,8 @@ async function serve (opts: DaemonOptions): Promise<number> {
     api: api?.url ?? '',
     peerId: node.peerId.toString(),
     address: identity.address,
-    addresses: node.getMultiaddrs().map(ma => ma.toString())
+    addresses: node.getMultiaddrs().map(ma => ma.toString()),
+    carriers: node.services.attn.endpoints()
   }
   const tmp = runtimeFile(opts.home) + `.${process.pid}.tmp`
   await writeFile(tmp, JSON.stringify(info, null, 2) + '\n', { mode: 0o600 })
@@ -111,6 +149,22 @@ async function serve (opts: DaemonOptions): Promise<number> {
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
   })
+  const say = (line: string): void => { process.stderr.write(`attn: ${line}\n`) }
+  const progressAbort = new AbortController()
+  const progress = startupProgress(node, { bootstrap: config.bootstrap, say, signal: progressAbort.signal })
+    .then(report => {
+      if (created) say(firstRunHelp(info.address, info.api, opts.home))
+      return report
+    })
+  if (opts.detached === true) {
+    // the parent returns once this arrives: API up, bootstrap attempted, record published or the attempt reported
+    const startup = await Promise.race([progress, stopRequested.then(() => undefined)])
+    if (startup != null && process.send != null) {
+      const ready: ReadyMessage = { attnReady: true, pid: info.pid, api: info.api, address: info.address, peerId: info.peerId, addresses: info.addresses, loginUrl, startup }
+      process.send(ready)
+      process.disconnect?.()
+    }
+  }
   const startupMs = Math.round(performance.now() - startedAt)
   if (opts.json) {
     process.stdout.write(JSON.stringify({ ...info, startupMs, loginUrl }) + '\n')
@@ -119,16 +173,19 @@ async function serve (opts: DaemonOptions): Promise<number> {
       `ATT node started in ${startupMs} ms`,
       `address: ${info.address}`,
       `peer id: ${info.peerId}`,
-      'listening on:', ...info.addresses.map(a => `  ${a}`),
+      'listening on:', ...info.addresses.map(a => `  ${a}`), ...(info.carriers ?? []).map(a => `  ${a}`),
       `api: ${info.api === '' ? 'disabled' : info.api}`,
       ...(loginUrl === '' ? [] : [`web client (login link, keep it private): ${loginUrl}`])
     ].join('\n') + '\n')
   }
 
   await stopRequested
+  progressAbort.abort()
+  await progress.catch((err) => { say(`start-up report failed: ${String(err.message)}`) })
 
   await api?.close()
   await node.stop()
+  rewards?.close()
   await rm(runtimeFile(opts.home), { force: true })
   process.stderr.write('attn: stopped\n')
   // everything is closed and saved; a library timer still pending (e.g. a DHT query's) must not

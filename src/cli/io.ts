@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
+import { CliError, NotRunningError, PassphraseFileError, PassphraseMismatchError } from './errors.js'
+import { canPrompt, promptHidden } from './prompt.js'
 import { join } from 'node:path'
 import { API_TOKEN_PATTERN } from '../api/constants.js'
 import { apiTokenPath, readApiToken } from '../api/token.js'
@@ -16,6 +18,8 @@ export interface RuntimeInfo {
   peerId: string
   address: string
   addresses: string[]
+  /** UDP/HTTP carrier endpoints (`udp://…`, `http://…`), when configured. */
+  carriers?: string[]
 }
 
 export async function readRuntimeInfo (home: string): Promise<RuntimeInfo | undefined> {
@@ -27,22 +31,58 @@ export async function readRuntimeInfo (home: string): Promise<RuntimeInfo | unde
   }
 }
 
-/** Passphrase from `--passphrase-file` or ATTN_PASSPHRASE; the dev-key flag only applies without one. */
-export async function keyOptions (flags: { 'passphrase-file'?: string, 'insecure-dev-key'?: boolean }, env = process.env): Promise<LoadIdentityOptions> {
+/**
+ * Passphrase from `--passphrase-file` or ATTN_PASSPHRASE; the dev-key flag only applies without one.
+ * With neither, on a terminal, it is asked for (twice when `creating` a key) instead of failing.
+ */
+export async function keyOptions (flags: { 'passphrase-file'?: string, 'insecure-dev-key'?: boolean }, env = process.env, creating = false): Promise<LoadIdentityOptions> {
   let passphrase: string | undefined
   if (flags['passphrase-file'] != null) {
-    passphrase = (await readFile(flags['passphrase-file'], 'utf8')).replace(/\r?\n$/, '')
+    const file = flags['passphrase-file']
+    try {
+      passphrase = (await readFile(file, 'utf8')).replace(/\r?\n$/, '')
+    } catch (err: any) {
+      throw new PassphraseFileError(file, err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EISDIR' ? 'it is a directory' : err.message)
+    }
+    if (passphrase === '') throw new PassphraseFileError(file, 'the file is empty')
   } else if (env.ATTN_PASSPHRASE != null && env.ATTN_PASSPHRASE !== '') {
     passphrase = env.ATTN_PASSPHRASE
+  } else if (flags['insecure-dev-key'] !== true && canPrompt()) {
+    passphrase = await askPassphrase(creating ? 'new key passphrase: ' : 'key passphrase: ', creating)
   }
   return passphrase != null ? { passphrase } : { insecureDevKey: flags['insecure-dev-key'] === true }
 }
 
-/** A user-facing failure: printed as `attn: message` (or JSON with --json), exit code 1. */
-export class CliError extends Error {
-  constructor (message: string, readonly code = 'ERR_CLI', readonly exitCode = 1) {
-    super(message)
+export { CliError } from './errors.js'
+
+/** Asks for a passphrase on the terminal (no echo); `confirm`: twice, and they must match. */
+export async function askPassphrase (question: string, confirm: boolean): Promise<string> {
+  const first = await promptHidden(question)
+  if (first === '') throw new CliError('the passphrase is empty', 'ERR_PASSPHRASE_REQUIRED')
+  if (confirm && await promptHidden('repeat it: ') !== first) throw new PassphraseMismatchError()
+  return first
+}
+
+/** Whether a process with this pid exists (EPERM: it does, under another user). */
+export function isAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err: any) {
+    return err.code === 'EPERM'
   }
+}
+
+/**
+ * The running node of a home, or undefined. A node.json whose pid has exited (the node was
+ * killed, not stopped) is stale: it is removed, and `stale` tells the caller why nothing runs.
+ */
+export async function runningNode (home: string): Promise<{ info?: RuntimeInfo, stale?: RuntimeInfo }> {
+  const info = await readRuntimeInfo(home)
+  if (info == null) return {}
+  if (isAlive(info.pid)) return { info }
+  await rm(runtimeFile(home), { force: true })
+  return { stale: info }
 }
 
 /** Base URL of the running node's local API: `--api HOST:PORT`, else from `DIR/node.json`. */
@@ -52,8 +92,9 @@ export async function apiBase (flags: { home?: string, api?: string }): Promise<
     return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
   }
   const home = flags.home ?? defaultHome()
-  const info = await readRuntimeInfo(home)
-  if (info == null) throw new CliError(`no running node for ${home} (start one with "attn start")`, 'ERR_NOT_RUNNING')
+  const { info, stale } = await runningNode(home)
+  if (stale != null) throw new NotRunningError(`the node for ${home} is not running: pid ${stale.pid} in its node.json has exited without stopping cleanly (start it again with "attn start")`)
+  if (info == null) throw new NotRunningError(`no running node for ${home} (start one with "attn start")`)
   if (info.api === '') throw new CliError(`the node running for ${home} serves no local API (started with --no-api)`, 'ERR_NO_API')
   return info.api
 }

@@ -5,6 +5,8 @@
  */
 import { print } from './command.js'
 import { CliError, apiRequest } from './io.js'
+import { EmptyMessageError, MessageTooLargeCliError } from './errors.js'
+import { MAX_BODY_BYTES } from '../messaging/constants.js'
 import type { Command } from './command.js'
 
 const HOME_HELP = '  --home DIR              data directory of the running node (default $ATTN_HOME or ~/.attn)'
@@ -34,11 +36,14 @@ group (a group id grp_...). Prints the message id once the node has queued it;
 follow it with "attn message-status <id>". The recipient must have published a
 directory record ("attn publish") and need not be online: a relay keeps the
 message in a mailbox until it fetches it. Use "-" as <text> to read it from stdin.
+A message is at most 256 KiB (262144 bytes, ERR_MESSAGE_TOO_LARGE); an empty one
+is refused (ERR_EMPTY_MESSAGE) unless --allow-empty is given.
 
 ${HOME_HELP}
 ${API_HELP}
+  --allow-empty           send an empty message
   --json                  print {"id"}`,
-  options: { ...COMMON },
+  options: { ...COMMON, 'allow-empty': { type: 'boolean' } },
   async run (flags, positionals) {
     if (positionals.length !== 2) throw usage('send takes exactly two arguments: <address|group-id> <text>', send.help)
     const [to, arg] = positionals
@@ -48,66 +53,60 @@ ${API_HELP}
       for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
       text = Buffer.concat(chunks).toString('utf8')
     }
+    // checked here: the API's request limit (1 MiB) would otherwise answer for a larger text
+    const size = Buffer.byteLength(text)
+    if (size > MAX_BODY_BYTES) throw new MessageTooLargeCliError(size, MAX_BODY_BYTES)
+    if (size === 0 && flags['allow-empty'] !== true) throw new EmptyMessageError()
     const { id } = await apiRequest(flags, 'POST', '/v1/messages', { to, body: text })
     print({ id }, flags.json === true, () => id)
     return 0
   }
 }
 
-const inbox: Command = {
-  help: `Usage: attn inbox [--home DIR] [--limit N] [--after MS] [--json]
-
-Lists the messages this node has received, oldest first, newest last.
-
-${HOME_HELP}
-${API_HELP}
-  --limit N               at most N messages (1..1000)
-  --after MS              only messages received after MS (unix ms, as in receivedAt)
-  --json                  print [{"id","from","to","group","contentType","body","sentAt","receivedAt"}]`,
-  options: { ...COMMON, limit: { type: 'string' }, after: { type: 'string' } },
-  async run (flags, positionals) {
-    if (positionals.length !== 0) throw usage('inbox takes no arguments', inbox.help)
-    const q = new URLSearchParams()
-    if (flags.limit != null) q.set('limit', flags.limit)
-    if (flags.after != null) q.set('after', flags.after)
-    const list: any[] = await apiRequest(flags, 'GET', '/v1/messages' + (q.size > 0 ? `?${q}` : ''))
-    const out = list.map(m => ({ id: m.id, from: m.from, to: m.to, group: m.group, contentType: m.contentType, body: m.body, sentAt: m.sentAt, receivedAt: m.receivedAt }))
-    print(out, flags.json === true, () => out.length === 0
-      ? 'no messages'
-      : out.map(m => {
-        const body = typeof m.contentType !== 'string' || m.contentType.toLowerCase().startsWith('text/')
-          ? m.body
-          : `[${m.contentType}, ${Buffer.from(m.body, 'base64').byteLength} bytes]`
-        return `${time(m.receivedAt)}  ${m.from}${m.group != null ? ` in ${m.group}` : ''}  (${m.id})\n  ${String(body).replace(/\n/g, '\n  ')}`
-      }).join('\n'))
-    return 0
-  }
-}
+const STATE_RANK: Record<string, number> = { queued: 0, sent: 1, stored: 2, delivered: 3 }
 
 const messageStatus: Command = {
-  help: `Usage: attn message-status [--home DIR] <id> [--json]
+  help: `Usage: attn message-status [--home DIR] <id> [--wait STATE [--timeout S]] [--json]
 
 Shows the delivery state of a message sent from this node:
 queued, sent, stored (in the recipient's mailbox), delivered, or failed (with a reason).
+Answers from the node's own records at once.
 
 ${HOME_HELP}
 ${API_HELP}
+  --wait STATE            wait until the message is at least STATE (sent, stored or
+                          delivered; "stored" is also met by delivered) or failed;
+                          exit 1 (ERR_TIMEOUT) if that does not happen in time
+  --timeout S             how long --wait waits, seconds (default 60)
   --json                  print {"id","state"} (and "reason" when failed, "transit" while a
-                          delivery is in flight: each device's state of it, "path" once it was
-                          handed off: "direct" or "relayed" to a device, or "mailbox")`,
-  options: { ...COMMON },
+                          delivery is in flight: each device's last known state of it, "path" once it
+                          was handed off: "direct" or "relayed" to a device, or "mailbox")`,
+  options: { ...COMMON, wait: { type: 'string' }, timeout: { type: 'string' } },
   async run (flags, positionals) {
     if (positionals.length !== 1) throw usage('message-status takes exactly one argument: <id>', messageStatus.help)
     const id = positionals[0]
     if (!/^[0-9a-fA-F]{1,128}$/.test(id)) throw new CliError(`not a message id: ${id}`, 'INVALID_ID')
-    const status = await apiRequest(flags, 'GET', `/v1/messages/${id}/status`)
+    const wait: string | undefined = flags.wait
+    if (wait != null && !(wait in STATE_RANK && wait !== 'queued')) throw usage('--wait is one of sent, stored, delivered', messageStatus.help)
+    const timeoutS = flags.timeout != null ? Number(flags.timeout) : 60
+    if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw usage('--timeout is a number of seconds', messageStatus.help)
+    const deadline = Date.now() + timeoutS * 1000
+    let status = await apiRequest(flags, 'GET', `/v1/messages/${id}/status`)
+    // "sent" and "stored" are both past the direct/mailbox fork: waiting for one accepts the other
+    const reached = (s: string): boolean => s === 'failed' || (wait != null && (STATE_RANK[s] >= STATE_RANK[wait] || (wait === 'stored' && s === 'sent')))
+    while (wait != null && !reached(status.state)) {
+      if (Date.now() >= deadline) throw new CliError(`message ${id} is still ${status.state} after ${timeoutS} s`, 'ERR_TIMEOUT')
+      await new Promise(resolve => setTimeout(resolve, 250))
+      status = await apiRequest(flags, 'GET', `/v1/messages/${id}/status`)
+    }
     const out: { id: string, state: string, reason?: string, transit?: Array<{ peer: string, state: string }>, path?: string } = { id: status.id, state: status.state }
     if (status.reason != null) out.reason = status.reason
     if (typeof status.path === 'string') out.path = status.path
     if (Array.isArray(status.transit) && status.transit.length > 0) out.transit = status.transit
-    print(out, flags.json === true, () => `${out.id}: ${out.state}${out.reason != null ? ` (${out.reason})` : ''}${out.path != null ? ` via ${out.path}` : ''}` +
+    if (status.toName != null) (out as any).toName = status.toName
+    print(out, flags.json === true, () => `${out.id}: ${out.state}${out.reason != null ? ` (${out.reason})` : ''}${status.toName != null ? ` (to ${status.toName})` : ''}${out.path != null ? ` via ${out.path}` : ''}` +
       (out.transit ?? []).map(t => `\n  in flight at ${t.peer}: ${t.state}`).join(''))
-    return 0
+    return wait != null && status.state === 'failed' ? 1 : 0
   }
 }
 
@@ -205,11 +204,10 @@ ${API_HELP}
   }
 }
 
-export const MESSAGING_COMMANDS: Record<string, Command> = { send, inbox, 'message-status': messageStatus, group, publish, fetch: fetchMail }
+export const MESSAGING_COMMANDS: Record<string, Command> = { send, 'message-status': messageStatus, group, publish, fetch: fetchMail }
 
 /** Lines of the global help, aligned like the others. */
 export const MESSAGING_HELP = `  send      send an end-to-end encrypted message to an address or group
-  inbox     list received messages
   message-status
             show the delivery state of a sent message
   group     create groups, add/remove members, list groups

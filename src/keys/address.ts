@@ -2,7 +2,7 @@ import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { keccak_256 } from '@noble/hashes/sha3.js'
-import { PUBLIC_KEY_LENGTH } from './constants.js'
+import { MAX_PARSED_ADDRESS_CACHE, PUBLIC_KEY_LENGTH } from './constants.js'
 import { InvalidAddressError, InvalidKeyError } from './errors.js'
 import type { PublicKey } from '@libp2p/interface'
 
@@ -56,6 +56,18 @@ export function parseAttAddress (address: string): PublicKey {
   if (typeof address !== 'string' || address.length === 0 || address.length > 128) {
     throw new InvalidAddressError('an ATT address is a non-empty string')
   }
+  // a pure function of the string: valid ones are remembered (bounded; only failures are re-parsed)
+  const known = parsedAddresses.get(address)
+  if (known != null) return known
+  const publicKey = parseUncached(address)
+  if (parsedAddresses.size >= MAX_PARSED_ADDRESS_CACHE) parsedAddresses.delete(parsedAddresses.keys().next().value as string)
+  parsedAddresses.set(address, publicKey)
+  return publicKey
+}
+
+const parsedAddresses = new Map<string, PublicKey>()
+
+function parseUncached (address: string): PublicKey {
   let publicKey: PublicKey | undefined
   try {
     const peerId = peerIdFromString(address)

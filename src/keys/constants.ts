@@ -27,6 +27,8 @@ export const DOMAIN_GROUP = 'group'
 export const DOMAIN_GROUP_MESSAGE = 'group-message'
 /** Reserved for relay reward receipts (rewards layer, not yet specified); never `receipt`. */
 export const DOMAIN_REWARD = 'reward'
+/** A device's signed prekey and one-time prekeys (messaging.md §10), signed by its node key. */
+export const DOMAIN_PREKEY = 'prekey'
 
 /** A domain is 1..64 printable ASCII bytes (0x21..0x7e): no space, no NUL, so the framing is unambiguous. */
 export const MAX_DOMAIN_LENGTH = 64
@@ -85,3 +87,9 @@ export const SCRYPT_MAX_N = 2 ** 20
 export const SCRYPT_MAX_R = 32
 export const SCRYPT_MAX_P = 16
 export const SCRYPT_SALT_LENGTH = 16
+
+/**
+ * Parsed ATT addresses kept (address → root public key). Parsing a secp256k1 peer id decompresses
+ * its point in pure JS (~1 ms): every directory record check parsed the same few addresses again.
+ */
+export const MAX_PARSED_ADDRESS_CACHE = 4096

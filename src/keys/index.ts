@@ -19,11 +19,11 @@ export { issueCertificate, encodeCertificate, decodeCertificate, verifyCertifica
 export type { Certificate, IssueCertificateOptions, VerifyCertificateOptions } from './certificate.js'
 export { encodeChain, decodeChain, verifyChain } from './chain.js'
 export type { VerifiedChain } from './chain.js'
-export { createIdentity, loadIdentity, loadOrCreateIdentity, identityExists } from './keystore.js'
+export { createIdentity, loadIdentity, loadOrCreateIdentity, identityExists, changePassphrase } from './keystore.js'
 export type { Identity, LoadIdentityOptions, CreateIdentityOptions } from './keystore.js'
 export {
   SIGNATURE_PREFIX, DOMAIN_CERT, DOMAIN_HANDSHAKE, DOMAIN_DIRECTORY, DOMAIN_ENVELOPE, DOMAIN_RECEIPT,
-  DOMAIN_GROUP, DOMAIN_GROUP_MESSAGE, DOMAIN_REWARD, SIGNATURE_LENGTH,
+  DOMAIN_GROUP, DOMAIN_GROUP_MESSAGE, DOMAIN_REWARD, DOMAIN_PREKEY, SIGNATURE_LENGTH,
   PUBLIC_KEY_LENGTH, CERT_VERSION, MAX_LABEL_BYTES, MAX_CERT_VALIDITY_SECONDS, CLOCK_SKEW_SECONDS,
   MAX_CHAIN_CERTIFICATES, CERT_RENEW_BEFORE_SECONDS, IDENTITY_FILE, SCRYPT_N
 } from './constants.js'

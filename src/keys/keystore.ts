@@ -355,3 +355,47 @@ export async function loadOrCreateIdentity (home: string, options: CreateIdentit
   }
   return { identity: await loadIdentity(home, options), created: false }
 }
+
+/**
+ * Encrypts the keys of `home` under a new passphrase (an unencrypted development key, or one
+ * encrypted under `current.passphrase`). Atomic: the new file is written beside the old one,
+ * decrypted again with the new passphrase and compared, and only then renamed over it; on any
+ * failure the old file is untouched. The address does not change.
+ */
+export async function changePassphrase (home: string, current: LoadIdentityOptions, next: string, options: { scryptN?: number } = {}): Promise<{ address: string, wasEncrypted: boolean }> {
+  if (!hasPassphrase(next)) throw new PassphraseRequiredError('the new passphrase is empty')
+  const N = options.scryptN ?? SCRYPT_N
+  const path = identityPath(home)
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err: any) {
+    if (err?.code === 'ENOENT') throw new IdentityNotFoundError(`no identity at ${path}`)
+    throw err
+  }
+  const file = parseIdentityFile(text)
+  const wasEncrypted = file.root.cipher !== 'none'
+  // an unencrypted key is opened as such: encrypting it is the point of this call
+  const opening: LoadIdentityOptions = wasEncrypted ? current : { insecureDevKey: true }
+  const rootKey = await openKey(file.root, file.address, 'root', opening)
+  if (attAddress(rootKey.publicKey) !== file.address) throw corrupt('the root key does not match the address')
+  const nodeKey = file.node != null ? await openKey(file.node, file.address, 'node', opening) : undefined
+  const updated: IdentityFile = { ...file, root: await encryptKey(rootKey, next, file.address, 'root', N) }
+  if (nodeKey != null) updated.node = await encryptKey(nodeKey, next, file.address, 'node', N)
+  const fresh = `${path}.new`
+  await writeFileAtomic(fresh, JSON.stringify(updated, null, 2) + '\n', false)
+  try {
+    // verified from the bytes on disk before they replace the old file
+    const written = parseIdentityFile(await readFile(fresh, 'utf8'))
+    const root2 = await openKey(written.root, written.address, 'root', { passphrase: next })
+    const node2 = written.node != null ? await openKey(written.node, written.address, 'node', { passphrase: next }) : undefined
+    if (!Buffer.from(root2.raw).equals(Buffer.from(rootKey.raw)) || (nodeKey != null && (node2 == null || !Buffer.from(node2.raw).equals(Buffer.from(nodeKey.raw))))) {
+      throw corrupt('the re-encrypted keystore does not decrypt to the same keys')
+    }
+    await rename(fresh, path)
+  } catch (err) {
+    await unlink(fresh).catch(() => undefined)
+    throw err
+  }
+  return { address: file.address, wasEncrypted }
+}

@@ -18,7 +18,7 @@ export const MAX_MULTIADDR_LENGTH = 512
 
 /** Signature domains, key and signature lengths and the clock skew are defined once, by the layers that own them. */
 export {
-  DOMAIN_DIRECTORY, DOMAIN_ENVELOPE, DOMAIN_RECEIPT, DOMAIN_GROUP, DOMAIN_GROUP_MESSAGE, SIGNATURE_LENGTH, PUBLIC_KEY_LENGTH,
+  DOMAIN_DIRECTORY, DOMAIN_ENVELOPE, DOMAIN_RECEIPT, DOMAIN_GROUP, DOMAIN_GROUP_MESSAGE, DOMAIN_PREKEY, SIGNATURE_LENGTH, PUBLIC_KEY_LENGTH,
   CLOCK_SKEW_SECONDS
 } from '../keys/constants.js'
 export { AES_KEY_LENGTH, GCM_IV_LENGTH, GCM_TAG_LENGTH, X25519_KEY_LENGTH } from '../crypto/constants.js'
@@ -41,7 +41,7 @@ export const GROUP_ID_LENGTH = 16
 export const MAX_ENVELOPE_BYTES = MAX_BODY_BYTES + 4096
 
 /** Message kinds: wire byte ↔ name. */
-export const MESSAGE_KINDS = ['message', 'receipt', 'sender-key', 'group-update', 'sync'] as const
+export const MESSAGE_KINDS = ['message', 'receipt', 'sender-key', 'group-update', 'sync', 'session-reset'] as const
 export type MessageKind = typeof MESSAGE_KINDS[number]
 
 /** Receipt format version. */
@@ -129,5 +129,72 @@ export const DEFAULT_PUBLISH_TIMEOUT_MS = 30_000
 /** Inbox listing: default page size, and the largest page a caller may ask for. */
 export const DEFAULT_INBOX_PAGE = 1_000
 export const MAX_INBOX_PAGE = 10_000
+
+// ---- forward secrecy (messaging.md §10): per-device keys, X3DH-style start, double ratchet ----
+
+/** Version byte of a v2 (ratchet) envelope bundle and of its device headers. */
+export const BUNDLE_VERSION = 2
+/** HKDF info of the session-start key agreement (X3DH-style); IK_A | IK_B follow. */
+export const X3DH_INFO = 'attn/2 x3dh'
+/** HKDF info of the key that hides the sender's device identity key in a session-start header. */
+export const START_IDENTITY_INFO = 'attn/2 start identity'
+/** Prefix hashed with the initiator's ephemeral key into the 16-byte session id. */
+export const SESSION_ID_LABEL = 'attn/2 session id'
+/** HKDF info of the root chain: (root key, DH output) → (root key, chain key). */
+export const RATCHET_ROOT_INFO = 'attn/2 ratchet root'
+/** HKDF info turning a ratchet message key into an AES-256-GCM key and nonce. */
+export const RATCHET_MESSAGE_INFO = 'attn/2 message key'
+/** A receiving chain may skip at most this many message keys in one step (a message at most this far ahead). */
+export const RATCHET_MAX_SKIP = 1000
+/** At most this many skipped message keys are kept per session (oldest evicted). */
+export const RATCHET_MAX_SKIPPED_KEYS = 2000
+/** A skipped message key is deleted this long after it was derived (ms; 30 days: mailbox TTL 7 d + sender give-up 7 d, with margin). */
+export const RATCHET_SKIPPED_KEY_MAX_AGE_MS = 30 * 86_400_000
+/** No one-time prekey: the u32 written in a start header's opk_id. */
+export const NO_ONE_TIME_PREKEY = 0xffffffff
+/** A device's signed prekey is replaced after this long (s; one week) … */
+export const SIGNED_PREKEY_ROTATE_SECONDS = 7 * 86400
+/** … and its private key kept this long after it was replaced, for mail in flight (s; two weeks). */
+export const SIGNED_PREKEY_GRACE_SECONDS = 14 * 86400
+/** Sessions kept per peer device (a simultaneous start makes two; the oldest beyond this are dropped). */
+export const MAX_SESSIONS_PER_DEVICE = 4
+/** Envelope ids of opened bundles are remembered this long (ms) to tell a duplicate from an unreadable message. */
+export const SEEN_ENVELOPE_TTL_MS = 30 * 86_400_000
+/** Largest bundle payload: a full message body plus a device envelope per listed device. */
+export const MAX_BUNDLE_BYTES = MAX_ENVELOPE_BYTES + 16 * 1024
+/** Signed-prekey / one-time-prekey statement version. */
+export const PREKEY_STATEMENT_VERSION = 1
+/** A device resets its session with one peer device at most this often (ms). */
+export const SESSION_RESET_MIN_INTERVAL_MS = 60_000
+
+/** Postage (protocols/rewards.md §6). Most a sender pays per parcel unless configured (maxPostage), base units. */
+export const DEFAULT_MAX_POSTAGE = 100n
+/** mailbox.receipt calls per second and burst, per recipient identity (each receipt costs an ecrecover). */
+export const MAILBOX_RECEIPT_RATE = 5
+export const MAILBOX_RECEIPT_BURST = 20
+/** How long a mailbox's terms (or its postage refusal) are trusted before asking again, ms. */
+export const TERMS_CACHE_MS = 10 * 60_000
+/** Mailboxes whose terms or refusals a sender remembers, and unsent receipts by mailbox. */
+export const MAX_TERMS_CACHE = 1_000
+/** Postage refusal reasons kept for the outbox (one per message until read). */
+export const MAX_POSTAGE_REFUSALS = 10_000
+
+/** Contacts: at most this many, names at most this many UTF-8 bytes. */
+export const MAX_CONTACTS = 10_000
+export const MAX_CONTACT_NAME_BYTES = 64
+
+/**
+ * Peer id strings remembered by the directory record check (isPeerIdString). Parsing a secp256k1
+ * peer id decompresses its point in pure JS (~1 ms), and every check of a record parsed its
+ * mailbox ids again (kad-dht's validator, its selector, the DHT guard and the directory client
+ * check the same bytes).
+ */
+export const MAX_PEER_ID_CHECK_CACHE = 4096
+
+/** The start-up mailbox fetch asks an unreachable mailbox again after this (doubling), ms. */
+export const STARTUP_FETCH_RETRY_MS = 1_000
+/** Start-up fetch rounds in all (retries 1 s, 2 s, 4 s after the first: about 7 s). */
+export const STARTUP_FETCH_TRIES = 4
+
 /** Sent messages whose delivery path (direct / relayed / mailbox) is remembered in memory; the oldest go first. */
 export const MAX_DELIVERY_PATHS = 10_000

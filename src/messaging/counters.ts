@@ -13,13 +13,19 @@ export interface MessagingStats {
   receiptsRequeued: number
   /** Delivered-but-unacknowledged messages sent again to re-trigger a lost receipt. */
   reprobes: number
+  /** Ratchet sessions started with a peer device, as initiator or responder (messaging.md §10). */
+  sessionsStarted: number
+  /** Sessions dropped because this device or its peer lost ratchet state; undelivered messages are resealed. */
+  sessionsReset: number
+  /** Bundles whose envelope id this device had already opened (same parcel from two mailboxes, a re-probe). */
+  duplicates: number
   rejected: Record<string, number>
 }
 
 export class MessagingCounters {
   private readonly s: MessagingStats = {
     parcelsIn: 0, messagesIn: 0, receiptsIn: 0, mailboxStored: 0, mailboxFetched: 0,
-    junkDropped: 0, quarantined: 0, receiptsRequeued: 0, reprobes: 0, rejected: {}
+    junkDropped: 0, quarantined: 0, receiptsRequeued: 0, reprobes: 0, sessionsStarted: 0, sessionsReset: 0, duplicates: 0, rejected: {}
   }
 
   add (name: Exclude<keyof MessagingStats, 'rejected'>, n = 1): void {

@@ -58,9 +58,15 @@ export class DirectoryClient {
     let best: DirectoryRecord | undefined
     try {
       for await (const event of this.dht.get(directoryKey(address), { signal })) {
-        if (event.name !== 'VALUE') continue
+        // kad-dht's get yields its VALUE only after the whole query has ended (and correction
+        // records are sent); each peer's answer comes earlier as a PEER_RESPONSE with the record,
+        // which we check ourselves: the first valid one ends a sender's lookup
+        let value: Uint8Array
+        if (event.name === 'VALUE') value = event.value
+        else if (event.name === 'PEER_RESPONSE' && event.messageType === MessageType.GET_VALUE && event.record != null) value = event.record.value
+        else continue
         try {
-          const record = checkDirectoryRecord(directoryKey(address), event.value)
+          const record = checkDirectoryRecord(directoryKey(address), value)
           if (best == null || record.seq > best.seq) best = record
         } catch (err: any) {
           this.log('ignoring invalid directory record from %p: %s', event.from, err.message)

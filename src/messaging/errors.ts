@@ -143,3 +143,58 @@ export class ForgedSenderKeyError extends AttnError {
 }
 /** A method that needs a started service was called before start() or after stop() (shared by every service). */
 export { NotStartedError } from '../errors.js'
+
+/** A v2 device header names a session this device does not hold and carries no session start. */
+export class UnknownSessionError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_UNKNOWN_SESSION') }
+}
+/**
+ * A message on a known session needs ratchet keys this device no longer has (it was restored from
+ * an older backup, or its state was lost): the sender must start a new session.
+ */
+export class SessionStateLostError extends AttnError {
+  constructor (message: string, readonly peerAddress: string, readonly peerDevice: string, options?: ErrorOptions) { super(message, 'ERR_SESSION_STATE_LOST', options) }
+}
+/** A known session carried a message signed by another identity or device than the one it was opened with. */
+export class SessionPeerMismatchError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_SESSION_PEER_MISMATCH') }
+}
+/** The envelope id was already opened by this device (a duplicate, e.g. the same parcel from two mailboxes). */
+export class DuplicateEnvelopeError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_DUPLICATE_ENVELOPE') }
+}
+/** A bundle has no device envelope for this device. */
+export class NotForThisDeviceError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_NOT_FOR_THIS_DEVICE') }
+}
+/** A device's signed prekey (or one-time prekey) statement does not verify under its node key. */
+export class BadPrekeySignatureError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_PREKEY_BAD_SIGNATURE') }
+}
+
+// ---- contacts and the inbox (issue 15) ----
+
+/** A contact name is empty, too long, has control characters, or could be read as an address or group id. */
+export class InvalidContactNameError extends AttnError {
+  constructor (name: string, why: string) { super(`"${name}" cannot be a contact name: ${why}`, 'ERR_INVALID_CONTACT_NAME') }
+}
+/** A contact of this name exists already. */
+export class ContactExistsError extends AttnError {
+  constructor (name: string, address: string) { super(`a contact named "${name}" exists already (${address}); remove it first`, 'ERR_CONTACT_EXISTS') }
+}
+/** No contact has this name. */
+export class ContactNotFoundError extends AttnError {
+  constructor (name: string) { super(`no contact named "${name}"`, 'ERR_CONTACT_NOT_FOUND') }
+}
+/** The contact list holds MAX_CONTACTS entries. */
+export class ContactsFullError extends AttnError {
+  constructor (max: number) { super(`at most ${max} contacts`, 'ERR_CONTACTS_FULL') }
+}
+/** A name where an address was expected that is neither an address, a group id nor a contact. */
+export class UnknownRecipientNameError extends AttnError {
+  constructor (to: string) { super(`"${to}" is neither an ATT address, a group id (grp_ + 32 hex) nor a contact name`, 'ERR_INVALID_ADDRESS') }
+}
+/** No received message has this id (or it was deleted). */
+export class InboxMessageNotFoundError extends AttnError {
+  constructor (id: string) { super(`no received message with id ${id}`, 'ERR_MESSAGE_NOT_FOUND') }
+}

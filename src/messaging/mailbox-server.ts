@@ -1,6 +1,7 @@
 import { PublicRpcError } from '../rpc/index.js'
 import { readEnvelopeHeader } from './protocol/envelope.js'
-import { PARCEL_ENVELOPE, decodeParcel, parcelId } from './protocol/parcel.js'
+import { PARCEL_BUNDLE, PARCEL_ENVELOPE, decodeParcel, parcelId } from './protocol/parcel.js'
+import { decodeBundle } from './protocol/bundle.js'
 import {
   MAX_FETCH_BYTES, METHOD_MAILBOX_ACK, METHOD_MAILBOX_FETCH, METHOD_MAILBOX_PUT, decodeAck, decodeFetchRequest, encodeFetchResponse
 } from './protocol/rpc-methods.js'
@@ -17,6 +18,7 @@ import type { DirectoryRecord } from './protocol/directory-record.js'
 import type { Parcel } from './protocol/parcel.js'
 import type { MessagingStore } from './store.js'
 import type { MessagingServiceInit } from './types.js'
+import type { Postage } from './postage.js'
 import type { Attn } from '../service/index.js'
 import type { RpcHandlerContext } from '../rpc/index.js'
 import type { Logger } from '@libp2p/interface'
@@ -30,6 +32,8 @@ export interface MailboxServerInit {
   /** Our libp2p peer id string: recipients list it in their record's mailboxes. */
   self: string
   rates?: MessagingServiceInit['mailboxPutRate']
+  /** Postage: the put's trailer, the ack's result, mailbox.terms and mailbox.receipt (protocols/rewards.md §6). */
+  postage: Postage
 }
 
 export const MAILBOX_METHODS = [METHOD_MAILBOX_PUT, METHOD_MAILBOX_FETCH, METHOD_MAILBOX_ACK]
@@ -58,10 +62,12 @@ export class MailboxServer {
     attn.handle(METHOD_MAILBOX_PUT, async (params, ctx) => await this.onPut(params, ctx))
     attn.handle(METHOD_MAILBOX_FETCH, (params, ctx) => this.onFetch(params, ctx))
     attn.handle(METHOD_MAILBOX_ACK, async (params, ctx) => await this.onAck(params, ctx))
+    this.init.postage.register()
   }
 
   unregister (): void {
     for (const method of MAILBOX_METHODS) this.init.attn.unhandle(method)
+    this.init.postage.unregister()
   }
 
   /** `mailbox.put`: rate limits first (cheapest), then the grammar, then whether the parcel is provably junk. */
@@ -69,11 +75,15 @@ export class MailboxServer {
     const { store, counters } = this.init
     if (!this.perSender.take(ctx.remoteAddress)) this.refuse(new RateLimitedError(`mailbox.put from ${ctx.remoteAddress} is over its rate limit`))
     if (!this.perSource.take(ctx.remoteSource ?? ctx.sessionId)) this.refuse(new RateLimitedError('mailbox.put from this network source is over its rate limit'))
-    const parcel = decodeRequest(counters, () => decodeParcel(params))
+    const put = this.init.postage.parsePut(params)
+    const parcel = decodeRequest(counters, () => decodeParcel(put.parcel))
     const record = await this.recipientRecord(parcel.recipient)
     if (parcel.kind === PARCEL_ENVELOPE) this.checkPrekey(parcel, record)
+    if (parcel.kind === PARCEL_BUNDLE) this.checkBundleDevices(parcel, record)
+    const id = parcelId(parcel)
     try {
-      if (store.mailboxPut({ recipient: parcel.recipient, envelopeId: parcelId(parcel), envelope: params, senderHint: ctx.remoteAddress }).stored) counters.add('mailboxStored')
+      this.init.postage.checkPut(ctx.remoteAddress, parcel.recipient, id, put.postage)
+      if (store.mailboxPut({ recipient: parcel.recipient, envelopeId: id, envelope: put.parcel, senderHint: ctx.remoteAddress }).stored) counters.add('mailboxStored')
     } catch (err: any) {
       this.refuse(err)
     }
@@ -98,7 +108,7 @@ export class MailboxServer {
       this.init.log('no directory record for %s at ack: %s', ctx.remoteAddress, err.message)
     }
     this.init.store.mailboxAckDevice(ctx.remoteAddress, ids, deviceOf(ctx), devices)
-    return Uint8Array.of(1)
+    return this.init.postage.ackReply(ctx.remoteAddress, ids)
   }
 
   /**
@@ -127,6 +137,14 @@ export class MailboxServer {
     const ids = record.prekeys.map(p => p.id)
     if (ids.length === 0 || id < Math.min(...ids) - PREKEY_ACCEPT_PAST || id > Math.max(...ids) + PREKEY_ACCEPT_FUTURE) {
       this.refuse(new UnlistedPrekeyError(`prekey ${id} is not listed by ${parcel.recipient}`))
+    }
+  }
+
+  /** A bundle none of whose devices the recipient lists can never be opened (messaging.md §10.4). */
+  private checkBundleDevices (parcel: Parcel, record: DirectoryRecord): void {
+    const listed = new Set(record.devices.filter(d => d.signedPrekey != null).map(d => d.nodeId))
+    if (!decodeBundle(parcel.payload).devices.some(d => listed.has(d.deviceId))) {
+      this.refuse(new UnlistedPrekeyError(`the bundle names no device that ${parcel.recipient} lists with prekeys`))
     }
   }
 

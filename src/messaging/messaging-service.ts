@@ -11,7 +11,7 @@ import { METHOD_DELIVER } from './protocol/rpc-methods.js'
 import {
   DEFAULT_DELIVERY_CALL_TIMEOUT_MS, DEFAULT_FETCH_INTERVAL_MS, DEFAULT_GIVE_UP_AFTER_MS, DEFAULT_MAILBOX_COUNT, DEFAULT_MAILBOX_GRACE_MS,
   DEFAULT_PROBE_INITIAL_MS, DEFAULT_PROBE_MAX_MS, DEFAULT_RECORD_TTL_SECONDS, DEFAULT_RETRY_INITIAL_MS, DEFAULT_RETRY_MAX_MS,
-  DEFAULT_INBOX_PAGE, GROUP_ID_LENGTH, MAX_BODY_BYTES
+  DEFAULT_INBOX_PAGE, GROUP_ID_LENGTH, MAX_BODY_BYTES, SEEN_ENVELOPE_TTL_MS, STARTUP_FETCH_RETRY_MS, STARTUP_FETCH_TRIES
 } from './constants.js'
 import { InvalidRecipientError, MessageNotFoundError, MessageTooLargeError, NotStartedError } from './errors.js'
 import { MessagingCounters } from './counters.js'
@@ -19,11 +19,17 @@ import { DirectoryClient } from './directory-client.js'
 import { GroupManager } from './group-manager.js'
 import { MailboxServer } from './mailbox-server.js'
 import { Outbox } from './outbox.js'
+import { DeviceSessions } from './device-sessions.js'
 import { ParcelReceiver } from './parcel-receiver.js'
 import { PeerBook } from './peer-book.js'
+import { Postage } from './postage.js'
 import { RecordPublisher } from './record-publisher.js'
 import { MessagingStore } from './store.js'
 import { groupIdString, inboxMessageOf, parseGroupId, statusOf } from './views.js'
+import { Contacts } from './contacts.js'
+import { InboxMessageNotFoundError } from './errors.js'
+import type { Contact } from './contacts.js'
+import type { SentMessage } from './types.js'
 import { DeliveryPaths } from './delivery-paths.js'
 import type { MessagingStats } from './counters.js'
 import type { DirectoryRecord } from './protocol/directory-record.js'
@@ -36,7 +42,8 @@ import type { KadDHT } from '@libp2p/kad-dht'
 import type { AbortOptions, ComponentLogger, Logger, PeerId, PeerStore, Startable } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager } from '@libp2p/interface-internal'
 
-export type { GroupInfo, InboxMessage, MessageState, MessageStatus, MessagingServiceInit } from './types.js'
+export type { GroupInfo, InboxMessage, MessageState, MessageStatus, MessagingServiceInit, SentMessage } from './types.js'
+export type { Contact } from './contacts.js'
 export { MessageNotFoundError, NotGroupAdminError, UnknownGroupError, InvalidRecipientError } from './errors.js'
 
 export interface MessagingServiceComponents {
@@ -56,6 +63,18 @@ export interface MessagingEvents {
 
 /** How long a transit status query waits for each device, ms. */
 const TRANSIT_QUERY_TIMEOUT_MS = 3_000
+/** Transit states cached, transit queries in flight, and emitted states remembered, at most. */
+const MAX_TRANSIT_CACHE = 1_000
+const MAX_TRANSIT_QUERIES = 64
+const MAX_EMITTED_CACHE = 10_000
+
+/** Sets `key` in a bounded map, dropping the oldest entry when full. */
+function remember<V> (map: Map<string, V>, key: string, value: V, max: number): void {
+  map.delete(key)
+  map.set(key, value)
+  if (map.size > max) map.delete(map.keys().next().value as string)
+}
+
 /** Store meta key of our last published directory record. */
 const OWN_RECORD_KEY = 'own-directory-record'
 /** Without a record of ours in the cache, mailbox polls look it up at most this often, ms. */
@@ -73,6 +92,7 @@ interface Running {
   groups: GroupManager
   mailbox?: MailboxServer
   publisher: RecordPublisher
+  contacts: Contacts
   timers: Array<ReturnType<typeof setInterval>>
   /** When we last looked our own record up for its mailboxes (unix ms). */
   ownLookupAt: number
@@ -91,6 +111,11 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
   private readonly directory: DirectoryClient
   private readonly peers: PeerBook
   private readonly counters = new MessagingCounters()
+  /** Last known transit state of in-flight calls (`peer/msgId`), refreshed in the background. */
+  private readonly transit = new Map<string, RpcStatus>()
+  private readonly transitQueries = new Set<string>()
+  /** Last state/reason emitted per message id: the same state is not an event twice. */
+  private readonly lastEmitted = new Map<string, string>()
   private readonly paths = new DeliveryPaths()
   private running?: Running
   private started = false
@@ -124,11 +149,17 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     const identity = attn.identity
     const self = peerId.toString()
     const key = hkdfSha256(identity.rootKey.raw, new Uint8Array(0), 'attn/1 messaging-store', 32)
-    const store = new MessagingStore(init.dbPath ?? ':memory:', { encryptionKey: key, mailboxTtlSeconds: init.mailboxTtlSeconds, quotas: init.mailboxQuotas })
+    // prekeys and ratchet sessions are sealed under a key of this device's node key (the secret the
+    // keystore passphrase protects; a linked device holds no root key): messaging.md §10.6
+    const stateKey = hkdfSha256(identity.nodeKey.raw, new Uint8Array(0), 'attn/2 device-state', 32)
+    const store = new MessagingStore(init.dbPath ?? ':memory:', { encryptionKey: key, stateKey, mailboxTtlSeconds: init.mailboxTtlSeconds, quotas: init.mailboxQuotas })
+    const sessions = new DeviceSessions({ store, identity, self, counters: this.counters, log: this.log })
     const abort = new AbortController()
     const callTimeout = init.callTimeout ?? DEFAULT_DELIVERY_CALL_TIMEOUT_MS
     let receiver: ParcelReceiver | undefined
+    const postage = new Postage({ attn, counters: this.counters, log: this.log, signal: abort.signal, callTimeout }, init.postage)
     const outbox = new Outbox({
+      postage,
       store,
       identity,
       self,
@@ -148,7 +179,8 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
         mailboxGrace: init.mailboxGrace ?? DEFAULT_MAILBOX_GRACE_MS
       },
       onStatus: (id) => { this.emitStatus(id) },
-      deliverLocally: (parcel) => { receiver?.process(parcel) },
+      deliverLocally: (message) => { receiver?.processLocal(message) },
+      sessions,
       paths: this.paths
     })
     const groups = new GroupManager({
@@ -159,6 +191,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       onKeysChanged: (groupId) => { receiver?.retryQuarantined(groupId) }
     })
     receiver = new ParcelReceiver({
+      postage,
       store,
       identity,
       attn,
@@ -167,6 +200,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       counters: this.counters,
       log: this.log,
       callTimeout,
+      sessions,
       onMessage: (id) => { this.emitMessage(id) },
       onStatus: (id) => { this.emitStatus(id) }
     })
@@ -184,12 +218,14 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       mailboxes: init.mailboxes ?? [],
       mailboxCount: init.mailboxCount ?? DEFAULT_MAILBOX_COUNT,
       lastPublished,
+      deviceBundle: () => sessions.publicBundle(),
+      carrierAddresses: () => carrierMultiaddrs(attn.endpoints(), this.peers.ownAddresses()),
       onPublished: (record) => { store.setMeta(OWN_RECORD_KEY, encodeDirectoryRecord(record)) }
     })
     const mailbox = init.mailbox === false
       ? undefined
-      : new MailboxServer({ store, attn, directory: this.directory, counters: this.counters, log: this.log, self, rates: init.mailboxPutRate })
-    const running: Running = { identity, store, abort, outbox, receiver, groups, mailbox, publisher, timers: [], ownLookupAt: 0 }
+      : new MailboxServer({ store, attn, directory: this.directory, counters: this.counters, log: this.log, self, rates: init.mailboxPutRate, postage })
+    const running: Running = { identity, store, abort, outbox, receiver, groups, mailbox, publisher, contacts: new Contacts(store), timers: [], ownLookupAt: 0 }
     this.running = running
 
     const r = receiver
@@ -199,7 +235,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     const recordTtl = init.recordTtlSeconds ?? DEFAULT_RECORD_TTL_SECONDS
     running.timers.push(
       setInterval(() => { void this.fetchMailboxes().catch((err) => { this.log('mailbox fetch failed: %s', err.message) }) }, init.fetchInterval ?? DEFAULT_FETCH_INTERVAL_MS),
-      setInterval(() => { store.mailboxExpire() }, EXPIRE_INTERVAL_MS),
+      setInterval(() => { store.mailboxExpire(); store.expireSeenEnvelopes(SEEN_ENVELOPE_TTL_MS); postage.expire() }, EXPIRE_INTERVAL_MS),
       setInterval(() => { void this.publish().catch((err) => { this.log('republish failed: %s', err.message) }) }, recordTtl * 500)
     )
     for (const t of running.timers) t.unref?.()
@@ -208,7 +244,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       // in the background: the DHT may still be empty right after start
       void this.publish().catch((err) => { this.log('initial publish failed: %s', err.message) })
     }
-    void this.fetchMailboxes().catch((err) => { this.log('initial mailbox fetch failed: %s', err.message) })
+    void this.startupFetch(abort.signal).catch((err) => { this.log('initial mailbox fetch failed: %s', err.message) })
     outbox.kick()
   }
 
@@ -253,7 +289,8 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
    * (status `queued`, with the reason) until the record appears or the give-up time passes.
    */
   async send (to: string, body: Uint8Array | string, options: AbortOptions & { contentType?: string } = {}): Promise<{ id: string }> {
-    const { identity, outbox, groups } = this.require()
+    const { identity, outbox, groups, contacts } = this.require()
+    to = contacts.resolve(to)
     const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body
     if (bytes.byteLength > MAX_BODY_BYTES) throw new MessageTooLargeError(`a message body is at most ${MAX_BODY_BYTES} bytes (got ${bytes.byteLength})`)
     const contentType = options.contentType ?? (typeof body === 'string' ? TEXT_PLAIN : OCTET_STREAM)
@@ -295,19 +332,14 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     const bytes = Uint8Array.from(Buffer.from(id, 'hex'))
     const entry = store.getOutbox(bytes)
     if (entry != null) {
-      const status = this.withPath(statusOf(entry, id))
+      const status = this.withPath(this.named(statusOf(entry, id)))
+      if (entry.kind !== 'message') throw new MessageNotFoundError(id)
       const calls = outbox.inFlight(id)
       if (calls != null && calls.length > 0 && (entry.state === 'queued' || entry.state === 'sent')) {
-        // in flight: ask each device how far its copy got (RPC StatusQuery on the call's msg_id)
-        status.transit = await Promise.all(calls.map(async ({ peer, msgId }) => {
-          try {
-            const [state] = await this.components.attn.queryStatus(peerIdFromString(peer), [msgId], { timeout: TRANSIT_QUERY_TIMEOUT_MS })
-            return { peer, state }
-          } catch (err: any) {
-            this.log.trace('transit query to %s failed: %s', peer, err.message)
-            return { peer, state: 'unknown' as RpcStatus }
-          }
-        }))
+        // in flight: each device's last known state of its copy, from the local cache; the RPC
+        // status query that refreshes it runs in the background (it may wait seconds for a device)
+        status.transit = calls.map(({ peer, msgId }) => ({ peer, state: this.transit.get(`${peer}/${msgId}`) ?? 'unknown' as RpcStatus }))
+        this.refreshTransit(calls)
       }
       return status
     }
@@ -319,29 +351,155 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     return { ...statusOf(copies[0], id), to: groupIdString(copies[0].groupId ?? new Uint8Array(GROUP_ID_LENGTH)) }
   }
 
-  /** Received messages, oldest first. */
-  inbox (options: { limit?: number, after?: number } = {}): InboxMessage[] {
-    return this.require().store.listInboxMessages({ afterMs: options.after, limit: options.limit ?? DEFAULT_INBOX_PAGE }).map(inboxMessageOf)
+  /** Queries the devices of in-flight calls for their state (one query per call at a time), into the cache. */
+  private refreshTransit (calls: Array<{ peer: string, msgId: bigint }>): void {
+    for (const { peer, msgId } of calls) {
+      const key = `${peer}/${msgId}`
+      if (this.transitQueries.has(key) || this.transitQueries.size >= MAX_TRANSIT_QUERIES) continue
+      this.transitQueries.add(key)
+      void this.components.attn.queryStatus(peerIdFromString(peer), [msgId], { timeout: TRANSIT_QUERY_TIMEOUT_MS })
+        .then(([state]) => { remember(this.transit, key, state, MAX_TRANSIT_CACHE) })
+        .catch((err: any) => { this.log.trace('transit query to %s failed: %s', peer, err.message) })
+        .finally(() => { this.transitQueries.delete(key) })
+    }
+  }
+
+  /**
+   * A page of received messages, oldest first within the page: the newest `limit` (default 1000);
+   * `before` (a receivedAt, exclusive) pages back; `after` the oldest `limit` after it (forward).
+   */
+  inbox (options: { limit?: number, after?: number, before?: number, unread?: boolean } = {}): InboxMessage[] {
+    const { store, contacts } = this.require()
+    const names = contacts.names()
+    return store.inboxPage({ afterMs: options.after, beforeMs: options.before, limit: options.limit ?? DEFAULT_INBOX_PAGE, unreadOnly: options.unread })
+      .map(e => withName(inboxMessageOf(e), names.get(e.from)))
+  }
+
+  /** Marks received messages read (`read` false: unread again); unknown ids are an error. Returns how many changed. */
+  markRead (ids: string[], read = true): number {
+    const { store } = this.require()
+    const bytes = ids.map(id => {
+      const b = /^[0-9a-f]{32}$/.test(id) ? Uint8Array.from(Buffer.from(id, 'hex')) : undefined
+      const e = b == null ? undefined : store.getInbox(b)
+      if (b == null || e == null || e.kind !== 'message' || store.inboxDeleted(b)) throw new InboxMessageNotFoundError(id)
+      return b
+    })
+    return store.markRead(bytes, read)
+  }
+
+  /** Marks every received message read; returns how many changed. */
+  markAllRead (): number {
+    return this.require().store.markAllRead()
+  }
+
+  /** Unread received messages, in all and by sender address. */
+  unread (): { unread: number, from: Record<string, number> } {
+    const { total, bySender } = this.require().store.unreadCounts()
+    return { unread: total, from: bySender }
+  }
+
+  /** Deletes a received message (its content; the id stays known so a redelivery is not stored again). */
+  deleteMessage (id: string): void {
+    const { store } = this.require()
+    if (!/^[0-9a-f]{32}$/.test(id) || !store.deleteInbox(Uint8Array.from(Buffer.from(id, 'hex')))) throw new InboxMessageNotFoundError(id)
+  }
+
+  /** Messages this node sent (1:1 and group), newest first, with their states. */
+  sent (options: { limit?: number, before?: number } = {}): SentMessage[] {
+    const { store, contacts } = this.require()
+    const names = contacts.names()
+    const q = { limit: options.limit ?? DEFAULT_INBOX_PAGE, beforeMs: options.before }
+    const direct: SentMessage[] = store.sentMessages(q).map(e => withName({
+      id: toHex(e.envelopeId), to: e.recipient, state: e.state, ...(e.failureReason != null ? { reason: e.failureReason } : {}), createdAt: e.createdAtMs, updatedAt: e.updatedAtMs
+    }, names.get(e.recipient), 'toName'))
+    const grouped: SentMessage[] = store.sentGroupMessages(q).filter(g => g.copies.length > 0).map(g => {
+      const least = leastAdvanced(g.copies)
+      return {
+        id: toHex(g.msgId),
+        to: groupIdString(least.groupId ?? new Uint8Array(GROUP_ID_LENGTH)),
+        state: least.state,
+        createdAt: Math.min(...g.copies.map(c => c.createdAtMs)),
+        updatedAt: Math.max(...g.copies.map(c => c.updatedAtMs))
+      }
+    })
+    return [...direct, ...grouped].sort((a, b) => b.createdAt - a.createdAt).slice(0, q.limit)
+  }
+
+  /** Contacts, by name. */
+  contacts (): Contact[] {
+    return this.require().contacts.list()
+  }
+
+  addContact (name: string, address: string): Contact {
+    return this.require().contacts.add(name, address)
+  }
+
+  removeContact (name: string): Contact {
+    return this.require().contacts.remove(name)
+  }
+
+  renameContact (from: string, to: string): Contact {
+    return this.require().contacts.rename(from, to)
+  }
+
+  /** An address or group id as given, a contact name as its address (ERR_INVALID_ADDRESS otherwise). */
+  resolve (to: string): string {
+    return this.require().contacts.resolve(to)
+  }
+
+  /** A status with the recipient's contact name. */
+  private named (status: MessageStatus): MessageStatus {
+    const name = this.running?.contacts.nameOf(status.to)
+    return name == null ? status : { ...status, toName: name }
+  }
+
+  /** Our directory record as last published or seen (its devices and mailboxes), if any. */
+  publishedRecord (): DirectoryRecord | undefined {
+    return this.directory.cached(this.address)
   }
 
   /** Pulls our parcels from every mailbox in our directory record. */
   async fetchMailboxes (options: AbortOptions = {}): Promise<{ fetched: number }> {
+    const { fetched } = await this.fetchRound(options)
+    return { fetched }
+  }
+
+  /**
+   * The start-up fetch: mail waiting for us is what a user sees first, so a mailbox that could not
+   * be reached right after start (its dial or our first session timed out) is asked again after
+   * STARTUP_FETCH_RETRY_MS, doubling, STARTUP_FETCH_TRIES times in all, instead of at the next poll.
+   */
+  private async startupFetch (signal: AbortSignal): Promise<void> {
+    let wait = STARTUP_FETCH_RETRY_MS
+    for (let i = 0; i < STARTUP_FETCH_TRIES && !signal.aborted; i++) {
+      if (i > 0) {
+        await new Promise(resolve => { setTimeout(resolve, wait).unref?.() })
+        wait *= 2
+        if (signal.aborted || this.running == null) return
+      }
+      const { failed } = await this.fetchRound({ signal })
+      if (failed === 0) return
+    }
+  }
+
+  private async fetchRound (options: AbortOptions): Promise<{ fetched: number, failed: number }> {
     const running = this.require()
     const { identity, receiver } = running
     let record = this.directory.cached(identity.address)
     if (record == null) {
       // not published by us yet: look our record up, but not on every poll (a DHT walk each time)
-      if (Date.now() - running.ownLookupAt < OWN_RECORD_LOOKUP_INTERVAL_MS) return { fetched: 0 }
+      if (Date.now() - running.ownLookupAt < OWN_RECORD_LOOKUP_INTERVAL_MS) return { fetched: 0, failed: 0 }
       running.ownLookupAt = Date.now()
       try {
         record = await this.directory.lookup(identity.address, options)
       } catch (err: any) {
         this.log('no record of ours to find our mailboxes: %s', err.message)
-        return { fetched: 0 }
+        return { fetched: 0, failed: 0 }
       }
     }
     const self = this.components.peerId.toString()
     let fetched = 0
+    let failed = 0
     await Promise.all(record.mailboxes.map(async (mailbox) => {
       if (mailbox.peerId === self) return
       // the record's addresses: without them a dial right after start has nothing to try but a
@@ -350,14 +508,16 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       try {
         fetched += await receiver.fetchFrom(peerIdFromString(mailbox.peerId), options)
       } catch (err: any) {
+        failed++
         this.log('fetch from mailbox %s failed: %s', mailbox.peerId, err.message)
       }
     }))
-    return { fetched }
+    return { fetched, failed }
   }
 
   async createGroup (name: string, members: string[], _options: AbortOptions = {}): Promise<GroupInfo> {
-    const { groups, outbox } = this.require()
+    const { groups, outbox, contacts } = this.require()
+    members = members.map(m => contacts.resolve(m))
     for (const m of members) checkAddress(m)
     const info = groups.create(name, members)
     outbox.kick()
@@ -365,15 +525,17 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
   }
 
   async addMember (groupId: string, address: string, _options: AbortOptions = {}): Promise<GroupInfo> {
+    const { groups, outbox, contacts } = this.require()
+    address = contacts.resolve(address)
     checkAddress(address)
-    const { groups, outbox } = this.require()
     const info = groups.addMember(groupId, address)
     outbox.kick()
     return info
   }
 
   async removeMember (groupId: string, address: string, _options: AbortOptions = {}): Promise<GroupInfo> {
-    const { groups, outbox } = this.require()
+    const { groups, outbox, contacts } = this.require()
+    address = contacts.resolve(address)
     const info = groups.removeMember(groupId, address)
     outbox.kick()
     return info
@@ -409,9 +571,20 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     }
   }
 
+  /**
+   * A status event for a user's message whose state or reason changed. Receipts, sync copies and
+   * group control traffic are protocol traffic, not messages the user sent: no event. A state
+   * reported again (a second receipt, an attempt ending where a receipt already took it) is not
+   * an event again: one `delivered` per message.
+   */
   private emitStatus (envelopeId: Uint8Array): void {
     const entry = this.running?.store.getOutbox(envelopeId)
-    if (entry != null) this.safeDispatchEvent('status', { detail: this.withPath(statusOf(entry, toHex(envelopeId))) })
+    if (entry == null || entry.kind !== 'message') return
+    const id = toHex(envelopeId)
+    const seen = `${entry.state}/${entry.failureReason ?? ''}`
+    if (this.lastEmitted.get(id) === seen) return
+    remember(this.lastEmitted, id, seen, MAX_EMITTED_CACHE)
+    this.safeDispatchEvent('status', { detail: this.withPath(this.named(statusOf(entry, id))) })
   }
 
   private withPath (status: MessageStatus): MessageStatus {
@@ -421,13 +594,24 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
 
   private emitMessage (envelopeId: Uint8Array): void {
     const e = this.running?.store.getInbox(envelopeId)
-    if (e != null) this.safeDispatchEvent('message', { detail: inboxMessageOf(e) })
+    if (e != null) this.safeDispatchEvent('message', { detail: withName(inboxMessageOf(e), this.running?.contacts.nameOf(e.from)) })
   }
 
   private require (): Running {
     if (this.running == null) throw new NotStartedError('the messaging service')
     return this.running
   }
+}
+
+/** `value` with `[key]: name` when there is a name. */
+function withName<T extends object> (value: T, name: string | undefined, key = 'fromName'): T {
+  return name == null ? value : { ...value, [key]: name }
+}
+
+/** The least advanced of a group message's member copies (failed counts as least). */
+function leastAdvanced (copies: OutboxEntry[]): OutboxEntry {
+  const rank: Record<OutboxState, number> = { failed: -1, queued: 0, sent: 1, stored: 2, delivered: 3 }
+  return [...copies].sort((a, b) => rank[a.state] - rank[b.state])[0]
 }
 
 function checkAddress (address: string): void {
@@ -441,4 +625,24 @@ function checkAddress (address: string): void {
 /** libp2p service factory: `services: { messaging: messaging({ dbPath }) }` (after `attn` and `dht`). */
 export function messaging (init: MessagingServiceInit = {}): (components: MessagingServiceComponents) => MessagingService {
   return (components) => new MessagingService(components, init)
+}
+
+/**
+ * The UDP/HTTP carrier endpoints (`udp://H:P`, `http://H:P`) as directory multiaddrs; a wildcard
+ * listen host (0.0.0.0, ::) is replaced by the IPv4 addresses libp2p announces.
+ */
+function carrierMultiaddrs (endpoints: string[], own: string[]): string[] {
+  const ips = [...new Set(own.map(a => /^\/ip4\/([0-9.]+)\//.exec(a)?.[1]).filter((ip): ip is string => ip != null && ip !== '0.0.0.0'))]
+  const out: string[] = []
+  for (const e of endpoints) {
+    const m = /^(udp|http):\/\/(\[[^\]]+\]|[^:]+):(\d+)$/.exec(e)
+    if (m == null) continue
+    const host = m[2].replace(/^\[|\]$/g, '')
+    const hosts = host === '0.0.0.0' || host === '::' ? ips : [host]
+    for (const h of hosts) {
+      const ip = h.includes(':') ? `/ip6/${h}` : `/ip4/${h}`
+      out.push(m[1] === 'udp' ? `${ip}/udp/${m[3]}` : `${ip}/tcp/${m[3]}/http`)
+    }
+  }
+  return out
 }

@@ -6,7 +6,7 @@
  */
 import { isIPv6 } from 'node:net'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { MAX_MULTIADDR_LENGTH } from './constants.js'
+import { MAX_MULTIADDR_LENGTH, MAX_PEER_ID_CHECK_CACHE } from './constants.js'
 
 const DEC_OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])'
 const IPV4 = new RegExp(`^${DEC_OCTET}(\\.${DEC_OCTET}){3}$`)
@@ -28,13 +28,24 @@ const isIp6 = (v: string): boolean => !v.includes('%') && isIPv6(v)
  */
 export function isPeerIdString (v: string): boolean {
   if (v.length === 0 || (v[0] !== '1' && v[0] !== 'Q')) return false
+  // a pure function of the string: the answer is remembered (bounded, oldest dropped first)
+  const known = checkedPeerIds.get(v)
+  if (known != null) return known
+  let ok: boolean
   try {
     const id = peerIdFromString(v)
-    return (id.type === 'Ed25519' || id.type === 'secp256k1' || id.type === 'RSA') && id.toString() === v
+    ok = (id.type === 'Ed25519' || id.type === 'secp256k1' || id.type === 'RSA') && id.toString() === v
   } catch {
-    return false // the answer is the boolean: the caller raises its own typed error
+    ok = false // the answer is the boolean: the caller raises its own typed error
   }
+  if (v.length <= MAX_MULTIADDR_LENGTH) {
+    if (checkedPeerIds.size >= MAX_PEER_ID_CHECK_CACHE) checkedPeerIds.delete(checkedPeerIds.keys().next().value as string)
+    checkedPeerIds.set(v, ok)
+  }
+  return ok
 }
+
+const checkedPeerIds = new Map<string, boolean>()
 
 /** Allowed protocol names, each with the check of its value (null: the protocol takes no value). */
 const PROTOCOLS: ReadonlyMap<string, ((v: string) => boolean) | null> = new Map([
@@ -51,6 +62,8 @@ const PROTOCOLS: ReadonlyMap<string, ((v: string) => boolean) | null> = new Map(
   ['ws', null],
   ['wss', null],
   ['webtransport', null],
+  // the HTTP carrier's endpoint, /ip4/H/tcp/P/http (attnproto.md Part 2 §6)
+  ['http', null],
   ['certhash', (v: string) => BASE64URL_MULTIBASE.test(v)],
   ['p2p', isPeerIdString],
   ['p2p-circuit', null]

@@ -1,20 +1,20 @@
 import { randomBytes } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { toHex } from './protocol/codec.js'
-import { pickPrekey } from './protocol/directory-record.js'
-import { sealEnvelope } from './protocol/envelope.js'
+import { anySignal } from '../utils/signals.js'
 import { decodeMessage, encodeMessage } from './protocol/message.js'
-import { PARCEL_ENVELOPE, decodeParcel, encodeParcel } from './protocol/parcel.js'
-import { METHOD_DELIVER, METHOD_MAILBOX_PUT } from './protocol/rpc-methods.js'
-import { RecipientUnknownError } from './errors.js'
+import { PARCEL_BUNDLE, encodeParcel } from './protocol/parcel.js'
+import { METHOD_DELIVER } from './protocol/rpc-methods.js'
+import type { DeviceSessions } from './device-sessions.js'
+import type { Message } from './protocol/message.js'
 import type { DirectoryClient } from './directory-client.js'
 import type { MessagingCounters } from './counters.js'
 import type { PeerBook } from './peer-book.js'
 import type { DeliveryPaths } from './delivery-paths.js'
 import type { MessageInput, MessageKind } from './protocol/message.js'
-import type { Parcel } from './protocol/parcel.js'
 import type { DirectoryRecord } from './protocol/directory-record.js'
 import type { MessagingStore, OutboxEntry, OutboxKind } from './store.js'
+import type { Postage } from './postage.js'
 import type { Identity } from '../keys/index.js'
 import type { Attn } from '../service/index.js'
 import type { Logger } from '@libp2p/interface'
@@ -44,14 +44,23 @@ export interface OutboxInit {
   timings: OutboxTimings
   /** An entry changed state. */
   onStatus(envelopeId: Uint8Array): void
-  /** A message to our own address: this device is one of its recipients. */
-  deliverLocally(parcel: Parcel): void
+  /** A message to our own address: this device is one of its recipients (it holds no session with itself). */
+  deliverLocally(message: Message): void
+  /** This device's ratchet sessions: seals each message for every device of the recipient (messaging.md §10). */
+  sessions: DeviceSessions
+  /** Mailbox choice and postage (protocols/rewards.md §6). */
+  postage: Postage
   /** Where the path of each message's first hand-off is noted (message-status `path`). */
   paths?: DeliveryPaths
 }
 
-/** Entries taken per pass of the worker. */
-const PASS_SIZE = 100
+/**
+ * Attempts in flight at once. Each entry is scheduled on its own: a new message starts at once
+ * instead of waiting for a pass in flight, and no attempt waits for the slowest of a batch.
+ */
+const MAX_ACTIVE_ATTEMPTS = 128
+/** An attempt that threw left its entry due: it waits this long before the next try (no hot loop). */
+const ERROR_COOLDOWN_MS = 1_000
 /** setTimeout overflows past 2^31-1 ms: wake up at least daily. */
 const MAX_SLEEP_MS = 86_400_000
 
@@ -62,11 +71,12 @@ const MAX_SLEEP_MS = 86_400_000
  * message until its receipt arrives (a lost receipt is re-triggered by the redelivery).
  */
 export class Outbox {
-  private running = false
-  private again = false
   private timer?: ReturnType<typeof setTimeout>
   private stopped = false
-  private pass?: Promise<void>
+  /** Attempts in flight, by envelope id hex (an entry is never attempted twice at once). */
+  private readonly active = new Map<string, Promise<void>>()
+  /** Entries whose last attempt threw, by envelope id hex: not retried before this time (unix ms). */
+  private readonly cooling = new Map<string, number>()
   /** Direct delivery calls in flight, by envelope id hex: which device, which RPC msg_id. */
   private readonly calls = new Map<string, Array<{ peer: string, msgId: bigint }>>()
 
@@ -89,37 +99,62 @@ export class Outbox {
     return this.calls.get(idHex)
   }
 
-  /** Runs a pass now, and again whenever something new is queued or a retry falls due. */
+  /** Starts every due entry that is not in flight now; called whenever something is queued or an attempt ends. */
   kick (): void {
-    if (this.stopped) return
-    if (this.running) { this.again = true; return }
-    this.running = true
-    this.pass = this.runPass().catch((err) => { this.init.log.error('outbox pass failed: %s', err.message) }).finally(() => {
-      this.running = false
-      if (this.again) { this.again = false; this.kick() }
-    })
+    if (this.stopped || this.init.signal.aborted) return
+    const { store } = this.init
+    const free = MAX_ACTIVE_ATTEMPTS - this.active.size
+    if (free > 0) {
+      // entries in flight are still due in the store: ask for enough to see past them
+      for (const entry of store.dueOutbox(free + this.active.size + this.cooling.size)) {
+        if (this.active.size >= MAX_ACTIVE_ATTEMPTS) break
+        const key = toHex(entry.envelopeId)
+        if (this.active.has(key)) continue
+        const until = this.cooling.get(key)
+        if (until != null) {
+          if (until > Date.now()) continue
+          this.cooling.delete(key)
+        }
+        const run = this.attempt(entry)
+          .catch((err) => {
+            this.init.log('attempt failed: %s', err.message)
+            this.cooling.set(key, Date.now() + ERROR_COOLDOWN_MS)
+          })
+          .finally(() => {
+            this.active.delete(key)
+            this.kick()
+          })
+        this.active.set(key, run)
+      }
+    }
+    this.arm()
   }
 
-  /** Stops scheduling and waits for a running pass (the store closes after this). */
+  /** Stops scheduling and waits for the attempts in flight (the store closes after this). */
   async stop (): Promise<void> {
     this.stopped = true
     clearTimeout(this.timer)
-    await this.pass
+    await Promise.all([...this.active.values()])
   }
 
-  private async runPass (): Promise<void> {
-    const { store, signal } = this.init
-    const due = store.dueOutbox(PASS_SIZE)
-    await Promise.all(due.map(async entry => {
-      await this.attempt(entry).catch((err) => { this.init.log('attempt failed: %s', err.message) })
-    }))
-    if (this.stopped || signal.aborted) return
+  /**
+   * Wakes up when the next entry falls due. An entry due now is either in flight (its end kicks
+   * again) or waiting for a free slot (an attempt's end kicks again): no timer needed for it.
+   */
+  private arm (): void {
     clearTimeout(this.timer)
-    const next = store.nextDueAt()
-    if (next != null) {
-      this.timer = setTimeout(() => { this.kick() }, Math.min(MAX_SLEEP_MS, Math.max(50, next - Date.now())))
-      this.timer.unref?.()
-    }
+    this.timer = undefined
+    const now = Date.now()
+    for (const [key, until] of this.cooling) if (until <= now) this.cooling.delete(key)
+    const next = this.init.store.nextDueAt()
+    if (next == null) { this.cooling.clear(); return }
+    let wait = next - now
+    if (this.cooling.size > 0) {
+      // a cooling entry is due but skipped: wake when the first one may go again
+      wait = Math.max(wait, Math.min(...this.cooling.values()) - now)
+    } else if (wait <= 0 && this.active.size > 0) return
+    this.timer = setTimeout(() => { this.kick() }, Math.min(MAX_SLEEP_MS, Math.max(50, wait)))
+    this.timer.unref?.()
   }
 
   /** One attempt: seal if needed, then every device of the recipient directly, else (or also) its mailboxes. */
@@ -142,29 +177,31 @@ export class Outbox {
       else this.retryOrFail(entry, giveUp, backoff, `recipient unknown: ${err.message as string}`)
       return
     }
+    const devices = record.devices.map(d => d.nodeId).filter(n => n !== self)
+    // listed addresses save a DHT peer lookup before the first dial; the dial and handshake start
+    // now, in parallel for every device, and run while the message is sealed
+    await Promise.all(record.devices.map(async d => {
+      if (d.nodeId === self || this.init.peers.isConnected(d.nodeId)) return
+      if (d.multiaddrs != null && d.multiaddrs.length > 0) await this.init.peers.learnAddresses(d.nodeId, d.multiaddrs)
+    }))
+    for (const nodeId of devices) this.prepareSession(nodeId)
     if (!entry.sealed) {
+      let sealed: OutboxEntry | undefined
       try {
-        entry = this.seal(entry, record)
+        sealed = this.seal(entry, record)
       } catch (err: any) {
         this.retryOrFail(entry, giveUp, backoff, `cannot seal: ${err.message as string}`)
         return
       }
-    }
-    if (entry.recipient === this.init.identity.address && entry.attempts === 0) {
-      try {
-        this.init.deliverLocally(decodeParcel(entry.envelope))
-      } catch (err: any) {
-        this.init.log('local delivery failed: %s', err.message)
+      if (sealed == null) {
+        // a note to self on our only device: delivered locally, nothing to send
+        store.setOutboxState(id, 'sent', { countAttempt: true, nextAttemptAtMs: probeAt })
+        this.init.onStatus(id)
+        return
       }
+      entry = sealed
     }
     if (probing) this.init.counters.add('reprobes')
-    const devices = record.devices.map(d => d.nodeId).filter(n => n !== self)
-    // listed addresses save a DHT peer lookup before the first dial
-    for (const d of record.devices) {
-      if (d.nodeId !== self && d.multiaddrs != null && d.multiaddrs.length > 0 && !this.init.peers.isConnected(d.nodeId)) {
-        await this.init.peers.learnAddresses(d.nodeId, d.multiaddrs)
-      }
-    }
     const mailboxes = record.mailboxes.map(m => m.peerId).filter(p => p !== self)
     const { direct, stored } = await this.deliver(entry, devices, mailboxes)
     const reachedAll = devices.length > 0 && direct.every(Boolean)
@@ -179,27 +216,47 @@ export class Outbox {
       store.setOutboxState(id, entry.state, { countAttempt: true, nextAttemptAtMs: probeAt })
       return
     } else {
-      this.retryOrFail(entry, giveUp, backoff, 'no device or mailbox reachable')
+      this.retryOrFail(entry, giveUp, backoff, this.init.postage.refusal(id) ?? 'no device or mailbox reachable')
       return
     }
     this.init.onStatus(id)
   }
 
-  /** Seals an unsealed entry end to end for the recipient's current prekey. */
-  private seal (entry: OutboxEntry, record: DirectoryRecord): OutboxEntry {
-    const prekey = pickPrekey(record)
-    if (prekey == null) throw new RecipientUnknownError(entry.recipient, undefined, 'publishes no valid prekey')
-    const m = decodeMessage(this.init.store.unsealedMessage(entry))
-    const envelope = sealEnvelope({
-      sender: this.init.identity,
-      recipientAddress: entry.recipient,
-      recipientPrekey: prekey,
-      message: { kind: m.kind, contentType: m.contentType, body: m.body, sentAt: m.sentAt, groupId: m.groupId },
-      envelopeId: entry.envelopeId
+  /** Starts the dial and ATTN handshake with a device (shared with the delivery call that follows). */
+  private prepareSession (nodeId: string): void {
+    try {
+      // bounded like the call that joins it: a call waiting on this handshake cannot outlive its own timeout by much
+      this.init.attn.connect(peerIdFromString(nodeId), { signal: anySignal(this.init.signal, AbortSignal.timeout(this.init.timings.callTimeout)) })
+        .catch((err: any) => { this.init.log.trace('early session with %s failed: %s', nodeId, err.message) })
+    } catch (err: any) {
+      this.init.log.trace('early session with %s not started: %s', nodeId, err.message)
+    }
+  }
+
+  /**
+   * Seals an unsealed entry end to end: a bundle for every device of the recipient (but this one),
+   * each on its ratchet session; the new session states and the sealed parcel are stored in one
+   * transaction. A message to our own address is also handed to this device here (once per
+   * sealing). Returns undefined when there is nothing to send (our only device).
+   */
+  private seal (entry: OutboxEntry, record: DirectoryRecord): OutboxEntry | undefined {
+    const { store, sessions } = this.init
+    const bytes = store.unsealedMessage(entry)
+    const m = decodeMessage(bytes)
+    if (entry.recipient === this.init.identity.address) {
+      try {
+        this.init.deliverLocally(m)
+      } catch (err: any) {
+        this.init.log('local delivery failed: %s', err.message)
+      }
+    }
+    return store.transaction(() => {
+      const bundle = sessions.seal(record, bytes, entry.envelopeId)
+      if (bundle == null) return undefined
+      const parcel = encodeParcel({ kind: PARCEL_BUNDLE, recipient: entry.recipient, payload: bundle })
+      store.markSealed(entry.envelopeId, parcel)
+      return { ...entry, envelope: parcel, sealed: true }
     })
-    const parcel = encodeParcel({ kind: PARCEL_ENVELOPE, recipient: entry.recipient, payload: envelope })
-    this.init.store.markSealed(entry.envelopeId, parcel)
-    return { ...entry, envelope: parcel, sealed: true }
   }
 
   /**
@@ -208,8 +265,7 @@ export class Outbox {
    * mailbox copy by envelope id).
    */
   private async deliver (entry: OutboxEntry, devices: string[], mailboxes: string[]): Promise<{ direct: boolean[], stored: number }> {
-    const storeAtMailboxes = async (): Promise<number> =>
-      (await Promise.all(mailboxes.map(async peer => await this.callPeer(peer, METHOD_MAILBOX_PUT, entry.envelope)))).filter(Boolean).length
+    const storeAtMailboxes = async (): Promise<number> => await this.init.postage.store(entry, mailboxes)
     let directDone = false
     const key = toHex(entry.envelopeId)
     const calls: Array<{ peer: string, msgId: bigint }> = []
@@ -227,15 +283,25 @@ export class Outbox {
     }))
       .finally(() => { directDone = true; this.calls.delete(key) })
     let graceTimer: ReturnType<typeof setTimeout> | undefined
+    let earlyStored = 0
+    // stored at a mailbox while the direct calls still wait for their timeout: say so now (the
+    // state the grace promises), not when the slowest direct call gives up
+    const storeEarly = async (): Promise<number> => {
+      const n = await storeAtMailboxes()
+      earlyStored = n
+      if (n > 0 && !directDone && this.init.store.setOutboxState(entry.envelopeId, 'stored')) this.init.onStatus(entry.envelopeId)
+      return n
+    }
     const early = devices.length === 0
       ? storeAtMailboxes()
       : new Promise<number>(resolve => {
-        graceTimer = setTimeout(() => { resolve(directDone ? -1 : storeAtMailboxes()) }, this.init.timings.mailboxGrace)
+        graceTimer = setTimeout(() => { resolve(directDone ? -1 : storeEarly()) }, this.init.timings.mailboxGrace)
         void directRun.then(() => { resolve(-1) })
       })
     const direct = await directRun
     const reachedAll = devices.length > 0 && direct.every(Boolean)
-    let stored = reachedAll ? 0 : await early
+    // already marked stored: keep it (stored → sent would be refused, leaving the entry due at once)
+    let stored = reachedAll ? earlyStored : await early
     clearTimeout(graceTimer)
     if (stored < 0) stored = reachedAll ? 0 : await storeAtMailboxes()
     if (stored > 0) this.init.paths?.record(key, 'mailbox')

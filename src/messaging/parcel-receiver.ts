@@ -1,22 +1,27 @@
 import { randomBytes } from 'node:crypto'
 import { PublicRpcError } from '../rpc/index.js'
-import { Reader, Writer } from './protocol/codec.js'
-import { openEnvelope } from './protocol/envelope.js'
+import { Reader, Writer, toHex } from './protocol/codec.js'
 import { readGroupMessage } from './protocol/group.js'
 import { OCTET_STREAM, encodeMessage } from './protocol/message.js'
-import { PARCEL_GROUP, decodeParcel, encodeParcel, parcelId } from './protocol/parcel.js'
-import { prekeyResolver } from './protocol/prekeys.js'
+import { PARCEL_BUNDLE, PARCEL_GROUP, decodeParcel, encodeParcel, parcelId } from './protocol/parcel.js'
 import { createReceipt, verifyReceipt } from './protocol/receipt.js'
 import { decodeSync } from './protocol/sync.js'
 import { decodeRequest } from './rpc-request.js'
 import {
   MAX_FETCH_ITEMS, METHOD_MAILBOX_ACK, METHOD_MAILBOX_FETCH, decodeFetchResponse, encodeAck, encodeFetchRequest
 } from './protocol/rpc-methods.js'
-import { QUARANTINE_MAX, QUARANTINE_TTL_MS } from './constants.js'
-import { ForgedReceiptError, ForgedSyncError, UnknownGroupError, UnknownSenderKeyError, WrongRecipientError } from './errors.js'
+import { QUARANTINE_MAX, QUARANTINE_TTL_MS, SESSION_RESET_MIN_INTERVAL_MS } from './constants.js'
+import {
+  DuplicateEnvelopeError, ForgedReceiptError, ForgedSyncError, NotForThisDeviceError, SessionStateLostError, UnknownGroupError,
+  UnknownSenderKeyError, UnsupportedVersionError, WrongRecipientError
+} from './errors.js'
+import type { DeviceSessions } from './device-sessions.js'
+import type { Message } from './protocol/message.js'
+import type { PublicKey } from '@libp2p/interface'
 import type { GroupManager } from './group-manager.js'
 import type { MessagingCounters } from './counters.js'
 import type { Outbox } from './outbox.js'
+import type { Postage } from './postage.js'
 import type { Parcel } from './protocol/parcel.js'
 import type { InboxEntry, MessagingStore } from './store.js'
 import type { Identity } from '../keys/index.js'
@@ -33,6 +38,9 @@ export interface ParcelReceiverInit {
   counters: MessagingCounters
   log: Logger
   callTimeout: number
+  sessions: DeviceSessions
+  /** Delivery receipts for paid parcels, after each ack (protocols/rewards.md §6). */
+  postage: Postage
   /** A new message is in the inbox. */
   onMessage(envelopeId: Uint8Array): void
   /** An outbox entry changed state (a receipt arrived). */
@@ -63,6 +71,8 @@ function isLocalFailure (err: unknown): boolean {
 export class ParcelReceiver {
   /** One fetch per mailbox at a time: a second caller joins the running one (no parcel handled twice). */
   private readonly fetching = new Map<string, Promise<number>>()
+  /** When we last reset the session with a peer device (address + device), unix ms: at most one reset a minute each. */
+  private readonly resets = new Map<string, number>()
 
   constructor (private readonly init: ParcelReceiverInit) {}
 
@@ -83,19 +93,92 @@ export class ParcelReceiver {
     return Uint8Array.of(1)
   }
 
-  /** Opens and stores one parcel addressed to us; throws a typed error if it cannot be read. */
-  process (parcel: Parcel): void {
+  /**
+   * Opens and stores one parcel addressed to us; throws a typed error if it cannot be read. A
+   * bundle (§10) is opened on its ratchet session and everything it causes (session state, seen
+   * envelope id, inbox row, receipt) is written in one transaction: a crash before the commit
+   * leaves the message key in place for the redelivery, and after it the message is stored.
+   * v1 envelopes (kind 1) are no longer opened (§10.7).
+   * Returns the sender's address the parcel proved (what a delivery receipt may name), if any.
+   */
+  process (parcel: Parcel): string | undefined {
     this.init.counters.add('parcelsIn')
     if (parcel.kind === PARCEL_GROUP) {
-      this.processGroupMessage(parcel)
-      return
+      return this.processGroupMessage(parcel)
     }
-    const { store, identity, groups } = this.init
-    const opened = openEnvelope({
-      recipient: { address: identity.address, prekey: prekeyResolver(identity.rootKey, Math.floor(Date.now() / 1000)) },
-      envelope: parcel.payload
+    if (parcel.kind !== PARCEL_BUNDLE) throw new UnsupportedVersionError('v1 envelopes (root-derived prekeys) are no longer opened; the sender must use v2 bundles')
+    const { store, sessions, counters } = this.init
+    let opened: ReturnType<DeviceSessions['open']>
+    try {
+      opened = sessions.open(parcel.payload)
+    } catch (err) {
+      if (err instanceof DuplicateEnvelopeError) return this.onDuplicate(parcel)
+      if (err instanceof NotForThisDeviceError) {
+        // a bundle sealed before this device was listed: nothing for us in it, and not junk
+        counters.add('duplicates')
+        return
+      }
+      if (err instanceof SessionStateLostError) this.onStateLost(err)
+      throw err
+    }
+    store.transaction(() => {
+      opened.commit()
+      if (opened.peerReset) {
+        // the peer device lost its state and started over: what it may have missed is sealed again
+        counters.add('sessionsReset')
+        store.resealPending(opened.senderAddress)
+      }
+      this.dispatch(opened.message, opened.senderAddress, opened.senderNodePublicKey, opened.envelopeId)
     })
-    const m = opened.message
+    if (opened.peerReset) this.init.outbox.kick()
+    return opened.senderAddress
+  }
+
+  /** A message this device sent to its own address: handled as if received (it has no session with itself). */
+  processLocal (m: Message): void {
+    const { identity, store } = this.init
+    store.transaction(() => { this.dispatch(m, identity.address, identity.nodeKey.publicKey, m.id) })
+  }
+
+  /**
+   * A bundle we opened before (another mailbox's copy, a re-probe): the sender may lack our receipt.
+   * Returns the sender the first opening proved, if we still hold the message.
+   */
+  private onDuplicate (parcel: Parcel): string | undefined {
+    const { store, counters } = this.init
+    counters.add('duplicates')
+    const e = store.getInbox(parcelId(parcel))
+    if (e != null && e.kind === 'message' && e.groupId == null && e.from !== this.init.identity.address) {
+      this.storeWithReceipt(e, e.from, e.envelopeId)
+    }
+    return e?.from
+  }
+
+  /**
+   * Our session with a peer device cannot open its message (we were restored from a backup, or the
+   * peer was, or keys expired): drop the session, tell the peer on a fresh one (a `session-reset`
+   * message starts it) and reseal our undelivered messages to it. At most once a minute per device.
+   */
+  private onStateLost (err: SessionStateLostError): void {
+    const { sessions, outbox, store, log } = this.init
+    const key = `${err.peerAddress}/${err.peerDevice}`
+    const last = this.resets.get(key) ?? 0
+    if (Date.now() - last < SESSION_RESET_MIN_INTERVAL_MS) return
+    this.resets.set(key, Date.now())
+    if (this.resets.size > 10_000) this.resets.delete(this.resets.keys().next().value as string)
+    log.error('ratchet state with %s (device %s) is lost: %s; starting a new session', err.peerAddress, err.peerDevice, err.message)
+    store.transaction(() => {
+      sessions.reset(err.peerAddress, err.peerDevice)
+      store.resealPending(err.peerAddress)
+      outbox.enqueue(err.peerAddress, { kind: 'session-reset', contentType: OCTET_STREAM, body: new Uint8Array(0) }, { kind: 'control' })
+    })
+    outbox.kick()
+  }
+
+  /** Acts on an opened message by its kind (inside the caller's transaction). */
+  private dispatch (m: Message, senderAddress: string, senderNodePublicKey: PublicKey, envelopeId: Uint8Array): void {
+    const { store, identity, groups } = this.init
+    const opened = { senderAddress, senderNodePublicKey, envelopeId }
     switch (m.kind) {
       case 'message': {
         this.storeWithReceipt({
@@ -130,6 +213,9 @@ export class ParcelReceiver {
         return
       case 'sender-key':
         groups.onSenderKey(m.body, opened.senderAddress, opened.senderNodePublicKey.raw)
+        return
+      case 'session-reset':
+        // its arrival on a new session did the work (peerReset in process)
     }
   }
 
@@ -154,6 +240,8 @@ export class ParcelReceiver {
     for (let round = 0; round < MAX_FETCH_ROUNDS; round++) {
       const res = decodeFetchResponse(await attn.call(mailbox, METHOD_MAILBOX_FETCH, encodeFetchRequest(MAX_FETCH_ITEMS), { signal: options.signal, timeout: this.init.callTimeout }))
       const done: Uint8Array[] = []
+      /** Parcel id hex → the sender each opened parcel proved (delivery receipts name only those). */
+      const senders = new Map<string, string>()
       let localFailure = false
       for (const bytes of res.parcels) {
         let parcel: Parcel
@@ -167,7 +255,8 @@ export class ParcelReceiver {
         }
         const id = parcelId(parcel)
         try {
-          this.process(parcel)
+          const sender = this.process(parcel)
+          if (sender != null) senders.set(toHex(id), sender)
           total++
         } catch (err: any) {
           if (isLocalFailure(err)) {
@@ -185,7 +274,10 @@ export class ParcelReceiver {
         }
         done.push(id)
       }
-      if (done.length > 0) await attn.call(mailbox, METHOD_MAILBOX_ACK, encodeAck(done), { signal: options.signal, timeout: this.init.callTimeout })
+      if (done.length > 0) {
+        const reply = await attn.call(mailbox, METHOD_MAILBOX_ACK, encodeAck(done), { signal: options.signal, timeout: this.init.callTimeout })
+        await this.init.postage.afterAck(mailbox.toString(), reply, senders)
+      }
       counters.add('mailboxFetched', done.length)
       if (!res.more || done.length === 0 || localFailure) break
     }
@@ -224,7 +316,7 @@ export class ParcelReceiver {
     }
   }
 
-  private processGroupMessage (parcel: Parcel): void {
+  private processGroupMessage (parcel: Parcel): string {
     const { store, identity } = this.init
     const header = readGroupMessage(parcel.payload)
     const state = store.getGroupState(header.groupId)
@@ -238,6 +330,7 @@ export class ParcelReceiver {
       envelopeId: m.id, from: opened.senderAddress, to: identity.address, groupId: header.groupId, kind: 'message',
       contentType: m.contentType, body: m.body, sentAtMs: m.sentAt, receivedAtMs: Date.now()
     })) this.init.onMessage(m.id)
+    return opened.senderAddress
   }
 
   /**

@@ -42,7 +42,9 @@ export class PeerBook {
   /** Adds dialable addresses of a peer (from a directory record) to the peer store. Never throws. */
   async learnAddresses (peer: string, addrs: string[]): Promise<void> {
     try {
-      await this.components.peerStore.merge(peerIdFromString(peer), { multiaddrs: addrs.map(a => multiaddr(a)) })
+      // a device's ATTN carrier endpoints (plain UDP, HTTP) are not libp2p dial addresses
+      const dialable = addrs.filter(a => !/\/udp\/\d+$/.test(a) && !/\/http$/.test(a))
+      await this.components.peerStore.merge(peerIdFromString(peer), { multiaddrs: dialable.map(a => multiaddr(a)) })
     } catch (err: any) {
       this.log('ignoring addresses of %s: %s', peer, err.message)
     }

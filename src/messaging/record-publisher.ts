@@ -1,10 +1,10 @@
 import { directoryKey } from './protocol/directory-record.js'
 import { DEFAULT_PUBLISH_TIMEOUT_MS } from './constants.js'
 import { anySignal } from '../utils/signals.js'
-import { derivePrekey, prekeyIdAt } from './protocol/prekeys.js'
 import type { DirectoryClient } from './directory-client.js'
 import type { PeerBook } from './peer-book.js'
 import type { DirectoryDevice, DirectoryMailbox, DirectoryRecord } from './protocol/directory-record.js'
+import type { SignedPrekeyPublic } from './protocol/device-prekeys.js'
 import type { Identity } from '../keys/index.js'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { AbortOptions, Logger } from '@libp2p/interface'
@@ -23,6 +23,10 @@ export interface RecordPublisherInit {
   mailboxCount: number
   /** Our last published record, kept across restarts: its seq is where ours continue. */
   lastPublished?: DirectoryRecord
+  /** This device's identity key and current signed prekey (rotated as it is read). */
+  deviceBundle: () => { identityKey: Uint8Array, signedPrekey: SignedPrekeyPublic }
+  /** Our UDP/HTTP carrier endpoints as multiaddrs, listed first among our device's addresses. */
+  carrierAddresses?(): string[]
   /** A record was published (to keep it across restarts). */
   onPublished?(record: DirectoryRecord): void
 }
@@ -49,9 +53,6 @@ export class RecordPublisher {
   async publish (options: AbortOptions = {}): Promise<{ seq: string, accepted: number }> {
     const { identity, directory, self, peers } = this.init
     const now = Math.floor(Date.now() / 1000)
-    const current = prekeyIdAt(now)
-    const prekeys = [derivePrekey(identity.rootKey, current), derivePrekey(identity.rootKey, current + 1)]
-      .map(({ id, publicKey, expiresAt }) => ({ id, publicKey, expiresAt }))
     const devices = new Map<string, DirectoryDevice>()
     try {
       const existing = await directory.lookup(identity.address, { ...options, fresh: true })
@@ -61,14 +62,14 @@ export class RecordPublisher {
       // the first record of this identity, or the DHT is not reachable yet
       this.init.log('no existing record of ours to merge: %s', err.message)
     }
-    devices.set(self, { chain: identity.chain, nodeId: self, multiaddrs: peers.ownAddresses().slice(0, MAX_LISTED_ADDRS) })
+    // the root key derives no message keys (messaging.md §10): each device lists its own prekeys
+    devices.set(self, { chain: identity.chain, nodeId: self, multiaddrs: [...(this.init.carrierAddresses?.() ?? []), ...peers.ownAddresses()].slice(0, MAX_LISTED_ADDRS), ...this.init.deviceBundle() })
     const mailboxes = await this.chooseMailboxes(options)
     this.seq++
     const { record, accepted } = await directory.publish(identity, {
       seq: this.seq,
       expiresAt: now + this.init.recordTtlSeconds,
       devices: [...devices.values()],
-      prekeys,
       mailboxes
     }, { signal: anySignal(options.signal, AbortSignal.timeout(DEFAULT_PUBLISH_TIMEOUT_MS)) })
     this.init.onPublished?.(record)

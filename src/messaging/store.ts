@@ -61,6 +61,8 @@ export interface InboxEntry {
   body: Uint8Array
   sentAtMs: number
   receivedAtMs: number
+  /** When the user marked it read (unix ms); absent while unread. */
+  readAtMs?: number
 }
 
 export interface MailboxEntry {
@@ -92,6 +94,29 @@ export interface StoredPrekey {
   expiresAt: number
 }
 
+export type DeviceKeyKind = 'identity' | 'signed' | 'one-time'
+
+export interface StoredDeviceKey {
+  kind: DeviceKeyKind
+  id: number
+  publicKey: Uint8Array
+  privateKey: Uint8Array
+  /** The node key's signature over the prekey statement (signed and one-time prekeys). */
+  signature?: Uint8Array
+  /** Unix seconds. */
+  createdAt: number
+  expiresAt: number
+}
+
+export interface StoredSession {
+  sessionId: Uint8Array
+  peerAddress: string
+  peerDevice: string
+  /** encodeRatchetState bytes. */
+  state: Uint8Array
+  updatedAtMs: number
+}
+
 export interface MessagingStoreOptions {
   /** 32-byte key sealing secrets at rest. */
   encryptionKey: Uint8Array
@@ -101,6 +126,11 @@ export interface MessagingStoreOptions {
   mailboxTtlSeconds?: number
   /** Clock, unix ms (tests). */
   now?: () => number
+  /**
+   * 32-byte key sealing this device's prekeys and ratchet sessions at rest (messaging.md §10.6).
+   * Default: `encryptionKey`.
+   */
+  stateKey?: Uint8Array
 }
 
 /** The mailbox table (relay role): exported so the bench's raw-SQLite baseline uses the very same schema. */
@@ -201,6 +231,54 @@ const MIGRATIONS: string[] = [
   CREATE INDEX quarantine_group ON quarantine (group_id);
 
   CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) STRICT;
+  `,
+  // 3: forward secrecy (messaging.md §10): this device's prekeys, ratchet sessions per peer device,
+  // envelope ids already opened (duplicates), and the plaintext of undelivered messages (resealed
+  // on a new session after a peer lost its state)
+  `
+  CREATE TABLE device_keys (
+    kind TEXT NOT NULL CHECK (kind IN ('identity', 'signed', 'one-time')),
+    id INTEGER NOT NULL CHECK (id >= 0 AND id <= 4294967295),
+    public_key BLOB NOT NULL,
+    private_sealed BLOB NOT NULL,
+    signature BLOB,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (kind, id)
+  ) STRICT;
+  CREATE TABLE ratchet_sessions (
+    session_id BLOB PRIMARY KEY CHECK (length(session_id) = 16),
+    peer_address TEXT NOT NULL,
+    peer_device TEXT NOT NULL,
+    state_sealed BLOB NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    updated_at_ms INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX ratchet_sessions_peer ON ratchet_sessions (peer_address, peer_device, updated_at_ms);
+  CREATE TABLE ratchet_active (
+    peer_address TEXT NOT NULL,
+    peer_device TEXT NOT NULL,
+    session_id BLOB NOT NULL,
+    PRIMARY KEY (peer_address, peer_device)
+  ) STRICT;
+  CREATE TABLE envelopes_seen (
+    envelope_id BLOB PRIMARY KEY CHECK (length(envelope_id) = 16),
+    seen_at_ms INTEGER NOT NULL
+  ) STRICT;
+  ALTER TABLE outbox ADD COLUMN message_sealed BLOB;
+  `,
+  // 4: read/unread and deletion of received messages (a deleted message keeps its row, emptied,
+  // so a redelivered copy is still recognised as a duplicate); contacts (name → ATT address)
+  `
+  ALTER TABLE inbox ADD COLUMN read_at_ms INTEGER;
+  ALTER TABLE inbox ADD COLUMN deleted_at_ms INTEGER;
+  CREATE INDEX inbox_unread ON inbox (sender) WHERE read_at_ms IS NULL AND deleted_at_ms IS NULL;
+  CREATE TABLE contacts (
+    name TEXT PRIMARY KEY,
+    address TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX contacts_address ON contacts (address);
   `
 ]
 
@@ -214,6 +292,7 @@ export class MessagingStore {
   /** Prepared statements by SQL text: preparing costs more than running a small query. */
   private readonly statements = new Map<string, StatementSync>()
   private readonly key: Uint8Array
+  private readonly stateKey: Uint8Array
   private readonly quotas: MailboxQuotas
   private readonly ttlMs: number
   private readonly clock: () => number
@@ -223,6 +302,8 @@ export class MessagingStore {
       throw new RangeError('the store encryption key is 32 bytes')
     }
     this.key = options.encryptionKey.slice()
+    if (options.stateKey != null && options.stateKey.byteLength !== AES_KEY_LENGTH) throw new RangeError('the store state key is 32 bytes')
+    this.stateKey = (options.stateKey ?? options.encryptionKey).slice()
     this.quotas = {
       maxPerRecipient: MAILBOX_MAX_PER_RECIPIENT,
       maxBytesPerRecipient: MAILBOX_MAX_BYTES_PER_RECIPIENT,
@@ -235,7 +316,8 @@ export class MessagingStore {
     this.clock = options.now ?? Date.now
     this.db = new DatabaseSync(path)
     try {
-      this.db.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;')
+      // secure_delete: a deleted message key or ratchet state is overwritten, not left in free pages (forward secrecy)
+      this.db.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA secure_delete = ON;')
       this.migrate()
     } catch (err) {
       this.db.close()
@@ -278,20 +360,27 @@ export class MessagingStore {
   }
 
   private tx<T> (fn: () => T): T {
+    // joins a transaction already open (transaction(): one commit for a received message and everything it causes)
+    if (this.db.isTransaction) return fn()
     return transaction(this.db, fn)
+  }
+
+  /** Runs `fn` in one transaction (joined when one is already open): all of its writes commit, or none. */
+  transaction<T> (fn: () => T): T {
+    return this.tx(fn)
   }
 
 
   // ---- at-rest sealing ---------------------------------------------------------------------
 
-  private seal (aad: string, plaintext: Uint8Array): Uint8Array {
+  private seal (aad: string, plaintext: Uint8Array, key = this.key): Uint8Array {
     const nonce = randomId(GCM_IV_LENGTH)
-    return new Writer().bytes(nonce).bytes(aesGcmSeal(this.key, nonce, plaintext, utf8(aad))).finish()
+    return new Writer().bytes(nonce).bytes(aesGcmSeal(key, nonce, plaintext, utf8(aad))).finish()
   }
 
-  private unseal (aad: string, sealed: Uint8Array): Uint8Array {
+  private unseal (aad: string, sealed: Uint8Array, key = this.key): Uint8Array {
     try {
-      return aesGcmOpen(this.key, sealed.subarray(0, GCM_IV_LENGTH), sealed.subarray(GCM_IV_LENGTH), utf8(aad))
+      return aesGcmOpen(key, sealed.subarray(0, GCM_IV_LENGTH), sealed.subarray(GCM_IV_LENGTH), utf8(aad))
     } catch (err) {
       if (err instanceof DecryptFailedError) throw new StoreCorruptError(`cannot open sealed ${aad}: wrong store key or altered data`, { cause: err })
       throw err
@@ -336,8 +425,21 @@ export class MessagingStore {
 
   /** Replaces an unsealed entry's message by its end-to-end envelope (parcel). */
   markSealed (envelopeId: Uint8Array, envelope: Uint8Array): boolean {
-    return num(this.statement('UPDATE outbox SET envelope = ?, sealed = 1, updated_at_ms = ? WHERE envelope_id = ? AND sealed = 0')
+    // a user's message keeps its (at-rest sealed) plaintext until delivered: resealed if the recipient's device loses its session
+    return num(this.statement(`UPDATE outbox SET message_sealed = CASE WHEN kind = 'message' THEN envelope ELSE NULL END,
+      envelope = ?, sealed = 1, updated_at_ms = ? WHERE envelope_id = ? AND sealed = 0`)
       .run(envelope, this.clock(), envelopeId).changes) === 1
+  }
+
+  /**
+   * Turns the undelivered user messages to `recipient` back into unsealed entries (their kept
+   * plaintext), due now: the worker seals them again, on the sessions as they are now. Returns how many.
+   */
+  resealPending (recipient: string): number {
+    const now = this.clock()
+    return num(this.statement(`UPDATE outbox SET envelope = message_sealed, message_sealed = NULL, sealed = 0, next_attempt_at_ms = ?, updated_at_ms = ?
+      WHERE recipient = ? AND kind = 'message' AND sealed = 1 AND message_sealed IS NOT NULL AND state IN ('queued', 'sent', 'stored')`)
+      .run(now, now, recipient).changes)
   }
 
   /**
@@ -425,6 +527,116 @@ export class MessagingStore {
   listInboxMessages (options: { afterMs?: number, limit?: number } = {}): InboxEntry[] {
     return this.statement(`SELECT * FROM inbox WHERE kind = 'message' AND received_at_ms > ? ORDER BY received_at_ms ASC, rowid ASC LIMIT ?`)
       .all(options.afterMs ?? -1, Math.max(1, Math.min(options.limit ?? DEFAULT_INBOX_PAGE, MAX_INBOX_PAGE))).map(inboxRow)
+  }
+
+  /**
+   * A page of received messages (kind 'message', not deleted), oldest first within the page:
+   * without a cursor the newest `limit`; `beforeMs` the newest `limit` received before it (paging
+   * back); `afterMs` the oldest `limit` received after it (paging forward, following new ones).
+   */
+  inboxPage (options: { limit?: number, beforeMs?: number, afterMs?: number, unreadOnly?: boolean } = {}): InboxEntry[] {
+    const limit = Math.max(1, Math.min(options.limit ?? DEFAULT_INBOX_PAGE, MAX_INBOX_PAGE))
+    const where = ["kind = 'message'", 'deleted_at_ms IS NULL']
+    const args: SQLInputValue[] = []
+    if (options.unreadOnly === true) where.push('read_at_ms IS NULL')
+    if (options.beforeMs != null) { where.push('received_at_ms < ?'); args.push(options.beforeMs) }
+    if (options.afterMs != null) { where.push('received_at_ms > ?'); args.push(options.afterMs) }
+    const forward = options.afterMs != null && options.beforeMs == null
+    const rows = this.statement(`SELECT * FROM inbox WHERE ${where.join(' AND ')}
+      ORDER BY received_at_ms ${forward ? 'ASC' : 'DESC'}, rowid ${forward ? 'ASC' : 'DESC'} LIMIT ?`).all(...args, limit).map(inboxRow)
+    return forward ? rows : rows.reverse()
+  }
+
+  /** Marks received messages read (or unread); returns how many changed. Unknown or deleted ids count 0. */
+  markRead (envelopeIds: Uint8Array[], read = true): number {
+    return this.tx(() => {
+      let n = 0
+      for (const id of envelopeIds) {
+        n += num(this.statement(`UPDATE inbox SET read_at_ms = ? WHERE envelope_id = ? AND deleted_at_ms IS NULL AND (read_at_ms IS NULL) = ?`)
+          .run(read ? this.clock() : null, id, read ? 1 : 0).changes)
+      }
+      return n
+    })
+  }
+
+  /** Whether a received message was deleted (its row stays as a tombstone). */
+  inboxDeleted (envelopeId: Uint8Array): boolean {
+    return this.statement('SELECT deleted_at_ms FROM inbox WHERE envelope_id = ?').get(envelopeId)?.deleted_at_ms != null
+  }
+
+  /** Marks every received message read; returns how many changed. */
+  markAllRead (): number {
+    return num(this.statement(`UPDATE inbox SET read_at_ms = ? WHERE kind = 'message' AND deleted_at_ms IS NULL AND read_at_ms IS NULL`).run(this.clock()).changes)
+  }
+
+  /** Unread received messages: in all, and by sender. */
+  unreadCounts (): { total: number, bySender: Record<string, number> } {
+    const rows = this.statement(`SELECT sender, COUNT(*) AS n FROM inbox WHERE kind = 'message' AND deleted_at_ms IS NULL AND read_at_ms IS NULL GROUP BY sender`).all()
+    const bySender: Record<string, number> = {}
+    let total = 0
+    for (const r of rows) { bySender[String(r.sender)] = num(r.n); total += num(r.n) }
+    return { total, bySender }
+  }
+
+  /**
+   * Deletes a received message: its content is dropped, its row stays (emptied) so that a copy
+   * delivered again is still a duplicate. Returns false for an unknown or already deleted id.
+   */
+  deleteInbox (envelopeId: Uint8Array): boolean {
+    return num(this.statement(`UPDATE inbox SET body = x'', content_type = '', deleted_at_ms = ? WHERE envelope_id = ? AND deleted_at_ms IS NULL`)
+      .run(this.clock(), envelopeId).changes) === 1
+  }
+
+  /** Sent 1:1 messages (outbox kind 'message'), newest first; `beforeMs` pages back by creation time. */
+  sentMessages (options: { limit?: number, beforeMs?: number } = {}): OutboxEntry[] {
+    const limit = Math.max(1, Math.min(options.limit ?? DEFAULT_INBOX_PAGE, MAX_INBOX_PAGE))
+    return this.statement(`SELECT * FROM outbox WHERE kind = 'message' AND created_at_ms < ? ORDER BY created_at_ms DESC, rowid DESC LIMIT ?`)
+      .all(options.beforeMs ?? Number.MAX_SAFE_INTEGER, limit).map(outboxRow)
+  }
+
+  /** Sent group messages: each message id with its member copies, newest first. */
+  sentGroupMessages (options: { limit?: number, beforeMs?: number } = {}): Array<{ msgId: Uint8Array, copies: OutboxEntry[] }> {
+    const limit = Math.max(1, Math.min(options.limit ?? DEFAULT_INBOX_PAGE, MAX_INBOX_PAGE))
+    const ids = this.statement(`SELECT g.msg_id AS msg_id, MIN(o.created_at_ms) AS t FROM attn_group_sends g JOIN outbox o ON o.envelope_id = g.envelope_id
+      GROUP BY g.msg_id HAVING t < ? ORDER BY t DESC LIMIT ?`).all(options.beforeMs ?? Number.MAX_SAFE_INTEGER, limit)
+    return ids.map(r => ({ msgId: u8(r.msg_id), copies: this.groupCopies(u8(r.msg_id)) }))
+  }
+
+  // ---- contacts ----------------------------------------------------------------------------
+
+  /** Adds a contact; false when the name is taken. */
+  addContact (name: string, address: string): boolean {
+    return num(this.statement('INSERT OR IGNORE INTO contacts (name, address, created_at_ms) VALUES (?, ?, ?)').run(name, address, this.clock()).changes) === 1
+  }
+
+  removeContact (name: string): boolean {
+    return num(this.statement('DELETE FROM contacts WHERE name = ?').run(name).changes) === 1
+  }
+
+  /** Renames a contact; false when `from` is unknown (a taken `to` throws: the primary key). */
+  renameContact (from: string, to: string): boolean {
+    return num(this.statement('UPDATE contacts SET name = ? WHERE name = ?').run(to, from).changes) === 1
+  }
+
+  getContact (name: string): { name: string, address: string } | undefined {
+    const r = this.statement('SELECT name, address FROM contacts WHERE name = ?').get(name)
+    return r == null ? undefined : { name: String(r.name), address: String(r.address) }
+  }
+
+  /** Contacts by name. */
+  listContacts (): Array<{ name: string, address: string, createdAt: number }> {
+    return this.statement('SELECT name, address, created_at_ms FROM contacts ORDER BY name').all()
+      .map(r => ({ name: String(r.name), address: String(r.address), createdAt: num(r.created_at_ms) }))
+  }
+
+  /** The first contact name (by name) of an address. */
+  contactNameOf (address: string): string | undefined {
+    const r = this.statement('SELECT name FROM contacts WHERE address = ? ORDER BY name LIMIT 1').get(address)
+    return r == null ? undefined : String(r.name)
+  }
+
+  contactCount (): number {
+    return num(this.statement('SELECT COUNT(*) AS n FROM contacts').get()?.n)
   }
 
   /** Newest first; filter by peer (sender or recipient) or group; `beforeMs` pages backwards. */
@@ -609,6 +821,106 @@ export class MessagingStore {
     return { count: num(row?.n), bytes: num(row?.b) }
   }
 
+  // ---- device keys and ratchet sessions (messaging.md §10) -------------------------------------
+
+  putDeviceKey (k: StoredDeviceKey): void {
+    this.statement(`INSERT OR REPLACE INTO device_keys (kind, id, public_key, private_sealed, signature, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+      .run(k.kind, k.id, k.publicKey, this.seal(`device_keys:${k.kind}:${k.id}`, k.privateKey, this.stateKey), k.signature ?? null, k.createdAt, k.expiresAt)
+  }
+
+  private deviceKeyOf (row: Record<string, unknown>): StoredDeviceKey {
+    const kind = String(row.kind) as DeviceKeyKind
+    const id = num(row.id)
+    return {
+      kind, id, publicKey: u8(row.public_key), privateKey: this.unseal(`device_keys:${kind}:${id}`, u8(row.private_sealed), this.stateKey),
+      signature: row.signature == null ? undefined : u8(row.signature), createdAt: num(row.created_at), expiresAt: num(row.expires_at)
+    }
+  }
+
+  getDeviceKey (kind: DeviceKeyKind, id: number): StoredDeviceKey | undefined {
+    const row = this.statement('SELECT * FROM device_keys WHERE kind = ? AND id = ?').get(kind, id)
+    return row == null ? undefined : this.deviceKeyOf(row)
+  }
+
+  /** Keys of a kind, newest first. */
+  listDeviceKeys (kind: DeviceKeyKind): StoredDeviceKey[] {
+    return this.statement('SELECT * FROM device_keys WHERE kind = ? ORDER BY created_at DESC, id DESC').all(kind).map(r => this.deviceKeyOf(r))
+  }
+
+  deleteDeviceKey (kind: DeviceKeyKind, id: number): boolean {
+    return num(this.statement('DELETE FROM device_keys WHERE kind = ? AND id = ?').run(kind, id).changes) === 1
+  }
+
+  /** Deletes keys of a kind whose expiry passed before `beforeSeconds`. */
+  deleteDeviceKeysExpiredBefore (kind: DeviceKeyKind, beforeSeconds: number): number {
+    return num(this.statement('DELETE FROM device_keys WHERE kind = ? AND expires_at < ?').run(kind, beforeSeconds).changes)
+  }
+
+  putSession (s: Omit<StoredSession, 'updatedAtMs'>): void {
+    const now = this.clock()
+    this.statement(`INSERT INTO ratchet_sessions (session_id, peer_address, peer_device, state_sealed, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (session_id) DO UPDATE SET state_sealed = excluded.state_sealed, updated_at_ms = excluded.updated_at_ms`)
+      .run(s.sessionId, s.peerAddress, s.peerDevice, this.seal(`ratchet_sessions:${toHex(s.sessionId)}`, s.state, this.stateKey), now, now)
+  }
+
+  private sessionOf (row: Record<string, unknown>): StoredSession {
+    const sessionId = u8(row.session_id)
+    return {
+      sessionId, peerAddress: String(row.peer_address), peerDevice: String(row.peer_device),
+      state: this.unseal(`ratchet_sessions:${toHex(sessionId)}`, u8(row.state_sealed), this.stateKey), updatedAtMs: num(row.updated_at_ms)
+    }
+  }
+
+  getSession (sessionId: Uint8Array): StoredSession | undefined {
+    const row = this.statement('SELECT * FROM ratchet_sessions WHERE session_id = ?').get(sessionId)
+    return row == null ? undefined : this.sessionOf(row)
+  }
+
+  deleteSession (sessionId: Uint8Array): void {
+    this.statement('DELETE FROM ratchet_sessions WHERE session_id = ?').run(sessionId)
+    this.statement('DELETE FROM ratchet_active WHERE session_id = ?').run(sessionId)
+  }
+
+  /** Keeps the `keep` most recently used sessions with a peer device (plus the active one), deleting the rest. */
+  pruneSessions (peerAddress: string, peerDevice: string, keep: number): void {
+    const active = this.activeSessionId(peerAddress, peerDevice)
+    const rows = this.statement('SELECT session_id FROM ratchet_sessions WHERE peer_address = ? AND peer_device = ? ORDER BY updated_at_ms DESC').all(peerAddress, peerDevice)
+    for (const r of rows.slice(keep)) {
+      const id = u8(r.session_id)
+      if (active == null || toHex(id) !== toHex(active)) this.deleteSession(id)
+    }
+  }
+
+  activeSessionId (peerAddress: string, peerDevice: string): Uint8Array | undefined {
+    const row = this.statement('SELECT session_id FROM ratchet_active WHERE peer_address = ? AND peer_device = ?').get(peerAddress, peerDevice)
+    return row == null ? undefined : u8(row.session_id)
+  }
+
+  setActiveSession (peerAddress: string, peerDevice: string, sessionId: Uint8Array): void {
+    this.statement('INSERT OR REPLACE INTO ratchet_active (peer_address, peer_device, session_id) VALUES (?, ?, ?)').run(peerAddress, peerDevice, sessionId)
+  }
+
+  clearActiveSession (peerAddress: string, peerDevice: string): void {
+    this.statement('DELETE FROM ratchet_active WHERE peer_address = ? AND peer_device = ?').run(peerAddress, peerDevice)
+  }
+
+  /** Every session's peer device (tests and diagnostics). */
+  listSessions (): StoredSession[] {
+    return this.statement('SELECT * FROM ratchet_sessions ORDER BY updated_at_ms').all().map(r => this.sessionOf(r))
+  }
+
+  envelopeSeen (envelopeId: Uint8Array): boolean {
+    return this.statement('SELECT 1 AS x FROM envelopes_seen WHERE envelope_id = ?').get(envelopeId) != null
+  }
+
+  markEnvelopeSeen (envelopeId: Uint8Array): void {
+    this.statement('INSERT OR IGNORE INTO envelopes_seen (envelope_id, seen_at_ms) VALUES (?, ?)').run(envelopeId, this.clock())
+  }
+
+  expireSeenEnvelopes (ttlMs: number): number {
+    return num(this.statement('DELETE FROM envelopes_seen WHERE seen_at_ms < ?').run(this.clock() - ttlMs).changes)
+  }
+
   // ---- prekeys -----------------------------------------------------------------------------
 
   putPrekey (p: StoredPrekey): void {
@@ -751,6 +1063,7 @@ function inboxRow (r: Record<string, unknown>): InboxEntry {
     receivedAtMs: num(r.received_at_ms)
   }
   if (r.group_id != null) e.groupId = u8(r.group_id)
+  if (r.read_at_ms != null) e.readAtMs = num(r.read_at_ms)
   return e
 }
 

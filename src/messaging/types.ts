@@ -13,6 +13,22 @@ export interface InboxMessage {
   body: string
   sentAt: number
   receivedAt: number
+  /** Whether the user marked it read. */
+  read: boolean
+  /** The sender's contact name, when the sender is a contact. */
+  fromName?: string
+}
+
+/** A sent message in the list of sent messages. */
+export interface SentMessage {
+  id: string
+  /** The recipient's address, or the group id. */
+  to: string
+  toName?: string
+  state: MessageState
+  reason?: string
+  createdAt: number
+  updatedAt: number
 }
 
 export type MessageState = OutboxState
@@ -22,6 +38,8 @@ export interface MessageStatus {
   state: MessageState
   reason?: string
   to: string
+  /** The recipient's contact name, when the recipient is a contact. */
+  toName?: string
   updatedAt: number
   /** While a direct delivery call is in flight: its state at each device (RPC status query). */
   transit?: Array<{ peer: string, state: RpcStatus }>
@@ -72,4 +90,6 @@ export interface MessagingServiceInit {
   callTimeout?: number
   /** How long direct delivery may take before the mailboxes are used in parallel, ms (default 1.5 s). */
   mailboxGrace?: number
+  /** Rewards: the ledger, this mailbox's price per parcel and the most postage paid per parcel (protocols/rewards.md §6). */
+  postage?: import('./postage.js').PostageInit
 }

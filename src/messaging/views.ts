@@ -32,7 +32,8 @@ export function inboxMessageOf (e: InboxEntry): InboxMessage {
     contentType: e.contentType,
     body: bodyString(e.contentType, e.body),
     sentAt: e.sentAtMs,
-    receivedAt: e.receivedAtMs
+    receivedAt: e.receivedAtMs,
+    read: e.readAtMs != null
   }
 }
 

@@ -21,6 +21,10 @@ export interface AttnConfig extends ReachConfig {
   api: string
   /** Extra multiaddrs to announce (e.g. a public address behind NAT). */
   announce: string[]
+  /** ATTN over raw UDP, `HOST:PORT` (attnproto.md Part 2 §5); empty string (default) = off. */
+  udp: string
+  /** ATTN over plain HTTP, a public listener `HOST:PORT` (attnproto.md Part 2 §6); empty string (default) = off. */
+  http: string
   dht: {
     /** Keep private/loopback addresses in DHT peer records (needed on a LAN or loopback). */
     allowPrivateAddresses: boolean
@@ -46,6 +50,16 @@ export interface AttnConfig extends ReachConfig {
   }
   /** Messaging timings, ms; unset keys keep the service defaults (MessagingServiceInit). */
   messaging: MessagingTimings
+  /** Rewards (protocols/rewards.md §7): chain JSON-RPC URL ('' = ledger only). */
+  chainRpc: string
+  /** Chain id of the rewards contract; 0 = ask chainRpc at start. */
+  chainId: number
+  /** AttRewards contract address ('' = no rewards: free mailbox, free senders only). */
+  rewardsContract: string
+  /** Price per parcel as a mailbox, base units, decimal string ("0" = free; needs rewardsContract). */
+  price: string
+  /** Most postage paid per parcel as a sender, base units, decimal string. */
+  maxPostage: string
 }
 
 /** Outbox retry and re-probe backoff and the mailbox poll interval, ms. */
@@ -79,6 +93,8 @@ export const DEFAULT_CONFIG: AttnConfig = {
   bootstrap: [],
   api: DEFAULT_API,
   announce: [],
+  udp: '',
+  http: '',
   dht: {
     allowPrivateAddresses: true,
     maxRecords: DEFAULT_DHT_MAX_RECORDS,
@@ -91,6 +107,11 @@ export const DEFAULT_CONFIG: AttnConfig = {
   maxConnections: 300,
   mailbox: { enabled: true, nodes: [] },
   messaging: {},
+  chainRpc: '',
+  chainId: 0,
+  rewardsContract: '',
+  price: '0',
+  maxPostage: '100',
   ...DEFAULT_REACH_CONFIG
 }
 
@@ -124,6 +145,8 @@ function mergeConfig (base: AttnConfig, over: Partial<AttnConfig>): AttnConfig {
     if (key === 'dht') out.dht = { ...out.dht, ...value }
     else if (key === 'mailbox') out.mailbox = { ...out.mailbox, ...value }
     else if (key === 'messaging') out.messaging = { ...out.messaging, ...value }
+    // amounts may be JSON numbers; they are kept as decimal strings (base units can pass 2^53)
+    else if ((key === 'price' || key === 'maxPostage') && typeof value === 'number' && Number.isSafeInteger(value)) out[key] = String(value)
     else (out as any)[key] = value
   }
   validateConfig(out)
@@ -131,7 +154,10 @@ function mergeConfig (base: AttnConfig, over: Partial<AttnConfig>): AttnConfig {
 }
 
 const DHT_KEYS = new Set(['allowPrivateAddresses', 'maxRecords', 'maxBytes', 'maxRecordsPerPeer', 'maxBytesPerPeer', 'maxRecordBytes'])
-const KNOWN_KEYS = new Set(['listen', 'bootstrap', 'api', 'announce', 'dht', 'inboundConnectionThreshold', 'maxConnections', 'mailbox', 'messaging', ...REACH_KEYS])
+const KNOWN_KEYS = new Set(['listen', 'bootstrap', 'api', 'announce', 'udp', 'http', 'dht', 'inboundConnectionThreshold', 'maxConnections', 'mailbox', 'messaging',
+  'chainRpc', 'chainId', 'rewardsContract', 'price', 'maxPostage', ...REACH_KEYS])
+/** A base-unit amount: a decimal integer below 2^128. */
+const AMOUNT = /^(0|[1-9][0-9]{0,37})$/
 
 function validatePartial (value: unknown, where: string): Partial<AttnConfig> {
   if (value == null || typeof value !== 'object' || Array.isArray(value)) {
@@ -170,6 +196,10 @@ export function validateConfig (config: AttnConfig): void {
   }
   if (typeof config.api !== 'string') throw new InvalidConfigError('"api" must be a string HOST:PORT')
   if (config.api !== '') parseHostPort(config.api)
+  for (const field of ['udp', 'http'] as const) {
+    if (typeof config[field] !== 'string') throw new InvalidConfigError(`"${field}" must be a string HOST:PORT (empty: off)`)
+    if (config[field] !== '') parseHostPort(config[field])
+  }
   if (typeof config.dht?.allowPrivateAddresses !== 'boolean') throw new InvalidConfigError('"dht.allowPrivateAddresses" must be a boolean')
   for (const field of ['maxRecords', 'maxBytes', 'maxRecordsPerPeer', 'maxBytesPerPeer', 'maxRecordBytes'] as const) {
     if (!Number.isSafeInteger(config.dht[field]) || config.dht[field] < 1) throw new InvalidConfigError(`"dht.${field}" must be a positive integer`)
@@ -195,6 +225,17 @@ export function validateConfig (config: AttnConfig): void {
     const b = config.messaging[high] ?? DEFAULT_MESSAGING_TIMINGS[high]
     if (a > b) throw new InvalidConfigError(`"messaging.${low}" (${a}) must not exceed "messaging.${high}" (${b})`)
   }
+  if (typeof config.chainRpc !== 'string' || (config.chainRpc !== '' && !/^https?:\/\/\S+$/.test(config.chainRpc))) {
+    throw new InvalidConfigError('"chainRpc" must be an http(s) URL, or empty')
+  }
+  if (!Number.isSafeInteger(config.chainId) || config.chainId < 0) throw new InvalidConfigError('"chainId" must be a non-negative integer (0 = ask chainRpc)')
+  if (typeof config.rewardsContract !== 'string' || (config.rewardsContract !== '' && !/^0x[0-9a-fA-F]{40}$/.test(config.rewardsContract))) {
+    throw new InvalidConfigError('"rewardsContract" must be a 0x-prefixed 20-byte hex address, or empty')
+  }
+  for (const field of ['price', 'maxPostage'] as const) {
+    if (typeof config[field] !== 'string' || !AMOUNT.test(config[field])) throw new InvalidConfigError(`"${field}" must be a non-negative integer amount in base units`)
+  }
+  if (config.price !== '0' && config.rewardsContract === '') throw new InvalidConfigError('"price" above 0 needs "rewardsContract" (cheques are signed for a contract)')
   validateReachConfig(config)
 }
 

@@ -4,6 +4,8 @@ import { bootstrap } from '@libp2p/bootstrap'
 import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
+import { prometheusMetrics } from '@libp2p/prometheus-metrics'
+import { Registry } from 'prom-client'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
@@ -11,7 +13,7 @@ import { createLibp2p } from 'libp2p'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { messaging, selectDirectoryRecord, validateDirectoryRecord, DIRECTORY_NAMESPACE } from '../messaging/index.js'
 import type { MessagingService, MessagingServiceInit } from '../messaging/index.js'
-import { DEFAULT_CONFIG, validateConfig } from './config.js'
+import { DEFAULT_CONFIG, parseHostPort, validateConfig } from './config.js'
 import { DhtRecordGuard } from './dht-record-guard.js'
 import { SqliteDatastore } from './sqlite-datastore.js'
 import { bootstrapRedial } from './bootstrap-redial.js'
@@ -30,6 +32,14 @@ import type { Identify } from '@libp2p/identify'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
+
+/** libp2p's own metrics of each node, in a registry of its own (two nodes in one process never mix). */
+const libp2pRegistries = new WeakMap<AttnNode, Registry>()
+
+/** The Prometheus registry holding libp2p's own metrics (`libp2p_*`) of a node made by createAttnNode. */
+export function libp2pMetricsRegistry (node: AttnNode): Registry | undefined {
+  return libp2pRegistries.get(node)
+}
 
 /** The DHT protocol of the ATT network, separate from the public IPFS DHT. */
 export const ATTN_DHT_PROTOCOL = '/attn/kad/1.0.0'
@@ -116,12 +126,15 @@ export async function createAttnNode (options: CreateAttnNodeOptions = {}): Prom
     selectors: { [DIRECTORY_NAMESPACE]: selectDirectoryRecord }
   })
 
+  const metricsRegistry = new Registry()
   // NAT traversal and the public network (reach-services.ts)
   const reach = reachServices(config, options, () => node)
 
   let node: AttnNode | undefined
   try {
     node = await createLibp2p<AttnServices>({
+      // connection, stream, dial and per-protocol byte counts, exported with ours at GET /metrics
+      metrics: prometheusMetrics({ registry: metricsRegistry, collectDefaultMetrics: false, preserveExistingMetrics: true }),
       // secp256k1 so that, without a separate identity, the node key is a valid ATT root key
       privateKey: options.privateKey ?? options.attn?.identity?.nodeKey ?? await generateKeyPair('secp256k1'),
       start: false,
@@ -146,7 +159,12 @@ export async function createAttnNode (options: CreateAttnNodeOptions = {}): Prom
         // kad-dht sees the guard as its datastore (libp2p's own datastore keeps the peer store)
         dht: (components: any) => dht(dhtStore.components(components, ATTN_DHT_PROTOCOL)),
         // the concrete service (not the `Attn` interface): tests reach its carrier-level hooks
-        attn: (components: AttnServiceComponents) => new AttnService(components, options.attn),
+        attn: (components: AttnServiceComponents) => new AttnService(components, {
+          // the UDP and HTTP carriers from config (attn init, when given, wins)
+          udp: config.udp !== '' ? parseHostPort(config.udp) : undefined,
+          http: config.http !== '' ? parseHostPort(config.http) : undefined,
+          ...options.attn
+        }),
         messaging: messaging({
           mailbox: config.mailbox.enabled,
           mailboxes: config.mailbox.nodes.length > 0 ? config.mailbox.nodes : undefined,
@@ -161,6 +179,7 @@ export async function createAttnNode (options: CreateAttnNodeOptions = {}): Prom
     await dhtStore.stop()
     throw err
   }
+  libp2pRegistries.set(node, metricsRegistry)
   if (options.start !== false) await node.start()
   return node
 }

@@ -44,3 +44,8 @@ export const DEFAULT_CHAIN_TIMEOUT_MS = 10_000
 export const DEFAULT_CHAIN_RETRIES = 2
 /** Receipt polling interval: a local chain mines at once, a public one every few seconds. */
 export const DEFAULT_CHAIN_POLL_MS = 1_000
+
+/** The ledger's file in the node's home. */
+export const REWARDS_LEDGER_FILE = 'rewards.sqlite'
+/** How long `attn start` waits for the chain to say its id (it starts anyway when the chain is down). */
+export const START_CHAIN_TIMEOUT_MS = 3_000

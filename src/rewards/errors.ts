@@ -93,3 +93,18 @@ export class ChainAbortedError extends AttnError {
 export class NoContractError extends AttnError {
   constructor (message = 'no rewards contract: deploy one or configure its address') { super(message, 'ERR_NO_CONTRACT') }
 }
+
+/** A priced mailbox refuses a parcel whose put carries no postage, too little, or a cheque that does not cover it. */
+export class PostageRequiredError extends AttnError {
+  constructor (message: string, readonly price: bigint = 0n) { super(message, 'ERR_POSTAGE_REQUIRED') }
+}
+
+/** This identity cannot sign cheques or receipts: its root key is not on this node, or no rewards contract is configured. */
+export class NoRewardsSignerError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_NO_REWARDS_SIGNER') }
+}
+
+/** A chain operation was asked of a node configured without a chain RPC endpoint (ledger only). */
+export class NoChainError extends AttnError {
+  constructor (message = 'no chain RPC configured (chainRpc / --chain-rpc): the ledger keeps cheques and receipts until one is') { super(message, 'ERR_NO_CHAIN') }
+}

@@ -42,5 +42,7 @@ export {
   InvalidAmountError, InvalidEvmAddressError, MalformedEvmSignatureError, BadChequeSignatureError, BadDeliverySignatureError,
   WrongNodeError, StaleChequeError, StaleDeliveryError, UnknownSenderError, LedgerFullError, LedgerDomainMismatchError,
   LedgerCorruptError, ChainUnavailableError, ChainTransactionError, WrongChainError, ClaimTooLargeError,
-  ChainAbortedError, NoContractError
+  ChainAbortedError, NoContractError, PostageRequiredError, NoRewardsSignerError, NoChainError
 } from './errors.js'
+export { NodeRewards } from './node-rewards.js'
+export type { RewardsConfig, RewardsStatus, ClaimOutcome } from './node-rewards.js'

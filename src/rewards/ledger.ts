@@ -18,7 +18,7 @@ import {
   MAX_RECIPIENTS_PER_SENDER, MAX_AMOUNT
 } from './constants.js'
 import {
-  InvalidAmountError, LedgerCorruptError, LedgerDomainMismatchError, LedgerFullError, StaleChequeError,
+  InvalidAmountError, LedgerCorruptError, LedgerDomainMismatchError, LedgerFullError, PostageRequiredError, StaleChequeError,
   StaleDeliveryError, UnknownSenderError, WrongNodeError
 } from './errors.js'
 import { evmAddressOf, signCheque, signDelivery, toAmount, toEvmAddress, verifyCheque, verifyDelivery } from './typed-data.js'
@@ -142,6 +142,33 @@ const MIGRATIONS: string[] = [
     count INTEGER NOT NULL,
     PRIMARY KEY (epoch, kind)
   ) STRICT;
+  `,
+  // postage per parcel (protocols/rewards.md §6): what a mailbox holds paid parcels for (and how much
+  // postage it has credited each sender against its cheques), and what a sender has paid each node
+  `
+  CREATE TABLE postage_held (
+    recipient TEXT NOT NULL,
+    parcel_id TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    postage TEXT NOT NULL,
+    at_ms INTEGER NOT NULL,
+    PRIMARY KEY (recipient, parcel_id)
+  ) STRICT;
+  CREATE INDEX postage_held_at ON postage_held (at_ms);
+
+  CREATE TABLE postage_credit (
+    sender TEXT PRIMARY KEY,
+    credited TEXT NOT NULL
+  ) STRICT;
+
+  CREATE TABLE postage_paid (
+    node TEXT NOT NULL,
+    parcel_id TEXT NOT NULL,
+    postage TEXT NOT NULL,
+    at_ms INTEGER NOT NULL,
+    PRIMARY KEY (node, parcel_id)
+  ) STRICT;
+  CREATE INDEX postage_paid_at ON postage_paid (at_ms);
   `
 ]
 
@@ -373,6 +400,109 @@ export class RewardsLedger {
   claims (limit = 100): Array<{ txHash: Hex, paid: bigint, receipts: number, gasUsed: bigint, claimedAtMs: number }> {
     return this.statement('SELECT tx_hash, paid, receipts, gas_used, claimed_at_ms FROM claims ORDER BY id DESC LIMIT ?').all(limit)
       .map((r) => ({ txHash: r.tx_hash as Hex, paid: big(r.paid), receipts: Number(r.receipts), gasUsed: big(r.gas_used), claimedAtMs: Number(r.claimed_at_ms) }))
+  }
+
+  // ---- postage per parcel (mailbox and sender) -----------------------------------------------
+
+  /**
+   * Mailbox: takes the postage of one parcel put by `sender` for `recipient`. A parcel already held
+   * is accepted again without new postage (a resent put). Otherwise the cheque (if any) is kept when
+   * newer (an older one, e.g. of a put that overtook another, is not an error), and the parcel is
+   * accepted only if the latest cheque covers everything credited to the sender so far plus
+   * `postage`, and `postage` ≥ `price`. Throws PostageRequiredError, the cheque's errors, LedgerFullError.
+   */
+  acceptPostage (input: { sender: string, recipient: string, parcelId: string, price: bigint, postage?: bigint, cheque?: SignedCheque }): { postage: bigint, held: boolean } {
+    const sender = toEvmAddress(input.sender, 'sender')
+    const cheque = input.cheque == null ? undefined : verifyCheque(this.domain, input.cheque)
+    if (cheque != null && (cheque.node !== this.self || cheque.sender !== sender)) {
+      throw new WrongNodeError(`the cheque is from ${cheque.sender} to ${cheque.node}, not from ${sender} to this node ${this.self}`)
+    }
+    return this.tx(() => {
+      const held = this.statement('SELECT postage FROM postage_held WHERE recipient = ? AND parcel_id = ?').get(input.recipient, input.parcelId)
+      if (held != null) return { postage: big(held.postage), held: true }
+      const postage = input.postage ?? 0n
+      if (cheque == null || postage < input.price) {
+        throw new PostageRequiredError(`this mailbox takes parcels for a postage of ${input.price}${cheque == null ? '' : `, the put carried ${postage}`}`, input.price)
+      }
+      const row = this.statement('SELECT cumulative FROM cheques_received WHERE sender = ?').get(sender)
+      const was = row == null ? undefined : big(row.cumulative)
+      if (was == null && this.count('SELECT count(*) AS n FROM cheques_received') >= this.limits.maxSenders) {
+        throw new LedgerFullError(`the ledger holds cheques from ${this.limits.maxSenders} senders`)
+      }
+      if (this.count('SELECT count(*) AS n FROM postage_held') >= this.limits.maxDeliveries) {
+        throw new LedgerFullError(`the ledger holds postage of ${this.limits.maxDeliveries} parcels`)
+      }
+      const cumulative = was == null || cheque.cumulativeAmount > was ? cheque.cumulativeAmount : was
+      const creditRow = this.statement('SELECT credited FROM postage_credit WHERE sender = ?').get(sender)
+      const credited = creditRow == null ? 0n : big(creditRow.credited)
+      if (credited + postage > cumulative) {
+        throw new PostageRequiredError(`the cheque covers ${cumulative} but ${credited + postage} is due (postage ${postage})`, input.price)
+      }
+      if (was == null || cheque.cumulativeAmount > was) {
+        this.statement(`INSERT INTO cheques_received (sender, cumulative, signature, updated_at_ms) VALUES (?, ?, ?, ?)
+          ON CONFLICT (sender) DO UPDATE SET cumulative = excluded.cumulative, signature = excluded.signature, updated_at_ms = excluded.updated_at_ms`)
+          .run(sender, cheque.cumulativeAmount.toString(), cheque.signature, this.clock())
+        this.addTotal('cheque_received', cheque.cumulativeAmount - (was ?? 0n))
+      }
+      this.statement(`INSERT INTO postage_credit (sender, credited) VALUES (?, ?)
+        ON CONFLICT (sender) DO UPDATE SET credited = excluded.credited`).run(sender, (credited + postage).toString())
+      this.statement('INSERT INTO postage_held (recipient, parcel_id, sender, postage, at_ms) VALUES (?, ?, ?, ?, ?)')
+        .run(input.recipient, input.parcelId, sender, postage.toString(), this.clock())
+      return { postage, held: false }
+    })
+  }
+
+  /** Mailbox: the postage of these parcels (acknowledged by `recipient`), removed from the ledger: reported once. */
+  takePostage (recipient: string, parcelIds: string[]): Array<{ parcelId: string, sender: Address, postage: bigint }> {
+    return this.tx(() => {
+      const out: Array<{ parcelId: string, sender: Address, postage: bigint }> = []
+      for (const id of parcelIds) {
+        const row = this.statement('SELECT sender, postage FROM postage_held WHERE recipient = ? AND parcel_id = ?').get(recipient, id)
+        if (row == null) continue
+        this.statement('DELETE FROM postage_held WHERE recipient = ? AND parcel_id = ?').run(recipient, id)
+        out.push({ parcelId: id, sender: row.sender as Address, postage: big(row.postage) })
+      }
+      return out
+    })
+  }
+
+  /**
+   * Sender: the postage and cheque for putting parcel `parcelId` at `node` for `price`. The first
+   * time it raises the cheque by `price`; a resend of the same parcel to the same node carries the
+   * postage paid before and the current cheque (re-signed: deterministic), paying nothing twice.
+   */
+  payParcel (node: string, parcelId: string, price: bigint): { postage: bigint, cheque: SignedCheque, raised: boolean } {
+    const n = toEvmAddress(node, 'node')
+    const p = toAmount(price, 'price')
+    const paid = this.statement('SELECT postage FROM postage_paid WHERE node = ? AND parcel_id = ?').get(n, parcelId)
+    if (paid != null) {
+      return { postage: big(paid.postage), cheque: signCheque(this.rootKey, this.domain, { node: n, cumulativeAmount: this.issuedTo(n) }), raised: false }
+    }
+    if (this.count('SELECT count(*) AS n FROM postage_paid') >= this.limits.maxDeliveries) {
+      throw new LedgerFullError(`the ledger holds postage of ${this.limits.maxDeliveries} parcels`)
+    }
+    const cheque = this.issueCheque(n, p)
+    this.statement('INSERT OR IGNORE INTO postage_paid (node, parcel_id, postage, at_ms) VALUES (?, ?, ?, ?)').run(n, parcelId, p.toString(), this.clock())
+    return { postage: p, cheque, raised: true }
+  }
+
+  /** Forgets per-parcel postage older than `beforeMs` (mail expired at the mailbox; resends long over). */
+  expirePostage (beforeMs: number): number {
+    const a = this.statement('DELETE FROM postage_held WHERE at_ms < ?').run(beforeMs).changes
+    const b = this.statement('DELETE FROM postage_paid WHERE at_ms < ?').run(beforeMs).changes
+    return Number(a) + Number(b)
+  }
+
+  /** Recipient: the cumulative amounts receipted, per (node, sender) (to resend a receipt that was lost). */
+  reissueDelivery (node: string, sender: string): SignedDelivery | undefined {
+    const amount = this.receiptedTo(node, sender)
+    if (amount === 0n) return undefined
+    return signDelivery(this.rootKey, this.domain, { node: toEvmAddress(node, 'node'), sender: toEvmAddress(sender, 'sender'), cumulativeAmount: amount })
+  }
+
+  /** Sender: the cumulative amount signed to every node, and the number of nodes. */
+  issuedTotal (): bigint {
+    return this.statement('SELECT cumulative FROM cheques_issued').all().reduce((sum, r) => sum + big(r.cumulative), 0n)
   }
 
   // ---- sender role --------------------------------------------------------------------------

@@ -43,7 +43,8 @@ export function isContentKind (kind: RpcKind): boolean {
 }
 
 /** The info record returned by the built-in method `attn.info`. */
-export interface RpcInfo { version: string, address: string, methods: string[], protocols: string[] }
+/** `carriers`: the node's UDP/HTTP carrier endpoints as URLs (attnproto.md Part 2); absent in older nodes' answers. */
+export interface RpcInfo { version: string, address: string, methods: string[], protocols: string[], carriers?: string[] }
 
 const KINDS = ['call', 'reply', 'ack', 'statusQuery', 'statusInfo', 'container', 'newSalt', 'ping', 'pong'] as const
 
@@ -180,20 +181,20 @@ function decode (data: Uint8Array, inContainer: boolean): RpcMessage {
 
 /** Encodes the result of `attn.info`. */
 export function encodeInfo (info: RpcInfo): Uint8Array {
-  return pb.Info.encode(info)
+  return pb.Info.encode({ ...info, carriers: info.carriers ?? [] })
 }
 
 /** Decodes the result of `attn.info`; throws RpcDecodeError subclasses only. */
 export function decodeInfo (data: Uint8Array): RpcInfo {
   let info: pb.Info
   try {
-    info = pb.Info.decode(data, { limits: { methods: MAX_INFO_LIST, protocols: MAX_INFO_LIST } })
+    info = pb.Info.decode(data, { limits: { methods: MAX_INFO_LIST, protocols: MAX_INFO_LIST, carriers: MAX_INFO_LIST } })
   } catch (err) {
     if (err instanceof MaxLengthError) throw new RpcTooManyItemsError("Info list")
     throw new RpcMalformedError(err instanceof Error ? err.message : String(err))
   }
-  for (const s of [info.version, info.address, ...info.methods, ...info.protocols]) {
+  for (const s of [info.version, info.address, ...info.methods, ...info.protocols, ...info.carriers]) {
     if (utf8Length(s) > MAX_INFO_STRING) throw new RpcFieldTooLargeError('Info string', utf8Length(s), MAX_INFO_STRING)
   }
-  return { version: info.version, address: info.address, methods: info.methods, protocols: info.protocols }
+  return { version: info.version, address: info.address, methods: info.methods, protocols: info.protocols, carriers: info.carriers }
 }

@@ -17,6 +17,8 @@ export interface BatcherHooks {
   send: (data: Uint8Array, msgId: bigint, callIds: bigint[], items: number, container: boolean) => void
   /** Extra items to piggyback at flush time (pending acks). */
   drainExtra: () => Uint8Array[]
+  /** Largest record data the link's current carrier takes (a UDP datagram), when below MAX_MESSAGE_BYTES. */
+  maxRecordData?: () => number | undefined
 }
 
 /**
@@ -56,13 +58,15 @@ export class ContainerBatcher {
     const items: OutItem[] = this.hooks.drainExtra().map(body => ({ body }))
     items.push(...this.queue)
     this.queue = []
+    // a datagram carrier takes smaller records: containers are cut to fit (one item too large still goes alone)
+    const max = Math.min(MAX_MESSAGE_BYTES, this.hooks.maxRecordData?.() ?? MAX_MESSAGE_BYTES)
     let i = 0
     while (i < items.length) {
       let bytes = 0
       let j = i
       while (j < items.length && j - i < MAX_CONTAINER_ITEMS) {
         const next = bytes + items[j].body.byteLength
-        if (j > i && CONTAINER_OVERHEAD + next + (j - i + 1) * CONTAINER_ITEM_OVERHEAD > MAX_MESSAGE_BYTES) break
+        if (j > i && CONTAINER_OVERHEAD + next + (j - i + 1) * CONTAINER_ITEM_OVERHEAD > max) break
         bytes = next
         j++
       }

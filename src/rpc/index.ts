@@ -26,11 +26,15 @@ export interface RpcLink {
   nextMsgId(): bigint
   /** Seals `data` as one record with this msg_id and sends it on any live carrier. Rejects with a typed error if the session is closed. */
   send(data: Uint8Array, msgId: bigint, options?: { signal?: AbortSignal }): Promise<void>
+  /** Largest record data the session's current carrier takes, when limited (UDP); containers are cut to fit. */
+  maxRecordData?(): number | undefined
 }
 
 export { RpcEngine } from './rpc-engine.js'
 export type { RpcEngineInit, RpcCallOptions, RpcStats, RpcStatus } from './rpc-engine.js'
 export type { RpcHandler, RpcHandlerContext, RpcHandleOptions } from './methods.js'
+export { CallTiming, CALL_TIMING_BUCKETS_S } from './call-timing.js'
+export type { CallTimingSeries, CallDirection } from './call-timing.js'
 export { encodeRpcMessage, decodeRpcMessage, encodeInfo, decodeInfo, isContentKind } from './codec.js'
 export type { RpcMessage, RpcBody, RpcContainerItem, RpcInfo, RpcKind, RpcWireError } from './codec.js'
 export {

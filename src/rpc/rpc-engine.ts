@@ -1,4 +1,5 @@
 import { AckBatcher } from './ack-batcher.js'
+import { CallTiming } from './call-timing.js'
 import { decodeRpcMessage, encodeInfo, encodeRpcMessage } from './codec.js'
 import * as C from './constants.js'
 import { ContainerBatcher } from './container-batcher.js'
@@ -31,7 +32,7 @@ export interface RpcCallOptions extends AbortOptions {
 
 export interface RpcEngineInit {
   /** Address/version/protocols served by `attn.info`. */
-  info?: () => { address: string, version: string, protocols?: string[] }
+  info?: () => { address: string, version: string, protocols?: string[], carriers?: string[] }
   /** A NewSalt arrived on `link`: install `salt` in the session before the engine resends the affected calls. */
   onNewSalt?: (link: RpcLink, salt: Uint8Array, validSince: bigint, badMsgId: bigint) => void
   callTimeout?: number
@@ -130,7 +131,8 @@ class LinkState {
         engine._count('acksSent', a.length)
         return a
       },
-      send: (data, msgId, callIds, items, container) => { engine._send(this, data, msgId, callIds, items, container) }
+      send: (data, msgId, callIds, items, container) => { engine._send(this, data, msgId, callIds, items, container) },
+      maxRecordData: () => this.link.maxRecordData?.()
     })
     this.slots = new SlotQueue(e.maxInFlight)
     this.received = new ReceivedCalls(e.cache.maxEntries, e.cache.maxBytes, e.cache.ttl, e.now)
@@ -150,6 +152,8 @@ export class RpcEngine {
   private readonly closedLinks = new WeakSet<RpcLink>()
   private readonly methods = new MethodTable()
   private readonly timers = new Timers()
+  /** Call latency histograms by direction, method and outcome (for /metrics). */
+  readonly timing = new CallTiming()
   private readonly counters: Record<Counter, number> = {
     callsSent: 0, callsReceived: 0, repliesSent: 0, repliesReceived: 0, resends: 0, duplicatesDropped: 0,
     acksSent: 0, recordsSent: 0, containersSent: 0, messagesSent: 0, sendErrors: 0, lateReplies: 0,
@@ -182,7 +186,7 @@ export class RpcEngine {
     this.handle(C.METHOD_PING, params => params)
     this.handle(C.METHOD_INFO, () => {
       const i = this.infoFn?.() ?? { address: '', version: '' }
-      return encodeInfo({ version: i.version, address: i.address, methods: this.methods.names(), protocols: i.protocols ?? [] })
+      return encodeInfo({ version: i.version, address: i.address, methods: this.methods.names(), protocols: i.protocols ?? [], carriers: i.carriers ?? [] })
     })
   }
 
@@ -211,7 +215,13 @@ export class RpcEngine {
     if (params.byteLength > C.MAX_PAYLOAD_BYTES) throw new RpcTooLargeError(`params of ${params.byteLength} bytes exceed ${C.MAX_PAYLOAD_BYTES}`)
     const ls = this.open(link, options)
     const body = encodeRpcMessage({ kind: 'call', method, params })
-    return await this.settle<Uint8Array>(options, method, finish => {
+    const started = performance.now()
+    const observe = (outcome: string): void => { this.timing.observe('out', method, outcome, performance.now() - started) }
+    return await this.settle<Uint8Array>(options, method, settled => {
+      const finish = (outcome: Uint8Array | Error): void => {
+        observe(outcome instanceof Error ? ((outcome as { code?: string }).code ?? 'ERROR') : 'ok')
+        settled(outcome)
+      }
       let pc: PendingCall | undefined
       let cancelWait: () => void = () => {}
       cancelWait = ls.slots.acquire(() => {
@@ -571,11 +581,11 @@ export class RpcEngine {
     const entry = ls.received.add(msgId)
     this.counters.callsReceived++
     ls.acks.add(msgId)
-    if (!isValidMethodName(method)) { this.finishCall(ls, entry, undefined, new PublicRpcError('BAD_REQUEST', 'invalid method name')); return }
+    if (!isValidMethodName(method)) { this.finishCall(ls, entry, undefined, new PublicRpcError('BAD_REQUEST', 'invalid method name'), 'unknown'); return }
     const m = this.methods.get(method)
-    if (m == null) { this.finishCall(ls, entry, undefined, new PublicRpcError('UNKNOWN_METHOD', `unknown method ${method}`)); return }
-    if (ls.incoming >= this.cfg.maxIncoming) { this.finishCall(ls, entry, undefined, new PublicRpcError('OVERLOADED', 'overloaded')); return }
-    if (m.running >= m.maxConcurrent && m.queue.length >= m.maxQueued) { this.finishCall(ls, entry, undefined, new PublicRpcError('OVERLOADED', 'overloaded')); return }
+    if (m == null) { this.finishCall(ls, entry, undefined, new PublicRpcError('UNKNOWN_METHOD', `unknown method ${method}`), 'unknown'); return }
+    if (ls.incoming >= this.cfg.maxIncoming) { this.finishCall(ls, entry, undefined, new PublicRpcError('OVERLOADED', 'overloaded'), method); return }
+    if (m.running >= m.maxConcurrent && m.queue.length >= m.maxQueued) { this.finishCall(ls, entry, undefined, new PublicRpcError('OVERLOADED', 'overloaded'), method); return }
 
     ls.incoming++
     entry.controller = new AbortController()
@@ -601,7 +611,7 @@ export class RpcEngine {
         if (q != null && !q.dropped()) { q.start(); break }
       }
       if (ls.closed) return
-      this.finishCall(ls, entry, result, err)
+      this.finishCall(ls, entry, result, err, method)
     }
     controller.signal.addEventListener('abort', () => { complete(undefined, new RpcAbortedError()) }, { once: true })
     entry.timer = this.timers.set(() => {
@@ -629,7 +639,7 @@ export class RpcEngine {
   }
 
   /** Builds, caches and queues the Reply of a received call. */
-  private finishCall (ls: LinkState, entry: ReceivedEntry, result: Uint8Array | undefined, err: Error | undefined): void {
+  private finishCall (ls: LinkState, entry: ReceivedEntry, result: Uint8Array | undefined, err: Error | undefined, method: string): void {
     entry.controller = undefined
     let error: RpcWireError | undefined
     if (err == null && !(result instanceof Uint8Array)) {
@@ -644,6 +654,8 @@ export class RpcEngine {
     const body = error != null
       ? encodeRpcMessage({ kind: 'reply', reqMsgId: entry.msgId, error })
       : encodeRpcMessage({ kind: 'reply', reqMsgId: entry.msgId, result: result as Uint8Array })
+    // `method` is a registered name or `unknown`: a peer cannot grow the label set
+    this.timing.observe('in', method, error?.code ?? 'ok', this.cfg.now() - entry.at)
     const replyMsgId = ls.link.nextMsgId()
     ls.received.complete(entry, error != null, body, replyMsgId)
     ls.acks.delete(entry.msgId) // the Reply acknowledges the Call

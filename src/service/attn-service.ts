@@ -1,4 +1,4 @@
-import { serviceCapabilities, serviceDependencies, TypedEventEmitter } from '@libp2p/interface'
+import { isPeerId, serviceCapabilities, serviceDependencies, TypedEventEmitter } from '@libp2p/interface'
 import {
   PROTOCOL, MAX_FRAME_SIZE, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, DEFAULT_OPEN_TIMEOUT_MS,
   StreamCarrier
@@ -9,9 +9,11 @@ import { SessionStore } from '../session/index.js'
 import { hkdfSha256, secretKey } from '../crypto/index.js'
 import { ATTN_VERSION } from '../version.js'
 import { SessionRpcBridge } from './session-rpc-bridge.js'
+import { CarrierSet } from './carrier-set.js'
+import type { CarrierStatsEntry } from './carrier-set.js'
 import { NoRpcLayerError } from './errors.js'
 import { NotStartedError } from '../errors.js'
-import type { RpcCallOptions, RpcHandler, RpcHandleOptions, RpcStats, RpcStatus } from '../rpc/index.js'
+import type { RpcCallOptions, RpcHandler, RpcHandleOptions, RpcStats, RpcStatus, CallTimingSeries, RpcLink } from '../rpc/index.js'
 import type { Attn, AttnServiceComponents, AttnServiceInit, AttnServiceEvents, AttnStats, FrameTarget } from './index.js'
 import type { FrameChannel, FrameHandler } from '../carriers/index.js'
 import type { Session, SessionManager, SessionManagerStats } from '../session/index.js'
@@ -32,6 +34,8 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
   private readonly components: AttnServiceComponents
   private readonly log: Logger
   private readonly carrier: StreamCarrier
+  /** UDP and HTTP carriers (attnproto.md Part 2 §5, §6): the same frame handler as the stream carrier. */
+  private readonly carriers: CarrierSet
   private frameHandler: FrameHandler
   private readonly init: AttnServiceInit
   private identity_?: Identity
@@ -65,6 +69,7 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
       maxPartialBytesPerConnection: init.maxPartialBytesPerConnection,
       partialFrameTimeout: init.partialFrameTimeout
     }, toLayer, (peer, code, message) => { this.safeDispatch('protocol:error', { peer, code, message }) })
+    this.carriers = new CarrierSet(components.logger, { udp: init.udp, http: init.http }, toLayer)
   }
 
   /** The ATT address (root key) this node proves in handshakes. */
@@ -102,7 +107,7 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
         logger: this.components.logger,
         rpc: {
           ...this.init.rpc,
-          info: () => ({ address: this.address, version: ATTN_VERSION, protocols: [this.protocol] })
+          info: () => ({ address: this.address, version: ATTN_VERSION, protocols: [this.protocol], carriers: this.carriers.endpoints() })
         },
         openChannel: async (target, options) => await this.openChannel(target, options),
         onRecord: (session, msgId, data, channel) => {
@@ -122,10 +127,18 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
       this.frameHandler = this.bridge.sessions
     }
     await this.carrier.start()
+    try {
+      await this.carriers.start()
+    } catch (err) {
+      await this.carrier.stop()
+      this.bridge?.stop()
+      throw err
+    }
     this.started = true
   }
 
   async stop (): Promise<void> {
+    await this.carriers.stop()
     await this.carrier.stop()
     this.bridge?.stop()
     this.bridge = undefined
@@ -170,31 +183,47 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
    * UNREACHABLE …). `timeout` covers dialling, the handshake and the call.
    */
   async call (target: FrameTarget, method: string, params: Uint8Array, options: RpcCallOptions = {}): Promise<Uint8Array> {
+    const { link, remaining } = await this.linkWithin(target, options)
+    return await this.requireBridge().rpc.call(link, method, params, { signal: options.signal, timeout: remaining(), onMsgId: options.onMsgId })
+  }
+
+  /**
+   * A link to the target within the caller's deadline (`timeout`, else `rpc.callTimeout`), and
+   * what is left of that deadline for the call itself: dialling and the handshake count against it.
+   */
+  private async linkWithin (target: FrameTarget, options: RpcCallOptions): Promise<{ link: RpcLink, remaining: () => number }> {
     const started = Date.now()
     const timeout = options.timeout ?? this.init.rpc?.callTimeout ?? DEFAULT_CALL_TIMEOUT_MS
+    const link = await this.requireBridge().linkTo(target, options.signal, timeout)
+    return { link, remaining: () => Math.max(1, timeout - (Date.now() - started)) }
+  }
+
+  /** Calls `method` in an existing session (whatever carrier it runs on now); errors as {@link call}. */
+  async callIn (session: Session, method: string, params: Uint8Array, options: RpcCallOptions = {}): Promise<Uint8Array> {
+    const timeout = options.timeout ?? this.init.rpc?.callTimeout ?? DEFAULT_CALL_TIMEOUT_MS
     const bridge = this.requireBridge()
-    const link = await bridge.linkTo(target, options.signal, timeout)
-    return await bridge.rpc.call(link, method, params, { signal: options.signal, timeout: Math.max(1, timeout - (Date.now() - started)), onMsgId: options.onMsgId })
+    return await bridge.rpc.call(bridge.linkFor(session), method, params, { signal: options.signal, timeout, onMsgId: options.onMsgId })
   }
 
   /** Asks the target for the state of calls it received from us (unknown/received/processing/done/failed). */
   async queryStatus (target: FrameTarget, msgIds: bigint[], options: RpcCallOptions = {}): Promise<RpcStatus[]> {
-    const timeout = options.timeout ?? DEFAULT_CALL_TIMEOUT_MS
-    const bridge = this.requireBridge()
-    const link = await bridge.linkTo(target, options.signal, timeout)
-    return await bridge.rpc.queryStatus(link, msgIds, { signal: options.signal, timeout })
+    const { link, remaining } = await this.linkWithin(target, options)
+    return await this.requireBridge().rpc.queryStatus(link, msgIds, { signal: options.signal, timeout: remaining() })
   }
 
   /** RPC-level ping (Ping/Pong service messages) over the session; resolves with the RTT in ms. */
   async ping (target: FrameTarget, options: RpcCallOptions = {}): Promise<number> {
-    const timeout = options.timeout ?? DEFAULT_CALL_TIMEOUT_MS
-    const bridge = this.requireBridge()
-    const link = await bridge.linkTo(target, options.signal, timeout)
-    return await bridge.rpc.ping(link, { signal: options.signal, timeout })
+    const { link, remaining } = await this.linkWithin(target, options)
+    return await this.requireBridge().rpc.ping(link, { signal: options.signal, timeout: remaining() })
   }
 
   rpcStats (): RpcStats | undefined {
     return this.bridge?.rpc.stats()
+  }
+
+  /** RPC call latency histograms by direction, method and outcome (since this start). */
+  rpcTiming (): CallTimingSeries[] {
+    return this.bridge?.rpc.timing.snapshot() ?? []
   }
 
   /** Methods this node serves (including the built-in attn.info and attn.ping). */
@@ -245,12 +274,37 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
     return this.carrier.listChannels()
   }
 
+  /** This node's UDP/HTTP carrier endpoints as URLs (`udp://HOST:PORT`, `http://HOST:PORT`). */
+  endpoints (): string[] {
+    return this.carriers.endpoints()
+  }
+
+  /** Every carrier with its address and counters (the libp2p stream carrier first). */
+  carrierStats (): CarrierStatsEntry[] {
+    const libp2p = this.carrier.stats()
+    return [{ kind: 'libp2p', address: this.protocol, ...libp2p, protocolErrors: { ...libp2p.protocolErrors } } as unknown as CarrierStatsEntry, ...this.carriers.stats()]
+  }
+
   /**
-   * Returns an open channel to the target, reusing one on an existing
-   * connection or opening a new `/attn/1.0.0` stream (dialling if needed).
+   * Returns an open channel to the target: a plain UDP (`/ip4/H/udp/P`) or HTTP (`/ip4/H/tcp/P/http`)
+   * multiaddr goes to those carriers; anything else reuses a libp2p connection or opens a new
+   * `/attn/1.0.0` stream (dialling if needed).
    */
   async openChannel (target: FrameTarget, options: AbortOptions = {}): Promise<FrameChannel> {
+    const first = Array.isArray(target) ? target[0] : target
+    if (first != null && !isPeerId(first) && this.carriers.handles(first)) return await this.carriers.openChannel(first)
     return await this.carrier.openChannel(target, options)
+  }
+
+  /**
+   * Moves a live session onto another carrier (a UDP or HTTP multiaddr of the same peer, or a
+   * libp2p target): no new handshake; the next records go there, and the peer answers on the
+   * carrier it last heard the session on.
+   */
+  async useCarrier (session: Session, target: FrameTarget, options: AbortOptions = {}): Promise<FrameChannel> {
+    const channel = await this.openChannel(target, options)
+    this.requireSessions().setChannel(session, channel)
+    return channel
   }
 
   /** Sends one frame to the target over a (re)used channel. */

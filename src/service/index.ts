@@ -14,10 +14,11 @@
  * ```
  */
 import { AttnService } from './attn-service.js'
-import type { CarrierTarget, FrameChannel, FrameHandler } from '../carriers/index.js'
+import type { CarrierTarget, FrameChannel, FrameHandler, HttpCarrierInit, UdpCarrierInit } from '../carriers/index.js'
+import type { CarrierStatsEntry } from './carrier-set.js'
 import type { Identity } from '../keys/index.js'
 import type { Session, SessionLimitsInit, SessionManager, SessionManagerStats, SessionTableInit } from '../session/index.js'
-import type { RpcCallOptions, RpcEngineInit, RpcHandler, RpcHandleOptions, RpcStats, RpcStatus } from '../rpc/index.js'
+import type { RpcCallOptions, RpcEngineInit, RpcHandler, RpcHandleOptions, RpcStats, RpcStatus, CallTimingSeries } from '../rpc/index.js'
 import type { AbortOptions, ComponentLogger, PeerId, PeerStore, PrivateKey, TypedEventTarget } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
 
@@ -57,6 +58,10 @@ export interface AttnServiceInit {
    * the network had lost it. Never set in production.
    */
   dropOutgoing?: (session: Session, data: Uint8Array, msgId: bigint) => boolean
+  /** Listen for ATTN over raw UDP (attnproto.md Part 2 §5); without it UDP targets use a client-only socket. */
+  udp?: UdpCarrierInit
+  /** Serve ATTN over plain HTTP on this public listener (attnproto.md Part 2 §6); off when unset. */
+  http?: HttpCarrierInit
   /** RPC engine settings (timeouts, resend backoff, in-flight caps, reply cache). */
   rpc?: Omit<RpcEngineInit, 'info' | 'onNewSalt'>
 }
@@ -112,6 +117,8 @@ export interface Attn extends TypedEventTarget<AttnServiceEvents> {
   unhandle(method: string): void
   /** Calls `method` on the target, dialling and handshaking if needed. Rejects with AttnRpcError subclasses. */
   call(target: FrameTarget, method: string, params: Uint8Array, options?: RpcCallOptions): Promise<Uint8Array>
+  /** Calls `method` in an existing session, on whatever carrier it runs now. */
+  callIn(session: Session, method: string, params: Uint8Array, options?: RpcCallOptions): Promise<Uint8Array>
   /** The state of calls the target received from us. */
   queryStatus(target: FrameTarget, msgIds: bigint[], options?: RpcCallOptions): Promise<RpcStatus[]>
   /** RPC-level ping; resolves with the RTT in ms. */
@@ -119,13 +126,22 @@ export interface Attn extends TypedEventTarget<AttnServiceEvents> {
   /** Returns a session with the target (dialling and handshaking if needed). */
   connect(target: FrameTarget, options?: AbortOptions & { expectedAddress?: string }): Promise<Session>
   methods(): string[]
+  /** UDP/HTTP carrier endpoints this node serves, as URLs. */
+  endpoints(): string[]
+  /** Every carrier with its address and counters. */
+  carrierStats(): CarrierStatsEntry[]
+  /** Moves a live session onto another carrier of the same peer (no new handshake). */
+  useCarrier(session: Session, target: FrameTarget, options?: AbortOptions): Promise<FrameChannel>
   isStarted(): boolean
   stats(): AttnStats
   rpcStats(): RpcStats | undefined
+  /** RPC call latency histograms by direction, method and outcome. */
+  rpcTiming(): CallTimingSeries[]
   sessionStats(): SessionManagerStats | undefined
 }
 
 export { AttnService }
+export { CarrierSet, type CarrierSetInit, type CarrierStatsEntry } from './carrier-set.js'
 
 /** libp2p service factory: `services: { attn: attn() }`. */
 export function attn (init: AttnServiceInit = {}): (components: AttnServiceComponents) => Attn {

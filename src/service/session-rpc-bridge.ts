@@ -1,5 +1,5 @@
 import { isPeerId } from '@libp2p/interface'
-import { SessionManager } from '../session/index.js'
+import { SessionManager, FRAME_HEADER_LENGTH, PLAINTEXT_HEADER_LENGTH, MIN_PADDING, RECORD_ALIGN, PADDING_STEPS } from '../session/index.js'
 import { RpcEngine, RpcAbortedError, RpcTimeoutError, RpcUnreachableError } from '../rpc/index.js'
 import { anySignal } from '../utils/signals.js'
 import type { FrameChannel } from '../carriers/index.js'
@@ -8,6 +8,9 @@ import type { RpcEngineInit, RpcLink } from '../rpc/index.js'
 import type { Identity } from '../keys/index.js'
 import type { FrameTarget } from './index.js'
 import type { AbortOptions, ComponentLogger } from '@libp2p/interface'
+
+/** Frame bytes around a record's data at most: header, plaintext header, the sender's largest padding (attnproto.md Part 4 §2). */
+const RECORD_OVERHEAD = FRAME_HEADER_LENGTH + PLAINTEXT_HEADER_LENGTH + MIN_PADDING + RECORD_ALIGN - 1 + RECORD_ALIGN * (PADDING_STEPS - 1)
 
 /** The RPC view of one session; `session` and the latest channel stay reachable for the bridge. */
 export type SessionLink = RpcLink & { readonly session: Session, lastChannel?: FrameChannel }
@@ -114,6 +117,10 @@ export class SessionRpcBridge {
         session,
         remoteSource: () => sourceOf(created.lastChannel),
         nextMsgId: () => session.nextMsgId(),
+        maxRecordData: () => {
+          const maxFrame = manager.channelOf(session)?.maxFrame
+          return maxFrame == null ? undefined : maxFrame - RECORD_OVERHEAD
+        },
         send: async (data, msgId, options) => {
           if (init.dropOutgoing?.(session, data, msgId) === true) return
           await manager.send(session, data, { msgId, signal: options?.signal })

@@ -122,6 +122,8 @@ export class SessionManager implements FrameHandler {
   /** In-flight connects per target, so concurrent callers share one handshake. */
   private readonly connecting = new Map<string, Promise<Session>>()
   private readonly noticeSentAt = new Map<string, number>()
+  /** Session (id hex) last established with an address target (UDP/HTTP carriers have no peer id to look up by). */
+  private readonly byTarget = new Map<string, string>()
   private readonly rekeying = new Set<string>()
   private readonly handshakeTimeout: number
   private readonly admission: HandshakeAdmission
@@ -181,6 +183,7 @@ export class SessionManager implements FrameHandler {
       }
     }
     this.table.clear()
+    this.byTarget.clear()
     this.routes.clear()
     this.byPeer.clear()
     this.byIp.clear()
@@ -221,9 +224,20 @@ export class SessionManager implements FrameHandler {
       if (existing != null) return existing
     }
     const key = peer?.toString() ?? String(target)
+    if (peer == null) {
+      const known = this.table.getByHex(this.byTarget.get(key) ?? '')
+      if (known != null) return known
+      this.byTarget.delete(key)
+    }
     const inFlight = this.connecting.get(key)
     if (inFlight != null) return await inFlight
-    const attempt = this.handshake(target, options).finally(() => { this.connecting.delete(key) })
+    const attempt = this.handshake(target, options).then(session => {
+      if (peer == null) {
+        if (this.byTarget.size >= this.table.size + 64) this.pruneTargets()
+        this.byTarget.set(key, session.idHex)
+      }
+      return session
+    }).finally(() => { this.connecting.delete(key) })
     this.connecting.set(key, attempt)
     return await attempt
   }
@@ -265,6 +279,20 @@ export class SessionManager implements FrameHandler {
     } finally {
       this.rekeying.delete(session.idHex)
     }
+  }
+
+  private pruneTargets (): void {
+    for (const [key, id] of this.byTarget) if (this.table.getByHex(id) == null) this.byTarget.delete(key)
+  }
+
+  /**
+   * Sends the session's next records on `channel` (another carrier to the same peer): no new
+   * handshake, the session is found by its id wherever its frames arrive (attnproto.md Part 2).
+   */
+  setChannel (session: Session, channel: FrameChannel): void {
+    const route = this.routes.get(session.idHex)
+    if (route == null || this.table.getByHex(session.idHex) !== session) throw new SessionClosedError(session.idHex)
+    route.channel = channel
   }
 
   /** Drops a session (both sides then need a new handshake). */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -5,7 +6,9 @@ import { NodeSet, waitFor } from './nodes.js'
 import { rootIdentity } from './identities.js'
 import type { AttnNode, CreateAttnNodeOptions } from '../../src/node/create-node.js'
 import type { Identity } from '../../src/keys/index.js'
-import type { MessagingServiceInit } from '../../src/messaging/index.js'
+import { DeviceSessions, MessagingCounters, MessagingStore, PARCEL_BUNDLE, decodeBundle, encodeBundle, encodeMessage, encodeParcel } from '../../src/messaging/index.js'
+import { attAddress } from '../../src/keys/index.js'
+import type { DirectoryRecord, MessageKind, MessagingServiceInit } from '../../src/messaging/index.js'
 import type { AttnServiceInit } from '../../src/service/index.js'
 
 export interface MessagingNodeOptions {
@@ -18,6 +21,39 @@ export interface MessagingNodeOptions {
   mailboxes?: string[]
   messaging?: MessagingServiceInit
   attn?: AttnServiceInit
+}
+
+export interface TestBundleOptions {
+  kind?: MessageKind
+  body?: Uint8Array
+  envelopeId?: Uint8Array
+  /** Flip bytes of the body ciphertext: the bundle passes every check a mailbox can make and opens for nobody. */
+  corrupt?: boolean
+  /** Rename every device of the bundle (a bundle for devices the recipient does not list). */
+  deviceId?: string
+}
+
+/**
+ * A v2 bundle parcel (messaging.md §10.4) from `sender` to the devices `record` lists, sealed on
+ * fresh sessions of a throwaway device state (what an attacker or a test sender can do with a
+ * public record).
+ */
+export function sealTestBundle (sender: Identity, record: DirectoryRecord, o: TestBundleOptions = {}): Uint8Array {
+  const store = new MessagingStore(':memory:', { encryptionKey: randomBytes(32) })
+  try {
+    const noop = Object.assign(() => {}, { error: () => {}, trace: () => {}, enabled: false }) as any
+    const sessions = new DeviceSessions({ store, identity: sender, self: attAddress(sender.nodeKey.publicKey), counters: new MessagingCounters(), log: noop })
+    const envelopeId = o.envelopeId ?? randomBytes(16)
+    const message = encodeMessage({ id: envelopeId, kind: o.kind ?? 'message', sentAt: Date.now(), contentType: 'application/octet-stream', body: o.body ?? randomBytes(64) })
+    const payload = sessions.seal(record, message, envelopeId)
+    if (payload == null) throw new RangeError('the record lists no device to seal to')
+    const b = decodeBundle(payload)
+    if (o.corrupt === true) for (let i = 0; i < 20; i++) b.body[b.body.length - 40 + i] ^= 0xff
+    if (o.deviceId != null) b.devices = b.devices.map(d => ({ ...d, deviceId: o.deviceId as string }))
+    return encodeParcel({ kind: PARCEL_BUNDLE, recipient: record.address, payload: encodeBundle(b) })
+  } finally {
+    store.close()
+  }
 }
 
 /**

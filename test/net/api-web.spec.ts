@@ -33,7 +33,7 @@ const METRICS = [
   'attn_carrier_frames_total', 'attn_carrier_channels_opened_total', 'attn_carrier_protocol_errors_total', 'attn_connections',
   'attn_sessions_open', 'attn_session_handshakes_pending', 'attn_session_handshakes_total', 'attn_session_records_total', 'attn_session_rejected_total',
   'attn_rpc_calls_total', 'attn_rpc_replies_total', 'attn_rpc_resends_total', 'attn_rpc_duplicates_dropped_total', 'attn_rpc_errors_total',
-  'attn_rpc_decode_errors_total', 'attn_rpc_pending_calls', 'attn_rpc_waiting_calls',
+  'attn_rpc_decode_errors_total', 'attn_rpc_pending_calls', 'attn_rpc_waiting_calls', 'attn_rpc_call_duration_seconds',
   'attn_messaging_parcels_in_total', 'attn_messaging_messages_in_total', 'attn_messaging_receipts_in_total', 'attn_messaging_mailbox_stored_total',
   'attn_messaging_mailbox_fetched_total', 'attn_messaging_junk_dropped_total', 'attn_messaging_quarantined_total', 'attn_messaging_receipts_requeued_total',
   'attn_messaging_reprobes_total', 'attn_messaging_rejected_total', 'attn_messages', 'attn_mailbox_items', 'attn_mailbox_bytes', 'attn_api_rejected_total'
@@ -72,15 +72,18 @@ describe('local API: /metrics and the web client\'s static files', function () {
     // something to count: a refused request, and a session with the peer
     assert.equal((await raw(api, 'GET', '/v1/groups')).status, 401)
     await node.services.attn.ping(peer.peerId)
+    await node.services.attn.call(peer.peerId, 'attn.info', new Uint8Array())
     const res = await raw(api, 'GET', '/metrics')
     assert.equal(res.status, 200, res.text)
     assert.match(String(res.headers['content-type']), /^text\/plain; version=0\.0\.4/)
-    for (const name of METRICS) assert.match(res.text, new RegExp(`^# TYPE ${name} (counter|gauge)$`, 'm'), name)
+    for (const name of METRICS) assert.match(res.text, new RegExp(`^# TYPE ${name} (counter|gauge|histogram)$`, 'm'), name)
     assert.match(res.text, /^attn_api_rejected_total\{code="ERR_TOKEN_REQUIRED"\} [1-9]\d*$/m)
     assert.match(res.text, /^attn_messages\{state="queued"\} 0$/m)
     assert.match(res.text, /^attn_mailbox_bytes 0$/m)
     assert.match(res.text, /^attn_sessions_open [1-9]\d*$/m)
     assert.match(res.text, /^attn_connections [1-9]\d*$/m)
+    assert.match(res.text, /^attn_rpc_call_duration_seconds_count\{direction="out",method="attn.info",outcome="ok"\} [1-9]\d*$/m)
+    assert.match(res.text, /^attn_rpc_call_duration_seconds_bucket\{direction="out",method="attn.info",outcome="ok",le="\+Inf"\} [1-9]\d*$/m)
     for (const secret of [node.services.attn.address, peer.services.attn.address, peer.peerId.toString(), node.peerId.toString(), '127.0.0.1']) {
       assert.ok(!res.text.includes(secret), `metrics must not name ${secret}`)
     }
@@ -92,13 +95,18 @@ describe('local API: /metrics and the web client\'s static files', function () {
 
   it('the README documents every metric, and the example Grafana dashboard uses only real ones', async () => {
     const text = (await raw(api, 'GET', '/metrics')).text
-    const exported = [...text.matchAll(/^# TYPE (\S+) /gm)].map(m => m[1])
+    const all = [...text.matchAll(/^# TYPE (\S+) /gm)].map(m => m[1])
+    const exported = all.filter(n => n.startsWith('attn_'))
     assert.deepEqual(exported.sort(), [...METRICS].sort())
+    // the rest are libp2p's own, documented as a group
+    assert.ok(all.filter(n => n.startsWith('libp2p_')).length > 5, 'libp2p metrics are exported too')
+    assert.match(text, /^libp2p_data_transfer_bytes_total\{protocol="\/attn\/1\.0\.0 sent"\} [1-9]\d*$/m)
+    assert.deepEqual(all.filter(n => !/^(attn|libp2p|nodejs)_/.test(n)), [])
     const root = fileURLToPath(new URL('../../../', import.meta.url))
     const readme = await readFile(join(root, 'README.md'), 'utf8')
     for (const name of exported) assert.ok(readme.includes(`| \`${name}\` |`), `README documents ${name}`)
     const dashboard = await readFile(join(root, 'docs', 'grafana-dashboard.json'), 'utf8')
-    const used = new Set([...dashboard.matchAll(/\b(attn_[a-z_]+)\b/g)].map(m => m[1]))
+    const used = new Set([...dashboard.matchAll(/\b(attn_[a-z_]+)\b/g)].map(m => m[1].replace(/_(bucket|sum|count)$/, '')))
     assert.ok(used.size > 5)
     for (const name of used) assert.ok(exported.includes(name), `dashboard metric ${name} exists`)
   })

@@ -4,14 +4,14 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { waitFor } from '../helpers/nodes.js'
 import { MessagingTestNet } from '../helpers/messaging.js'
 import { rootIdentity } from '../helpers/identities.js'
-import { METHOD_MAILBOX_PUT, PARCEL_ENVELOPE, encodeParcel, pickPrekey, sealEnvelope, DirectoryClient } from '../../src/messaging/index.js'
+import { METHOD_MAILBOX_PUT, DirectoryClient } from '../../src/messaging/index.js'
+import { sealTestBundle } from '../helpers/messaging.js'
+import type { DirectoryRecord } from '../../src/messaging/index.js'
 import type { AttnNode } from '../../src/node/create-node.js'
 
-/** A well-formed parcel for `recipient` (listed prekey, valid header) whose ciphertext opens for nobody. */
-function floodParcel (recipient: string, prekey: { id: number, publicKey: Uint8Array }, sender: AttnNode): Uint8Array {
-  const envelope = sealEnvelope({ sender: sender.services.attn.identity, recipientAddress: recipient, recipientPrekey: prekey, message: { body: randomBytes(64) } })
-  for (let i = envelope.length - 40; i < envelope.length - 20; i++) envelope[i] ^= 0xff
-  return encodeParcel({ kind: PARCEL_ENVELOPE, recipient, payload: envelope })
+/** A well-formed bundle for the record's devices (listed devices, valid headers) whose body opens for nobody. */
+function floodParcel (record: DirectoryRecord, sender: AttnNode): Uint8Array {
+  return sealTestBundle(sender.services.attn.identity, record, { body: randomBytes(64), corrupt: true })
 }
 
 const REFUSALS = ['ERR_RATE_LIMITED', 'ERR_QUOTA_EXCEEDED', 'ERR_MAILBOX_FULL']
@@ -67,14 +67,12 @@ describe('mailbox flood (issue 11 fault suite): many identities flood mailbox.pu
     // (once the attacker's DHT has the relay in its routing table)
     const directory = new DirectoryClient(attackers[0].services.dht, (() => {}) as any)
     const record = await waitFor(async () => await directory.lookup(bIdentity.address, { fresh: true }).catch(() => undefined), { what: "b's record found by an attacker", timeout: 30_000 })
-    const prekey = pickPrekey(record)
-    assert.ok(prekey != null)
 
     const outcomes: Record<string, number> = {}
     const put = async (m: AttnNode): Promise<void> => {
       let outcome = 'stored'
       try {
-        await m.services.attn.call(relay.peerId, METHOD_MAILBOX_PUT, floodParcel(bIdentity.address, prekey, m))
+        await m.services.attn.call(relay.peerId, METHOD_MAILBOX_PUT, floodParcel(record, m))
       } catch (err: any) {
         outcome = String(err.code)
       }

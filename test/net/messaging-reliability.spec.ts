@@ -1,20 +1,30 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
+import { createServer } from 'node:net'
 import { waitFor } from '../helpers/nodes.js'
 import { MessagingTestNet } from '../helpers/messaging.js'
 import { rootIdentity } from '../helpers/identities.js'
-import {
-  METHOD_MAILBOX_PUT, PARCEL_ENVELOPE, encodeParcel, pickPrekey, sealEnvelope, DirectoryClient
-} from '../../src/messaging/index.js'
+import { METHOD_MAILBOX_PUT, DirectoryClient } from '../../src/messaging/index.js'
+import { sealTestBundle } from '../helpers/messaging.js'
+import type { DirectoryRecord } from '../../src/messaging/index.js'
 import { decodeRpcMessage } from '../../src/rpc/index.js'
 import type { AttnNode } from '../../src/node/create-node.js'
 
-/** A well-formed parcel for `recipient` whose ciphertext is garbage: passes every check a mailbox can make, opens for nobody. */
-function junkParcel (recipient: string, prekey: { id: number, publicKey: Uint8Array }, sender: AttnNode): Uint8Array {
-  const envelope = sealEnvelope({ sender: sender.services.attn.identity, recipientAddress: recipient, recipientPrekey: prekey, message: { body: randomBytes(64) } })
-  // flip bytes in the ciphertext: the header (recipient, prekey id, envelope id) stays valid
-  for (let i = envelope.length - 40; i < envelope.length - 20; i++) envelope[i] ^= 0xff
-  return encodeParcel({ kind: PARCEL_ENVELOPE, recipient, payload: envelope })
+/** A well-formed bundle for the record's devices whose body is garbage: passes every check a mailbox can make, opens for nobody. */
+function junkParcel (record: DirectoryRecord, sender: AttnNode, deviceId?: string): Uint8Array {
+  return sealTestBundle(sender.services.attn.identity, record, { body: randomBytes(64), corrupt: true, deviceId })
+}
+
+/** A TCP port free right now on 127.0.0.1 (a node restarted on it keeps its address). */
+async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number }
+      srv.close(() => { resolve(port) })
+    })
+  })
 }
 
 describe('messaging reliability (issue 10 restart, issue 11 breaks 1, 2, 8, 11)', function () {
@@ -62,10 +72,8 @@ describe('messaging reliability (issue 10 restart, issue 11 breaks 1, 2, 8, 11)'
 
     // mallory fills b's mailbox with 70 well-formed parcels nobody can open (more than a fetch page of 64)
     const record = await new DirectoryClient(mallory.services.dht, (() => {}) as any).lookup(bIdentity.address, { fresh: true })
-    const prekey = pickPrekey(record)
-    assert.ok(prekey != null)
     for (let i = 0; i < 70; i++) {
-      await mallory.services.attn.call(relay.peerId, METHOD_MAILBOX_PUT, junkParcel(bIdentity.address, prekey, mallory))
+      await mallory.services.attn.call(relay.peerId, METHOD_MAILBOX_PUT, junkParcel(record, mallory))
     }
     const sent: string[] = []
     for (const text of ['one', 'two', 'three']) sent.push((await a.services.messaging.send(bIdentity.address, text)).id)
@@ -94,14 +102,13 @@ describe('messaging reliability (issue 10 restart, issue 11 breaks 1, 2, 8, 11)'
     await net.publish(c)
     const bAddress = b.services.messaging.address
     const record = await new DirectoryClient(mallory.services.dht, (() => {}) as any).lookup(bAddress, { fresh: true })
-    const prekey = pickPrekey(record)
-    assert.ok(prekey != null)
-    await assert.rejects(mallory.services.attn.call(relay.peerId, METHOD_MAILBOX_PUT, junkParcel(bAddress, { ...prekey, id: prekey.id + 1000 }, mallory)), { code: 'ERR_PREKEY_UNLISTED' })
+    // a bundle for a device b does not list can never be opened
+    await assert.rejects(mallory.services.attn.call(relay.peerId, METHOD_MAILBOX_PUT, junkParcel(record, mallory, mallory.peerId.toString())), { code: 'ERR_PREKEY_UNLISTED' })
     const cRecord = await new DirectoryClient(mallory.services.dht, (() => {}) as any).lookup(c.services.messaging.address, { fresh: true })
-    await assert.rejects(mallory.services.attn.call(relay.peerId, METHOD_MAILBOX_PUT, junkParcel(c.services.messaging.address, pickPrekey(cRecord)!, mallory)), { code: 'ERR_NOT_MAILBOX' })
+    await assert.rejects(mallory.services.attn.call(relay.peerId, METHOD_MAILBOX_PUT, junkParcel(cRecord, mallory)), { code: 'ERR_NOT_MAILBOX' })
     // 5 tokens, two already spent above: three more pass, the next is refused
-    for (let i = 0; i < 3; i++) await mallory.services.attn.call(relay.peerId, METHOD_MAILBOX_PUT, junkParcel(bAddress, prekey, mallory))
-    await assert.rejects(mallory.services.attn.call(relay.peerId, METHOD_MAILBOX_PUT, junkParcel(bAddress, prekey, mallory)), { code: 'ERR_RATE_LIMITED' })
+    for (let i = 0; i < 3; i++) await mallory.services.attn.call(relay.peerId, METHOD_MAILBOX_PUT, junkParcel(record, mallory))
+    await assert.rejects(mallory.services.attn.call(relay.peerId, METHOD_MAILBOX_PUT, junkParcel(record, mallory)), { code: 'ERR_RATE_LIMITED' })
     const rejected = relay.services.messaging.stats().rejected
     assert.equal(rejected.ERR_PREKEY_UNLISTED, 1)
     assert.equal(rejected.ERR_NOT_MAILBOX, 1)
@@ -172,6 +179,29 @@ describe('messaging reliability (issue 10 restart, issue 11 breaks 1, 2, 8, 11)'
     // no publish, no explicit fetch, polling far away: only the start-up fetch can bring it
     b = await net.node({ via: relay, identity: bIdentity, dir: bDir, mailboxes, messaging: { fetchInterval: 600_000 } })
     await waitFor(() => net.inboxBodies(b).includes('waiting in the mailbox'), { what: 'fetched at start from the stored record' })
+  })
+
+  it('the start-up fetch asks a mailbox that was unreachable at start again, without waiting for the next poll', async () => {
+    const relay = await net.node()
+    const port = await freePort()
+    const m = await net.node({ via: relay, listen: [`/ip4/127.0.0.1/tcp/${port}`] })
+    const a = await net.node({ via: relay })
+    const bIdentity = await rootIdentity()
+    const bDir = await net.tempDir()
+    const mailboxes = [m.peerId.toString()]
+    let b = await net.node({ via: relay, identity: bIdentity, dir: bDir, mailboxes, messaging: { fetchInterval: 600_000 } })
+    await net.publish(a)
+    await net.publish(b)
+    await b.stop()
+    const { id } = await a.services.messaging.send(bIdentity.address, 'behind a late mailbox')
+    await waitFor(async () => (await a.services.messaging.status(id)).state === 'stored', { what: 'stored at the mailbox' })
+    // the sender's re-probe would deliver directly once b is back: only the mailbox path is left
+    await a.stop()
+    await m.stop()
+    // b starts while its only mailbox is down: the first start-up fetch fails
+    b = await net.node({ via: relay, identity: bIdentity, dir: bDir, mailboxes, messaging: { fetchInterval: 600_000 } })
+    await m.start()
+    await waitFor(() => net.inboxBodies(b).includes('behind a late mailbox'), { what: 'fetched by a start-up retry', timeout: 30_000 })
   })
 
   it('a recipient without a record yet: the send is queued (with the reason), and delivered once the recipient publishes', async () => {

@@ -7,7 +7,8 @@ import { waitFor } from '../helpers/nodes.js'
 import { MessagingTestNet } from '../helpers/messaging.js'
 import type { MessagingNodeOptions } from '../helpers/messaging.js'
 import { deviceIdentity, rootIdentity } from '../helpers/identities.js'
-import { createDirectoryRecord, directoryKey, encodeDirectoryRecord, sealEnvelope, encodeParcel, PARCEL_ENVELOPE, METHOD_DELIVER, createReceipt, pickPrekey } from '../../src/messaging/index.js'
+import { createDirectoryRecord, directoryKey, encodeDirectoryRecord, METHOD_DELIVER, createReceipt } from '../../src/messaging/index.js'
+import { sealTestBundle } from '../helpers/messaging.js'
 import type { AttnNode, CreateAttnNodeOptions } from '../../src/node/create-node.js'
 import type { Identity } from '../../src/keys/index.js'
 
@@ -156,13 +157,8 @@ describe('messaging between real nodes', function () {
     const { id } = await a.services.messaging.send(b.services.messaging.address, 'for bob only')
     // mallory forges a receipt for it, signed with her own key, sealed to a
     const receipt = createReceipt(mallory.services.attn.identity, { envelopeId: Buffer.from(id, 'hex'), senderAddress: a.services.messaging.address })
-    const envelope = sealEnvelope({
-      sender: mallory.services.attn.identity,
-      recipientAddress: a.services.messaging.address,
-      recipientPrekey: pickPrekey(record)!,
-      message: { kind: 'receipt', contentType: 'application/octet-stream', body: Buffer.concat([Buffer.from(id, 'hex'), receipt]) }
-    })
-    await assert.rejects(mallory.services.attn.call(a.peerId, METHOD_DELIVER, encodeParcel({ kind: PARCEL_ENVELOPE, recipient: a.services.messaging.address, payload: envelope })), { code: 'ERR_RECEIPT_FORGED' })
+    const parcel = sealTestBundle(mallory.services.attn.identity, record, { kind: 'receipt', body: Buffer.concat([Buffer.from(id, 'hex'), receipt]) })
+    await assert.rejects(mallory.services.attn.call(a.peerId, METHOD_DELIVER, parcel), { code: 'ERR_RECEIPT_FORGED' })
     assert.notEqual((await a.services.messaging.status(id)).state, 'delivered')
   })
 

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
+import { createServer } from 'node:net'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { AddressInfo } from 'node:net'
 import { NodeSet, waitFor } from '../helpers/nodes.js'
 import { decodeRpcMessage, AttnRpcError, PublicRpcError } from '../../src/rpc/index.js'
 import type { Session } from '../../src/session/index.js'
@@ -172,5 +175,30 @@ describe('RPC between real nodes', function () {
     assert.equal(manager.table.getByHex(old.idHex), undefined, 'the old session is dropped')
     assert.equal(text(await a.services.attn.call(b.peerId, 'test.ok', new Uint8Array(0))), 'ok')
     assert.equal(a.services.attn.sessionStats()?.handshakesCompleted, 2)
+  })
+
+  it('call, ping and queryStatus without a timeout end at the node\'s rpc.callTimeout (dial and handshake included)', async function () {
+    this.timeout(20_000)
+    // a peer that accepts TCP and never speaks: the dial itself hangs
+    const silent = createServer(socket => { socket.on('error', () => {}) })
+    await new Promise<void>(resolve => silent.listen(0, '127.0.0.1', resolve))
+    try {
+      const a = await nodes.create({ attn: { rpc: { callTimeout: 400 } } })
+      const { port } = silent.address() as AddressInfo
+      const b = await nodes.create()
+      const target = multiaddr(`/ip4/127.0.0.1/tcp/${port}/p2p/${b.peerId.toString()}`)
+      for (const op of [
+        async () => await a.services.attn.call(target, 'test.ok', new Uint8Array(0)),
+        async () => await a.services.attn.ping(target),
+        async () => await a.services.attn.queryStatus(target, [1n])
+      ]) {
+        await assert.rejects(op(), (err: Error & { code?: string }) => {
+          assert.ok(['TIMEOUT', 'ABORTED', 'UNREACHABLE'].includes(String(err.code)), `${err.code}: ${err.message}`)
+          return true
+        })
+      }
+    } finally {
+      silent.close()
+    }
   })
 })

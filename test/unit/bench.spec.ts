@@ -8,8 +8,9 @@ import { fileURLToPath } from 'node:url'
 const RUNNER = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'index.js')
 
 const FIGURES = [
-  'record_1k', 'record_64k', 'record_vs_ige', 'rpc_rtt_1k', 'rpc_pipelined',
-  'session_bulk', 'session_setup', 'session_memory', 'flood_p99', 'mailbox_store', 'network_delivery'
+  'record_1k', 'record_64k', 'record_vs_ige', 'rpc_rtt_1k', 'rpc_pipelined', 'rpc_rtt_http', 'rpc_rtt_udp',
+  'session_bulk', 'session_setup', 'session_memory', 'flood_p99', 'mailbox_store', 'envelope_ratchet', 'envelope_ratchet_pingpong',
+  'network_delivery', 'first_contact', 'repeat_message', 'offline_fetch'
 ]
 
 async function run (args: string[]): Promise<{ stdout: string, stderr: string, code: number }> {

@@ -20,6 +20,8 @@ export namespace DirectoryRecord {
     chain: Uint8Array<ArrayBuffer>
     nodeId: string
     multiaddrs: string[]
+    identityKey: Uint8Array<ArrayBuffer>
+    signedPrekey?: DirectoryRecord.SignedPrekey
   }
 
   export namespace Device {
@@ -49,6 +51,16 @@ export namespace DirectoryRecord {
             }
           }
 
+          if ((obj.identityKey != null && obj.identityKey.byteLength > 0)) {
+            w.uint32(34)
+            w.bytes(obj.identityKey)
+          }
+
+          if (obj.signedPrekey != null) {
+            w.uint32(42)
+            DirectoryRecord.SignedPrekey.codec().encode(obj.signedPrekey, w)
+          }
+
           if (opts.lengthDelimited !== false) {
             w.ldelim()
           }
@@ -56,7 +68,8 @@ export namespace DirectoryRecord {
           const obj: any = {
             chain: uint8ArrayAlloc(0),
             nodeId: '',
-            multiaddrs: []
+            multiaddrs: [],
+            identityKey: uint8ArrayAlloc(0)
           }
 
           const end = length == null ? reader.len : reader.pos + length
@@ -79,6 +92,16 @@ export namespace DirectoryRecord {
                 }
 
                 obj.multiaddrs.push(reader.string())
+                break
+              }
+              case 4: {
+                obj.identityKey = reader.bytes()
+                break
+              }
+              case 5: {
+                obj.signedPrekey = DirectoryRecord.SignedPrekey.codec().decode(reader, reader.uint32(), {
+                  limits: opts.limits?.signedPrekey
+                })
                 break
               }
               default: {
@@ -129,6 +152,20 @@ export namespace DirectoryRecord {
 
                 break
               }
+              case 4: {
+                yield {
+                  field: `${prefix}.identityKey`,
+                  value: reader.bytes()
+                }
+                break
+              }
+              case 5: {
+                yield * DirectoryRecord.SignedPrekey.codec().stream(reader, reader.uint32(), `${prefix}.signedPrekey`, {
+                  limits: opts.limits?.signedPrekey
+                })
+
+                break
+              }
               default: {
                 reader.skipType(tag & 7)
                 break
@@ -157,6 +194,31 @@ export namespace DirectoryRecord {
       value: string
     }
 
+    export interface DeviceIdentityKeyFieldEvent {
+      field: '$.identityKey'
+      value: Uint8Array<ArrayBuffer>
+    }
+
+    export interface DeviceSignedPrekeyIdFieldEvent {
+      field: '$.signedPrekey.id'
+      value: number
+    }
+
+    export interface DeviceSignedPrekeyPublicKeyFieldEvent {
+      field: '$.signedPrekey.publicKey'
+      value: Uint8Array<ArrayBuffer>
+    }
+
+    export interface DeviceSignedPrekeyExpiresAtFieldEvent {
+      field: '$.signedPrekey.expiresAt'
+      value: bigint
+    }
+
+    export interface DeviceSignedPrekeySignatureFieldEvent {
+      field: '$.signedPrekey.signature'
+      value: Uint8Array<ArrayBuffer>
+    }
+
     export function encode (obj: Device): Uint8Array<ArrayBuffer> {
       return encodeMessage(obj, Device.codec())
     }
@@ -165,8 +227,166 @@ export namespace DirectoryRecord {
       return decodeMessage(buf, Device.codec(), opts)
     }
 
-    export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Device>): Generator<DeviceChainFieldEvent | DeviceNodeIdFieldEvent | DeviceMultiaddrsFieldEvent> {
+    export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Device>): Generator<DeviceChainFieldEvent | DeviceNodeIdFieldEvent | DeviceMultiaddrsFieldEvent | DeviceIdentityKeyFieldEvent | DeviceSignedPrekeyIdFieldEvent | DeviceSignedPrekeyPublicKeyFieldEvent | DeviceSignedPrekeyExpiresAtFieldEvent | DeviceSignedPrekeySignatureFieldEvent> {
       return streamMessage(buf, Device.codec(), opts)
+    }
+  }
+
+  export interface SignedPrekey {
+    id: number
+    publicKey: Uint8Array<ArrayBuffer>
+    expiresAt: bigint
+    signature: Uint8Array<ArrayBuffer>
+  }
+
+  export namespace SignedPrekey {
+    let _codec: Codec<SignedPrekey, SignedPrekey>
+
+    export const codec = (): Codec<SignedPrekey, SignedPrekey> => {
+      if (_codec == null) {
+        _codec = message<SignedPrekey, SignedPrekey>((obj, w, opts = {}) => {
+          if (opts.lengthDelimited !== false) {
+            w.fork()
+          }
+
+          if ((obj.id != null && obj.id !== 0)) {
+            w.uint32(8)
+            w.uint32(obj.id)
+          }
+
+          if ((obj.publicKey != null && obj.publicKey.byteLength > 0)) {
+            w.uint32(18)
+            w.bytes(obj.publicKey)
+          }
+
+          if ((obj.expiresAt != null && obj.expiresAt !== 0n)) {
+            w.uint32(24)
+            w.uint64(obj.expiresAt)
+          }
+
+          if ((obj.signature != null && obj.signature.byteLength > 0)) {
+            w.uint32(34)
+            w.bytes(obj.signature)
+          }
+
+          if (opts.lengthDelimited !== false) {
+            w.ldelim()
+          }
+        }, (reader, length, opts = {}) => {
+          const obj: any = {
+            id: 0,
+            publicKey: uint8ArrayAlloc(0),
+            expiresAt: 0n,
+            signature: uint8ArrayAlloc(0)
+          }
+
+          const end = length == null ? reader.len : reader.pos + length
+
+          while (reader.pos < end) {
+            const tag = reader.uint32()
+
+            switch (tag >>> 3) {
+              case 1: {
+                obj.id = reader.uint32()
+                break
+              }
+              case 2: {
+                obj.publicKey = reader.bytes()
+                break
+              }
+              case 3: {
+                obj.expiresAt = reader.uint64()
+                break
+              }
+              case 4: {
+                obj.signature = reader.bytes()
+                break
+              }
+              default: {
+                reader.skipType(tag & 7)
+                break
+              }
+            }
+          }
+
+          return obj
+        }, function * (reader, length, prefix, opts = {}) {
+          const end = length == null ? reader.len : reader.pos + length
+
+          while (reader.pos < end) {
+            const tag = reader.uint32()
+
+            switch (tag >>> 3) {
+              case 1: {
+                yield {
+                  field: `${prefix}.id`,
+                  value: reader.uint32()
+                }
+                break
+              }
+              case 2: {
+                yield {
+                  field: `${prefix}.publicKey`,
+                  value: reader.bytes()
+                }
+                break
+              }
+              case 3: {
+                yield {
+                  field: `${prefix}.expiresAt`,
+                  value: reader.uint64()
+                }
+                break
+              }
+              case 4: {
+                yield {
+                  field: `${prefix}.signature`,
+                  value: reader.bytes()
+                }
+                break
+              }
+              default: {
+                reader.skipType(tag & 7)
+                break
+              }
+            }
+          }
+        })
+      }
+
+      return _codec
+    }
+
+    export interface SignedPrekeyIdFieldEvent {
+      field: '$.id'
+      value: number
+    }
+
+    export interface SignedPrekeyPublicKeyFieldEvent {
+      field: '$.publicKey'
+      value: Uint8Array<ArrayBuffer>
+    }
+
+    export interface SignedPrekeyExpiresAtFieldEvent {
+      field: '$.expiresAt'
+      value: bigint
+    }
+
+    export interface SignedPrekeySignatureFieldEvent {
+      field: '$.signature'
+      value: Uint8Array<ArrayBuffer>
+    }
+
+    export function encode (obj: SignedPrekey): Uint8Array<ArrayBuffer> {
+      return encodeMessage(obj, SignedPrekey.codec())
+    }
+
+    export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SignedPrekey>): SignedPrekey {
+      return decodeMessage(buf, SignedPrekey.codec(), opts)
+    }
+
+    export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SignedPrekey>): Generator<SignedPrekeyIdFieldEvent | SignedPrekeyPublicKeyFieldEvent | SignedPrekeyExpiresAtFieldEvent | SignedPrekeySignatureFieldEvent> {
+      return streamMessage(buf, SignedPrekey.codec(), opts)
     }
   }
 
@@ -744,6 +964,36 @@ export namespace DirectoryRecord {
     value: string
   }
 
+  export interface DirectoryRecordDevicesIdentityKeyFieldEvent {
+    field: '$.devices[].identityKey'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface DirectoryRecordDevicesSignedPrekeyIdFieldEvent {
+    field: '$.devices[].signedPrekey.id'
+    value: number
+    index: number
+  }
+
+  export interface DirectoryRecordDevicesSignedPrekeyPublicKeyFieldEvent {
+    field: '$.devices[].signedPrekey.publicKey'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface DirectoryRecordDevicesSignedPrekeyExpiresAtFieldEvent {
+    field: '$.devices[].signedPrekey.expiresAt'
+    value: bigint
+    index: number
+  }
+
+  export interface DirectoryRecordDevicesSignedPrekeySignatureFieldEvent {
+    field: '$.devices[].signedPrekey.signature'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
   export interface DirectoryRecordPrekeysPublicKeyFieldEvent {
     field: '$.prekeys[].publicKey'
     value: Uint8Array<ArrayBuffer>
@@ -787,7 +1037,7 @@ export namespace DirectoryRecord {
     return decodeMessage(buf, DirectoryRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DirectoryRecord>): Generator<DirectoryRecordVersionFieldEvent | DirectoryRecordAddressFieldEvent | DirectoryRecordRootPublicKeyFieldEvent | DirectoryRecordSeqFieldEvent | DirectoryRecordExpiresAtFieldEvent | DirectoryRecordDevicesChainFieldEvent | DirectoryRecordDevicesNodeIdFieldEvent | DirectoryRecordDevicesMultiaddrsFieldEvent | DirectoryRecordPrekeysPublicKeyFieldEvent | DirectoryRecordPrekeysIdFieldEvent | DirectoryRecordPrekeysExpiresAtFieldEvent | DirectoryRecordMailboxesPeerIdFieldEvent | DirectoryRecordMailboxesMultiaddrsFieldEvent | DirectoryRecordSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DirectoryRecord>): Generator<DirectoryRecordVersionFieldEvent | DirectoryRecordAddressFieldEvent | DirectoryRecordRootPublicKeyFieldEvent | DirectoryRecordSeqFieldEvent | DirectoryRecordExpiresAtFieldEvent | DirectoryRecordDevicesChainFieldEvent | DirectoryRecordDevicesNodeIdFieldEvent | DirectoryRecordDevicesMultiaddrsFieldEvent | DirectoryRecordDevicesIdentityKeyFieldEvent | DirectoryRecordDevicesSignedPrekeyIdFieldEvent | DirectoryRecordDevicesSignedPrekeyPublicKeyFieldEvent | DirectoryRecordDevicesSignedPrekeyExpiresAtFieldEvent | DirectoryRecordDevicesSignedPrekeySignatureFieldEvent | DirectoryRecordPrekeysPublicKeyFieldEvent | DirectoryRecordPrekeysIdFieldEvent | DirectoryRecordPrekeysExpiresAtFieldEvent | DirectoryRecordMailboxesPeerIdFieldEvent | DirectoryRecordMailboxesMultiaddrsFieldEvent | DirectoryRecordSignatureFieldEvent> {
     return streamMessage(buf, DirectoryRecord.codec(), opts)
   }
 }

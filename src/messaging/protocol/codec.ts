@@ -91,6 +91,8 @@ export class Reader {
   string8 (): string { return this.text(this.bytes8()) }
   string16 (): string { return this.text(this.bytes16()) }
   rest (): Uint8Array { return this.bytes(this.remaining) }
+  /** The bytes between two offsets already read (e.g. a header, for AEAD associated data). */
+  slice (from: number, to: number): Uint8Array { return this.buf.subarray(from, to) }
 
   private text (b: Uint8Array): string {
     try { return dec.decode(b) } catch (err) { throw new MalformedMessageError(`${this.what}: invalid UTF-8`, { cause: err }) }

@@ -21,6 +21,8 @@ import { isDirectoryMultiaddr, isPeerIdString } from '../multiaddr-grammar.js'
 import { DirectoryRecord as PB } from '../pb/directory.js'
 import '../../utils/protons-uint64.js' // protons-runtime writes 2^31..2^32-1 wrongly
 import { nowSeconds } from './proof.js'
+import { PREKEY_TYPE_SIGNED, verifyPrekey } from './device-prekeys.js'
+import type { SignedPrekeyPublic } from './device-prekeys.js'
 
 export interface DirectoryDevice {
   /** keys' encodeChain bytes: root → node certificate (empty chain: the node runs on the root key). */
@@ -29,6 +31,9 @@ export interface DirectoryDevice {
   nodeId: string
   /** Where the device can be dialled (senders then need no DHT peer lookup); may be empty. */
   multiaddrs?: string[]
+  /** The device's X25519 identity key (32 B) and its current signed prekey (§10.1): both or neither. */
+  identityKey?: Uint8Array
+  signedPrekey?: SignedPrekeyPublic
 }
 
 export interface DirectoryPrekey {
@@ -81,7 +86,15 @@ function toPB (r: Omit<DirectoryRecord, 'signature'> & { signature?: Uint8Array 
     rootPublicKey: r.rootPublicKey as Uint8Array<ArrayBuffer>,
     seq: BigInt(r.seq),
     expiresAt: BigInt(r.expiresAt),
-    devices: r.devices.map(d => ({ chain: d.chain as Uint8Array<ArrayBuffer>, nodeId: d.nodeId, multiaddrs: [...(d.multiaddrs ?? [])] })),
+    devices: r.devices.map(d => ({
+      chain: d.chain as Uint8Array<ArrayBuffer>,
+      nodeId: d.nodeId,
+      multiaddrs: [...(d.multiaddrs ?? [])],
+      identityKey: (d.identityKey ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>,
+      signedPrekey: d.signedPrekey == null
+        ? undefined
+        : { id: d.signedPrekey.id, publicKey: d.signedPrekey.publicKey as Uint8Array<ArrayBuffer>, expiresAt: BigInt(d.signedPrekey.expiresAt), signature: d.signedPrekey.signature as Uint8Array<ArrayBuffer> }
+    })),
     prekeys: r.prekeys.map(p => ({ publicKey: p.publicKey as Uint8Array<ArrayBuffer>, id: p.id, expiresAt: BigInt(p.expiresAt) })),
     mailboxes: r.mailboxes.map(m => ({ peerId: m.peerId, multiaddrs: [...m.multiaddrs] })),
     signature: (r.signature ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>
@@ -136,7 +149,15 @@ export function decodeDirectoryRecord (bytes: Uint8Array): DirectoryRecord {
       if (d.chain.byteLength === 0) bad('a device has an empty chain')
       if (d.nodeId.length === 0 || utf8(d.nodeId).byteLength > MAX_ADDRESS_LENGTH) bad('a device has a bad node id')
       for (const a of d.multiaddrs) if (a.length === 0 || utf8(a).byteLength > MAX_MULTIADDR_LENGTH) bad('a device has a bad multiaddr')
-      return d.multiaddrs.length > 0 ? { chain: d.chain, nodeId: d.nodeId, multiaddrs: d.multiaddrs } : { chain: d.chain, nodeId: d.nodeId }
+      const device: DirectoryDevice = d.multiaddrs.length > 0 ? { chain: d.chain, nodeId: d.nodeId, multiaddrs: d.multiaddrs } : { chain: d.chain, nodeId: d.nodeId }
+      if (d.identityKey.byteLength > 0 || d.signedPrekey != null) {
+        const spk = d.signedPrekey
+        if (d.identityKey.byteLength !== X25519_KEY_LENGTH || spk == null) throw new MalformedDirectoryRecordError('a device has an identity key without a signed prekey, or the reverse')
+        if (spk.publicKey.byteLength !== X25519_KEY_LENGTH || spk.signature.byteLength !== SIGNATURE_LENGTH) bad('a device signed prekey has bad lengths')
+        device.identityKey = d.identityKey
+        device.signedPrekey = { id: spk.id, publicKey: spk.publicKey, expiresAt: safeTime(spk.expiresAt, 'signed prekey expires_at'), signature: spk.signature }
+      }
+      return device
     }),
     prekeys: pb.prekeys.map(p => {
       if (p.publicKey.byteLength !== X25519_KEY_LENGTH) bad('a prekey must be 32 bytes')
@@ -219,6 +240,9 @@ export function checkDirectoryRecord (key: Uint8Array, value: Uint8Array, now: n
       if (v.address !== record.address) throw new DirectoryDeviceInvalidError(`the chain proves ${v.address}`)
       if (v.nodePublicKey.toString() !== nodeKey.toString()) throw new DirectoryDeviceInvalidError('the chain certifies another node key')
       for (const a of d.multiaddrs ?? []) if (!isDirectoryMultiaddr(a)) throw new DirectoryDeviceInvalidError(`multiaddr "${a}" is outside the directory grammar`)
+      if (d.identityKey != null && d.signedPrekey != null && !verifyPrekey(nodeKey, PREKEY_TYPE_SIGNED, d.identityKey, d.signedPrekey)) {
+        throw new DirectoryDeviceInvalidError('the signed prekey is not signed by the device key')
+      }
     } catch (err) {
       throw new DirectoryDeviceInvalidError(`device ${d.nodeId}: ${(err as Error).message}`, { cause: err })
     }

@@ -1,9 +1,10 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { Reader, Writer } from './codec.js'
-import { MAX_ADDRESS_LENGTH, MAX_ENVELOPE_BYTES } from '../constants.js'
+import { MAX_ADDRESS_LENGTH, MAX_BUNDLE_BYTES, MAX_ENVELOPE_BYTES } from '../constants.js'
 import { MalformedMessageError, MessageTooLargeError } from '../errors.js'
 import { readEnvelopeHeader } from './envelope.js'
 import { readGroupMessage } from './group.js'
+import { decodeBundle } from './bundle.js'
 
 /**
  * A parcel is what relays and mailboxes carry (messaging.md §Delivery):
@@ -14,9 +15,11 @@ import { readGroupMessage } from './group.js'
 export const PARCEL_VERSION = 1
 export const PARCEL_ENVELOPE = 1
 export const PARCEL_GROUP = 2
+/** kind 3: a v2 bundle (messaging.md §10.4): one message for every device of the recipient, forward secret. */
+export const PARCEL_BUNDLE = 3
 
 export interface Parcel {
-  kind: typeof PARCEL_ENVELOPE | typeof PARCEL_GROUP
+  kind: typeof PARCEL_ENVELOPE | typeof PARCEL_GROUP | typeof PARCEL_BUNDLE
   recipient: string
   payload: Uint8Array
 }
@@ -27,19 +30,21 @@ export function encodeParcel (p: Parcel): Uint8Array {
 
 /** Total decoder: malformed → MalformedMessageError, oversize → MessageTooLargeError. */
 export function decodeParcel (bytes: Uint8Array): Parcel {
-  if (bytes.byteLength > MAX_ENVELOPE_BYTES + 512) throw new MessageTooLargeError(`a parcel is at most ${MAX_ENVELOPE_BYTES + 512} bytes`)
+  if (bytes.byteLength > MAX_BUNDLE_BYTES + 512) throw new MessageTooLargeError(`a parcel is at most ${MAX_BUNDLE_BYTES + 512} bytes`)
   const r = new Reader(bytes, 'parcel')
   const version = r.u8()
   if (version !== PARCEL_VERSION) throw new MalformedMessageError(`unsupported parcel version ${version}`)
   const kind = r.u8()
-  if (kind !== PARCEL_ENVELOPE && kind !== PARCEL_GROUP) throw new MalformedMessageError(`unknown parcel kind ${kind}`)
+  if (kind !== PARCEL_ENVELOPE && kind !== PARCEL_GROUP && kind !== PARCEL_BUNDLE) throw new MalformedMessageError(`unknown parcel kind ${kind}`)
   const recipient = r.string8()
   if (recipient.length === 0 || recipient.length > MAX_ADDRESS_LENGTH) throw new MalformedMessageError('bad parcel recipient')
-  const payload = r.bytes32(MAX_ENVELOPE_BYTES)
+  const payload = r.bytes32(kind === PARCEL_BUNDLE ? MAX_BUNDLE_BYTES : MAX_ENVELOPE_BYTES)
   r.end()
   // the payload's own header must parse, so relays never store garbage
   if (kind === PARCEL_ENVELOPE) {
     if (readEnvelopeHeader(payload).recipientAddress !== recipient) throw new MalformedMessageError('parcel and envelope recipients differ')
+  } else if (kind === PARCEL_BUNDLE) {
+    if (decodeBundle(payload).recipientAddress !== recipient) throw new MalformedMessageError('parcel and bundle recipients differ')
   } else {
     readGroupMessage(payload)
   }
@@ -52,5 +57,6 @@ export function decodeParcel (bytes: Uint8Array): Parcel {
  */
 export function parcelId (p: Parcel): Uint8Array {
   if (p.kind === PARCEL_ENVELOPE) return readEnvelopeHeader(p.payload).envelopeId
+  if (p.kind === PARCEL_BUNDLE) return decodeBundle(p.payload).envelopeId
   return sha256(new Writer().string8(p.recipient).bytes(p.payload).finish()).slice(0, 16)
 }

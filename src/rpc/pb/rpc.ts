@@ -1645,6 +1645,7 @@ export interface Info {
   address: string
   methods: string[]
   protocols: string[]
+  carriers: string[]
 }
 
 export namespace Info {
@@ -1681,6 +1682,13 @@ export namespace Info {
           }
         }
 
+        if (obj.carriers != null && obj.carriers.length > 0) {
+          for (const value of obj.carriers) {
+            w.uint32(42)
+            w.string(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1689,7 +1697,8 @@ export namespace Info {
           version: '',
           address: '',
           methods: [],
-          protocols: []
+          protocols: [],
+          carriers: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1722,6 +1731,14 @@ export namespace Info {
               obj.protocols.push(reader.string())
               break
             }
+            case 5: {
+              if (opts.limits?.carriers != null && obj.carriers.length === opts.limits.carriers) {
+                throw new MaxLengthError('Decode error - repeated field "carriers" had too many elements')
+              }
+
+              obj.carriers.push(reader.string())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1733,7 +1750,8 @@ export namespace Info {
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
           methods: 0,
-          protocols: 0
+          protocols: 0,
+          carriers: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1786,6 +1804,21 @@ export namespace Info {
 
               break
             }
+            case 5: {
+              if (opts.limits?.carriers != null && obj.carriers === opts.limits.carriers) {
+                throw new MaxLengthError('Streaming decode error - repeated field "carriers" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.carriers[]`,
+                index: obj.carriers,
+                value: reader.string()
+              }
+
+              obj.carriers++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1820,6 +1853,12 @@ export namespace Info {
     value: string
   }
 
+  export interface InfoCarriersFieldEvent {
+    field: '$.carriers[]'
+    index: number
+    value: string
+  }
+
   export function encode (obj: Info): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Info.codec())
   }
@@ -1828,7 +1867,7 @@ export namespace Info {
     return decodeMessage(buf, Info.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Info>): Generator<InfoVersionFieldEvent | InfoAddressFieldEvent | InfoMethodsFieldEvent | InfoProtocolsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Info>): Generator<InfoVersionFieldEvent | InfoAddressFieldEvent | InfoMethodsFieldEvent | InfoProtocolsFieldEvent | InfoCarriersFieldEvent> {
     return streamMessage(buf, Info.codec(), opts)
   }
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { DirectoryClient, createDirectoryRecord, encodeDirectoryRecord } from '../../../src/messaging/index.js'
 import { identity } from './fixtures.js'
+import { MessageType } from '@libp2p/kad-dht'
 import type { KadDHT } from '@libp2p/kad-dht'
 
 const bob = identity('bob', false) // root key: no certificate to expire against the real clock
@@ -45,5 +46,33 @@ describe('messaging/directory-client', () => {
     // a fresh lookup (publishing) always asks the DHT
     await client.lookup(bob.address, { fresh: true })
     assert.equal(queries(), 2)
+  })
+
+  it('a sender\'s lookup ends at the first peer answer carrying a valid record (kad-dht yields VALUE only after its whole query)', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const value = encodeDirectoryRecord(createDirectoryRecord(bob, { seq: 7n, expiresAt: now + 3600 }))
+    let rest!: () => void
+    const queryEnd = new Promise<void>(resolve => { rest = resolve })
+    let ended = false
+    const dht = {
+      async * get (_key: Uint8Array, options: { signal?: AbortSignal }) {
+        yield { name: 'PEER_RESPONSE', messageType: MessageType.GET_VALUE, from: 'junk', record: { value: Uint8Array.of(1, 2, 3) } }
+        yield { name: 'PEER_RESPONSE', messageType: MessageType.GET_VALUE, from: 'peer', record: { value } }
+        // the rest of the query (and kad-dht's final VALUE) would come only after this
+        await queryEnd
+        options.signal?.throwIfAborted()
+        ended = true
+        yield { name: 'VALUE', value, from: 'peer' }
+      }
+    }
+    const client = new DirectoryClient(dht as unknown as KadDHT, Object.assign(() => {}, { trace: () => {}, error: () => {} }) as any)
+    const record = await client.lookup(bob.address)
+    assert.equal(record.seq, 7n)
+    assert.equal(ended, false, 'answered before the query ended')
+    rest()
+    // publishing (fresh) still walks the query to its end
+    const fresh = client.lookup(bob.address, { fresh: true })
+    assert.equal((await fresh).seq, 7n)
+    assert.equal(ended, true)
   })
 })

@@ -275,7 +275,7 @@ describe('rpc engine', () => {
     b.handle('test.ok', () => te.encode('ok'))
     assert.equal(td.decode(await a.call(pair.a, 'attn.ping', te.encode('hello'))), 'hello')
     const info = decodeInfo(await a.call(pair.a, 'attn.info', new Uint8Array()))
-    assert.deepEqual(info, { version: '0.1.0', address: 'att:b', methods: ['attn.info', 'attn.ping', 'test.ok'], protocols: ['/attn/1.0.0'] })
+    assert.deepEqual(info, { version: '0.1.0', address: 'att:b', methods: ['attn.info', 'attn.ping', 'test.ok'], protocols: ['/attn/1.0.0'], carriers: [] })
     const rtt = await a.ping(pair.a)
     assert.ok(rtt >= 0)
     b.unhandle('test.ok')
