@@ -38,7 +38,7 @@ const MAX_LISTED_RELAYED = 2
  * At most MAX_LISTED_ADDRS addresses, in order, but never cutting our relayed addresses: behind
  * a NAT they are the only way in, and they come last (after carrier endpoints and every local one).
  */
-function listedAddresses (addrs: string[]): string[] {
+export function listedAddresses (addrs: string[]): string[] {
   const relayed = addrs.filter(a => a.includes('/p2p-circuit')).slice(0, MAX_LISTED_RELAYED)
   const direct = addrs.filter(a => !a.includes('/p2p-circuit')).slice(0, MAX_LISTED_ADDRS - relayed.length)
   return [...direct, ...relayed]
