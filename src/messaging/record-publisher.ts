@@ -31,6 +31,19 @@ export interface RecordPublisherInit {
   onPublished?(record: DirectoryRecord): void
 }
 
+/** Relayed (/p2p-circuit) addresses always kept among a device's listed addresses. */
+const MAX_LISTED_RELAYED = 2
+
+/**
+ * At most MAX_LISTED_ADDRS addresses, in order, but never cutting our relayed addresses: behind
+ * a NAT they are the only way in, and they come last (after carrier endpoints and every local one).
+ */
+export function listedAddresses (addrs: string[]): string[] {
+  const relayed = addrs.filter(a => a.includes('/p2p-circuit')).slice(0, MAX_LISTED_RELAYED)
+  const direct = addrs.filter(a => !a.includes('/p2p-circuit')).slice(0, MAX_LISTED_ADDRS - relayed.length)
+  return [...direct, ...relayed]
+}
+
 /** Most multiaddrs listed per device or mailbox in a record. */
 const MAX_LISTED_ADDRS = 8
 const CLOSEST_PEERS_TIMEOUT_MS = 15_000
@@ -63,7 +76,7 @@ export class RecordPublisher {
       this.init.log('no existing record of ours to merge: %s', err.message)
     }
     // the root key derives no message keys (messaging.md §10): each device lists its own prekeys
-    devices.set(self, { chain: identity.chain, nodeId: self, multiaddrs: [...(this.init.carrierAddresses?.() ?? []), ...peers.ownAddresses()].slice(0, MAX_LISTED_ADDRS), ...this.init.deviceBundle() })
+    devices.set(self, { chain: identity.chain, nodeId: self, multiaddrs: listedAddresses([...(this.init.carrierAddresses?.() ?? []), ...peers.ownAddresses()]), ...this.init.deviceBundle() })
     const mailboxes = await this.chooseMailboxes(options)
     this.seq++
     const { record, accepted } = await directory.publish(identity, {

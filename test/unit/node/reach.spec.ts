@@ -9,6 +9,7 @@ import { RelayGate } from '../../../src/node/nat.js'
 import { rendezvousCid } from '../../../src/node/rendezvous.js'
 import { reachFlags, reachStatusLines } from '../../../src/cli/reach.js'
 import { DeliveryPaths } from '../../../src/messaging/delivery-paths.js'
+import { listedAddresses } from '../../../src/messaging/record-publisher.js'
 
 const VECTORS = new URL('../../../../protocols/vectors/rendezvous.json', import.meta.url)
 const PEER_A = peerIdFromString('12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf')
@@ -89,6 +90,16 @@ describe('reach: rendezvous id, reach config, relay gate', () => {
     assert.equal(paths.get('a'), undefined)
     assert.equal(paths.get('b'), 'direct')
     assert.equal(paths.get('c'), 'mailbox')
+  })
+
+  it('a record lists at most 8 addresses per device but never cuts the relayed ones (the only way in behind a NAT)', () => {
+    const direct = Array.from({ length: 10 }, (_, i) => `/ip4/10.0.0.${i + 1}/tcp/7745`)
+    const relayed = ['/ip4/198.51.100.1/tcp/7745/p2p/16Uiu2HAmR/p2p-circuit', '/ip4/198.51.100.2/tcp/7745/p2p/16Uiu2HAmS/p2p-circuit', '/ip4/198.51.100.3/tcp/7745/p2p/16Uiu2HAmT/p2p-circuit']
+    const listed = listedAddresses([...direct, ...relayed])
+    assert.equal(listed.length, 8)
+    assert.deepEqual(listed.slice(6), relayed.slice(0, 2))
+    assert.deepEqual(listed.slice(0, 6), direct.slice(0, 6))
+    assert.deepEqual(listedAddresses(direct.slice(0, 3)), direct.slice(0, 3))
   })
 
   it('attn status lines for the reach object (and none from an older node)', () => {
