@@ -327,12 +327,18 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       }
       return status
     }
-    // a group message: the least advanced member copy
-    const copies = store.groupCopies(bytes)
+    // a group message: each current member's copy; the message is as far as the least advanced one
+    let copies = store.groupCopies(bytes)
     if (copies.length === 0) throw new MessageNotFoundError(id)
-    const rank: Record<OutboxState, number> = { failed: -1, queued: 0, sent: 1, stored: 2, delivered: 3 }
-    copies.sort((a: OutboxEntry, b: OutboxEntry) => rank[a.state] - rank[b.state])
-    return { ...statusOf(copies[0], id), to: groupIdString(copies[0].groupId ?? new Uint8Array(GROUP_ID_LENGTH)) }
+    const groupId = copies[0].groupId ?? new Uint8Array(GROUP_ID_LENGTH)
+    const members = store.getGroupState(groupId)?.members
+    const current = members == null ? copies : copies.filter(c => members.includes(c.recipient))
+    if (current.length > 0) copies = current
+    return {
+      ...statusOf(leastAdvanced(copies), id),
+      to: groupIdString(groupId),
+      members: copies.map(c => ({ address: c.recipient, state: c.state }))
+    }
   }
 
   /** Queries the devices of in-flight calls for their state (one query per call at a time), into the cache. */
@@ -496,6 +502,20 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     const { groups, outbox, contacts } = this.require()
     address = contacts.resolve(address)
     const info = groups.removeMember(groupId, address)
+    outbox.kick()
+    return info
+  }
+
+  async renameGroup (groupId: string, name: string, _options: AbortOptions = {}): Promise<GroupInfo> {
+    const { groups, outbox } = this.require()
+    const info = groups.rename(groupId, name)
+    outbox.kick()
+    return info
+  }
+
+  async leaveGroup (groupId: string, _options: AbortOptions = {}): Promise<GroupInfo> {
+    const { groups, outbox } = this.require()
+    const info = groups.leave(groupId)
     outbox.kick()
     return info
   }
