@@ -113,6 +113,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
   private readonly transitQueries = new Set<string>()
   /** Last state/reason emitted per message id: the same state is not an event twice. */
   private readonly lastEmitted = new Map<string, string>()
+  private twinAddresses?: string[]
   private running?: Running
   private started = false
 
@@ -204,7 +205,8 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       mailboxes: init.mailboxes ?? [],
       mailboxCount: init.mailboxCount ?? DEFAULT_MAILBOX_COUNT,
       lastPublished,
-      onPublished: (record) => { store.setMeta(OWN_RECORD_KEY, encodeDirectoryRecord(record)) }
+      onPublished: (record) => { store.setMeta(OWN_RECORD_KEY, encodeDirectoryRecord(record)) },
+      onTwin: (multiaddrs) => { this.twinAddresses = multiaddrs }
     })
     const mailbox = init.mailbox === false
       ? undefined
@@ -441,6 +443,14 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
   private named (status: MessageStatus): MessageStatus {
     const name = this.running?.contacts.nameOf(status.to)
     return name == null ? status : { ...status, toName: name }
+  }
+
+  /**
+   * Addresses where the DHT showed this very PeerId in a record this node did not publish (another
+   * node runs with a copy of this identity), found when publishing; undefined when none was seen.
+   */
+  twin (): string[] | undefined {
+    return this.twinAddresses
   }
 
   /** Our directory record as last published or seen (its devices and mailboxes), if any. */
