@@ -47,7 +47,10 @@ const STATUS_OF_CODE: Record<string, number> = {
   ERR_CONTACT_EXISTS: 409,
   ERR_CONTACT_NOT_FOUND: 404,
   ERR_INVALID_CONTACT_NAME: 400,
-  ERR_CONTACTS_FULL: 409
+  ERR_CONTACTS_FULL: 409,
+  ERR_NOT_GROUP_MEMBER: 403,
+  ERR_NO_SUCH_MEMBER: 404,
+  ERR_LAST_ADMIN: 409
 }
 
 /** Maps an error of the messaging service to an ApiError. `network`: unknown errors are 502, not 500. */
@@ -258,6 +261,22 @@ export function registerMessagingRoutes (app: Hono, node: AttnNode, options: Mes
     reject(body, ['address'])
     const member = address(body.address, '"address"')
     return c.json(await call(true, async () => await svc.addMember(id, member, { signal: signalOf(c) })))
+  })
+
+  app.patch('/v1/groups/:id', async (c) => {
+    const svc = service()
+    const id = groupId(c.req.param('id'))
+    const body = await options.jsonBody(c)
+    reject(body, ['name'])
+    const name = str(body, 'name', { maxBytes: MAX_GROUP_NAME_BYTES }) as string
+    return c.json(await call(true, async () => await svc.renameGroup(id, name, { signal: signalOf(c) })))
+  })
+
+  app.post('/v1/groups/:id/leave', async (c) => {
+    const svc = service()
+    const id = groupId(c.req.param('id'))
+    await emptyBody(c)
+    return c.json(await call(true, async () => await svc.leaveGroup(id, { signal: signalOf(c) })))
   })
 
   app.delete('/v1/groups/:id/members/:address', async (c) => {

@@ -334,6 +334,37 @@ export const OPENAPI_DOCUMENT = {
         }
       }
     },
+    '/v1/groups/{id}': {
+      patch: {
+        summary: 'Rename a group (admins only): a new epoch with the new name',
+        operationId: 'renameGroup',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^grp_[0-9a-f]{32}$' } }],
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string', minLength: 1, maxLength: 256 } } } } }
+        },
+        responses: {
+          401: { $ref: '#/components/responses/Error' },
+          200: { description: 'The group', content: { 'application/json': { schema: { $ref: '#/components/schemas/GroupInfo' } } } },
+          400: { $ref: '#/components/responses/Error' },
+          403: { $ref: '#/components/responses/Error' },
+          404: { $ref: '#/components/responses/Error' }
+        }
+      }
+    },
+    '/v1/groups/{id}/leave': {
+      post: {
+        summary: 'Leave a group: an admin by a new epoch without itself (409 ERR_LAST_ADMIN for the only admin of a group with other members); a member locally (stops sending, drops its messages)',
+        operationId: 'leaveGroup',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^grp_[0-9a-f]{32}$' } }],
+        responses: {
+          401: { $ref: '#/components/responses/Error' },
+          200: { description: 'The group (membership: left)', content: { 'application/json': { schema: { $ref: '#/components/schemas/GroupInfo' } } } },
+          404: { $ref: '#/components/responses/Error' },
+          409: { $ref: '#/components/responses/Error' }
+        }
+      }
+    },
     '/v1/groups/{id}/members/{address}': {
       delete: {
         summary: 'Remove a member (admins only; rotates the group keys)',
@@ -432,6 +463,11 @@ export const OPENAPI_DOCUMENT = {
           reason: { type: 'string', description: 'why, when failed' },
           to: { type: 'string' },
           toName: { type: 'string', description: "the recipient's contact name, when the recipient is a contact" },
+          members: {
+            type: 'array',
+            description: "a group message: each current member's copy and its state (delivered once that member acknowledged it)",
+            items: { type: 'object', required: ['address', 'state'], properties: { address: { type: 'string' }, state: { type: 'string', enum: ['queued', 'sent', 'stored', 'delivered', 'failed'] } } }
+          },
           updatedAt: { type: 'integer', description: 'unix ms' },
           transit: {
             type: 'array',
@@ -449,7 +485,8 @@ export const OPENAPI_DOCUMENT = {
           name: { type: 'string' },
           admins: { type: 'array', items: { type: 'string' } },
           members: { type: 'array', items: { type: 'string' } },
-          epoch: { type: 'integer' }
+          epoch: { type: 'integer' },
+          membership: { type: 'string', enum: ['member', 'removed', 'left'], description: 'this identity in the group: a member, removed by an admin (sending is refused, 403 ERR_NOT_GROUP_MEMBER), or left' }
         }
       },
       Error: {

@@ -70,6 +70,10 @@ export async function startDetached (flags: Record<string, any>, keys: LoadIdent
   child.unref()
   const out = { pid: ready.pid, api: ready.api, address: ready.address }
   const s = ready.startup
+  // loud on stderr, with --json too: two nodes on one PeerId lose messages
+  if (s.twin != null) {
+    process.stderr.write(`attn: WARNING: the DHT shows this node's PeerId at ${s.twin.join(', ')}, in a record this node did not publish: another node runs with a copy of this identity.json; only the node that published last receives messages. Stop the other node.\n`)
+  }
   print(out, flags.json === true, () => [
     `node started in the background (pid ${ready.pid}); log: ${logPath}`,
     `address: ${ready.address}`,

@@ -78,9 +78,11 @@ ${API_HELP}
                           delivered; "stored" is also met by delivered) or failed;
                           exit 1 (ERR_TIMEOUT) if that does not happen in time
   --timeout S             how long --wait waits, seconds (default 60)
-  --json                  print {"id","state"} (and "reason" when failed, "transit" while a
-                          delivery is in flight: each device's last known state of it, "path" once it
-                          was handed off: "direct" or "relayed" to a device, or "mailbox")`,
+  --json                  print {"id","state"} ("members": [{"address","state"}] for a group
+                          message: delivered once every current member acknowledged it;
+                          "reason" when failed, "transit" while a delivery is in flight: each
+                          device's last known state of it, "path" once it was handed off:
+                          "direct" or "relayed" to a device, or "mailbox")`,
   options: { ...COMMON, wait: { type: 'string' }, timeout: { type: 'string' } },
   async run (flags, positionals) {
     if (positionals.length !== 1) throw usage('message-status takes exactly one argument: <id>', messageStatus.help)
@@ -104,15 +106,17 @@ ${API_HELP}
     if (typeof status.path === 'string') out.path = status.path
     if (Array.isArray(status.transit) && status.transit.length > 0) out.transit = status.transit
     if (status.toName != null) (out as any).toName = status.toName
+    if (Array.isArray(status.members)) (out as any).members = status.members
     print(out, flags.json === true, () => `${out.id}: ${out.state}${out.reason != null ? ` (${out.reason})` : ''}${status.toName != null ? ` (to ${status.toName})` : ''}${out.path != null ? ` via ${out.path}` : ''}` +
-      (out.transit ?? []).map(t => `\n  in flight at ${t.peer}: ${t.state}`).join(''))
+      (out.transit ?? []).map(t => `\n  in flight at ${t.peer}: ${t.state}`).join('') +
+      ((out as any).members ?? []).map((m: any) => `\n  ${m.address}: ${m.state}`).join(''))
     return wait != null && status.state === 'failed' ? 1 : 0
   }
 }
 
 function groupLines (g: any): string {
   return [
-    `${g.id}  "${g.name}"  epoch ${g.epoch}`,
+    `${g.id}  "${g.name}"  epoch ${g.epoch}${g.membership === 'removed' ? '  (you were removed)' : g.membership === 'left' ? '  (you left)' : ''}`,
     `  admins:  ${g.admins.join(', ')}`,
     `  members: ${g.members.length === 0 ? '(none)' : g.members.join(', ')}`
   ].join('\n')
@@ -122,17 +126,25 @@ const group: Command = {
   help: `Usage: attn group create <name> --member <address>... [--json]
        attn group add <group-id> <address> [--json]
        attn group remove <group-id> <address> [--json]
+       attn group rename <group-id> <new-name> [--json]
+       attn group leave <group-id> [--json]
        attn group list [--json]
 
 Manages groups (messages to a group id reach every member). The creator is the
-group's admin; only admins add or remove members. Removing a member rotates the
-group's keys.
+group's admin; only admins add, remove members or rename. Removing a member
+rotates the group's keys; the removed member sees the group as removed and can
+no longer send to it (ERR_NOT_GROUP_MEMBER). Removing a non-member is an error
+(ERR_NO_SUCH_MEMBER). A member added later does not see earlier messages.
+Leaving: an admin leaves by a new epoch without itself (the only admin of a
+group with other members cannot leave, ERR_LAST_ADMIN); a member leaves locally
+(its node stops sending to the group and ignores its messages). Addresses may be
+contact names.
 
 ${HOME_HELP}
 ${API_HELP}
   --member ADDRESS        (create) a member's ATT address, repeatable
-  --json                  print the group as JSON ({"id","name","admins","members","epoch"}),
-                          a list of groups for "list"`,
+  --json                  print the group as JSON ({"id","name","admins","members","epoch",
+                          "membership": member|removed|left}), a list of groups for "list"`,
   options: { ...COMMON, member: { type: 'string', multiple: true } },
   async run (flags, positionals) {
     const [sub, ...args] = positionals
@@ -153,6 +165,18 @@ ${API_HELP}
           ? await apiRequest(flags, 'POST', `/v1/groups/${encodeURIComponent(id)}/members`, { address })
           : await apiRequest(flags, 'DELETE', `/v1/groups/${encodeURIComponent(id)}/members/${encodeURIComponent(address)}`)
         print(g, json, () => groupLines(g))
+        return 0
+      }
+      case 'rename': {
+        if (args.length !== 2) throw usage('group rename takes exactly two arguments: <group-id> <new-name>', group.help)
+        const g = await apiRequest(flags, 'PATCH', `/v1/groups/${encodeURIComponent(args[0])}`, { name: args[1] })
+        print(g, json, () => groupLines(g))
+        return 0
+      }
+      case 'leave': {
+        if (args.length !== 1) throw usage('group leave takes exactly one argument: <group-id>', group.help)
+        const g = await apiRequest(flags, 'POST', `/v1/groups/${encodeURIComponent(args[0])}/leave`)
+        print(g, json, () => `left group ${g.id}\n${groupLines(g)}`)
         return 0
       }
       case 'list': {
@@ -210,6 +234,6 @@ export const MESSAGING_COMMANDS: Record<string, Command> = { send, 'message-stat
 export const MESSAGING_HELP = `  send      send an end-to-end encrypted message to an address or group
   message-status
             show the delivery state of a sent message
-  group     create groups, add/remove members, list groups
+  group     create, rename, leave groups; add/remove members; list groups
   publish   publish this identity's directory record now
   fetch     fetch waiting messages from mailboxes now`

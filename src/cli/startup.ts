@@ -23,6 +23,8 @@ export interface StartupReport {
   publishError?: string
   /** Peer ids of the mailboxes listed in our record. */
   mailboxes: string[]
+  /** Where the DHT shows this PeerId in a record we did not publish (another node with this identity). */
+  twin?: string[]
 }
 
 async function until (cond: () => boolean, ms: number, signal?: AbortSignal): Promise<boolean> {
@@ -80,6 +82,13 @@ export async function startupProgress (node: AttnNode, opts: { bootstrap: string
       report.publishError ??= 'no peer accepted it'
       say(`identity record: not published (${report.publishError}); the node retries, or run "attn publish"`)
     }
+  }
+  const twin = messaging.twin()
+  if (twin != null) {
+    report.twin = twin
+    say(`WARNING: the DHT shows this node's PeerId (${node.peerId.toString()}) at ${twin.join(', ')}, in a record this node did not publish: ` +
+      'another node runs with a copy of this identity.json. Only the node that published last receives messages. ' +
+      'Stop the other node; a second device needs its own device key (not a copy of identity.json).')
   }
   report.mailboxes = messaging.publishedRecord()?.mailboxes.map(m => m.peerId) ?? []
   say(report.mailboxes.length > 0 ? `mailboxes: ${report.mailboxes.join(', ')}` : 'mailboxes: none chosen yet')

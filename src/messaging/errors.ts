@@ -203,3 +203,20 @@ export class InboxMessageNotFoundError extends AttnError {
 export class NotOwnDeviceError extends AttnError {
   constructor (message: string) { super(message, 'ERR_NOT_OWN_DEVICE') }
 }
+
+// ---- group membership (issue 15) ----
+
+/** Sending to (or acting in) a group this identity was removed from or has left. */
+export class NotGroupMemberError extends AttnError {
+  constructor (id: string, how: 'removed' | 'left') {
+    super(how === 'removed' ? `you were removed from group ${id}: you can no longer send to it` : `you have left group ${id}: you can no longer send to it`, 'ERR_NOT_GROUP_MEMBER')
+  }
+}
+/** `group remove` of an address that is not a member. */
+export class NoSuchMemberError extends AttnError {
+  constructor (id: string, address: string) { super(`${address} is not a member of group ${id}`, 'ERR_NO_SUCH_MEMBER') }
+}
+/** The only admin cannot leave a group that has other members (no one could change it any more). */
+export class LastAdminError extends AttnError {
+  constructor (id: string) { super(`you are the only admin of group ${id} and it has other members: remove them first`, 'ERR_LAST_ADMIN') }
+}

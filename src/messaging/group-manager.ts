@@ -6,10 +6,10 @@ import {
 } from './protocol/group.js'
 import { OCTET_STREAM } from './protocol/message.js'
 import { PARCEL_GROUP, encodeParcel, parcelId } from './protocol/parcel.js'
-import { ForgedSenderKeyError, InvalidGroupStateError, NotGroupAdminError, UnknownGroupError } from './errors.js'
+import { ForgedSenderKeyError, InvalidGroupStateError, LastAdminError, NoSuchMemberError, NotGroupAdminError, NotGroupMemberError, UnknownGroupError } from './errors.js'
 import { groupIdString, groupInfoOf, parseGroupId } from './views.js'
 import type { Outbox } from './outbox.js'
-import type { GroupState, SenderKey } from './protocol/group.js'
+import type { GroupChanges, GroupState, SenderKey } from './protocol/group.js'
 import type { Parcel } from './protocol/parcel.js'
 import type { MessagingStore } from './store.js'
 import type { GroupInfo } from './types.js'
@@ -36,30 +36,72 @@ export class GroupManager {
   create (name: string, members: string[]): GroupInfo {
     const state = createGroup(this.init.identity, { name, members })
     this.install(state)
-    return groupInfoOf(state)
+    return this.info(state)
+  }
+
+  /** The group as the user sees it: with this identity's membership (member, removed by an admin, or left). */
+  info (state: GroupState): GroupInfo {
+    const left = this.init.store.getMeta(leftKey(state.groupId)) != null
+    return { ...groupInfoOf(state), membership: left ? 'left' : state.members.includes(this.init.identity.address) ? 'member' : 'removed' }
+  }
+
+  /** Whether this identity has left the group (its messages are then ignored). */
+  hasLeft (groupId: Uint8Array): boolean {
+    return this.init.store.getMeta(leftKey(groupId)) != null
+  }
+
+  /** Renames the group (admins only): a new epoch with the new name. */
+  rename (groupId: string, name: string): GroupInfo {
+    const previous = this.requireAdminOf(groupId)
+    if (previous.name === name) return this.info(previous)
+    return this.change(previous, { name }, [])
+  }
+
+  /**
+   * Leaves the group. An admin leaves by a new epoch without itself (the other members learn it;
+   * refused for the only admin of a group with other members); a member leaves locally: the node
+   * stops sending to the group and ignores its messages (the admins are not told).
+   */
+  leave (groupId: string): GroupInfo {
+    const { store, identity } = this.init
+    const state = this.require(groupId)
+    const me = identity.address
+    if (this.hasLeft(state.groupId) || !state.members.includes(me)) return this.info(state)
+    const others = state.members.filter(m => m !== me)
+    let next = state
+    if (state.admins.includes(me) && others.length > 0) {
+      if (state.admins.every(a => a === me)) throw new LastAdminError(groupId)
+      this.change(state, { members: others }, [me])
+      next = store.getGroupState(state.groupId) ?? state
+    }
+    store.setMeta(leftKey(state.groupId), Uint8Array.of(1))
+    return this.info(next)
   }
 
   addMember (groupId: string, address: string): GroupInfo {
     const previous = this.requireAdminOf(groupId)
-    if (previous.members.includes(address)) return groupInfoOf(previous)
+    if (previous.members.includes(address)) return this.info(previous)
     return this.change(previous, { members: [...previous.members, address] }, [])
   }
 
   removeMember (groupId: string, address: string): GroupInfo {
     const previous = this.requireAdminOf(groupId)
-    if (!previous.members.includes(address)) return groupInfoOf(previous)
+    if (!previous.members.includes(address)) throw new NoSuchMemberError(groupId, address)
     return this.change(previous, { members: previous.members.filter(m => m !== address) }, [address])
   }
 
   list (): GroupInfo[] {
     const { store } = this.init
-    return store.listGroupIds().map(id => store.getGroupState(id)).filter((s): s is GroupState => s != null).map(groupInfoOf)
+    return store.listGroupIds().map(id => store.getGroupState(id)).filter((s): s is GroupState => s != null).map(s => this.info(s))
   }
 
   /** Encrypts once with our sender key, then queues one parcel per member. Returns the group message id. */
   send (groupId: Uint8Array, body: Uint8Array, contentType: string): Uint8Array {
     const { store, identity } = this.init
     const state = this.require(groupIdString(groupId))
+    // a removed member still holds the old state: its copies would be dropped by every member
+    if (this.hasLeft(groupId)) throw new NotGroupMemberError(groupIdString(groupId), 'left')
+    if (!state.members.includes(identity.address)) throw new NotGroupMemberError(groupIdString(groupId), 'removed')
     let own = store.getOwnSenderKey(groupId, state.epoch, identity.address)
     if (own == null) {
       own = createSenderKey(identity, groupId, state.epoch)
@@ -125,11 +167,11 @@ export class GroupManager {
     this.distributeSenderKey(state, own)
   }
 
-  private change (previous: GroupState, changes: { members: string[] }, removed: string[]): GroupInfo {
+  private change (previous: GroupState, changes: GroupChanges, removed: string[]): GroupInfo {
     // every membership change starts a new epoch with fresh sender keys (removed members get none)
     const state = updateGroup(this.init.identity, previous, changes)
     this.install(state, removed)
-    return groupInfoOf(state)
+    return this.info(state)
   }
 
   /** Queues our sender key for the state's epoch to every other member, end to end. */
@@ -151,7 +193,13 @@ export class GroupManager {
 
   private requireAdminOf (groupId: string): GroupState {
     const state = this.require(groupId)
+    if (this.hasLeft(state.groupId)) throw new NotGroupMemberError(groupId, 'left')
     if (!state.admins.includes(this.init.identity.address)) throw new NotGroupAdminError(groupId)
     return state
   }
+}
+
+/** Store meta key marking a group this identity left. */
+function leftKey (groupId: Uint8Array): string {
+  return `group-left:${toHex(groupId)}`
 }

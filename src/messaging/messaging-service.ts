@@ -121,6 +121,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
   /** Last state/reason emitted per message id: the same state is not an event twice. */
   private readonly lastEmitted = new Map<string, string>()
   private readonly paths = new DeliveryPaths()
+  private twinAddresses?: string[]
   private running?: Running
   private started = false
 
@@ -230,7 +231,8 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
         store.setMeta(OWN_RECORD_KEY, encodeDirectoryRecord(record))
         // our mailboxes now know our devices: keep them stocked with one-time prekeys
         void prekeys.replenish(record, { signal: abort.signal }).catch((err) => { this.log('one-time prekey replenish failed: %s', err.message) })
-      }
+      },
+      onTwin: (multiaddrs) => { this.twinAddresses = multiaddrs }
     })
     const mailbox = init.mailbox === false
       ? undefined
@@ -356,12 +358,18 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       }
       return status
     }
-    // a group message: the least advanced member copy
-    const copies = store.groupCopies(bytes)
+    // a group message: each current member's copy; the message is as far as the least advanced one
+    let copies = store.groupCopies(bytes)
     if (copies.length === 0) throw new MessageNotFoundError(id)
-    const rank: Record<OutboxState, number> = { failed: -1, queued: 0, sent: 1, stored: 2, delivered: 3 }
-    copies.sort((a: OutboxEntry, b: OutboxEntry) => rank[a.state] - rank[b.state])
-    return { ...statusOf(copies[0], id), to: groupIdString(copies[0].groupId ?? new Uint8Array(GROUP_ID_LENGTH)) }
+    const groupId = copies[0].groupId ?? new Uint8Array(GROUP_ID_LENGTH)
+    const members = store.getGroupState(groupId)?.members
+    const current = members == null ? copies : copies.filter(c => members.includes(c.recipient))
+    if (current.length > 0) copies = current
+    return {
+      ...statusOf(leastAdvanced(copies), id),
+      to: groupIdString(groupId),
+      members: copies.map(c => ({ address: c.recipient, state: c.state }))
+    }
   }
 
   /** Queries the devices of in-flight calls for their state (one query per call at a time), into the cache. */
@@ -466,6 +474,14 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     return name == null ? status : { ...status, toName: name }
   }
 
+  /**
+   * Addresses where the DHT showed this very PeerId in a record this node did not publish (another
+   * node runs with a copy of this identity), found when publishing; undefined when none was seen.
+   */
+  twin (): string[] | undefined {
+    return this.twinAddresses
+  }
+
   /** Our directory record as last published or seen (its devices and mailboxes), if any. */
   publishedRecord (): DirectoryRecord | undefined {
     return this.directory.cached(this.address)
@@ -554,6 +570,20 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     const { groups, outbox, contacts } = this.require()
     address = contacts.resolve(address)
     const info = groups.removeMember(groupId, address)
+    outbox.kick()
+    return info
+  }
+
+  async renameGroup (groupId: string, name: string, _options: AbortOptions = {}): Promise<GroupInfo> {
+    const { groups, outbox } = this.require()
+    const info = groups.rename(groupId, name)
+    outbox.kick()
+    return info
+  }
+
+  async leaveGroup (groupId: string, _options: AbortOptions = {}): Promise<GroupInfo> {
+    const { groups, outbox } = this.require()
+    const info = groups.leave(groupId)
     outbox.kick()
     return info
   }

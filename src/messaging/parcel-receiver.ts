@@ -316,26 +316,30 @@ export class ParcelReceiver {
     }
   }
 
-  private processGroupMessage (parcel: Parcel): string {
+  private processGroupMessage (parcel: Parcel): string | undefined {
     const { store, identity } = this.init
     const header = readGroupMessage(parcel.payload)
     const state = store.getGroupState(header.groupId)
     if (state == null || !state.members.includes(identity.address)) throw new UnknownGroupError(Buffer.from(header.groupId).toString('hex'), 'group message for a group we are not in')
+    // we left it: its messages are no longer ours (acked and dropped, never quarantined)
+    if (this.init.groups.hasLeft(header.groupId)) return
     const receiver = store.getReceiver(header.groupId, header.epoch, header.senderAddress, header.signingPublicKey)
     if (receiver == null) throw new UnknownSenderKeyError('no sender key for this group message (yet)')
     const opened = receiver.decrypt(parcel.payload)
     store.putReceiver(receiver)
     const m = opened.message
-    if (store.insertInbox({
+    // the receipt names this member's copy (its parcel id): the sender's outbox entry for it
+    this.storeWithReceipt({
       envelopeId: m.id, from: opened.senderAddress, to: identity.address, groupId: header.groupId, kind: 'message',
       contentType: m.contentType, body: m.body, sentAtMs: m.sentAt, receivedAtMs: Date.now()
-    })) this.init.onMessage(m.id)
+    }, opened.senderAddress, parcelId(parcel))
     return opened.senderAddress
   }
 
   /**
-   * Stores a message and queues its signed receipt in one transaction. A duplicate queues the
-   * receipt again (unless one is still queued): the sender is asking because it has none.
+   * Stores a message and queues its signed receipt for `envelopeId` (a 1:1 envelope id, or a group
+   * copy's parcel id) in one transaction. A duplicate queues the receipt again (unless one is still
+   * queued): the sender is asking because it has none.
    */
   private storeWithReceipt (entry: InboxEntry, sender: string, envelopeId: Uint8Array): void {
     const { store, identity, counters } = this.init
@@ -347,7 +351,7 @@ export class ParcelReceiver {
     const { isNew, receiptQueued } = store.insertInboxWithReceipt(entry, { envelopeId: receiptId, recipient: sender, message, receiptFor: envelopeId })
     if (isNew) {
       counters.add('messagesIn')
-      this.init.onMessage(envelopeId)
+      this.init.onMessage(entry.envelopeId)
     } else if (receiptQueued) {
       counters.add('receiptsRequeued')
     }

@@ -29,6 +29,11 @@ export interface RecordPublisherInit {
   carrierAddresses?(): string[]
   /** A record was published (to keep it across restarts). */
   onPublished?(record: DirectoryRecord): void
+  /**
+   * The DHT shows this very device (our PeerId) at other addresses in a record we did not publish:
+   * another node runs with a copy of this identity (only the last publisher would receive).
+   */
+  onTwin?(multiaddrs: string[]): void
 }
 
 /** Relayed (/p2p-circuit) addresses always kept among a device's listed addresses. */
@@ -57,9 +62,13 @@ export class RecordPublisher {
   /** The seq of the last record we published or saw; strictly increasing. */
   private seq = BigInt(Date.now())
 
+  /** The seq of the last record this home published (0 for none): a newer one listing our PeerId is not ours. */
+  private ownSeq: bigint
+
   constructor (private readonly init: RecordPublisherInit) {
     const last = init.lastPublished?.seq
     if (last != null && last > this.seq) this.seq = last
+    this.ownSeq = last ?? 0n
   }
 
   /** Publishes (or republishes) the record; returns its seq and how many DHT peers accepted it. */
@@ -70,6 +79,7 @@ export class RecordPublisher {
     try {
       const existing = await directory.lookup(identity.address, { ...options, fresh: true })
       for (const d of existing.devices) devices.set(d.nodeId, d)
+      this.checkTwin(existing)
       if (existing.seq >= this.seq) this.seq = existing.seq
     } catch (err: any) {
       // the first record of this identity, or the DHT is not reachable yet
@@ -85,8 +95,19 @@ export class RecordPublisher {
       devices: [...devices.values()],
       mailboxes
     }, { signal: anySignal(options.signal, AbortSignal.timeout(DEFAULT_PUBLISH_TIMEOUT_MS)) })
+    this.ownSeq = this.seq
     this.init.onPublished?.(record)
     return { seq: this.seq.toString(), accepted }
+  }
+
+  /** Reports a record newer than our last publication that lists our PeerId at addresses none of which are ours. */
+  private checkTwin (existing: DirectoryRecord): void {
+    const mine = existing.devices.find(d => d.nodeId === this.init.self)
+    if (mine == null || existing.seq <= this.ownSeq || (mine.multiaddrs ?? []).length === 0) return
+    const ours = new Set(this.init.peers.ownAddresses())
+    if ((mine.multiaddrs ?? []).some(a => ours.has(a))) return
+    this.init.log.error('the DHT shows this PeerId at %s in a record this node did not publish: another node runs with this identity', mine.multiaddrs?.join(', '))
+    this.init.onTwin?.(mine.multiaddrs ?? [])
   }
 
   private async chooseMailboxes (options: AbortOptions): Promise<DirectoryMailbox[]> {

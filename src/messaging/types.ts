@@ -41,6 +41,8 @@ export interface MessageStatus {
   /** The recipient's contact name, when the recipient is a contact. */
   toName?: string
   updatedAt: number
+  /** A group message: each current member's copy and its state. */
+  members?: Array<{ address: string, state: MessageState }>
   /** While a direct delivery call is in flight: its state at each device (RPC status query). */
   transit?: Array<{ peer: string, state: RpcStatus }>
   /** How the first hand-off travelled: to a device `direct` or `relayed`, or to a `mailbox` (absent before it, and after a restart). */
@@ -53,6 +55,8 @@ export interface GroupInfo {
   admins: string[]
   members: string[]
   epoch: number
+  /** This identity in the group: a member, removed by an admin, or left. */
+  membership?: 'member' | 'removed' | 'left'
 }
 
 export interface MessagingServiceInit {
