@@ -11,6 +11,7 @@ import { BenchContext, environment, fmt, unavailable, withTimeout, type Figure, 
 import { floodP99 } from './flood.bench.js'
 import { mailboxStore } from './messaging.bench.js'
 import { loadFactor, networkFigures } from './network.bench.js'
+import { messageThroughput } from './throughput.bench.js'
 import { recordFigures } from './record.bench.js'
 import { rpcFigures } from './rpc.bench.js'
 import { sessionFigures } from './session.bench.js'
@@ -23,7 +24,8 @@ const FIGURES: Figure[] = [
   ...sessionFigures,
   floodP99,
   mailboxStore,
-  ...networkFigures
+  ...networkFigures,
+  messageThroughput
 ]
 
 interface Args { opts: HarnessOptions, json: boolean, only?: string[], list: boolean }

@@ -156,11 +156,12 @@ async function runNetwork (opts: HarnessOptions): Promise<NetRun> {
       return { node: await startNode(identity, dbPath, relay), identity, dbPath }
     }))
     net.push(...rest)
-    await until('bootstrap connections', () => rest.every(n => n.node.getConnections(relay.peerId).length > 0), 30_000 * f)
+    await until('bootstrap connections', () => rest.every(n => n.node.getConnections(relay.peerId).length > 0), Math.min(30_000 * f, left()))
     const phases: string[] = [`start ${((now() - tSetup) / 1000).toFixed(1)} s`]
     // every node publishes its directory record (accepted by ≥ 1 DHT peer), all at once
     await Promise.all(net.map(async n => {
-      await until('directory record accepted', async () => (await n.node.services.messaging.publish()).accepted >= 1, 60_000 * f, 200)
+      // bounded by the run's budget (the setup is most of a run under load)
+      await until('directory record accepted', async () => (await n.node.services.messaging.publish()).accepted >= 1, Math.max(1_000, Math.min(60_000 * f, left())), 200)
     }))
     phases.push(`publish ${((now() - tSetup) / 1000).toFixed(1)} s`)
     run.setup = `setup ${((now() - tSetup) / 1000).toFixed(1)} s: ${phases.join(', ')}`

@@ -10,7 +10,7 @@ const RUNNER = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench'
 const FIGURES = [
   'record_1k', 'record_64k', 'record_vs_ige', 'rpc_rtt_1k', 'rpc_pipelined',
   'session_bulk', 'session_setup', 'session_memory', 'flood_p99', 'mailbox_store', 'network_delivery',
-  'first_contact', 'repeat_message', 'offline_fetch'
+  'first_contact', 'repeat_message', 'offline_fetch', 'message_throughput'
 ]
 
 async function run (args: string[]): Promise<{ stdout: string, stderr: string, code: number }> {
