@@ -12,6 +12,7 @@ import { floodP99 } from './flood.bench.js'
 import { mailboxStore } from './messaging.bench.js'
 import { envelopeRatchet, envelopeRatchetPingpong } from './ratchet.bench.js'
 import { loadFactor, networkFigures } from './network.bench.js'
+import { messageThroughput } from './throughput.bench.js'
 import { recordFigures } from './record.bench.js'
 import { rpcFigures } from './rpc.bench.js'
 import { carrierFigures } from './carriers.bench.js'
@@ -30,7 +31,8 @@ const FIGURES: Figure[] = [
   envelopeRatchet,
   envelopeRatchetPingpong,
   ...networkFigures,
-  ...rewardsFigures
+  ...rewardsFigures,
+  messageThroughput
 ]
 
 interface Args { opts: HarnessOptions, json: boolean, only?: string[], list: boolean }

@@ -156,11 +156,12 @@ async function runNetwork (opts: HarnessOptions): Promise<NetRun> {
       return { node: await startNode(identity, dbPath, relay), identity, dbPath }
     }))
     net.push(...rest)
-    await until('bootstrap connections', () => rest.every(n => n.node.getConnections(relay.peerId).length > 0), 30_000 * f)
+    await until('bootstrap connections', () => rest.every(n => n.node.getConnections(relay.peerId).length > 0), Math.min(30_000 * f, left()))
     const phases: string[] = [`start ${((now() - tSetup) / 1000).toFixed(1)} s`]
     // every node publishes its directory record (accepted by ≥ 1 DHT peer), all at once
     await Promise.all(net.map(async n => {
-      await until('directory record accepted', async () => (await n.node.services.messaging.publish()).accepted >= 1, 60_000 * f, 200)
+      // bounded by the run's budget (the setup is most of a run under load)
+      await until('directory record accepted', async () => (await n.node.services.messaging.publish()).accepted >= 1, Math.max(1_000, Math.min(60_000 * f, left())), 200)
     }))
     phases.push(`publish ${((now() - tSetup) / 1000).toFixed(1)} s`)
     run.setup = `setup ${((now() - tSetup) / 1000).toFixed(1)} s: ${phases.join(', ')}`
@@ -295,10 +296,13 @@ function common (r: NetRun): string {
     (r.failures.length > 0 ? ` Failures: ${r.failures.slice(0, 5).join('; ')}` : '')
 }
 
-function finish (f: Figure, ours: number, base: number, r: NetRun, note: string, allDelivered = true): BenchResult {
+/** `scope`: which deliveries must all have succeeded for the goal to count as met (the figure's own). */
+function finish (f: Figure, ours: number, base: number, r: NetRun, note: string, scope: 'all' | 'direct' | 'mailbox'): BenchResult {
   if (Number.isNaN(ours) || Number.isNaN(base)) return unavailable(f, `${note} ${common(r)}`)
   const res = result(f.name, ours, base, f.unit, f.goal, `${note} ${common(r)}`)
-  if (allDelivered && r.delivered + r.mbDelivered !== r.sent + r.mbSent) res.met = false
+  const direct = r.delivered === r.sent
+  const mailbox = r.mbDelivered === r.mbSent
+  if (!(scope === 'direct' ? direct : scope === 'mailbox' ? mailbox : direct && mailbox)) res.met = false
   return res
 }
 
@@ -312,7 +316,7 @@ export const networkDelivery: Figure = {
       `Ours = send() → the recipient's 'message' event, first message of random pairs (sequential; DHT lookup of the record, ` +
       `sealing, a new session, open + verify, SQLite): ${stats(r.first)}. Baseline = attn.call(peer, 'attn.ping', 16 B) on the same warm pairs: ` +
       `${stats(r.pings)}. Same pair again: ${stats(r.again)}. Bare kad-dht get: ${stats(r.bareGet)}. Restart with mail waiting, ready → message: ` +
-      `${stats(r.readyToMessage)}.`)
+      `${stats(r.readyToMessage)}.`, 'all')
   }
 }
 
@@ -325,7 +329,7 @@ export const firstContact: Figure = {
     return finish(this, median(r.first), median(r.bareGet), r,
       `Ours = first message to a new peer, send() → 'message' event: ${stats(r.first)}. Baseline = a bare kad-dht get of the same record by a ` +
       `third node (until kad-dht yields its VALUE, i.e. the end of its query), alternately before and after the message: ${stats(r.bareGet)}; ` +
-      `the first PEER_RESPONSE carrying the record came after ${stats(r.bareFirstAnswer)} (the directory client stops there).`)
+      `the first PEER_RESPONSE carrying the record came after ${stats(r.bareFirstAnswer)} (the directory client stops there).`, 'direct')
   }
 }
 
@@ -337,7 +341,7 @@ export const repeatMessage: Figure = {
     const r = await network(opts, ctx)
     return finish(this, median(r.again), median(r.pings), r,
       `Ours = the same pair again (record cached, session open), send() → 'message' event: ${stats(r.again)}. ` +
-      `Baseline = attn.ping round trips on the same pairs: ${stats(r.pings)}.`)
+      `Baseline = attn.ping round trips on the same pairs: ${stats(r.pings)}.`, 'direct')
   }
 }
 
@@ -350,7 +354,7 @@ export const offlineFetch: Figure = {
     return finish(this, median(r.readyToMessage), median(r.fetchRtt), r,
       `Ours = a recipient stopped while a message was stored at its mailboxes is restarted (new node, same identity and store, no explicit ` +
       `fetch): node.start() resolved → message in its inbox: ${stats(r.readyToMessage)} (from createAttnNode: ${stats(r.restartToMessage)}). ` +
-      `Baseline = one mailbox.fetch round trip from that node to its mailbox right after: ${stats(r.fetchRtt)}.`)
+      `Baseline = one mailbox.fetch round trip from that node to its mailbox right after: ${stats(r.fetchRtt)}.`, 'mailbox')
   }
 }
 

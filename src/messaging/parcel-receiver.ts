@@ -47,6 +47,8 @@ export interface ParcelReceiverInit {
   onStatus(envelopeId: Uint8Array): void
 }
 
+/** Passes of one quarantine retry (a pass runs again only when keys changed during the last one). */
+const MAX_QUARANTINE_PASSES = 4
 /** At most this many fetch rounds (of up to MAX_FETCH_ITEMS parcels) per mailbox per fetch. */
 const MAX_FETCH_ROUNDS = 100
 
@@ -73,6 +75,8 @@ export class ParcelReceiver {
   private readonly fetching = new Map<string, Promise<number>>()
   /** When we last reset the session with a peer device (address + device), unix ms: at most one reset a minute each. */
   private readonly resets = new Map<string, number>()
+  /** Groups whose quarantine is being retried (by group id hex): true = their keys changed meanwhile, run again. */
+  private readonly retrying = new Map<string, boolean>()
 
   constructor (private readonly init: ParcelReceiverInit) {}
 
@@ -287,17 +291,33 @@ export class ParcelReceiver {
   /** Retries the quarantined parcels of a group (its state or a sender key just arrived). */
   retryQuarantined (groupId: Uint8Array): void {
     const { store, counters } = this.init
-    for (const q of store.quarantined(groupId)) {
-      let parcel: Parcel
-      try {
-        parcel = decodeParcel(q.parcel)
-        this.process(parcel)
-      } catch (err: any) {
-        if (mayOpenLater(err)) continue
-        counters.add('junkDropped')
-        this.init.log('dropping a quarantined parcel: %s', err.message)
+    // a quarantined sender key that opens now changes the group's keys, which calls this again
+    // from inside process(): re-entered, it only asks the running retry for one more pass (before,
+    // it recursed on the same parcel, not yet deleted, until the stack overflowed, again and again)
+    const key = Buffer.from(groupId).toString('hex')
+    if (this.retrying.has(key)) {
+      this.retrying.set(key, true)
+      return
+    }
+    try {
+      for (let pass = 0; pass < MAX_QUARANTINE_PASSES; pass++) {
+        this.retrying.set(key, false)
+        for (const q of store.quarantined(groupId)) {
+          let parcel: Parcel
+          try {
+            parcel = decodeParcel(q.parcel)
+            this.process(parcel)
+          } catch (err: any) {
+            if (mayOpenLater(err)) continue
+            counters.add('junkDropped')
+            this.init.log('dropping a quarantined parcel: %s', err.message)
+          }
+          store.quarantineDelete(q.parcelId)
+        }
+        if (this.retrying.get(key) !== true) break
       }
-      store.quarantineDelete(q.parcelId)
+    } finally {
+      this.retrying.delete(key)
     }
   }
 
