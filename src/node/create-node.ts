@@ -134,7 +134,10 @@ export async function createAttnNode (options: CreateAttnNodeOptions = {}): Prom
   try {
     node = await createLibp2p<AttnServices>({
       // connection, stream, dial and per-protocol byte counts, exported with ours at GET /metrics
-      metrics: prometheusMetrics({ registry: metricsRegistry, collectDefaultMetrics: false, preserveExistingMetrics: true }),
+      // preserveExistingMetrics false: the package keeps metric objects in one map per process, and
+      // reusing another node's objects would leave this node's registry empty (two nodes in one
+      // process); clearing it also clears prom-client's global registry, which we do not use
+      metrics: prometheusMetrics({ registry: metricsRegistry, collectDefaultMetrics: false, preserveExistingMetrics: false }),
       // secp256k1 so that, without a separate identity, the node key is a valid ATT root key
       privateKey: options.privateKey ?? options.attn?.identity?.nodeKey ?? await generateKeyPair('secp256k1'),
       start: false,
