@@ -412,7 +412,8 @@ export const OPENAPI_DOCUMENT = {
           reach: {
             type: 'object',
             description: 'NAT traversal and the public network (README "Behind NAT", "Public network"): `reachability` (public | private | unknown), `relayAddresses` and `reservations` (relays holding a slot for us), `relayServer` (included, serving, reservationsHeld, reservationsDenied, circuitsDenied), `upnp`; with --public also `amino` (status connecting | ready | unreachable, mode, routingTablePeers, bootstrapPeers, `rendezvous`: cid, announcedAt, announcedTo, lookups, found, connected, attPeers)'
-          }
+          },
+          rewards: { type: 'boolean', description: 'whether this node runs with rewards (then GET /v1/rewards answers; otherwise 503 ERR_REWARDS_DISABLED)' }
         }
       },
       Connection: {

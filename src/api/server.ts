@@ -145,7 +145,8 @@ export function createApiApp (node: AttnNode, options: ApiAppOptions): Hono {
     version: options.version ?? '0.0.0',
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     counters: { ...counters(node), api: { rejected: { ...rejected } } },
-    reach: reachStatus(node)
+    reach: reachStatus(node),
+    rewards: options.rewards != null
   }))
 
   // public (no token, but Host and Origin checked): a single-use code for the token

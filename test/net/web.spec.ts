@@ -44,6 +44,12 @@ function short (address: string): string {
   return `${address.slice(0, 10)}…${address.slice(-6)}`
 }
 
+async function apiGet (n: ApiNode, path: string): Promise<any> {
+  const res = await fetch(`${n.api.url}${path}`, { headers: { authorization: `Bearer ${n.token}` } })
+  assert.equal(res.status, 200, path)
+  return await res.json()
+}
+
 async function metric (n: ApiNode, line: string): Promise<number> {
   const text = await (await fetch(`${n.api.url}/metrics`)).text()
   const found = text.split('\n').find(l => l.startsWith(line + ' '))
@@ -162,7 +168,7 @@ describe('web client in a real browser (Chromium via playwright-core)', function
     assert.deepEqual(await alicePage.locator('.msg .body').allTextContents(), ['hello bob, from a browser', 'hi alice'])
   })
 
-  it('a group of three: create, send, it arrives on a member\'s page, the tick follows the node; remove a member', async () => {
+  it('a group of three: create, send, it arrives on a member\'s page, per-member ticks reach delivered; remove a member', async () => {
     await addContact(alicePage, carol.address, 'Carol')
     await alicePage.getByRole('button', { name: 'Groups', exact: true }).click()
     await alicePage.getByLabel('Group name').fill('Trio')
@@ -172,7 +178,8 @@ describe('web client in a real browser (Chromium via playwright-core)', function
     const members = alicePage.getByRole('list', { name: 'Members of Trio' })
     await members.getByText('Carol').waitFor()
     assert.equal(await members.locator('li').count(), 3)
-    await alicePage.locator('.group', { hasText: 'Trio' }).getByRole('button', { name: 'Chat' }).click()
+    // the admin sees the name in an input (rename in place)
+    await alicePage.locator('.group', { has: members }).getByRole('button', { name: 'Chat' }).click()
     await alicePage.getByRole('heading', { name: 'Trio' }).waitFor()
     await alicePage.getByLabel('Message', { exact: true }).fill('hello trio')
     await alicePage.getByLabel('Message', { exact: true }).press('Enter')
@@ -182,15 +189,19 @@ describe('web client in a real browser (Chromium via playwright-core)', function
     await bobPage.getByRole('heading', { name: 'Trio' }).waitFor()
     await bobPage.locator('.msg.theirs', { hasText: 'hello trio' }).waitFor()
     await waitFor(() => carol.node.services.messaging.inbox().some(m => m.body === 'hello trio'), { what: 'carol got the group message', timeout: 60_000 })
-    // group copies carry no receipts yet (messaging layer): the group message stops at the state
-    // the node reports for it (the least advanced member copy); the page shows that state
+    // each member acknowledges its copy: the page shows the count and each member's tick, and the
+    // group message's own tick (its least advanced copy) reaches delivered
     const mine = alicePage.locator('.msg.mine', { hasText: 'hello trio' })
+    await mine.locator('.member-ticks[data-total="2"][data-delivered="2"]').waitFor({ timeout: 60_000 })
+    assert.equal((await mine.locator('.member-ticks summary').textContent())?.trim(), '2/2 delivered')
+    await mine.locator('.member-ticks summary').click()
+    for (const n of [bob, carol]) await mine.locator(`.member-ticks li[data-address="${n.address}"][data-state="delivered"]`).waitFor()
+    const rows = await mine.locator('.member-ticks li').allTextContents()
+    assert.deepEqual(rows.map(r => r.replace(/\s+/g, ' ').trim()).sort(), ['Bob ✓✓ delivered', 'Carol ✓✓ delivered'])
+    await mine.locator('.tick[data-state="delivered"]').waitFor({ timeout: 30_000 })
     const id = await mine.getAttribute('data-id')
-    const state = await waitFor(async () => {
-      const s = await alice.node.services.messaging.status(id as string)
-      return s.state === 'sent' || s.state === 'stored' || s.state === 'delivered' ? s.state : undefined
-    }, { what: 'group message sent', timeout: 60_000 })
-    await mine.locator(`.tick[data-state="${state}"]`).waitFor({ timeout: 30_000 })
+    const status = await apiGet(alice, `/v1/messages/${id as string}/status`)
+    assert.deepEqual(status.members.map((m: any) => m.state), ['delivered', 'delivered'])
     if (SCREENSHOTS) await alicePage.screenshot({ path: join(DOCS, 'web-group.png') })
 
     await alicePage.getByRole('button', { name: 'Groups', exact: true }).click()
@@ -198,6 +209,27 @@ describe('web client in a real browser (Chromium via playwright-core)', function
     await alicePage.getByRole('button', { name: 'Remove Carol from Trio' }).click()
     await waitFor(async () => await members.locator('li').count() === 2, { what: 'carol removed on the page' })
     assert.deepEqual(alice.node.services.messaging.listGroups()[0].members.includes(carol.address), false)
+  })
+
+  it('groups: the admin renames; a member leaves and can no longer send', async () => {
+    const group = alice.node.services.messaging.listGroups()[0]
+    await alicePage.getByLabel('Name of group Trio').fill('Duo')
+    await alicePage.getByLabel('Name of group Trio').press('Tab')
+    await alicePage.getByRole('list', { name: 'Members of Duo' }).waitFor()
+    assert.equal((await apiGet(alice, '/v1/groups')).find((g: any) => g.id === group.id).name, 'Duo')
+
+    // bob (a member, not an admin) leaves
+    await waitFor(() => bob.node.services.messaging.listGroups().some(g => g.id === group.id), { what: 'bob knows the group' })
+    await bobPage.getByRole('button', { name: 'Back to conversations' }).click()
+    await bobPage.getByRole('button', { name: 'Groups', exact: true }).click()
+    await bobPage.locator('.group[data-membership="member"]').getByRole('button', { name: /^Leave / }).click()
+    await bobPage.locator('.group[data-membership="left"]').getByText('You left this group.').waitFor()
+    assert.equal((await apiGet(bob, '/v1/groups')).find((g: any) => g.id === group.id).membership, 'left')
+    await bobPage.locator('.group[data-membership="left"]').getByRole('button', { name: 'Chat' }).click()
+    await bobPage.getByText('You left this group. Sending is off.').waitFor()
+    assert.equal(await bobPage.getByLabel('Message', { exact: true }).isDisabled(), true)
+    assert.equal(await bobPage.getByRole('button', { name: 'Send' }).isDisabled(), true)
+    if (SCREENSHOTS) await bobPage.screenshot({ path: join(DOCS, 'web-phone-left-group.png') })
   })
 
   it('contacts: rename in place, remove', async () => {
@@ -211,9 +243,22 @@ describe('web client in a real browser (Chromium via playwright-core)', function
     const names = await alicePage.locator('.conv-name').allTextContents()
     assert.ok(names.includes('Bobby'), names.join())
     assert.ok(!names.includes('Carol') && !names.includes('Bob'), names.join())
-    // kept across a reload (localStorage)
+    // kept by the node, not the browser: the API lists them, a reload reads them back
+    const listed = await apiGet(alice, '/v1/contacts')
+    assert.deepEqual(listed.map((c: any) => [c.name, c.address]), [['Bobby', bob.address]])
+    assert.equal(await alicePage.evaluate(() => localStorage.getItem('attn.contacts')), null)
     await alicePage.reload()
     await alicePage.locator('.conv-name', { hasText: 'Bobby' }).waitFor()
+  })
+
+  it('contacts an older page kept in localStorage move to the node once', async () => {
+    const stranger = (await rootIdentity()).address
+    await alicePage.evaluate((a) => { localStorage.setItem('attn.contacts', JSON.stringify([{ address: a, name: 'Old friend' }])) }, stranger)
+    await alicePage.reload()
+    await alicePage.locator('.conv-name', { hasText: 'Old friend' }).waitFor()
+    assert.ok((await apiGet(alice, '/v1/contacts')).some((c: any) => c.name === 'Old friend' && c.address === stranger))
+    assert.equal(await alicePage.evaluate(() => localStorage.getItem('attn.contacts')), null)
+    await fetch(`${alice.api.url}/v1/contacts/${encodeURIComponent('Old friend')}`, { method: 'DELETE', headers: { authorization: `Bearer ${alice.token}` } })
   })
 
   it('a used login link or a wrong token shows the login form; pasting the right one logs in', async () => {
@@ -265,6 +310,10 @@ describe('web client in a real browser (Chromium via playwright-core)', function
     if (SCREENSHOTS) await alicePage.screenshot({ path: join(DOCS, 'web-me.png') })
     await alicePage.getByRole('button', { name: 'Node', exact: true }).click()
     await alicePage.getByText('Peers connected').waitFor()
+    await alicePage.getByRole('list', { name: 'Carriers' }).locator('li[data-kind="libp2p"]').waitFor()
+    await alicePage.getByText('Reachability').waitFor()
+    // no rewards contract: the page does not ask /v1/rewards (a 503 there would be a console error)
+    await alicePage.getByText('rewards off').waitFor()
     if (SCREENSHOTS) await alicePage.screenshot({ path: join(DOCS, 'web-node.png') })
   })
 

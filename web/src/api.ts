@@ -16,13 +16,21 @@ export interface InboxMessage {
   receivedAt: number
 }
 
+/** A group message: one member's copy. */
+export interface MemberState { address: string, state: MessageState }
+
 export interface MessageStatus {
   id: string
   state: MessageState
   reason?: string
   to: string
+  /** a group message: each current member's copy and its state */
+  members?: MemberState[]
   updatedAt: number
 }
+
+/** A contact, kept in the node's store (`/v1/contacts`). */
+export interface Contact { name: string, address: string, createdAt?: number }
 
 export interface GroupInfo {
   id: string
@@ -30,6 +38,8 @@ export interface GroupInfo {
   admins: string[]
   members: string[]
   epoch: number
+  /** this identity in the group: `removed` or `left` refuse sending */
+  membership?: 'member' | 'removed' | 'left'
 }
 
 export interface NodeStatus {
@@ -40,6 +50,21 @@ export interface NodeStatus {
   version: string
   uptimeSeconds: number
   counters: Record<string, any>
+  carriers?: Array<{ kind: string, address: string, [k: string]: unknown }>
+  reach?: { reachability?: string, relayAddresses?: string[], reservations?: unknown[], [k: string]: unknown }
+  /** whether this node runs with rewards (then `GET /v1/rewards` answers) */
+  rewards?: boolean
+}
+
+/** `GET /v1/rewards` (amounts are decimal strings of token base units). */
+export interface RewardsStatus {
+  evmAddress: string
+  tokenBalance: string | null
+  deposit: string | null
+  earned: string
+  claimable: string
+  claimed: string
+  chainError?: string
 }
 
 /** An error answer of the API: `{ error: { code, message } }`. */
@@ -71,6 +96,13 @@ export class Api {
   createGroup = async (name: string, members: string[]): Promise<GroupInfo> => await this.call('POST', '/v1/groups', { name, members })
   addMember = async (group: string, address: string): Promise<GroupInfo> => await this.call('POST', `/v1/groups/${group}/members`, { address })
   removeMember = async (group: string, address: string): Promise<GroupInfo> => await this.call('DELETE', `/v1/groups/${group}/members/${encodeURIComponent(address)}`)
+  leaveGroup = async (group: string): Promise<GroupInfo> => await this.call('POST', `/v1/groups/${group}/leave`)
+  renameGroup = async (group: string, name: string): Promise<GroupInfo> => await this.call('PATCH', `/v1/groups/${group}`, { name })
+  contacts = async (): Promise<Contact[]> => await this.call('GET', '/v1/contacts')
+  addContact = async (name: string, address: string): Promise<Contact> => await this.call('POST', '/v1/contacts', { name, address })
+  renameContact = async (from: string, to: string): Promise<Contact> => await this.call('PATCH', `/v1/contacts/${encodeURIComponent(from)}`, { name: to })
+  removeContact = async (name: string): Promise<Contact> => await this.call('DELETE', `/v1/contacts/${encodeURIComponent(name)}`)
+  rewards = async (): Promise<RewardsStatus> => await this.call('GET', '/v1/rewards')
   publish = async (): Promise<{ seq: string, accepted: number }> => await this.call('POST', '/v1/directory/publish')
 
   /**

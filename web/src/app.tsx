@@ -2,8 +2,8 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { Api, ApiCallError } from './api'
 import { QrCode } from './qr'
 import { storage } from './storage'
-import type { GroupInfo, InboxMessage, MessageState, MessageStatus, NodeStatus } from './api'
-import type { Contact, SentMessage } from './storage'
+import type { Contact, GroupInfo, InboxMessage, MemberState, MessageState, MessageStatus, NodeStatus, RewardsStatus } from './api'
+import type { SentMessage } from './storage'
 
 type View = 'chats' | 'contacts' | 'groups' | 'me' | 'node'
 type Link = 'connecting' | 'live' | 'offline'
@@ -63,7 +63,7 @@ interface Conversation { key: string, name: string, group: boolean, last: number
 function Chat ({ api, onUnauthorized }: { api: Api, onUnauthorized: () => void }) {
   const [inbox, setInbox] = useState<InboxMessage[]>([])
   const [sent, setSentState] = useState<SentMessage[]>(storage.sent())
-  const [contacts, setContactsState] = useState<Contact[]>(storage.contacts())
+  const [contacts, setContacts] = useState<Contact[]>([])
   const [read, setReadState] = useState<Record<string, number>>(storage.read())
   const [groups, setGroups] = useState<GroupInfo[]>([])
   const [status, setStatus] = useState<NodeStatus | undefined>()
@@ -78,7 +78,6 @@ function Chat ({ api, onUnauthorized }: { api: Api, onUnauthorized: () => void }
     storage.setSent(sentRef.current)
     setSentState(sentRef.current)
   }
-  const setContacts = (c: Contact[]): void => { storage.setContacts(c); setContactsState(c) }
   const setRead = (r: Record<string, number>): void => { storage.setRead(r); setReadState(r) }
 
   const fail = useCallback((err: unknown) => {
@@ -88,11 +87,13 @@ function Chat ({ api, onUnauthorized }: { api: Api, onUnauthorized: () => void }
 
   // states seen for ids not (yet) in the list: the event can beat the answer to our POST
   const early = useRef(new Map<string, MessageStatus>())
-  const applyStatus = (s: Pick<MessageStatus, 'id' | 'state' | 'reason'>): boolean => {
+  const applyStatus = (s: Pick<MessageStatus, 'id' | 'state' | 'reason' | 'members'>): boolean => {
     let known = false
-    setSent(list => list.map(m => {
-      if (m.id !== s.id) return m
+    setSent(list => list.map(m0 => {
+      if (m0.id !== s.id) return m0
       known = true
+      // a group message: the node's per-member copies replace what we had (members come and go)
+      const m = s.members != null && !sameMembers(m0.members, s.members) ? { ...m0, members: s.members } : m0
       if (advance(m.state, s.state)) return { ...m, state: s.state, ...(s.reason != null ? { reason: s.reason } : {}) }
       // still queued, with a new reason (recipient not found yet, no device reachable …)
       return m.state === s.state && s.reason != null && s.reason !== m.reason ? { ...m, reason: s.reason } : m
@@ -127,6 +128,18 @@ function Chat ({ api, onUnauthorized }: { api: Api, onUnauthorized: () => void }
 
   const loadGroups = useCallback(async () => { setGroups(await api.groups()) }, [api])
 
+  const loadContacts = useCallback(async () => {
+    // contacts an older version of this page kept in the browser move to the node once
+    const legacy = storage.legacyContacts()
+    if (legacy.length > 0) {
+      for (const c of legacy) {
+        try { await api.addContact(c.name, c.address) } catch (err) { console.warn(`contact ${c.name} not moved to the node:`, errorText(err)) }
+      }
+      storage.dropLegacyContacts()
+    }
+    setContacts(await api.contacts())
+  }, [api])
+
   // the event stream: reconnects with backoff; each (re)connect reloads what may have been missed
   useEffect(() => {
     const abort = new AbortController()
@@ -138,7 +151,7 @@ function Chat ({ api, onUnauthorized }: { api: Api, onUnauthorized: () => void }
           await api.events(abort.signal, () => {
             setLink('live')
             delay = 500
-            void Promise.all([loadInbox(), loadGroups(), refreshPending(false)]).catch(fail)
+            void Promise.all([loadInbox(), loadGroups(), loadContacts(), refreshPending(false)]).catch(fail)
           }, (event, data) => {
             if (event === 'message') {
               const m = data as InboxMessage
@@ -268,22 +281,22 @@ function Chat ({ api, onUnauthorized }: { api: Api, onUnauthorized: () => void }
             ))}
           </ul>
         )}
-        {view === 'contacts' && <Contacts contacts={contacts} setContacts={setContacts} onChat={openChat} own={address} />}
+        {view === 'contacts' && <Contacts api={api} contacts={contacts} reload={loadContacts} onChat={openChat} own={address} />}
         {view === 'groups' && <Groups api={api} groups={groups} contacts={contacts} reload={loadGroups} onChat={openChat} fail={fail} own={address} nameOf={nameOf} />}
         {view === 'me' && <Me status={status} />}
-        {view === 'node' && <Node status={status} link={link} />}
+        {view === 'node' && <Node api={api} status={status} link={link} />}
       </aside>
       <main class='pane'>
         {open != null && view === 'chats'
-          ? <Conversation key={open} id={open} name={nameOf(open)} inbox={inbox} sent={sent} nameOf={nameOf} onSend={send} onBack={() => { setOpen(undefined) }} />
+          ? <Conversation key={open} id={open} name={nameOf(open)} membership={groups.find(g => g.id === open)?.membership} inbox={inbox} sent={sent} nameOf={nameOf} onSend={send} onBack={() => { setOpen(undefined) }} />
           : <div class='placeholder'><p>Select a conversation.</p></div>}
       </main>
     </div>
   )
 }
 
-function Conversation ({ id, name, inbox, sent, nameOf, onSend, onBack }: {
-  id: string, name: string, inbox: InboxMessage[], sent: SentMessage[], nameOf: (k: string) => string,
+function Conversation ({ id, name, membership, inbox, sent, nameOf, onSend, onBack }: {
+  id: string, name: string, membership?: GroupInfo['membership'], inbox: InboxMessage[], sent: SentMessage[], nameOf: (k: string) => string,
   onSend: (to: string, body: string) => Promise<void>, onBack: () => void
 }) {
   const [text, setText] = useState('')
@@ -292,10 +305,12 @@ function Conversation ({ id, name, inbox, sent, nameOf, onSend, onBack }: {
   const listRef = useRef<HTMLOListElement>(null)
   const inputRef = useRef<HTMLTextAreaElement>(null)
   const group = GROUP_ID.test(id)
+  // removed from the group or left it: the node refuses to send there
+  const closed = membership === 'removed' || membership === 'left'
 
   const items = useMemo(() => [
     ...inbox.filter(m => (m.group ?? m.from) === id).map(m => ({ mine: false as const, id: m.id, at: m.receivedAt, body: m.body, from: m.from })),
-    ...sent.filter(m => m.to === id).map(m => ({ mine: true as const, id: m.id, at: m.sentAt, body: m.body, state: m.state, reason: m.reason }))
+    ...sent.filter(m => m.to === id).map(m => ({ mine: true as const, id: m.id, at: m.sentAt, body: m.body, state: m.state, reason: m.reason, members: m.members }))
   ].sort((a, b) => a.at - b.at), [inbox, sent, id])
 
   useEffect(() => { listRef.current?.lastElementChild?.scrollIntoView({ block: 'end' }) }, [items.length])
@@ -303,7 +318,7 @@ function Conversation ({ id, name, inbox, sent, nameOf, onSend, onBack }: {
 
   const submit = async (): Promise<void> => {
     const body = text.trim()
-    if (body === '' || busy) return
+    if (body === '' || busy || closed) return
     setBusy(true)
     setError(undefined)
     try {
@@ -339,52 +354,84 @@ function Conversation ({ id, name, inbox, sent, nameOf, onSend, onBack }: {
               {time(m.at)}
               {m.mine && <span class={`tick ${m.state}`} data-state={m.state} title={m.reason ?? TICK_TEXT[m.state]} aria-label={TICK_TEXT[m.state]}>{TICK[m.state]}</span>}
             </span>
+            {m.mine && group && m.members != null && m.members.length > 0 && <MemberTicks members={m.members} nameOf={nameOf} />}
             {m.mine && (m.state === 'failed' || m.state === 'queued') && m.reason != null && <span class='reason'>{m.reason}</span>}
             {m.mine && m.state === 'failed' && (
-              <button type='button' class='retry' disabled={busy} onClick={() => { void retry(m.body) }}>Send again</button>
+              <button type='button' class='retry' disabled={busy || closed} onClick={() => { void retry(m.body) }}>Send again</button>
             )}
           </li>
         ))}
       </ol>
       {error != null && <p class='error' role='alert'>{error}</p>}
+      {closed && <p class='hint closed' role='note'>{membership === 'left' ? 'You left this group.' : 'You were removed from this group.'} Sending is off.</p>}
       <form class='compose' onSubmit={(e) => { e.preventDefault(); void submit() }}>
-        <textarea ref={inputRef} rows={1} value={text} aria-label='Message' placeholder='Message'
+        <textarea ref={inputRef} rows={1} value={text} aria-label='Message' placeholder={closed ? 'Sending is off' : 'Message'} disabled={closed}
           onInput={(e) => { setText(e.currentTarget.value) }}
           onKeyDown={(e) => { if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); void submit() } }} />
-        <button type='submit' disabled={busy || text.trim() === ''}>Send</button>
+        <button type='submit' disabled={busy || closed || text.trim() === ''}>Send</button>
       </form>
     </section>
   )
 }
 
-function Contacts ({ contacts, setContacts, onChat, own }: { contacts: Contact[], setContacts: (c: Contact[]) => void, onChat: (k: string) => void, own?: string }) {
+function sameMembers (a: MemberState[] | undefined, b: MemberState[]): boolean {
+  return a != null && a.length === b.length && a.every((x, i) => x.address === b[i].address && x.state === b[i].state)
+}
+
+/** A group message's copies: "2/3 delivered", with each member's state on demand. */
+function MemberTicks ({ members, nameOf }: { members: MemberState[], nameOf: (k: string) => string }) {
+  const delivered = members.filter(x => x.state === 'delivered').length
+  return (
+    <details class='member-ticks' data-delivered={delivered} data-total={members.length}>
+      <summary>{delivered}/{members.length} delivered</summary>
+      <ul aria-label='Delivery per member'>
+        {members.map(x => (
+          <li key={x.address} data-address={x.address} data-state={x.state}>
+            {nameOf(x.address)} <span class={`tick ${x.state}`}>{TICK[x.state]}</span> {TICK_TEXT[x.state]}
+          </li>
+        ))}
+      </ul>
+    </details>
+  )
+}
+
+function Contacts ({ api, contacts, reload, onChat, own }: { api: Api, contacts: Contact[], reload: () => Promise<void>, onChat: (k: string) => void, own?: string }) {
   const [address, setAddress] = useState('')
   const [name, setName] = useState('')
+  const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | undefined>()
-  const add = (): void => {
+  // every change goes to the node; the list is then read back from it
+  const run = async (f: () => Promise<unknown>): Promise<boolean> => {
+    setBusy(true)
+    setError(undefined)
+    try { await f(); return true } catch (err) { setError(errorText(err)); return false } finally {
+      await reload().catch((err) => { setError(errorText(err)) })
+      setBusy(false)
+    }
+  }
+  const add = async (): Promise<void> => {
     const a = address.trim()
     if (!/^[\x21-\x7e]{8,256}$/.test(a)) { setError('that is not an ATT address'); return }
     if (a === own) { setError('that is your own address'); return }
     if (contacts.some(c => c.address === a)) { setError('already a contact'); return }
-    setContacts([...contacts, { address: a, name: name.trim() === '' ? short(a) : name.trim() }])
-    setAddress(''); setName(''); setError(undefined)
+    if (await run(async () => await api.addContact(name.trim() === '' ? short(a) : name.trim(), a))) { setAddress(''); setName('') }
   }
   return (
     <section class='panel' aria-label='Contacts'>
-      <form class='stack' onSubmit={(e) => { e.preventDefault(); add() }}>
+      <form class='stack' onSubmit={(e) => { e.preventDefault(); void add() }}>
         <label>Address <input value={address} onInput={(e) => { setAddress(e.currentTarget.value) }} autocomplete='off' spellcheck={false} /></label>
         <label>Name <input value={name} onInput={(e) => { setName(e.currentTarget.value) }} autocomplete='off' /></label>
-        <button type='submit'>Add contact</button>
+        <button type='submit' disabled={busy}>Add contact</button>
         {error != null && <p class='error' role='alert'>{error}</p>}
       </form>
-      <p class='hint'>Contacts are kept in this browser only.</p>
+      <p class='hint'>Contacts are kept by your node (also for <code>attn</code> on the command line).</p>
       <ul class='list'>
         {contacts.map(c => (
           <li key={c.address} class='row'>
-            <input class='grow' value={c.name} aria-label={`Name of ${short(c.address)}`}
-              onChange={(e) => { const v = e.currentTarget.value.trim(); if (v !== '') setContacts(contacts.map(x => x.address === c.address ? { ...x, name: v } : x)) }} />
+            <input class='grow' value={c.name} aria-label={`Name of ${short(c.address)}`} disabled={busy}
+              onChange={(e) => { const v = e.currentTarget.value.trim(); if (v !== '' && v !== c.name) void run(async () => await api.renameContact(c.name, v)) }} />
             <button type='button' onClick={() => { onChat(c.address) }}>Chat</button>
-            <button type='button' onClick={() => { setContacts(contacts.filter(x => x.address !== c.address)) }} aria-label={`Remove ${c.name}`}>Remove</button>
+            <button type='button' disabled={busy} onClick={() => { void run(async () => await api.removeContact(c.name)) }} aria-label={`Remove ${c.name}`}>Remove</button>
           </li>
         ))}
       </ul>
@@ -421,11 +468,20 @@ function Groups ({ api, groups, contacts, reload, onChat, fail, own, nameOf }: {
       </form>
       <ul class='list'>
         {groups.map(g => {
-          const admin = own != null && g.admins.includes(own)
+          const closed = g.membership === 'removed' || g.membership === 'left'
+          const admin = !closed && own != null && g.admins.includes(own)
           const addable = contacts.filter(c => !g.members.includes(c.address))
           return (
-            <li key={g.id} class='group'>
-              <div class='row'><strong class='grow'>{g.name}</strong><button type='button' onClick={() => { onChat(g.id) }}>Chat</button></div>
+            <li key={g.id} class='group' data-membership={g.membership ?? 'member'}>
+              <div class='row'>
+                {admin
+                  ? <input class='grow' value={g.name} aria-label={`Name of group ${g.name}`} disabled={busy}
+                      onChange={(e) => { const v = e.currentTarget.value.trim(); if (v !== '' && v !== g.name) void run(async () => await api.renameGroup(g.id, v)) }} />
+                  : <strong class='grow'>{g.name}</strong>}
+                <button type='button' onClick={() => { onChat(g.id) }}>Chat</button>
+                {!closed && <button type='button' disabled={busy} onClick={() => { void run(async () => await api.leaveGroup(g.id)) }} aria-label={`Leave ${g.name}`}>Leave</button>}
+              </div>
+              {closed && <p class='hint' role='note'>{g.membership === 'left' ? 'You left this group.' : 'You were removed from this group.'}</p>}
               <ul class='members' aria-label={`Members of ${g.name}`}>
                 {g.members.map(m => (
                   <li key={m} class='row'>
@@ -469,25 +525,42 @@ function Me ({ status }: { status?: NodeStatus }) {
   )
 }
 
-function Node ({ status, link }: { status?: NodeStatus, link: Link }) {
+function Node ({ api, status, link }: { api: Api, status?: NodeStatus, link: Link }) {
+  const [rewards, setRewards] = useState<RewardsStatus | string | undefined>()
+  const rewardsOn = status?.rewards === true
+  // only asked when the node runs with rewards (otherwise the route answers 503 ERR_REWARDS_DISABLED)
+  useEffect(() => {
+    if (!rewardsOn) return
+    let stop = false
+    api.rewards().then((r) => { if (!stop) setRewards(r) }, (err) => { if (!stop) setRewards(errorText(err)) })
+    return () => { stop = true }
+  }, [api, rewardsOn])
   if (status == null) return <p class='panel'>Loading…</p>
   const c = status.counters
+  const reach = status.reach
   const rows: Array<[string, string | number]> = [
     ['Version', status.version],
     ['Uptime', `${status.uptimeSeconds} s`],
     ['Event stream', link],
     ['Peers connected', new Set(status.connections.map(x => x.peerId)).size],
+    ['Reachability', reach?.reachability ?? 'unknown'],
+    ['Relay addresses', reach?.relayAddresses?.length ?? 0],
     ['Sessions', c.sessions?.sessions ?? '–'],
     ['Carrier frames in / out', `${c.carrier?.framesIn ?? 0} / ${c.carrier?.framesOut ?? 0}`],
     ['Messages received', c.messaging?.messagesIn ?? '–'],
     ['Mailbox: stored for others', c.messaging?.mailboxStored ?? '–'],
-    ['Mailbox: fetched', c.messaging?.mailboxFetched ?? '–']
+    ['Mailbox: fetched', c.messaging?.mailboxFetched ?? '–'],
+    ['Rewards', !rewardsOn ? 'rewards off' : rewards == null ? '…' : typeof rewards === 'string' ? rewards : `earned ${rewards.earned}, claimable ${rewards.claimable}, deposit ${rewards.deposit ?? '–'}, balance ${rewards.tokenBalance ?? '–'}`]
   ]
   return (
     <section class='panel' aria-label='Node status'>
       <dl class='facts'>
         {rows.map(([k, v]) => [<dt key={`${k}-t`}>{k}</dt>, <dd key={`${k}-d`}>{v}</dd>])}
       </dl>
+      <h3>Carriers</h3>
+      <ul class='mono' aria-label='Carriers'>
+        {(status.carriers ?? []).map(x => <li key={`${x.kind}-${x.address}`} data-kind={x.kind}><strong>{x.kind}</strong> {x.address}</li>)}
+      </ul>
       <details>
         <summary>Listen addresses</summary>
         <ul class='mono'>{status.addresses.map(a => <li key={a}>{a}</li>)}</ul>

@@ -1,12 +1,12 @@
 /**
- * What the web client keeps in its origin's localStorage (a first slice: the node does not store
- * these yet): the API token, contacts (address → name), the messages this browser sent (the
- * node's inbox holds only received ones) and the last time each conversation was read.
+ * What the web client keeps in its origin's localStorage: the API token, the messages this
+ * browser sent (with their bodies: the node's outbox keeps states only) and the last time each
+ * conversation was read. Contacts live in the node (`/v1/contacts`); a list an older version of
+ * this page kept here is moved there once (see `legacyContacts`).
  */
-import type { MessageState } from './api'
+import type { MemberState, MessageState } from './api'
 
-export interface Contact { address: string, name: string }
-export interface SentMessage { id: string, to: string, body: string, sentAt: number, state: MessageState, reason?: string }
+export interface SentMessage { id: string, to: string, body: string, sentAt: number, state: MessageState, reason?: string, members?: MemberState[] }
 
 /** Oldest sent messages are dropped past this. */
 export const MAX_SENT = 2000
@@ -36,8 +36,9 @@ export const storage = {
   token: (): string | null => localStorage.getItem(KEY.token),
   setToken: (token: string): void => { localStorage.setItem(KEY.token, token) },
   clearToken: (): void => { localStorage.removeItem(KEY.token) },
-  contacts: (): Contact[] => load(KEY.contacts, []),
-  setContacts: (c: Contact[]): void => { save(KEY.contacts, c) },
+  /** contacts an older version of this page kept in the browser (moved to the node, then dropped) */
+  legacyContacts: (): Array<{ address: string, name: string }> => load(KEY.contacts, []),
+  dropLegacyContacts: (): void => { localStorage.removeItem(KEY.contacts) },
   sent: (): SentMessage[] => load(KEY.sent, []),
   setSent: (s: SentMessage[]): void => { save(KEY.sent, s.slice(-MAX_SENT)) },
   read: (): Record<string, number> => load(KEY.read, {}),
