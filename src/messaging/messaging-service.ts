@@ -635,8 +635,8 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
   }
 
   private withPath (status: MessageStatus): MessageStatus {
-    const path = this.paths.get(status.id)
-    return path == null ? status : { ...status, path }
+    const hop = this.paths.get(status.id)
+    return hop == null ? status : { ...status, ...hop }
   }
 
   private emitMessage (envelopeId: Uint8Array): void {
