@@ -475,7 +475,8 @@ export const OPENAPI_DOCUMENT = {
             description: 'while a direct delivery call is in flight: its last known state at each device (an RPC status query refreshes it in the background; unknown until it answers)',
             items: { type: 'object', required: ['peer', 'state'], properties: { peer: { type: 'string' }, state: { type: 'string', enum: ['unknown', 'received', 'processing', 'done', 'failed'] } } }
           },
-          path: { type: 'string', enum: ['direct', 'relayed', 'mailbox'], description: 'how the first hand-off travelled: to a recipient device directly or through a circuit relay, or to a mailbox; absent before it (and after a sender restart)' }
+          path: { type: 'string', enum: ['direct', 'relayed', 'mailbox'], description: 'how the first hand-off travelled: to a recipient device directly or through a circuit relay, or to a mailbox; absent before it (and after a sender restart)' },
+          carrier: { type: 'string', enum: ['libp2p', 'udp', 'http'], description: 'the carrier of the call that made the first hand-off (to the device, or to the mailbox that stored the copy); absent when path is, or when unknown' }
         }
       },
       GroupInfo: {

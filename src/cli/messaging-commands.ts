@@ -82,7 +82,8 @@ ${API_HELP}
                           message: delivered once every current member acknowledged it;
                           "reason" when failed, "transit" while a delivery is in flight: each
                           device's last known state of it, "path" once it was handed off:
-                          "direct" or "relayed" to a device, or "mailbox")`,
+                          "direct" or "relayed" to a device, or "mailbox", and "carrier":
+                          the carrier of that call, "libp2p", "udp" or "http")`,
   options: { ...COMMON, wait: { type: 'string' }, timeout: { type: 'string' } },
   async run (flags, positionals) {
     if (positionals.length !== 1) throw usage('message-status takes exactly one argument: <id>', messageStatus.help)
@@ -101,13 +102,14 @@ ${API_HELP}
       await new Promise(resolve => setTimeout(resolve, 250))
       status = await apiRequest(flags, 'GET', `/v1/messages/${id}/status`)
     }
-    const out: { id: string, state: string, reason?: string, transit?: Array<{ peer: string, state: string }>, path?: string } = { id: status.id, state: status.state }
+    const out: { id: string, state: string, reason?: string, transit?: Array<{ peer: string, state: string }>, path?: string, carrier?: string } = { id: status.id, state: status.state }
     if (status.reason != null) out.reason = status.reason
     if (typeof status.path === 'string') out.path = status.path
+    if (typeof status.carrier === 'string') out.carrier = status.carrier
     if (Array.isArray(status.transit) && status.transit.length > 0) out.transit = status.transit
     if (status.toName != null) (out as any).toName = status.toName
     if (Array.isArray(status.members)) (out as any).members = status.members
-    print(out, flags.json === true, () => `${out.id}: ${out.state}${out.reason != null ? ` (${out.reason})` : ''}${status.toName != null ? ` (to ${status.toName})` : ''}${out.path != null ? ` via ${out.path}` : ''}` +
+    print(out, flags.json === true, () => `${out.id}: ${out.state}${out.reason != null ? ` (${out.reason})` : ''}${status.toName != null ? ` (to ${status.toName})` : ''}${out.path != null ? ` via ${out.path}` : ''}${out.carrier != null ? ` over ${out.carrier}` : ''}` +
       (out.transit ?? []).map(t => `\n  in flight at ${t.peer}: ${t.state}`).join('') +
       ((out as any).members ?? []).map((m: any) => `\n  ${m.address}: ${m.state}`).join(''))
     return wait != null && status.state === 'failed' ? 1 : 0

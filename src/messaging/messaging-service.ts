@@ -33,6 +33,7 @@ import { InboxMessageNotFoundError } from './errors.js'
 import type { Contact } from './contacts.js'
 import type { SentMessage } from './types.js'
 import { DeliveryPaths } from './delivery-paths.js'
+import { advertisedPrice } from '../utils/price.js'
 import type { MessagingStats } from './counters.js'
 import type { DirectoryRecord } from './protocol/directory-record.js'
 import type { OutboxEntry, OutboxState } from './store.js'
@@ -164,6 +165,9 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     const callTimeout = init.callTimeout ?? DEFAULT_DELIVERY_CALL_TIMEOUT_MS
     let receiver: ParcelReceiver | undefined
     const postage = new Postage({ attn, counters: this.counters, log: this.log, signal: abort.signal, callTimeout }, init.postage)
+    // advertised in attn.info and our directory record (a hint; mailbox.terms is the binding offer)
+    const mailboxPrice = init.mailbox === false ? undefined : advertisedPrice(postage.terms().price)
+    attn.advertiseMailboxPrice(mailboxPrice)
     const outbox = new Outbox({
       postage,
       store,
@@ -227,6 +231,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       lastPublished,
       deviceBundle: () => sessions.publicBundle(),
       carrierAddresses: () => carrierMultiaddrs(attn.endpoints(), this.peers.ownAddresses()),
+      mailboxPrice: () => mailboxPrice,
       onPublished: (record) => {
         store.setMeta(OWN_RECORD_KEY, encodeDirectoryRecord(record))
         // our mailboxes now know our devices: keep them stocked with one-time prekeys
@@ -635,8 +640,8 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
   }
 
   private withPath (status: MessageStatus): MessageStatus {
-    const path = this.paths.get(status.id)
-    return path == null ? status : { ...status, path }
+    const hop = this.paths.get(status.id)
+    return hop == null ? status : { ...status, ...hop }
   }
 
   private emitMessage (envelopeId: Uint8Array): void {

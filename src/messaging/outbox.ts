@@ -11,7 +11,9 @@ import type { Message } from './protocol/message.js'
 import type { DirectoryClient } from './directory-client.js'
 import type { MessagingCounters } from './counters.js'
 import type { PeerBook } from './peer-book.js'
+import { carrierOf } from './delivery-paths.js'
 import type { DeliveryPaths } from './delivery-paths.js'
+import type { CarrierKind } from '../carriers/channel.js'
 import type { MessageInput, MessageKind } from './protocol/message.js'
 import type { DirectoryRecord } from './protocol/directory-record.js'
 import type { MessagingStore, OutboxEntry, OutboxKind } from './store.js'
@@ -271,7 +273,9 @@ export class Outbox {
    * mailbox copy by envelope id).
    */
   private async deliver (entry: OutboxEntry, devices: string[], mailboxes: string[]): Promise<{ direct: boolean[], stored: number }> {
-    const storeAtMailboxes = async (): Promise<number> => await this.init.postage.store(entry, mailboxes)
+    // the carrier of the first mailbox call that stored the copy (message-status `carrier`)
+    let mailboxCarrier: CarrierKind | undefined
+    const storeAtMailboxes = async (): Promise<number> => await this.init.postage.store(entry, mailboxes, c => { mailboxCarrier ??= c })
     let directDone = false
     const key = toHex(entry.envelopeId)
     const calls: Array<{ peer: string, msgId: bigint }> = []
@@ -280,11 +284,15 @@ export class Outbox {
       // the path is read when the call goes out (dialled, session up): by the time the reply is
       // back, the recipient may have dialled us directly to send its receipt
       let path: 'direct' | 'relayed' | undefined
+      let carrier: CarrierKind | undefined
       const ok = await this.callPeer(nodeId, METHOD_DELIVER, entry.envelope, msgId => {
         calls.push({ peer: nodeId, msgId })
-        path ??= this.pathOf(nodeId)
+        if (path == null) {
+          path = this.pathOf(nodeId)
+          carrier = carrierOf(this.init.attn, nodeId)
+        }
       })
-      if (ok && path != null) this.init.paths?.record(key, path)
+      if (ok && path != null) this.init.paths?.record(key, path, carrier)
       return ok
     }))
       .finally(() => { directDone = true; this.calls.delete(key) })
@@ -295,6 +303,8 @@ export class Outbox {
     const storeEarly = async (): Promise<number> => {
       const n = await storeAtMailboxes()
       earlyStored = n
+      // the mailbox copy is the first hand-off when the direct calls still wait: note its path now
+      if (n > 0 && !directDone) this.init.paths?.record(key, 'mailbox', mailboxCarrier)
       if (n > 0 && !directDone && this.init.store.setOutboxState(entry.envelopeId, 'stored')) this.init.onStatus(entry.envelopeId)
       return n
     }
@@ -310,7 +320,7 @@ export class Outbox {
     let stored = reachedAll ? earlyStored : await early
     clearTimeout(graceTimer)
     if (stored < 0) stored = reachedAll ? 0 : await storeAtMailboxes()
-    if (stored > 0) this.init.paths?.record(key, 'mailbox')
+    if (stored > 0) this.init.paths?.record(key, 'mailbox', mailboxCarrier)
     return { direct, stored }
   }
 

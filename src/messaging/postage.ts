@@ -22,6 +22,7 @@ import {
 import { METHOD_MAILBOX_PUT } from './protocol/rpc-methods.js'
 import { RateLimiter } from './rate-limiter.js'
 import { decodeRequest } from './rpc-request.js'
+import { carrierOf } from './delivery-paths.js'
 import {
   DEFAULT_MAX_POSTAGE, MAILBOX_RECEIPT_BURST, MAILBOX_TTL_SECONDS, MAILBOX_RECEIPT_RATE, MAX_POSTAGE_REFUSALS, MAX_RATE_BUCKETS, MAX_TERMS_CACHE, TERMS_CACHE_MS
 } from './constants.js'
@@ -29,6 +30,7 @@ import type { MailboxTerms, PutPostage } from './protocol/postage.js'
 import type { MessagingCounters } from './counters.js'
 import type { OutboxEntry } from './store.js'
 import type { Attn } from '../service/index.js'
+import type { CarrierKind } from '../carriers/channel.js'
 import type { RpcHandlerContext } from '../rpc/index.js'
 import type { RewardsLedger, SignedDelivery } from '../rewards/index.js'
 import type { Logger } from '@libp2p/interface'
@@ -168,9 +170,9 @@ export class Postage {
    * Stores a sealed parcel at the recipient's mailboxes: at every free one in parallel (as without
    * rewards); only when none took it, at the cheapest priced one within maxPostage (then the next),
    * paying postage. Returns how many stored it; when none did because of postage, the reason is kept
-   * for {@link refusal}.
+   * for {@link refusal}. `onStored` hears the carrier of each call that stored it (when known).
    */
-  async store (entry: OutboxEntry, mailboxes: string[]): Promise<number> {
+  async store (entry: OutboxEntry, mailboxes: string[], onStored?: (carrier: CarrierKind | undefined) => void): Promise<number> {
     if (mailboxes.length === 0) return 0
     const idHex = toHex(entry.envelopeId)
     const now = Date.now()
@@ -196,13 +198,13 @@ export class Postage {
       // every free mailbox refused us lately: try them all again rather than give up
       free.push(...mailboxes)
     }
-    const results = await Promise.all(free.map(async peer => await this.put(peer, encodePut(entry.envelope))))
+    const results = await Promise.all(free.map(async peer => await this.put(peer, encodePut(entry.envelope), onStored)))
     let stored = results.filter(r => r === true).length
     for (const r of results) if (typeof r === 'string') reasons.push(r)
     if (stored === 0) {
       priced.sort((a, b) => a.terms.price < b.terms.price ? -1 : a.terms.price > b.terms.price ? 1 : 0)
       for (const { peer, terms: t } of priced) {
-        const r = await this.put(peer, this.paidPut(entry, t))
+        const r = await this.put(peer, this.paidPut(entry, t), onStored)
         if (r === true) { stored = 1; break }
         if (typeof r === 'string') reasons.push(r)
       }
@@ -253,10 +255,17 @@ export class Postage {
   }
 
   /** One mailbox.put: true when stored, a reason string when refused for postage, false otherwise. */
-  private async put (peer: string, params: Uint8Array): Promise<boolean | string> {
+  private async put (peer: string, params: Uint8Array, onStored?: (carrier: CarrierKind | undefined) => void): Promise<boolean | string> {
     try {
-      await this.deps.attn.call(peerIdFromString(peer), METHOD_MAILBOX_PUT, params, { timeout: this.deps.callTimeout, signal: this.deps.signal })
+      // the carrier is read when the call goes out (the session's channel then)
+      let carrier: CarrierKind | undefined
+      await this.deps.attn.call(peerIdFromString(peer), METHOD_MAILBOX_PUT, params, {
+        timeout: this.deps.callTimeout,
+        signal: this.deps.signal,
+        onMsgId: () => { carrier ??= carrierOf(this.deps.attn, peer) }
+      })
       this.refusedBy.delete(peer)
+      onStored?.(carrier)
       return true
     } catch (err: any) {
       this.deps.log.trace('mailbox.put to %s failed: %s', peer, err.message)

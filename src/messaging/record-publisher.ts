@@ -27,6 +27,8 @@ export interface RecordPublisherInit {
   deviceBundle: () => { identityKey: Uint8Array, signedPrekey: SignedPrekeyPublic }
   /** Our UDP/HTTP carrier endpoints as multiaddrs, listed first among our device's addresses. */
   carrierAddresses?(): string[]
+  /** This node's mailbox price as advertised (decimal base units), or undefined when free (rewards.md §6). */
+  mailboxPrice?(): string | undefined
   /** A record was published (to keep it across restarts). */
   onPublished?(record: DirectoryRecord): void
   /**
@@ -86,7 +88,8 @@ export class RecordPublisher {
       this.init.log('no existing record of ours to merge: %s', err.message)
     }
     // the root key derives no message keys (messaging.md §10): each device lists its own prekeys
-    devices.set(self, { chain: identity.chain, nodeId: self, multiaddrs: listedAddresses([...(this.init.carrierAddresses?.() ?? []), ...peers.ownAddresses()]), ...this.init.deviceBundle() })
+    const price = this.init.mailboxPrice?.()
+    devices.set(self, { chain: identity.chain, nodeId: self, multiaddrs: listedAddresses([...(this.init.carrierAddresses?.() ?? []), ...peers.ownAddresses()]), ...this.init.deviceBundle(), ...(price != null ? { mailboxPrice: price } : {}) })
     const mailboxes = await this.chooseMailboxes(options)
     this.seq++
     const { record, accepted } = await directory.publish(identity, {

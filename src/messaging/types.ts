@@ -1,4 +1,5 @@
 import type { DeliveryPath } from './delivery-paths.js'
+import type { CarrierKind } from '../carriers/channel.js'
 import type { OutboxState } from './store.js'
 import type { RpcStatus } from '../rpc/index.js'
 
@@ -47,6 +48,8 @@ export interface MessageStatus {
   transit?: Array<{ peer: string, state: RpcStatus }>
   /** How the first hand-off travelled: to a device `direct` or `relayed`, or to a `mailbox` (absent before it, and after a restart). */
   path?: DeliveryPath
+  /** The carrier of the call that made that hand-off (`libp2p`, `udp` or `http`), when known (absent with `path`). */
+  carrier?: CarrierKind
 }
 
 export interface GroupInfo {

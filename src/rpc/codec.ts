@@ -2,6 +2,7 @@
  * Total codec of the RPC wire format (protocols/attnproto.md Part 5). `decodeRpcMessage` either returns
  * a fully validated message or throws one RpcDecodeError subclass; it never throws anything else.
  */
+import { isAdvertisedPrice } from '../utils/price.js'
 import { MaxLengthError } from 'protons-runtime'
 import {
   CONTAINER_ITEM_OVERHEAD, CONTAINER_OVERHEAD, ERROR_CODE_PATTERN, MAX_ACK_IDS, MAX_CONTAINER_ITEMS,
@@ -44,7 +45,15 @@ export function isContentKind (kind: RpcKind): boolean {
 
 /** The info record returned by the built-in method `attn.info`. */
 /** `carriers`: the node's UDP/HTTP carrier endpoints as URLs (attnproto.md Part 2); absent in older nodes' answers. */
-export interface RpcInfo { version: string, address: string, methods: string[], protocols: string[], carriers?: string[] }
+export interface RpcInfo {
+  version: string
+  address: string
+  methods: string[]
+  protocols: string[]
+  carriers?: string[]
+  /** The node's mailbox price per parcel, a decimal base-unit amount (rewards.md §6); absent = not advertised. */
+  mailboxPrice?: string
+}
 
 const KINDS = ['call', 'reply', 'ack', 'statusQuery', 'statusInfo', 'container', 'newSalt', 'ping', 'pong'] as const
 
@@ -181,7 +190,7 @@ function decode (data: Uint8Array, inContainer: boolean): RpcMessage {
 
 /** Encodes the result of `attn.info`. */
 export function encodeInfo (info: RpcInfo): Uint8Array {
-  return pb.Info.encode({ ...info, carriers: info.carriers ?? [] })
+  return pb.Info.encode({ ...info, carriers: info.carriers ?? [], mailboxPrice: info.mailboxPrice ?? '' })
 }
 
 /** Decodes the result of `attn.info`; throws RpcDecodeError subclasses only. */
@@ -196,5 +205,9 @@ export function decodeInfo (data: Uint8Array): RpcInfo {
   for (const s of [info.version, info.address, ...info.methods, ...info.protocols, ...info.carriers]) {
     if (utf8Length(s) > MAX_INFO_STRING) throw new RpcFieldTooLargeError('Info string', utf8Length(s), MAX_INFO_STRING)
   }
-  return { version: info.version, address: info.address, methods: info.methods, protocols: info.protocols, carriers: info.carriers }
+  // an older node sends no price: not advertised
+  if (info.mailboxPrice !== '' && !isAdvertisedPrice(info.mailboxPrice)) throw new RpcInvalidFieldError('Info mailbox_price is not a decimal amount 1 … 2^128-1')
+  const out: RpcInfo = { version: info.version, address: info.address, methods: info.methods, protocols: info.protocols, carriers: info.carriers }
+  if (info.mailboxPrice !== '') out.mailboxPrice = info.mailboxPrice
+  return out
 }

@@ -32,7 +32,7 @@ export interface RpcCallOptions extends AbortOptions {
 
 export interface RpcEngineInit {
   /** Address/version/protocols served by `attn.info`. */
-  info?: () => { address: string, version: string, protocols?: string[], carriers?: string[] }
+  info?: () => { address: string, version: string, protocols?: string[], carriers?: string[], mailboxPrice?: string }
   /** A NewSalt arrived on `link`: install `salt` in the session before the engine resends the affected calls. */
   onNewSalt?: (link: RpcLink, salt: Uint8Array, validSince: bigint, badMsgId: bigint) => void
   callTimeout?: number
@@ -186,7 +186,7 @@ export class RpcEngine {
     this.handle(C.METHOD_PING, params => params)
     this.handle(C.METHOD_INFO, () => {
       const i = this.infoFn?.() ?? { address: '', version: '' }
-      return encodeInfo({ version: i.version, address: i.address, methods: this.methods.names(), protocols: i.protocols ?? [], carriers: i.carriers ?? [] })
+      return encodeInfo({ version: i.version, address: i.address, methods: this.methods.names(), protocols: i.protocols ?? [], carriers: i.carriers ?? [], ...(i.mailboxPrice != null ? { mailboxPrice: i.mailboxPrice } : {}) })
     })
   }
 

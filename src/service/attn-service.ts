@@ -16,6 +16,7 @@ import { NotStartedError } from '../errors.js'
 import type { RpcCallOptions, RpcHandler, RpcHandleOptions, RpcStats, RpcStatus, CallTimingSeries, RpcLink } from '../rpc/index.js'
 import type { Attn, AttnServiceComponents, AttnServiceInit, AttnServiceEvents, AttnStats, FrameTarget } from './index.js'
 import type { FrameChannel, FrameHandler } from '../carriers/index.js'
+import { isAdvertisedPrice } from '../utils/price.js'
 import type { Session, SessionManager, SessionManagerStats } from '../session/index.js'
 import type { Identity } from '../keys/index.js'
 import type { AbortOptions, Logger, Startable } from '@libp2p/interface'
@@ -37,6 +38,8 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
   /** UDP and HTTP carriers (attnproto.md Part 2 §5, §6): the same frame handler as the stream carrier. */
   private readonly carriers: CarrierSet
   private frameHandler: FrameHandler
+  /** The mailbox price attn.info advertises (set by the messaging service). */
+  private mailboxPrice?: string
   private readonly init: AttnServiceInit
   private identity_?: Identity
   private bridge?: SessionRpcBridge
@@ -107,7 +110,7 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
         logger: this.components.logger,
         rpc: {
           ...this.init.rpc,
-          info: () => ({ address: this.address, version: ATTN_VERSION, protocols: [this.protocol], carriers: this.carriers.endpoints() })
+          info: () => ({ address: this.address, version: ATTN_VERSION, protocols: [this.protocol], carriers: this.carriers.endpoints(), mailboxPrice: this.mailboxPrice })
         },
         openChannel: async (target, options) => await this.openChannel(target, options),
         onRecord: (session, msgId, data, channel) => {
@@ -277,6 +280,12 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
   /** This node's UDP/HTTP carrier endpoints as URLs (`udp://HOST:PORT`, `http://HOST:PORT`). */
   endpoints (): string[] {
     return this.carriers.endpoints()
+  }
+
+  /** Sets (undefined: clears) the mailbox price `attn.info` advertises: decimal base units (rewards.md §6). */
+  advertiseMailboxPrice (price: string | undefined): void {
+    if (price != null && !isAdvertisedPrice(price)) throw new RangeError(`not an advertised price: "${price}"`)
+    this.mailboxPrice = price
   }
 
   /** Every carrier with its address and counters (the libp2p stream carrier first). */

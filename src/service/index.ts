@@ -128,6 +128,8 @@ export interface Attn extends TypedEventTarget<AttnServiceEvents> {
   methods(): string[]
   /** UDP/HTTP carrier endpoints this node serves, as URLs. */
   endpoints(): string[]
+  /** Sets (undefined: clears) the mailbox price `attn.info` advertises: decimal base units (rewards.md §6). */
+  advertiseMailboxPrice(price: string | undefined): void
   /** Every carrier with its address and counters. */
   carrierStats(): CarrierStatsEntry[]
   /** Moves a live session onto another carrier of the same peer (no new handshake). */

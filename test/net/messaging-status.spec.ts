@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { waitFor } from '../helpers/nodes.js'
 import { MessagingTestNet } from '../helpers/messaging.js'
+import { carrierUrlToMultiaddr } from '../../src/carriers/index.js'
 import type { MessageStatus } from '../../src/messaging/index.js'
 
 /** Resolves with the promise's value if it settles before the event loop turns, else 'pending'. */
@@ -38,7 +39,11 @@ describe('messaging status (issue 15 items 4, 7): local answers, mailbox hand-of
     assert.equal(inFlight.transit?.[0].peer, bob.peerId.toString())
     await waitFor(() => events.some(e => e.id === id && e.state === 'stored'), { what: 'stored', timeout: 60_000 })
     assert.ok(Array.isArray(inFlightAtStored) && inFlightAtStored.length > 0, 'stored was reported while the direct call still ran')
-    assert.equal((await svc.status(id)).state, 'stored')
+    const stored = await svc.status(id)
+    assert.equal(stored.state, 'stored')
+    // the mailbox copy was handed off over the relay's libp2p session (message-status `carrier`)
+    assert.equal(stored.path, 'mailbox', JSON.stringify(stored))
+    assert.equal(stored.carrier, 'libp2p', JSON.stringify(stored))
   })
 
   it('receipts are protocol traffic: the recipient emits no status events; the sender gets one delivered per message', async () => {
@@ -60,5 +65,29 @@ describe('messaging status (issue 15 items 4, 7): local answers, mailbox hand-of
     for (const id of ids) assert.equal(aliceEvents.filter(e => e.id === id && e.state === 'delivered').length, 1, `one delivered event for ${id}`)
     assert.deepEqual(bobEvents, [], 'bob sent nothing: his receipts are no status events')
     assert.ok(aliceEvents.every(e => [...ids, last.id].includes(e.id)), 'alice\'s events are about her messages only')
+  })
+
+  it('message-status `carrier` (issue 13 item 3): libp2p for a direct delivery, then udp and http once the session moved to those carriers', async () => {
+    const LOOP = { host: '127.0.0.1', port: 0 }
+    const relay = await net.node()
+    const alice = await net.node({ via: relay })
+    const bob = await net.node({ via: relay, attn: { udp: LOOP, http: LOOP } })
+    await net.publish(bob)
+    await net.publish(alice)
+    const svc = alice.services.messaging
+    const sendAndCheck = async (body: string, carrier: string): Promise<void> => {
+      const { id } = await svc.send(bob.services.messaging.address, body)
+      await waitFor(async () => (await svc.status(id)).state === 'delivered', { what: `${body} delivered`, timeout: 60_000 })
+      const status = await svc.status(id)
+      assert.equal(status.path, 'direct', JSON.stringify(status))
+      assert.equal(status.carrier, carrier, JSON.stringify(status))
+    }
+    await sendAndCheck('over libp2p', 'libp2p')
+    const endpoint = (scheme: string): string => bob.services.attn.endpoints().find(e => e.startsWith(scheme)) ?? assert.fail(`no ${scheme} endpoint`)
+    const session = alice.services.attn.sessions?.sessionWithPeer(bob.peerId) ?? assert.fail('no session with bob')
+    await alice.services.attn.useCarrier(session, carrierUrlToMultiaddr(endpoint('udp://')))
+    await sendAndCheck('over udp', 'udp')
+    await alice.services.attn.useCarrier(session, carrierUrlToMultiaddr(endpoint('http://')))
+    await sendAndCheck('over http', 'http')
   })
 })

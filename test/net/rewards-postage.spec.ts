@@ -6,6 +6,8 @@ import { rootIdentity } from '../helpers/identities.js'
 import { RewardsLedger, evmAddressOf } from '../../src/rewards/index.js'
 import { METHOD_MAILBOX_PUT } from '../../src/messaging/protocol/rpc-methods.js'
 import { METHOD_MAILBOX_TERMS, decodeTerms } from '../../src/messaging/protocol/postage.js'
+import { decodeInfo } from '../../src/rpc/index.js'
+import { DirectoryClient } from '../../src/messaging/index.js'
 import type { RewardsDomain } from '../../src/rewards/index.js'
 import type { Identity } from '../../src/keys/index.js'
 
@@ -99,5 +101,23 @@ describe('rewards/postage (paid mailbox between real nodes, ledger only)', funct
     await waitFor(() => net.inboxBodies(b).includes('free'), { what: 'b fetches', timeout: 60_000 })
     assert.equal(mLedger.summary().earned, 0n)
     assert.equal(mLedger.claimable().length, 0)
+  })
+
+  it('a priced mailbox advertises its price in attn.info and its directory record; a free one advertises none (issue 12)', async () => {
+    const mIdentity = await rootIdentity()
+    const mailbox = await net.node({ identity: mIdentity, messaging: { postage: { ledger: await ledgerFor(mIdentity), price: 7n } } })
+    const free = await net.node({ via: mailbox })
+    await net.publish(mailbox)
+    await net.publish(free)
+    const info = decodeInfo(await free.services.attn.call(mailbox.peerId, 'attn.info', new Uint8Array(0)))
+    assert.equal(info.mailboxPrice, '7')
+    const freeInfo = decodeInfo(await mailbox.services.attn.call(free.peerId, 'attn.info', new Uint8Array(0)))
+    assert.equal(freeInfo.mailboxPrice, undefined)
+    // the record in the DHT, as another node finds it
+    const record = await new DirectoryClient(free.services.dht, free.logger.forComponent('test')).lookup(mIdentity.address, { fresh: true })
+    const device = record.devices.find(d => d.nodeId === mailbox.peerId.toString()) ?? assert.fail('the mailbox device is not listed')
+    assert.equal(device.mailboxPrice, '7')
+    const freeRecord = await new DirectoryClient(mailbox.services.dht, mailbox.logger.forComponent('test')).lookup(free.services.messaging.address, { fresh: true })
+    assert.equal(freeRecord.devices[0].mailboxPrice, undefined)
   })
 })

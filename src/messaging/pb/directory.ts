@@ -22,6 +22,7 @@ export namespace DirectoryRecord {
     multiaddrs: string[]
     identityKey: Uint8Array<ArrayBuffer>
     signedPrekey?: DirectoryRecord.SignedPrekey
+    mailboxPrice: string
   }
 
   export namespace Device {
@@ -61,6 +62,11 @@ export namespace DirectoryRecord {
             DirectoryRecord.SignedPrekey.codec().encode(obj.signedPrekey, w)
           }
 
+          if ((obj.mailboxPrice != null && obj.mailboxPrice !== '')) {
+            w.uint32(50)
+            w.string(obj.mailboxPrice)
+          }
+
           if (opts.lengthDelimited !== false) {
             w.ldelim()
           }
@@ -69,7 +75,8 @@ export namespace DirectoryRecord {
             chain: uint8ArrayAlloc(0),
             nodeId: '',
             multiaddrs: [],
-            identityKey: uint8ArrayAlloc(0)
+            identityKey: uint8ArrayAlloc(0),
+            mailboxPrice: ''
           }
 
           const end = length == null ? reader.len : reader.pos + length
@@ -102,6 +109,10 @@ export namespace DirectoryRecord {
                 obj.signedPrekey = DirectoryRecord.SignedPrekey.codec().decode(reader, reader.uint32(), {
                   limits: opts.limits?.signedPrekey
                 })
+                break
+              }
+              case 6: {
+                obj.mailboxPrice = reader.string()
                 break
               }
               default: {
@@ -166,6 +177,13 @@ export namespace DirectoryRecord {
 
                 break
               }
+              case 6: {
+                yield {
+                  field: `${prefix}.mailboxPrice`,
+                  value: reader.string()
+                }
+                break
+              }
               default: {
                 reader.skipType(tag & 7)
                 break
@@ -219,6 +237,11 @@ export namespace DirectoryRecord {
       value: Uint8Array<ArrayBuffer>
     }
 
+    export interface DeviceMailboxPriceFieldEvent {
+      field: '$.mailboxPrice'
+      value: string
+    }
+
     export function encode (obj: Device): Uint8Array<ArrayBuffer> {
       return encodeMessage(obj, Device.codec())
     }
@@ -227,7 +250,7 @@ export namespace DirectoryRecord {
       return decodeMessage(buf, Device.codec(), opts)
     }
 
-    export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Device>): Generator<DeviceChainFieldEvent | DeviceNodeIdFieldEvent | DeviceMultiaddrsFieldEvent | DeviceIdentityKeyFieldEvent | DeviceSignedPrekeyIdFieldEvent | DeviceSignedPrekeyPublicKeyFieldEvent | DeviceSignedPrekeyExpiresAtFieldEvent | DeviceSignedPrekeySignatureFieldEvent> {
+    export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Device>): Generator<DeviceChainFieldEvent | DeviceNodeIdFieldEvent | DeviceMultiaddrsFieldEvent | DeviceIdentityKeyFieldEvent | DeviceSignedPrekeyIdFieldEvent | DeviceSignedPrekeyPublicKeyFieldEvent | DeviceSignedPrekeyExpiresAtFieldEvent | DeviceSignedPrekeySignatureFieldEvent | DeviceMailboxPriceFieldEvent> {
       return streamMessage(buf, Device.codec(), opts)
     }
   }
@@ -994,6 +1017,12 @@ export namespace DirectoryRecord {
     index: number
   }
 
+  export interface DirectoryRecordDevicesMailboxPriceFieldEvent {
+    field: '$.devices[].mailboxPrice'
+    value: string
+    index: number
+  }
+
   export interface DirectoryRecordPrekeysPublicKeyFieldEvent {
     field: '$.prekeys[].publicKey'
     value: Uint8Array<ArrayBuffer>
@@ -1037,7 +1066,7 @@ export namespace DirectoryRecord {
     return decodeMessage(buf, DirectoryRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DirectoryRecord>): Generator<DirectoryRecordVersionFieldEvent | DirectoryRecordAddressFieldEvent | DirectoryRecordRootPublicKeyFieldEvent | DirectoryRecordSeqFieldEvent | DirectoryRecordExpiresAtFieldEvent | DirectoryRecordDevicesChainFieldEvent | DirectoryRecordDevicesNodeIdFieldEvent | DirectoryRecordDevicesMultiaddrsFieldEvent | DirectoryRecordDevicesIdentityKeyFieldEvent | DirectoryRecordDevicesSignedPrekeyIdFieldEvent | DirectoryRecordDevicesSignedPrekeyPublicKeyFieldEvent | DirectoryRecordDevicesSignedPrekeyExpiresAtFieldEvent | DirectoryRecordDevicesSignedPrekeySignatureFieldEvent | DirectoryRecordPrekeysPublicKeyFieldEvent | DirectoryRecordPrekeysIdFieldEvent | DirectoryRecordPrekeysExpiresAtFieldEvent | DirectoryRecordMailboxesPeerIdFieldEvent | DirectoryRecordMailboxesMultiaddrsFieldEvent | DirectoryRecordSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DirectoryRecord>): Generator<DirectoryRecordVersionFieldEvent | DirectoryRecordAddressFieldEvent | DirectoryRecordRootPublicKeyFieldEvent | DirectoryRecordSeqFieldEvent | DirectoryRecordExpiresAtFieldEvent | DirectoryRecordDevicesChainFieldEvent | DirectoryRecordDevicesNodeIdFieldEvent | DirectoryRecordDevicesMultiaddrsFieldEvent | DirectoryRecordDevicesIdentityKeyFieldEvent | DirectoryRecordDevicesSignedPrekeyIdFieldEvent | DirectoryRecordDevicesSignedPrekeyPublicKeyFieldEvent | DirectoryRecordDevicesSignedPrekeyExpiresAtFieldEvent | DirectoryRecordDevicesSignedPrekeySignatureFieldEvent | DirectoryRecordDevicesMailboxPriceFieldEvent | DirectoryRecordPrekeysPublicKeyFieldEvent | DirectoryRecordPrekeysIdFieldEvent | DirectoryRecordPrekeysExpiresAtFieldEvent | DirectoryRecordMailboxesPeerIdFieldEvent | DirectoryRecordMailboxesMultiaddrsFieldEvent | DirectoryRecordSignatureFieldEvent> {
     return streamMessage(buf, DirectoryRecord.codec(), opts)
   }
 }

@@ -21,6 +21,7 @@ import { isDirectoryMultiaddr, isPeerIdString } from '../multiaddr-grammar.js'
 import { DirectoryRecord as PB } from '../pb/directory.js'
 import '../../utils/protons-uint64.js' // protons-runtime writes 2^31..2^32-1 wrongly
 import { nowSeconds } from './proof.js'
+import { isAdvertisedPrice } from '../../utils/price.js'
 import { PREKEY_TYPE_SIGNED, verifyPrekey } from './device-prekeys.js'
 import type { SignedPrekeyPublic } from './device-prekeys.js'
 
@@ -34,6 +35,8 @@ export interface DirectoryDevice {
   /** The device's X25519 identity key (32 B) and its current signed prekey (§10.1): both or neither. */
   identityKey?: Uint8Array
   signedPrekey?: SignedPrekeyPublic
+  /** What this device asks per parcel as a mailbox (decimal base units, 1 … 2^128-1); absent = not advertised. A hint: mailbox.terms binds. */
+  mailboxPrice?: string
 }
 
 export interface DirectoryPrekey {
@@ -93,7 +96,8 @@ function toPB (r: Omit<DirectoryRecord, 'signature'> & { signature?: Uint8Array 
       identityKey: (d.identityKey ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>,
       signedPrekey: d.signedPrekey == null
         ? undefined
-        : { id: d.signedPrekey.id, publicKey: d.signedPrekey.publicKey as Uint8Array<ArrayBuffer>, expiresAt: BigInt(d.signedPrekey.expiresAt), signature: d.signedPrekey.signature as Uint8Array<ArrayBuffer> }
+        : { id: d.signedPrekey.id, publicKey: d.signedPrekey.publicKey as Uint8Array<ArrayBuffer>, expiresAt: BigInt(d.signedPrekey.expiresAt), signature: d.signedPrekey.signature as Uint8Array<ArrayBuffer> },
+      mailboxPrice: d.mailboxPrice ?? ''
     })),
     prekeys: r.prekeys.map(p => ({ publicKey: p.publicKey as Uint8Array<ArrayBuffer>, id: p.id, expiresAt: BigInt(p.expiresAt) })),
     mailboxes: r.mailboxes.map(m => ({ peerId: m.peerId, multiaddrs: [...m.multiaddrs] })),
@@ -156,6 +160,10 @@ export function decodeDirectoryRecord (bytes: Uint8Array): DirectoryRecord {
         if (spk.publicKey.byteLength !== X25519_KEY_LENGTH || spk.signature.byteLength !== SIGNATURE_LENGTH) bad('a device signed prekey has bad lengths')
         device.identityKey = d.identityKey
         device.signedPrekey = { id: spk.id, publicKey: spk.publicKey, expiresAt: safeTime(spk.expiresAt, 'signed prekey expires_at'), signature: spk.signature }
+      }
+      if (d.mailboxPrice !== '') {
+        if (!isAdvertisedPrice(d.mailboxPrice)) bad('a device mailbox_price is not a decimal amount 1 … 2^128-1 without a leading zero')
+        device.mailboxPrice = d.mailboxPrice
       }
       return device
     }),

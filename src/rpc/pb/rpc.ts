@@ -1646,6 +1646,7 @@ export interface Info {
   methods: string[]
   protocols: string[]
   carriers: string[]
+  mailboxPrice: string
 }
 
 export namespace Info {
@@ -1689,6 +1690,11 @@ export namespace Info {
           }
         }
 
+        if ((obj.mailboxPrice != null && obj.mailboxPrice !== '')) {
+          w.uint32(50)
+          w.string(obj.mailboxPrice)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1698,7 +1704,8 @@ export namespace Info {
           address: '',
           methods: [],
           protocols: [],
-          carriers: []
+          carriers: [],
+          mailboxPrice: ''
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1737,6 +1744,10 @@ export namespace Info {
               }
 
               obj.carriers.push(reader.string())
+              break
+            }
+            case 6: {
+              obj.mailboxPrice = reader.string()
               break
             }
             default: {
@@ -1819,6 +1830,13 @@ export namespace Info {
 
               break
             }
+            case 6: {
+              yield {
+                field: `${prefix}.mailboxPrice`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1859,6 +1877,11 @@ export namespace Info {
     value: string
   }
 
+  export interface InfoMailboxPriceFieldEvent {
+    field: '$.mailboxPrice'
+    value: string
+  }
+
   export function encode (obj: Info): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Info.codec())
   }
@@ -1867,7 +1890,7 @@ export namespace Info {
     return decodeMessage(buf, Info.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Info>): Generator<InfoVersionFieldEvent | InfoAddressFieldEvent | InfoMethodsFieldEvent | InfoProtocolsFieldEvent | InfoCarriersFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Info>): Generator<InfoVersionFieldEvent | InfoAddressFieldEvent | InfoMethodsFieldEvent | InfoProtocolsFieldEvent | InfoCarriersFieldEvent | InfoMailboxPriceFieldEvent> {
     return streamMessage(buf, Info.codec(), opts)
   }
 }

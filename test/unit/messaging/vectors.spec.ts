@@ -139,6 +139,7 @@ function directoryVectors (): unknown {
   const resign = (r: typeof record, signer = bob): Uint8Array => encodeDirectoryRecord({ ...r, signature: sign(signer.rootKey, 'directory', directoryRecordSignedBytes(r)) })
   const withMailbox = (peerId: string, ...multiaddrs: string[]): Uint8Array => resign({ ...record, mailboxes: [{ peerId, multiaddrs }] })
   const withDeviceAddrs = (...multiaddrs: string[]): Uint8Array => resign({ ...record, devices: record.devices.map(d => ({ ...d, multiaddrs })) })
+  const withDevicePrice = (mailboxPrice: string): Uint8Array => resign({ ...record, devices: record.devices.map(d => ({ ...d, mailboxPrice })) })
   const caseInputs: Array<{ name: string, key?: Uint8Array, value: Uint8Array }> = [
     { name: 'valid', value: bytes },
     { name: 'DHT key with another prefix (/attn/xx/<address>)', key: utf8(`/attn/xx/${bob.address}`), value: bytes },
@@ -169,7 +170,12 @@ function directoryVectors (): unknown {
     { name: 'another identity\'s valid record under this key', value: encodeDirectoryRecord(createDirectoryRecord(mallory, { seq: 9, expiresAt: NOW + 86400 })) },
     { name: 'device chain of another identity', value: resign({ ...record, devices: [{ chain: mallory.chain, nodeId: attAddress(mallory.nodeKey.publicKey) }] }) },
     { name: 'trailing unknown field', value: new Uint8Array([...bytes, 0x80, 0x01, 0x00]) },
-    { name: 'not protobuf', value: new Uint8Array([0xff, 0xff]) }
+    { name: 'not protobuf', value: new Uint8Array([0xff, 0xff]) },
+    { name: 'device mailbox_price 2^128-1 (the largest advertised price)', value: withDevicePrice(((1n << 128n) - 1n).toString()) },
+    { name: 'device mailbox_price "0" (price 0 is said by absence)', value: withDevicePrice('0') },
+    { name: 'device mailbox_price with a leading zero', value: withDevicePrice('07') },
+    { name: 'device mailbox_price 2^128 (above u128)', value: withDevicePrice((1n << 128n).toString()) },
+    { name: 'device mailbox_price not decimal', value: withDevicePrice('1e3') }
   ]
   const cases = caseInputs.map(c => ({ name: c.name, ...(c.key != null ? { key: new TextDecoder().decode(c.key) } : {}), value: hex(c.value), error: codeOf(() => checkDirectoryRecord(c.key ?? key, c.value, NOW)) }))
   const s1 = encodeDirectoryRecord(createDirectoryRecord(bob, { seq: 1, expiresAt: NOW + 86400 }))
@@ -295,7 +301,8 @@ describe('messaging/vectors (protocols/vectors/{envelope,directory,group}.json)'
       'ERR_DIRECTORY_MALFORMED', 'ERR_DIRECTORY_MALFORMED', 'ERR_DIRECTORY_MALFORMED', 'ERR_DIRECTORY_MALFORMED', 'ERR_DIRECTORY_MALFORMED',
       'ERR_DIRECTORY_MALFORMED', 'ERR_DIRECTORY_DEVICE_INVALID',
       'ERR_DIRECTORY_BAD_SIGNATURE', 'ERR_DIRECTORY_BAD_SIGNATURE', 'ERR_DIRECTORY_EXPIRED', 'ERR_DIRECTORY_KEY_MISMATCH',
-      'ERR_DIRECTORY_DEVICE_INVALID', 'ERR_DIRECTORY_MALFORMED', 'ERR_DIRECTORY_MALFORMED'
+      'ERR_DIRECTORY_DEVICE_INVALID', 'ERR_DIRECTORY_MALFORMED', 'ERR_DIRECTORY_MALFORMED',
+      'OK', 'ERR_DIRECTORY_MALFORMED', 'ERR_DIRECTORY_MALFORMED', 'ERR_DIRECTORY_MALFORMED', 'ERR_DIRECTORY_MALFORMED'
     ])
     // every case is rechecked from the file (not only from the generator's own run)
     for (const c of v.cases) assert.equal(codeOf(() => checkDirectoryRecord(utf8(c.key ?? v.key), unhex(c.value), v.now)), c.error, c.name)

@@ -80,16 +80,16 @@ describe('reach: rendezvous id, reach config, relay gate', () => {
     assert.equal(forced.serving(), true, 'enabled: true serves whatever the reachability')
   })
 
-  it('delivery paths: set once at the first hand-off, bounded (the oldest forgotten first)', () => {
+  it('delivery paths: set once at the first hand-off with its carrier, bounded (the oldest forgotten first)', () => {
     const paths = new DeliveryPaths(2)
-    assert.equal(paths.record('a', 'relayed'), true)
-    assert.equal(paths.record('a', 'mailbox'), false, 'a later mailbox copy does not change the first path')
-    assert.equal(paths.get('a'), 'relayed')
-    paths.record('b', 'direct')
+    assert.equal(paths.record('a', 'relayed', 'libp2p'), true)
+    assert.equal(paths.record('a', 'mailbox', 'udp'), false, 'a later mailbox copy does not change the first path or carrier')
+    assert.deepEqual(paths.get('a'), { path: 'relayed', carrier: 'libp2p' })
+    paths.record('b', 'direct', 'http')
     paths.record('c', 'mailbox')
     assert.equal(paths.get('a'), undefined)
-    assert.equal(paths.get('b'), 'direct')
-    assert.equal(paths.get('c'), 'mailbox')
+    assert.deepEqual(paths.get('b'), { path: 'direct', carrier: 'http' })
+    assert.deepEqual(paths.get('c'), { path: 'mailbox' }, 'an unknown carrier is left out')
   })
 
   it('a record lists at most 8 addresses per device but never cuts the relayed ones (the only way in behind a NAT)', () => {
