@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict'
+import { readFile, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { removeHome, runCli, tempHome } from '../helpers/cli.js'
+
+const ENV = { ATTN_PASSPHRASE: 'correct horse battery' }
+
+describe('CLI: device export / init --import (issue 15 item 3)', function () {
+  this.timeout(120_000)
+  const homes: string[] = []
+  afterEach(async () => { await Promise.all(homes.splice(0).map(removeHome)) })
+
+  async function home (): Promise<string> {
+    const d = await tempHome('attn-cli-device-')
+    homes.push(d)
+    return d
+  }
+
+  it('exports a bundle from a root home and creates a linked home from it, without the root key', async () => {
+    const a = await home()
+    const b = await home()
+    const init = await runCli(['init', '--home', a, '--json'], ENV)
+    assert.equal(init.code, 0, init.stderr)
+    const { address } = JSON.parse(init.stdout)
+    const passFile = join(a, 'bundle-pass')
+    await writeFile(passFile, 'bundle secret\n')
+    const out = join(a, 'laptop.attn-device')
+    const exp = await runCli(['device', 'export', '--home', a, '--out', out, '--label', 'laptop', '--bundle-passphrase-file', passFile, '--json'], ENV)
+    assert.equal(exp.code, 0, exp.stderr)
+    const exported = JSON.parse(exp.stdout)
+    assert.equal(exported.address, address)
+    assert.equal((await stat(out)).mode & 0o777, 0o600)
+    const rootFile = JSON.parse(await readFile(join(a, 'identity.json'), 'utf8'))
+    assert.ok(!(await readFile(out, 'utf8')).includes(rootFile.root.ciphertext))
+
+    // never overwritten
+    const again = await runCli(['device', 'export', '--home', a, '--out', out, '--bundle-passphrase-file', passFile], ENV)
+    assert.notEqual(again.code, 0)
+    assert.match(again.stderr, /already exists/)
+
+    // wrong bundle passphrase: typed error, no home left behind
+    const wrong = await runCli(['init', '--home', b, '--import', out, '--json'], { ...ENV, ATTN_BUNDLE_PASSPHRASE: 'nope' })
+    assert.notEqual(wrong.code, 0)
+    assert.equal(JSON.parse(wrong.stdout).error.code, 'ERR_BUNDLE_WRONG_PASSPHRASE')
+
+    const imp = await runCli(['init', '--home', b, '--import', out, '--bundle-passphrase-file', passFile, '--json'], { ATTN_PASSPHRASE: 'device pass' })
+    assert.equal(imp.code, 0, imp.stderr)
+    const linked = JSON.parse(imp.stdout)
+    assert.equal(linked.address, address)
+    assert.equal(linked.peerId, exported.peerId)
+    const file = JSON.parse(await readFile(join(b, 'identity.json'), 'utf8'))
+    assert.equal(file.root, undefined)
+    assert.equal(file.address, address)
+    assert.equal(file.node.cipher, 'aes-256-gcm')
+  })
+})
