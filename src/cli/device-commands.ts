@@ -14,7 +14,7 @@ import { MAX_DEVICE_BUNDLE_BYTES } from '../keys/constants.js'
 import { defaultHome } from '../node/config.js'
 import { print } from './command.js'
 import { CliError, PassphraseFileError } from './errors.js'
-import { askPassphrase, keyOptions } from './io.js'
+import { apiRequest, askPassphrase, keyOptions } from './io.js'
 import { canPrompt } from './prompt.js'
 import type { Command } from './command.js'
 
@@ -43,6 +43,7 @@ function labelOf (flags: Record<string, any>): string {
 }
 
 const DEVICE_HELP = `Usage: attn device export --out FILE [--home DIR] [--label TEXT] [--json]
+       attn device list [--home DIR] [--api HOST:PORT] [--json]
 
 Links a new device to this identity. "export" needs a home that holds the root
 key: it makes a fresh device (libp2p node) key, certifies it with the root key
@@ -51,6 +52,8 @@ key: it makes a fresh device (libp2p node) key, certifies it with the root key
 (scrypt + AES-256-GCM), its certificate, the address and the root PUBLIC key.
 The root private key never leaves this home. On the new machine:
 "attn init --import FILE".
+"list" asks the running node for the devices its directory record lists (node
+id, certificate label and validity, which one is this node).
 
   --out FILE                     where to write the bundle (must not exist)
   --label TEXT                   device label in the certificate (default "linked device")
@@ -59,12 +62,24 @@ The root private key never leaves this home. On the new machine:
   --insecure-dev-key             this home's key is unencrypted (development only)
   --bundle-passphrase-file FILE  the bundle passphrase (default: $ATTN_BUNDLE_PASSPHRASE;
                                  asked for twice, without echo, on a terminal)
-  --json                         print {"file","address","peerId","notAfter"}`
+  --api HOST:PORT                the node's API (list; default: from DIR/node.json)
+  --json                         export: {"file","address","peerId","notAfter"};
+                                 list: {"address","published","seq","devices":[...]}`
+
+async function list (flags: Record<string, any>): Promise<number> {
+  const out = await apiRequest(flags, 'GET', '/v1/devices')
+  print(out, flags.json === true, () => [
+    `devices of ${String(out.address)}${out.published === true ? '' : ' (no directory record published yet)'}:`,
+    ...(out.devices as any[]).map(d => `${d.self === true ? '*' : ' '} ${String(d.nodeId)}  ${d.rootKey === true ? 'root key' : `${String(d.label)} (certified until ${new Date(d.certifiedUntil * 1000).toISOString()})`}${d.revoked === true ? ' REVOKED' : ''}`)
+  ].join('\n'))
+  return 0
+}
 
 const device: Command = {
   help: DEVICE_HELP,
   options: {
     home: { type: 'string' },
+    api: { type: 'string' },
     out: { type: 'string' },
     label: { type: 'string' },
     'passphrase-file': { type: 'string' },
@@ -73,8 +88,9 @@ const device: Command = {
     json: { type: 'boolean' }
   },
   async run (flags, positionals) {
+    if (positionals[0] === 'list' && positionals.length === 1) return await list(flags)
     if (positionals[0] !== 'export' || positionals.length !== 1) {
-      throw new CliError('usage: attn device export --out FILE (see "attn device --help")', 'ERR_USAGE', 2)
+      throw new CliError('usage: attn device export --out FILE | attn device list (see "attn device --help")', 'ERR_USAGE', 2)
     }
     const out: string | undefined = flags.out
     if (out == null || out === '') throw new CliError('device export needs --out FILE', 'ERR_USAGE', 2)
@@ -130,7 +146,7 @@ export async function importDevice (flags: Record<string, any>, home: string): P
 }
 
 export const DEVICE_COMMANDS: Record<string, Command> = { device }
-export const DEVICE_HELP_LINE = '  device    link a new device: export a bundle for "init --import"'
+export const DEVICE_HELP_LINE = '  device    link a new device (export a bundle for "init --import"), list devices'
 /** Added to `attn init`'s options and help. */
 export const INIT_IMPORT_OPTIONS = { import: { type: 'string' as const }, 'bundle-passphrase-file': { type: 'string' as const } }
 export const INIT_IMPORT_HELP = `  --import FILE           create a linked device's home from a bundle made by

@@ -8,7 +8,10 @@ const ENV = { ATTN_PASSPHRASE: 'correct horse battery' }
 describe('CLI: device export / init --import (issue 15 item 3)', function () {
   this.timeout(120_000)
   const homes: string[] = []
-  afterEach(async () => { await Promise.all(homes.splice(0).map(removeHome)) })
+  afterEach(async () => {
+    for (const h of homes) await runCli(['stop', '--force', '--home', h])
+    await Promise.all(homes.splice(0).map(removeHome))
+  })
 
   async function home (): Promise<string> {
     const d = await tempHome('attn-cli-device-')
@@ -52,5 +55,27 @@ describe('CLI: device export / init --import (issue 15 item 3)', function () {
     assert.equal(file.root, undefined)
     assert.equal(file.address, address)
     assert.equal(file.node.cipher, 'aes-256-gcm')
+  })
+
+  it('device list shows this device (label, certificate validity, self) through GET /v1/devices', async () => {
+    const a = await home()
+    const init = await runCli(['init', '--home', a, '--device-key', '--json'], ENV)
+    assert.equal(init.code, 0, init.stderr)
+    const { address, peerId } = JSON.parse(init.stdout)
+    const started = await runCli(['start', '--detach', '--home', a, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0'], ENV)
+    assert.equal(started.code, 0, started.stderr)
+    const listed = await runCli(['device', 'list', '--home', a, '--json'], ENV)
+    assert.equal(listed.code, 0, listed.stderr)
+    const out = JSON.parse(listed.stdout)
+    assert.equal(out.address, address)
+    const me = out.devices.find((d: any) => d.nodeId === peerId)
+    assert.ok(me != null, listed.stdout)
+    assert.equal(me.self, true)
+    assert.equal(me.rootKey, false)
+    assert.equal(me.revoked, false)
+    assert.ok(me.certifiedUntil > me.certifiedFrom)
+    const human = await runCli(['device', 'list', '--home', a], ENV)
+    assert.equal(human.code, 0, human.stderr)
+    assert.ok(human.stdout.includes(`* ${String(peerId)}`), human.stdout)
   })
 })
