@@ -11,7 +11,7 @@ import { INBOX_COMMANDS, INBOX_HELP } from './inbox-commands.js'
 import { KEY_COMMANDS, KEY_HELP as PASSPHRASE_HELP } from './key-commands.js'
 import { DAEMON_COMMANDS, DAEMON_HELP, DETACHED_ENV, startDetached } from './daemon-commands.js'
 import { ping } from './ping-command.js'
-import { DEVICE_COMMANDS, DEVICE_HELP_LINE, INIT_IMPORT_HELP, INIT_IMPORT_OPTIONS, importDevice } from './device-commands.js'
+import { DEVICE_COMMANDS, DEVICE_HELP_LINE, INIT_IMPORT_HELP, INIT_IMPORT_OPTIONS, importDevice, loadAddressAndNodeKey } from './device-commands.js'
 import { reachFlags, reachStatusLines } from './reach.js'
 import type { Command } from './command.js'
 
@@ -248,7 +248,7 @@ ${KEY_HELP}
     if (running != null) {
       ({ address, peerId } = running)
     } else {
-      const identity = await loadIdentity(home, await keyOptions(flags))
+      const identity = await loadAddressAndNodeKey(home, await keyOptions(flags))
       const { peerIdFromPrivateKey } = await import('@libp2p/peer-id')
       address = identity.address
       peerId = peerIdFromPrivateKey(identity.nodeKey).toString()

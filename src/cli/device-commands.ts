@@ -7,9 +7,11 @@ import { open, readFile } from 'node:fs/promises'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { loadOrCreateApiToken } from '../api/token.js'
 import {
-  decodeCertificate, identityExists, importDeviceIdentity, issueDeviceKey, loadIdentity, MAX_LABEL_BYTES,
-  openDeviceBundle, sealDeviceBundle
+  decodeCertificate, identityExists, importDeviceIdentity, issueDeviceKey, loadDeviceIdentity, loadIdentity, MAX_LABEL_BYTES,
+  openDeviceBundle, RootKeyRequiredError, sealDeviceBundle
 } from '../keys/index.js'
+import type { LoadIdentityOptions } from '../keys/index.js'
+import type { PrivateKey } from '@libp2p/interface'
 import { MAX_DEVICE_BUNDLE_BYTES } from '../keys/constants.js'
 import { defaultHome } from '../node/config.js'
 import { print } from './command.js'
@@ -116,6 +118,16 @@ const device: Command = {
     const result = { file: out, address: identity.address, peerId: peerIdFromPrivateKey(nodeKey).toString(), notAfter: decodeCertificate(certificate).notAfter }
     print(result, flags.json === true, () => `wrote device bundle ${out} for ${result.address}\nnew device peer id: ${result.peerId}\ncertificate valid until ${new Date(result.notAfter * 1000).toISOString()}\non the new machine: attn init --import ${out}`)
     return 0
+  }
+}
+
+/** The address and node key of a home, a linked device's included (for `attn id`). */
+export async function loadAddressAndNodeKey (home: string, options: LoadIdentityOptions): Promise<{ address: string, nodeKey: PrivateKey }> {
+  try {
+    return await loadIdentity(home, options)
+  } catch (err) {
+    if (!(err instanceof RootKeyRequiredError)) throw err
+    return await loadDeviceIdentity(home, options)
   }
 }
 

@@ -55,6 +55,9 @@ describe('CLI: device export / init --import (issue 15 item 3)', function () {
     assert.equal(file.root, undefined)
     assert.equal(file.address, address)
     assert.equal(file.node.cipher, 'aes-256-gcm')
+    const id = await runCli(['id', '--home', b, '--json'], { ATTN_PASSPHRASE: 'device pass' })
+    assert.equal(id.code, 0, id.stderr)
+    assert.deepEqual([JSON.parse(id.stdout).address, JSON.parse(id.stdout).peerId], [address, exported.peerId])
     // not yet: a node on a linked home (the directory record is signed by the root key); refused with a typed error
     const start = await runCli(['start', '--home', b, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--json'], { ATTN_PASSPHRASE: 'device pass' })
     assert.notEqual(start.code, 0)
