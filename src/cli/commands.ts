@@ -1,5 +1,5 @@
 import { loadOrCreateApiToken } from '../api/token.js'
-import { createIdentity, evmAddress, identityExists, loadIdentity, parseAttAddress } from '../keys/index.js'
+import { createIdentity, evmAddress, identityExists, parseAttAddress } from '../keys/index.js'
 import { defaultHome, parseHostPort } from '../node/config.js'
 import { CliError, apiRequest, keyOptions, runningNode } from './io.js'
 import { NotRunningError } from './errors.js'
