@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  BundleCorruptError, BundleWrongPassphraseError, createIdentity, decodeCertificate, importDeviceIdentity, issueDeviceKey,
+  BundleCorruptError, BundleWrongPassphraseError, changePassphrase, createIdentity, decodeCertificate, importDeviceIdentity, issueDeviceKey,
   loadDeviceIdentity, loadIdentity, openDeviceBundle, RootKeyRequiredError, sealDeviceBundle, verifyChain, WrongPassphraseError
 } from '../../../src/keys/index.js'
 import type { DeviceBundleContents, Identity } from '../../../src/keys/index.js'
@@ -76,5 +76,10 @@ describe('keys: device bundles (attn device export / init --import)', () => {
     assert.equal(verifyChain(loaded.chain, loaded.nodeKey.publicKey, Math.floor(Date.now() / 1000)).address, root.address)
     await assert.rejects(loadDeviceIdentity(home, { passphrase: 'wrong' }), WrongPassphraseError)
     await assert.rejects(loadIdentity(home, { passphrase: 'device pass' }), (err: any) => err instanceof RootKeyRequiredError && err.code === 'ERR_ROOT_KEY_REQUIRED')
+
+    // attn passphrase on a linked home re-encrypts the device key and keeps the address
+    assert.equal((await changePassphrase(home, { passphrase: 'device pass' }, 'new pass', FAST)).address, root.address)
+    assert.ok((await loadDeviceIdentity(home, { passphrase: 'new pass' })).nodeKey.equals(contents.nodeKey))
+    assert.ok(!('root' in JSON.parse(await readFile(join(home, 'identity.json'), 'utf8'))))
   })
 })
