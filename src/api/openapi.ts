@@ -173,6 +173,48 @@ export const OPENAPI_DOCUMENT = {
         }
       }
     },
+    '/v1/devices': {
+      get: {
+        summary: 'Devices of this identity, as our directory record lists them (last published or seen); this device is always listed',
+        operationId: 'listDevices',
+        responses: {
+          401: { $ref: '#/components/responses/Error' },
+          200: {
+            description: 'Devices',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['address', 'published', 'seq', 'devices'],
+                  properties: {
+                    address: { type: 'string' },
+                    published: { type: 'boolean', description: 'false before our record was first published or seen' },
+                    seq: { type: ['string', 'null'] },
+                    devices: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        required: ['nodeId', 'self', 'rootKey', 'label', 'certifiedFrom', 'certifiedUntil', 'revoked'],
+                        properties: {
+                          nodeId: { type: 'string' },
+                          self: { type: 'boolean' },
+                          rootKey: { type: 'boolean', description: 'the device runs on the root key (empty chain)' },
+                          label: { type: ['string', 'null'] },
+                          certifiedFrom: { type: ['integer', 'null'], description: 'certificate not_before, unix seconds' },
+                          certifiedUntil: { type: ['integer', 'null'], description: 'certificate not_after, unix seconds' },
+                          revoked: { type: 'boolean', description: 'revocation is not implemented yet: always false' }
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          503: { $ref: '#/components/responses/Error' }
+        }
+      }
+    },
     '/v1/contacts': {
       get: {
         summary: 'Contacts (names for ATT addresses), by name',

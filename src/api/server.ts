@@ -9,6 +9,7 @@ import { LoginCodes } from './login.js'
 import { registerMessagingRoutes } from './messaging-routes.js'
 import { registerRewardsRoutes } from './rewards-routes.js'
 import { registerInboxRoutes } from './inbox-routes.js'
+import { registerDeviceRoutes } from './device-routes.js'
 import { createMetricsRegistry, withoutAddressLabels } from './metrics.js'
 import { libp2pMetricsRegistry } from '../node/create-node.js'
 import { OPENAPI_DOCUMENT } from './openapi.js'
@@ -181,6 +182,7 @@ export function createApiApp (node: AttnNode, options: ApiAppOptions): Hono {
 
   // before the messaging routes: /v1/messages/unread and /v1/messages/read are not message ids
   registerInboxRoutes(app, node, { jsonBody })
+  registerDeviceRoutes(app, node)
   registerMessagingRoutes(app, node, { jsonBody, heartbeatMs: options.sseHeartbeatMs ?? DEFAULT_SSE_HEARTBEAT_MS })
   registerRewardsRoutes(app, options.rewards, { jsonBody })
 

@@ -1,5 +1,5 @@
 import { loadOrCreateApiToken } from '../api/token.js'
-import { createIdentity, evmAddress, identityExists, loadIdentity, parseAttAddress } from '../keys/index.js'
+import { createIdentity, evmAddress, identityExists, parseAttAddress } from '../keys/index.js'
 import { defaultHome, parseHostPort } from '../node/config.js'
 import { CliError, apiRequest, keyOptions, runningNode } from './io.js'
 import { NotRunningError } from './errors.js'
@@ -11,6 +11,7 @@ import { INBOX_COMMANDS, INBOX_HELP } from './inbox-commands.js'
 import { KEY_COMMANDS, KEY_HELP as PASSPHRASE_HELP } from './key-commands.js'
 import { DAEMON_COMMANDS, DAEMON_HELP, DETACHED_ENV, startDetached } from './daemon-commands.js'
 import { ping } from './ping-command.js'
+import { DEVICE_COMMANDS, DEVICE_HELP_LINE, INIT_IMPORT_HELP, INIT_IMPORT_OPTIONS, importDevice, loadAddressAndNodeKey } from './device-commands.js'
 import { reachFlags, reachStatusLines } from './reach.js'
 import type { Command } from './command.js'
 
@@ -29,6 +30,7 @@ Commands:
   start     run a node until SIGINT/SIGTERM (--detach: in the background)
 ${DAEMON_HELP}
 ${PASSPHRASE_HELP}
+${DEVICE_HELP_LINE}
   status    show the running node's status (through its local API)
   ping      handshake and attn.ping a node over libp2p, UDP or HTTP
   id        print the ATT address, its EVM address and the libp2p PeerId
@@ -52,7 +54,7 @@ The commands read it from --home on their own.
 Run "attn <command> --help" for the options of a command.`
 
 const init: Command = {
-  help: `Usage: attn init [--home DIR] [--device-key] [--json]
+  help: `Usage: attn init [--home DIR] [--device-key | --import FILE] [--json]
 
 Creates the identity: a secp256k1 root key encrypted with ATTN_PASSPHRASE
 (or unencrypted with --insecure-dev-key), and prints the ATT address and PeerId.
@@ -62,16 +64,19 @@ ${HOME_HELP}
 ${KEY_HELP}
   --device-key            also create a device key certified by the root key
                           (the node then runs on the device key, not the root key)
+${INIT_IMPORT_HELP}
   --json                  print {"address","peerId","home"}`,
   options: {
     home: { type: 'string' },
     'passphrase-file': { type: 'string' },
     'insecure-dev-key': { type: 'boolean' },
     'device-key': { type: 'boolean' },
+    ...INIT_IMPORT_OPTIONS,
     json: { type: 'boolean' }
   },
   async run (flags) {
     const home = flags.home ?? defaultHome()
+    if (flags.import != null) return await importDevice(flags, home)
     if (await identityExists(home)) throw new CliError(`an identity already exists in ${home}`, 'ERR_IDENTITY_EXISTS')
     const identity = await createIdentity(home, { ...(await keyOptions(flags, process.env, true)), deviceKey: flags['device-key'] === true })
     const { peerIdFromPrivateKey } = await import('@libp2p/peer-id')
@@ -243,7 +248,7 @@ ${KEY_HELP}
     if (running != null) {
       ({ address, peerId } = running)
     } else {
-      const identity = await loadIdentity(home, await keyOptions(flags))
+      const identity = await loadAddressAndNodeKey(home, await keyOptions(flags))
       const { peerIdFromPrivateKey } = await import('@libp2p/peer-id')
       address = identity.address
       peerId = peerIdFromPrivateKey(identity.nodeKey).toString()
@@ -259,4 +264,4 @@ ${KEY_HELP}
   }
 }
 
-export const COMMANDS: Record<string, Command> = { init, start, status, id, ping, ...DAEMON_COMMANDS, ...MESSAGING_COMMANDS, ...INBOX_COMMANDS, ...KEY_COMMANDS, ...REWARDS_COMMANDS }
+export const COMMANDS: Record<string, Command> = { init, start, status, id, ping, ...DAEMON_COMMANDS, ...MESSAGING_COMMANDS, ...INBOX_COMMANDS, ...KEY_COMMANDS, ...DEVICE_COMMANDS, ...REWARDS_COMMANDS }

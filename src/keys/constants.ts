@@ -93,3 +93,11 @@ export const SCRYPT_SALT_LENGTH = 16
  * its point in pure JS (~1 ms): every directory record check parsed the same few addresses again.
  */
 export const MAX_PARSED_ADDRESS_CACHE = 4096
+
+/** Format tag and version of a device bundle file (`attn device export`). */
+export const DEVICE_BUNDLE_FORMAT = 'attn-device-bundle'
+export const DEVICE_BUNDLE_VERSION = 1
+/** Largest device bundle file read, bytes (a real one is about 1 KiB). */
+export const MAX_DEVICE_BUNDLE_BYTES = 16 * 1024
+/** Length of the passphrase check value in a device bundle, bytes. */
+export const DEVICE_BUNDLE_CHECK_LENGTH = 16

@@ -88,3 +88,18 @@ export class IdentityExistsError extends AttnError {
 export class IdentityNotFoundError extends AttnError {
   constructor (message: string) { super(message, 'ERR_IDENTITY_NOT_FOUND') }
 }
+
+/** A device bundle (`attn device export`) was opened with a passphrase other than the one it was sealed with. */
+export class BundleWrongPassphraseError extends AttnError {
+  constructor (message = 'wrong passphrase for this device bundle') { super(message, 'ERR_BUNDLE_WRONG_PASSPHRASE') }
+}
+
+/** A device bundle is not well formed, or was altered after it was sealed (the passphrase was right). */
+export class BundleCorruptError extends AttnError {
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_BUNDLE_CORRUPT', options) }
+}
+
+/** An operation needs the root private key, and this home holds only a certified device key. */
+export class RootKeyRequiredError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_ROOT_KEY_REQUIRED') }
+}

@@ -19,8 +19,10 @@ export { issueCertificate, encodeCertificate, decodeCertificate, verifyCertifica
 export type { Certificate, IssueCertificateOptions, VerifyCertificateOptions } from './certificate.js'
 export { encodeChain, decodeChain, verifyChain } from './chain.js'
 export type { VerifiedChain } from './chain.js'
-export { createIdentity, loadIdentity, loadOrCreateIdentity, identityExists, changePassphrase } from './keystore.js'
-export type { Identity, LoadIdentityOptions, CreateIdentityOptions } from './keystore.js'
+export { createIdentity, loadIdentity, loadOrCreateIdentity, identityExists, changePassphrase, importDeviceIdentity, loadDeviceIdentity } from './keystore.js'
+export { issueDeviceKey, sealDeviceBundle, openDeviceBundle } from './device-bundle.js'
+export type { DeviceBundleContents } from './device-bundle.js'
+export type { Identity, LinkedDeviceIdentity, LoadIdentityOptions, CreateIdentityOptions } from './keystore.js'
 export {
   SIGNATURE_PREFIX, DOMAIN_CERT, DOMAIN_HANDSHAKE, DOMAIN_DIRECTORY, DOMAIN_ENVELOPE, DOMAIN_RECEIPT,
   DOMAIN_GROUP, DOMAIN_GROUP_MESSAGE, DOMAIN_REWARD, DOMAIN_PREKEY, SIGNATURE_LENGTH,
@@ -32,5 +34,5 @@ export {
   UnsupportedCertificateVersionError, CertificateBadSignatureError, CertificateValidityTooLongError,
   CertificateNotYetValidError, CertificateExpiredError, ChainKeyMismatchError, ChainTooLongError,
   PassphraseRequiredError, WrongPassphraseError, KeystoreCorruptError, InsecureKeyRefusedError,
-  IdentityExistsError, IdentityNotFoundError
+  IdentityExistsError, IdentityNotFoundError, BundleWrongPassphraseError, BundleCorruptError, RootKeyRequiredError
 } from './errors.js'

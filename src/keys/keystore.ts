@@ -14,10 +14,10 @@ import {
 } from './constants.js'
 import {
   IdentityExistsError, IdentityNotFoundError, InsecureKeyRefusedError, InvalidKeyError, KeystoreCorruptError,
-  PassphraseRequiredError, WrongPassphraseError
+  PassphraseRequiredError, RootKeyRequiredError, WrongPassphraseError
 } from './errors.js'
 import { verify } from './signature.js'
-import type { PrivateKey } from '@libp2p/interface'
+import type { PrivateKey, PublicKey } from '@libp2p/interface'
 
 /** A loaded identity: what a node needs to run and to prove who it is. */
 export interface Identity {
@@ -31,6 +31,9 @@ export interface Identity {
   /** encodeChain([certificate]) or encodeChain([]): what the handshake sends. */
   chain: Uint8Array
 }
+
+/** A linked device's identity (`attn init --import`): its certified device key, no root private key. */
+export type LinkedDeviceIdentity = Omit<Identity, 'rootKey'> & { rootPublicKey: PublicKey, certificate: Uint8Array }
 
 export interface LoadIdentityOptions {
   /** Passphrase of an encrypted keystore (the CLI reads ATTN_PASSPHRASE). Normalised to NFC. */
@@ -71,7 +74,10 @@ type KeyBlob = EncryptedKeyBlob | PlainKeyBlob
 interface IdentityFile {
   version: number
   address: string
-  root: KeyBlob
+  /** Absent on a linked device: then rootPublicKey, node and certificate are present. */
+  root?: KeyBlob
+  /** Hex of the root public key, on a linked device only. */
+  rootPublicKey?: string
   node?: KeyBlob
   certificate?: string
 }
@@ -170,13 +176,22 @@ function parseIdentityFile (text: string): IdentityFile {
   const f = json as Record<string, unknown>
   if (f.version !== KEYSTORE_VERSION) throw corrupt(`unsupported version ${String(f.version)}`)
   if (typeof f.address !== 'string') throw corrupt('no address')
-  const root = checkBlob(f.root, 'root')
   const hasNode = f.node !== undefined
   if (hasNode !== (f.certificate !== undefined)) throw corrupt('a device key and its certificate must come together')
-  const file: IdentityFile = { version: KEYSTORE_VERSION, address: f.address, root }
+  if (f.root === undefined) {
+    // a linked device: no root private key, the root public key in clear
+    if (!hasNode) throw corrupt('neither a root key nor a device key')
+    if (!isHex(f.rootPublicKey) || f.rootPublicKey.length === 0) throw corrupt('a linked device needs the root public key')
+  } else if (f.rootPublicKey !== undefined) {
+    throw corrupt('a root key and a separate root public key')
+  }
+  const root = f.root === undefined ? undefined : checkBlob(f.root, 'root')
+  const file: IdentityFile = { version: KEYSTORE_VERSION, address: f.address }
+  if (root != null) file.root = root
+  else file.rootPublicKey = f.rootPublicKey as string
   if (hasNode) {
     file.node = checkBlob(f.node, 'node')
-    if (file.node.cipher !== root.cipher) throw corrupt('root and node keys are not protected the same way')
+    if (root != null && file.node.cipher !== root.cipher) throw corrupt('root and node keys are not protected the same way')
     if (!isHex(f.certificate) || f.certificate.length === 0) throw corrupt('the certificate is not hex')
     file.certificate = f.certificate
   }
@@ -315,6 +330,10 @@ export async function loadIdentity (home: string, options: LoadIdentityOptions =
     throw err
   }
   const file = parseIdentityFile(text)
+  if (file.root == null) {
+    // a node needs the root key today: it signs the directory record (messaging.md §2)
+    throw new RootKeyRequiredError(`${path} holds a linked device key without the root key; running a node on it is not supported yet`)
+  }
   const rootKey = await openKey(file.root, file.address, 'root', options)
   if (attAddress(rootKey.publicKey) !== file.address) throw corrupt('the root key does not match the address')
   if (file.node == null || file.certificate == null) {
@@ -374,22 +393,24 @@ export async function changePassphrase (home: string, current: LoadIdentityOptio
     throw err
   }
   const file = parseIdentityFile(text)
-  const wasEncrypted = file.root.cipher !== 'none'
+  const first = (file.root ?? file.node) as KeyBlob
+  const wasEncrypted = first.cipher !== 'none'
   // an unencrypted key is opened as such: encrypting it is the point of this call
   const opening: LoadIdentityOptions = wasEncrypted ? current : { insecureDevKey: true }
-  const rootKey = await openKey(file.root, file.address, 'root', opening)
-  if (attAddress(rootKey.publicKey) !== file.address) throw corrupt('the root key does not match the address')
+  const rootKey = file.root != null ? await openKey(file.root, file.address, 'root', opening) : undefined
+  if (rootKey != null && attAddress(rootKey.publicKey) !== file.address) throw corrupt('the root key does not match the address')
   const nodeKey = file.node != null ? await openKey(file.node, file.address, 'node', opening) : undefined
-  const updated: IdentityFile = { ...file, root: await encryptKey(rootKey, next, file.address, 'root', N) }
+  const updated: IdentityFile = { ...file }
+  if (rootKey != null) updated.root = await encryptKey(rootKey, next, file.address, 'root', N)
   if (nodeKey != null) updated.node = await encryptKey(nodeKey, next, file.address, 'node', N)
   const fresh = `${path}.new`
   await writeFileAtomic(fresh, JSON.stringify(updated, null, 2) + '\n', false)
   try {
     // verified from the bytes on disk before they replace the old file
     const written = parseIdentityFile(await readFile(fresh, 'utf8'))
-    const root2 = await openKey(written.root, written.address, 'root', { passphrase: next })
+    const root2 = written.root != null ? await openKey(written.root, written.address, 'root', { passphrase: next }) : undefined
     const node2 = written.node != null ? await openKey(written.node, written.address, 'node', { passphrase: next }) : undefined
-    if (!Buffer.from(root2.raw).equals(Buffer.from(rootKey.raw)) || (nodeKey != null && (node2 == null || !Buffer.from(node2.raw).equals(Buffer.from(nodeKey.raw))))) {
+    if ((rootKey != null && (root2 == null || !Buffer.from(root2.raw).equals(Buffer.from(rootKey.raw)))) || (nodeKey != null && (node2 == null || !Buffer.from(node2.raw).equals(Buffer.from(nodeKey.raw))))) {
       throw corrupt('the re-encrypted keystore does not decrypt to the same keys')
     }
     await rename(fresh, path)
@@ -398,4 +419,66 @@ export async function changePassphrase (home: string, current: LoadIdentityOptio
     throw err
   }
   return { address: file.address, wasEncrypted }
+}
+
+/**
+ * Loads a linked device's identity: its device key and the certificate that binds it to the root
+ * public key. Nothing is renewed here (only the root key can issue a certificate; export a new
+ * bundle from a root device before the 30 days run out).
+ */
+async function loadLinkedDevice (file: IdentityFile, options: LoadIdentityOptions): Promise<LinkedDeviceIdentity> {
+  if (file.node == null || file.certificate == null || file.rootPublicKey == null) throw corrupt('a linked device without its device key')
+  const nodeKey = await openKey(file.node, file.address, 'node', options)
+  const certificate: Uint8Array = new Uint8Array(Buffer.from(file.certificate, 'hex'))
+  let cert
+  try {
+    cert = decodeCertificate(certificate)
+  } catch (err) {
+    throw corrupt('the device certificate cannot be decoded', err)
+  }
+  if (Buffer.from(cert.rootPublicKey.raw).toString('hex') !== file.rootPublicKey || attAddress(cert.rootPublicKey) !== file.address ||
+    !cert.nodePublicKey.equals(nodeKey.publicKey)) {
+    throw corrupt('the device certificate does not match the keys')
+  }
+  if (!verify(cert.rootPublicKey, DOMAIN_CERT, certificateSignedBytes(cert), cert.signature)) {
+    throw corrupt('the device certificate signature does not verify')
+  }
+  return { address: file.address, rootPublicKey: cert.rootPublicKey, nodeKey, certificate, chain: encodeChain([certificate]) }
+}
+
+/** Loads the identity of a linked device's home (see importDeviceIdentity). */
+export async function loadDeviceIdentity (home: string, options: LoadIdentityOptions = {}): Promise<LinkedDeviceIdentity> {
+  const path = identityPath(home)
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err: any) {
+    if (err?.code === 'ENOENT') throw new IdentityNotFoundError(`no identity at ${path}`)
+    throw err
+  }
+  const file = parseIdentityFile(text)
+  if (file.root != null) throw corrupt('not a linked device (it holds the root key)')
+  return await loadLinkedDevice(file, options)
+}
+
+/**
+ * Creates `home` for a linked device from an opened device bundle (`attn init --import`): the
+ * device key is protected like `createIdentity` protects keys (passphrase, or in clear only with
+ * `insecureDevKey`); no root private key is written. Throws IdentityExistsError if one exists.
+ */
+export async function importDeviceIdentity (home: string, device: { address: string, rootPublicKey: PublicKey, nodeKey: PrivateKey, certificate: Uint8Array }, options: CreateIdentityOptions = {}): Promise<LinkedDeviceIdentity> {
+  const encrypted = hasPassphrase(options.passphrase)
+  if (!encrypted && options.insecureDevKey !== true) throw new PassphraseRequiredError()
+  const N = options.scryptN ?? SCRYPT_N
+  if (await identityExists(home)) throw new IdentityExistsError(`an identity already exists at ${identityPath(home)}`)
+  const file: IdentityFile = {
+    version: KEYSTORE_VERSION,
+    address: device.address,
+    rootPublicKey: Buffer.from(device.rootPublicKey.raw).toString('hex'),
+    node: encrypted ? await encryptKey(device.nodeKey, options.passphrase as string, device.address, 'node', N) : plainKey(device.nodeKey),
+    certificate: Buffer.from(device.certificate).toString('hex')
+  }
+  await mkdir(home, { recursive: true, mode: 0o700 })
+  await writeFileAtomic(identityPath(home), JSON.stringify(file, null, 2) + '\n', true)
+  return await loadLinkedDevice(file, encrypted ? { passphrase: options.passphrase } : { insecureDevKey: true })
 }

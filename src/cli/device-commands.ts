@@ -1,0 +1,166 @@
+/**
+ * Device linking (issue 15 item 3): `attn device export` seals a fresh device key certified by the
+ * root key into a passphrase-protected bundle; `attn init --import FILE` (importDevice below)
+ * creates a linked device's home from it. The root private key never leaves the exporting home.
+ */
+import { open, readFile } from 'node:fs/promises'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { loadOrCreateApiToken } from '../api/token.js'
+import {
+  decodeCertificate, identityExists, importDeviceIdentity, issueDeviceKey, loadDeviceIdentity, loadIdentity, MAX_LABEL_BYTES,
+  openDeviceBundle, RootKeyRequiredError, sealDeviceBundle
+} from '../keys/index.js'
+import type { LoadIdentityOptions } from '../keys/index.js'
+import type { PrivateKey } from '@libp2p/interface'
+import { MAX_DEVICE_BUNDLE_BYTES } from '../keys/constants.js'
+import { defaultHome } from '../node/config.js'
+import { print } from './command.js'
+import { CliError, PassphraseFileError } from './errors.js'
+import { apiRequest, askPassphrase, keyOptions } from './io.js'
+import { canPrompt } from './prompt.js'
+import type { Command } from './command.js'
+
+/** The bundle passphrase: --bundle-passphrase-file, else $ATTN_BUNDLE_PASSPHRASE, else asked on a terminal. */
+async function bundlePassphrase (flags: Record<string, any>, creating: boolean, env = process.env): Promise<string> {
+  const file: string | undefined = flags['bundle-passphrase-file']
+  if (file != null) {
+    let text: string
+    try {
+      text = (await readFile(file, 'utf8')).replace(/\r?\n$/, '')
+    } catch (err: any) {
+      throw new PassphraseFileError(file, err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.message, '--bundle-passphrase-file')
+    }
+    if (text === '') throw new PassphraseFileError(file, 'the file is empty', '--bundle-passphrase-file')
+    return text
+  }
+  if (env.ATTN_BUNDLE_PASSPHRASE != null && env.ATTN_BUNDLE_PASSPHRASE !== '') return env.ATTN_BUNDLE_PASSPHRASE
+  if (canPrompt()) return await askPassphrase(creating ? 'new bundle passphrase: ' : 'bundle passphrase: ', creating)
+  throw new CliError('no bundle passphrase: pass --bundle-passphrase-file FILE or set ATTN_BUNDLE_PASSPHRASE (or run it in a terminal to be asked)', 'ERR_PASSPHRASE_REQUIRED')
+}
+
+function labelOf (flags: Record<string, any>): string {
+  const label: string = flags.label ?? 'linked device'
+  if (Buffer.byteLength(label, 'utf8') > MAX_LABEL_BYTES) throw new CliError(`--label is at most ${MAX_LABEL_BYTES} UTF-8 bytes`, 'ERR_USAGE', 2)
+  return label
+}
+
+const DEVICE_HELP = `Usage: attn device export --out FILE [--home DIR] [--label TEXT] [--json]
+       attn device list [--home DIR] [--api HOST:PORT] [--json]
+
+Links a new device to this identity. "export" needs a home that holds the root
+key: it makes a fresh device (libp2p node) key, certifies it with the root key
+(the certificate "init --device-key" makes, valid 30 days) and writes FILE
+(mode 0600, never overwritten): the device key sealed under a bundle passphrase
+(scrypt + AES-256-GCM), its certificate, the address and the root PUBLIC key.
+The root private key never leaves this home. On the new machine:
+"attn init --import FILE".
+"list" asks the running node for the devices its directory record lists (node
+id, certificate label and validity, which one is this node).
+
+  --out FILE                     where to write the bundle (must not exist)
+  --label TEXT                   device label in the certificate (default "linked device")
+  --home DIR                     data directory (default $ATTN_HOME or ~/.attn)
+  --passphrase-file FILE         this home's key passphrase (default: $ATTN_PASSPHRASE)
+  --insecure-dev-key             this home's key is unencrypted (development only)
+  --bundle-passphrase-file FILE  the bundle passphrase (default: $ATTN_BUNDLE_PASSPHRASE;
+                                 asked for twice, without echo, on a terminal)
+  --api HOST:PORT                the node's API (list; default: from DIR/node.json)
+  --json                         export: {"file","address","peerId","notAfter"};
+                                 list: {"address","published","seq","devices":[...]}`
+
+async function list (flags: Record<string, any>): Promise<number> {
+  const out = await apiRequest(flags, 'GET', '/v1/devices')
+  print(out, flags.json === true, () => [
+    `devices of ${String(out.address)}${out.published === true ? '' : ' (no directory record published yet)'}:`,
+    ...(out.devices as any[]).map(d => `${d.self === true ? '*' : ' '} ${String(d.nodeId)}  ${d.rootKey === true ? 'root key' : `${String(d.label)} (certified until ${new Date(d.certifiedUntil * 1000).toISOString()})`}${d.revoked === true ? ' REVOKED' : ''}`)
+  ].join('\n'))
+  return 0
+}
+
+const device: Command = {
+  help: DEVICE_HELP,
+  options: {
+    home: { type: 'string' },
+    api: { type: 'string' },
+    out: { type: 'string' },
+    label: { type: 'string' },
+    'passphrase-file': { type: 'string' },
+    'insecure-dev-key': { type: 'boolean' },
+    'bundle-passphrase-file': { type: 'string' },
+    json: { type: 'boolean' }
+  },
+  async run (flags, positionals) {
+    if (positionals[0] === 'list' && positionals.length === 1) return await list(flags)
+    if (positionals[0] !== 'export' || positionals.length !== 1) {
+      throw new CliError('usage: attn device export --out FILE | attn device list (see "attn device --help")', 'ERR_USAGE', 2)
+    }
+    const out: string | undefined = flags.out
+    if (out == null || out === '') throw new CliError('device export needs --out FILE', 'ERR_USAGE', 2)
+    const label = labelOf(flags)
+    const home: string = flags.home ?? defaultHome()
+    const identity = await loadIdentity(home, await keyOptions(flags))
+    const passphrase = await bundlePassphrase(flags, true)
+    const { nodeKey, certificate } = await issueDeviceKey(identity.rootKey, { label })
+    const text = await sealDeviceBundle({ address: identity.address, rootPublicKey: identity.rootKey.publicKey, nodeKey, certificate }, passphrase)
+    let fh
+    try {
+      fh = await open(out, 'wx', 0o600)
+    } catch (err: any) {
+      if (err.code === 'EEXIST') throw new CliError(`${out} already exists: choose another --out`, 'ERR_FILE_EXISTS')
+      throw new CliError(`cannot write ${out}: ${String(err.message)}`, 'ERR_FILE_WRITE')
+    }
+    try {
+      await fh.writeFile(text, 'utf8')
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+    const result = { file: out, address: identity.address, peerId: peerIdFromPrivateKey(nodeKey).toString(), notAfter: decodeCertificate(certificate).notAfter }
+    print(result, flags.json === true, () => `wrote device bundle ${out} for ${result.address}\nnew device peer id: ${result.peerId}\ncertificate valid until ${new Date(result.notAfter * 1000).toISOString()}\non the new machine: attn init --import ${out}`)
+    return 0
+  }
+}
+
+/** The address and node key of a home, a linked device's included (for `attn id`). */
+export async function loadAddressAndNodeKey (home: string, options: LoadIdentityOptions): Promise<{ address: string, nodeKey: PrivateKey }> {
+  try {
+    return await loadIdentity(home, options)
+  } catch (err) {
+    if (!(err instanceof RootKeyRequiredError)) throw err
+    return await loadDeviceIdentity(home, options)
+  }
+}
+
+/** `attn init --import FILE`: the linked device's home from a bundle. */
+export async function importDevice (flags: Record<string, any>, home: string): Promise<number> {
+  const file: string = flags.import
+  if (await identityExists(home)) throw new CliError(`an identity already exists in ${home}`, 'ERR_IDENTITY_EXISTS')
+  let text: string
+  try {
+    const fh = await open(file, 'r')
+    try {
+      const size = (await fh.stat()).size
+      if (size > MAX_DEVICE_BUNDLE_BYTES) throw new CliError(`${file} is larger than a device bundle (${MAX_DEVICE_BUNDLE_BYTES} bytes)`, 'ERR_BUNDLE_CORRUPT')
+      text = await fh.readFile('utf8')
+    } finally {
+      await fh.close()
+    }
+  } catch (err: any) {
+    if (err instanceof CliError) throw err
+    throw new CliError(`cannot read ${file}: ${err.code === 'ENOENT' ? 'no such file' : String(err.message)}`, 'ERR_FILE_READ')
+  }
+  const bundle = await openDeviceBundle(text, await bundlePassphrase(flags, false))
+  const identity = await importDeviceIdentity(home, bundle, await keyOptions(flags, process.env, true))
+  await loadOrCreateApiToken(home)
+  const out = { address: identity.address, peerId: peerIdFromPrivateKey(identity.nodeKey).toString(), home, linked: true }
+  print(out, flags.json === true, () => `created linked device in ${home}\naddress: ${out.address}\npeer id: ${out.peerId}`)
+  return 0
+}
+
+export const DEVICE_COMMANDS: Record<string, Command> = { device }
+export const DEVICE_HELP_LINE = '  device    link a new device (export a bundle for "init --import"), list devices'
+/** Added to `attn init`'s options and help. */
+export const INIT_IMPORT_OPTIONS = { import: { type: 'string' as const }, 'bundle-passphrase-file': { type: 'string' as const } }
+export const INIT_IMPORT_HELP = `  --import FILE           create a linked device's home from a bundle made by
+                          "attn device export" (no root key is stored here)
+  --bundle-passphrase-file FILE  the bundle's passphrase (default: $ATTN_BUNDLE_PASSPHRASE)`
