@@ -238,6 +238,8 @@ describe('web client in a real browser (Chromium via playwright-core)', function
     await bobName.fill('Bobby')
     await bobName.press('Tab')
     await alicePage.getByRole('button', { name: 'Remove Carol' }).click()
+    // the list is read back from the node after the DELETE: wait for it, then check
+    await alicePage.getByLabel(`Name of ${short(carol.address)}`).waitFor({ state: 'detached' })
     assert.equal(await alicePage.getByLabel(`Name of ${short(carol.address)}`).count(), 0)
     await alicePage.getByRole('button', { name: /^Chats/ }).click()
     const names = await alicePage.locator('.conv-name').allTextContents()
