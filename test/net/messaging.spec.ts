@@ -124,7 +124,7 @@ describe('messaging between real nodes', function () {
       return rec.devices.length === 2
     }, { what: 'both devices listed in the directory record' })
     const { id } = await alice.services.messaging.send(phone.services.messaging.address, 'to all my devices')
-    await waitFor(() => inboxBodies(phone).includes('to all my devices') && inboxBodies(laptop).includes('to all my devices'), { what: 'both devices receive' })
+    await waitFor(() => inboxBodies(phone).includes('to all my devices') && inboxBodies(laptop).includes('to all my devices'), { timeout: 90_000, what: 'both devices receive' })
     await waitFor(async () => (await alice.services.messaging.status(id)).state === 'delivered', { what: 'delivered' })
 
     await laptop.services.messaging.send(alice.services.messaging.address, 'sent from the laptop')
