@@ -41,7 +41,7 @@ export const GROUP_ID_LENGTH = 16
 export const MAX_ENVELOPE_BYTES = MAX_BODY_BYTES + 4096
 
 /** Message kinds: wire byte ↔ name. */
-export const MESSAGE_KINDS = ['message', 'receipt', 'sender-key', 'group-update', 'sync', 'session-reset'] as const
+export const MESSAGE_KINDS = ['message', 'receipt', 'sender-key', 'group-update', 'sync', 'session-reset', 'devices'] as const
 export type MessageKind = typeof MESSAGE_KINDS[number]
 
 /** Receipt format version. */
@@ -224,3 +224,12 @@ export const PREKEY_TAKE_RATE_PER_REQUESTER = 1
 export const PREKEY_TAKE_BURST_PER_REQUESTER = 20
 /** prekey.take of one owner's keys by one requester: at most this many an hour (burst the same: one per device of a record). */
 export const PREKEY_TAKE_PER_OWNER_PER_HOUR = 16
+
+/** A device tells one sender at most this often that its bundles leave out devices of ours (messaging.md §10.4.1), ms. */
+export const STALE_DEVICES_HINT_INTERVAL_MS = 10_000
+/** Senders remembered for that limit, at most. */
+export const MAX_STALE_DEVICES_HINTED = 1_000
+/** On such a hint, a sender seals again for the missing devices its messages of this age or younger, ms. */
+export const STALE_DEVICES_WINDOW_MS = 10 * 60_000
+/** ... and at most this many of them (newest first). */
+export const MAX_STALE_DEVICES_MESSAGES = 64

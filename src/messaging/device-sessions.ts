@@ -48,6 +48,8 @@ export interface OpenedBundle extends OpenedBundleBody {
   senderDevice: string
   /** A new session from a device that had another active session with us: it lost its state. */
   peerReset: boolean
+  /** The devices (node ids) the bundle was sealed for: the sender's view of our directory record. */
+  bundleDevices: string[]
   /** Writes the new session state, marks the envelope id seen, deletes a used one-time prekey. Run it in the transaction that stores the message. */
   commit: () => void
 }
@@ -126,7 +128,8 @@ export class DeviceSessions {
     }).map(d => d.nodeId)
   }
 
-  private targets (record: DirectoryRecord): DirectoryRecord['devices'] {
+  /** The devices of `record` (but this one) that a bundle is sealed for: listed with an identity key and a current signed prekey. */
+  targets (record: DirectoryRecord): DirectoryRecord['devices'] {
     const now = this.nowSeconds
     return record.devices.filter(d => d.nodeId !== this.init.self && d.identityKey != null && d.signedPrekey != null && d.signedPrekey.expiresAt > now)
   }
@@ -227,6 +230,7 @@ export class DeviceSessions {
       envelopeId: b.envelopeId.slice(),
       senderDevice,
       peerReset,
+      bundleDevices: b.devices.map(d => d.deviceId),
       commit: () => {
         store.putSession({ sessionId: next.sessionId, peerAddress: body.senderAddress, peerDevice: senderDevice, state: encodeRatchetState(next) })
         // Sesame: the session last received on is the one we send on

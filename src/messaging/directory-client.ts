@@ -89,6 +89,20 @@ export class DirectoryClient {
   }
 
   /**
+   * A valid record learned outside a lookup (a device's stale-devices hint, a record stored in our
+   * DHT store): cached as fresh when it is newer (higher seq) than the one we hold; with
+   * `onlyIfCached`, only an address already in the cache is updated (a DHT server stores records of
+   * many identities it never asked about). Returns whether the cache changed.
+   */
+  learn (record: DirectoryRecord, options: { onlyIfCached?: boolean } = {}): boolean {
+    const cached = this.cache.get(record.address)?.record
+    if (cached == null && options.onlyIfCached === true) return false
+    if (cached != null && cached.seq >= record.seq) return false
+    this.put(record.address, record, Date.now())
+    return true
+  }
+
+  /**
    * Seeds the cache with a record known from elsewhere (our own, kept across restarts): `cached`
    * returns it at once, while `lookup` still asks the DHT (it counts as stale).
    */

@@ -137,6 +137,10 @@ export class NotGroupAdminError extends AttnError {
 export class ForgedSyncError extends AttnError {
   constructor (message = 'sync copy from another identity') { super(message, 'ERR_FORGED_SYNC') }
 }
+/** A `devices` message (§10.4.1) whose body is not an envelope id and a valid directory record of its sender. */
+export class StaleDevicesHintError extends AttnError {
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_DEVICES_HINT_INVALID', options) }
+}
 /** A sender key from a non-member, or whose signing key is not the envelope's sender node key. */
 export class ForgedSenderKeyError extends AttnError {
   constructor (message: string) { super(message, 'ERR_FORGED_SENDER_KEY') }

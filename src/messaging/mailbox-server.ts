@@ -77,9 +77,13 @@ export class MailboxServer {
     if (!this.perSource.take(ctx.remoteSource ?? ctx.sessionId)) this.refuse(new RateLimitedError('mailbox.put from this network source is over its rate limit'))
     const put = this.init.postage.parsePut(params)
     const parcel = decodeRequest(counters, () => decodeParcel(put.parcel))
-    const record = await this.recipientRecord(parcel.recipient)
+    let record = await this.recipientRecord(parcel.recipient)
     if (parcel.kind === PARCEL_ENVELOPE) this.checkPrekey(parcel, record)
-    if (parcel.kind === PARCEL_BUNDLE) this.checkBundleDevices(parcel, record)
+    if (parcel.kind === PARCEL_BUNDLE && !this.namesListedDevice(parcel, record)) {
+      // a device added since we cached the record: look once more before refusing
+      record = await this.recipientRecord(parcel.recipient, true)
+      if (!this.namesListedDevice(parcel, record)) this.refuse(new UnlistedPrekeyError(`the bundle names no device that ${parcel.recipient} lists with prekeys`))
+    }
     const id = parcelId(parcel)
     try {
       this.init.postage.checkPut(ctx.remoteAddress, parcel.recipient, id, put.postage)
@@ -116,10 +120,10 @@ export class MailboxServer {
    * is used when it lists us; otherwise one fresh lookup, within a node-wide budget (a stranger
    * naming random recipients must not make us walk the DHT at will).
    */
-  private async recipientRecord (recipient: string): Promise<DirectoryRecord> {
+  private async recipientRecord (recipient: string, refresh = false): Promise<DirectoryRecord> {
     const { directory, self } = this.init
     const cached = directory.cached(recipient)
-    if (cached != null && cached.mailboxes.some(m => m.peerId === self)) return cached
+    if (!refresh && cached != null && cached.mailboxes.some(m => m.peerId === self)) return cached
     if (!this.lookups.take('')) this.refuse(new RateLimitedError('this mailbox is checking too many unknown recipients; retry later'))
     let record: DirectoryRecord
     try {
@@ -140,12 +144,10 @@ export class MailboxServer {
     }
   }
 
-  /** A bundle none of whose devices the recipient lists can never be opened (messaging.md §10.4). */
-  private checkBundleDevices (parcel: Parcel, record: DirectoryRecord): void {
+  /** Whether the bundle names a device the record lists with prekeys (one naming none can never be opened: messaging.md §10.4). */
+  private namesListedDevice (parcel: Parcel, record: DirectoryRecord): boolean {
     const listed = new Set(record.devices.filter(d => d.signedPrekey != null).map(d => d.nodeId))
-    if (!decodeBundle(parcel.payload).devices.some(d => listed.has(d.deviceId))) {
-      this.refuse(new UnlistedPrekeyError(`the bundle names no device that ${parcel.recipient} lists with prekeys`))
-    }
+    return decodeBundle(parcel.payload).devices.some(d => listed.has(d.deviceId))
   }
 
   /** Counts the refusal and answers it with its code. */

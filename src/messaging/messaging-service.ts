@@ -11,7 +11,7 @@ import { METHOD_DELIVER } from './protocol/rpc-methods.js'
 import {
   DEFAULT_DELIVERY_CALL_TIMEOUT_MS, DEFAULT_FETCH_INTERVAL_MS, DEFAULT_GIVE_UP_AFTER_MS, DEFAULT_MAILBOX_COUNT, DEFAULT_MAILBOX_GRACE_MS,
   DEFAULT_PROBE_INITIAL_MS, DEFAULT_PROBE_MAX_MS, DEFAULT_RECORD_TTL_SECONDS, DEFAULT_RETRY_INITIAL_MS, DEFAULT_RETRY_MAX_MS,
-  DEFAULT_INBOX_PAGE, GROUP_ID_LENGTH, MAX_BODY_BYTES, SEEN_ENVELOPE_TTL_MS, STARTUP_FETCH_RETRY_MS, STARTUP_FETCH_TRIES
+  DEFAULT_INBOX_PAGE, DIRECTORY_KEY_PREFIX, GROUP_ID_LENGTH, MAX_BODY_BYTES, SEEN_ENVELOPE_TTL_MS, STARTUP_FETCH_RETRY_MS, STARTUP_FETCH_TRIES
 } from './constants.js'
 import { InvalidRecipientError, MessageNotFoundError, MessageTooLargeError, NotStartedError } from './errors.js'
 import { MessagingCounters } from './counters.js'
@@ -23,6 +23,7 @@ import { DeviceSessions } from './device-sessions.js'
 import { PrekeyClient } from './prekey-client.js'
 import { PrekeyServer } from './prekey-server.js'
 import { ParcelReceiver } from './parcel-receiver.js'
+import { StaleDevices } from './stale-devices.js'
 import { PeerBook } from './peer-book.js'
 import { Postage } from './postage.js'
 import { RecordPublisher } from './record-publisher.js'
@@ -57,6 +58,8 @@ export interface MessagingServiceComponents {
   connectionManager: ConnectionManager
   peerStore: PeerStore
   addressManager: AddressManager
+  /** The node's DHT record store, when it has ours: tells us of newer records of our own identity. */
+  dhtStore?: { onDirectoryRecord(listener: (key: string, value: Uint8Array) => void): () => void }
 }
 
 export interface MessagingEvents {
@@ -101,6 +104,8 @@ interface Running {
   timers: Array<ReturnType<typeof setInterval>>
   /** When we last looked our own record up for its mailboxes (unix ms). */
   ownLookupAt: number
+  /** Stops watching the DHT store for our own records. */
+  unwatch?: () => void
 }
 
 /**
@@ -201,7 +206,9 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       log: this.log,
       onKeysChanged: (groupId) => { receiver?.retryQuarantined(groupId) }
     })
+    const staleDevices = new StaleDevices({ identity, self, directory: this.directory, store, sessions, outbox, prekeys, counters: this.counters, log: this.log, signal: abort.signal })
     receiver = new ParcelReceiver({
+      staleDevices,
       postage,
       store,
       identity,
@@ -243,7 +250,21 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       ? undefined
       : new MailboxServer({ store, attn, directory: this.directory, counters: this.counters, log: this.log, self, rates: init.mailboxPutRate, postage })
     const prekeyServer = init.mailbox === false ? undefined : new PrekeyServer({ store, attn, directory: this.directory, counters: this.counters, log: this.log, self })
-    const running: Running = { identity, store, abort, outbox, receiver, groups, mailbox, prekeyServer, prekeys, publisher, contacts: new Contacts(store), timers: [], ownLookupAt: 0 }
+    // a newer record stored in our DHT store (another device of ours, or of an identity whose mail
+    // we hold, published): our cached view of their devices stays current. Mailboxes are the
+    // DHT-closest peers of a record, so they receive every publication of the identities they serve
+    const ownKeyText = new TextDecoder().decode(directoryKey(identity.address))
+    const unwatch = this.components.dhtStore?.onDirectoryRecord((keyText, value) => {
+      const address = keyText.slice(DIRECTORY_KEY_PREFIX.length)
+      const own = keyText === ownKeyText
+      if (!own && this.directory.cached(address) == null) return
+      try {
+        this.directory.learn(checkDirectoryRecord(directoryKey(address), value), { onlyIfCached: !own })
+      } catch (err: any) {
+        this.log('a directory record in the DHT store does not validate: %s', err.message)
+      }
+    })
+    const running: Running = { identity, store, abort, outbox, receiver, groups, mailbox, prekeyServer, prekeys, publisher, contacts: new Contacts(store), timers: [], ownLookupAt: 0, unwatch }
     this.running = running
 
     const r = receiver
@@ -273,6 +294,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     this.started = false
     if (running == null) return
     running.abort.abort()
+    running.unwatch?.()
     for (const t of running.timers) clearInterval(t)
     this.components.attn.unhandle(METHOD_DELIVER)
     running.mailbox?.unregister()

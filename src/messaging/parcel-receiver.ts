@@ -16,6 +16,7 @@ import {
   UnknownSenderKeyError, UnsupportedVersionError, WrongRecipientError
 } from './errors.js'
 import type { DeviceSessions } from './device-sessions.js'
+import type { StaleDevices } from './stale-devices.js'
 import type { Message } from './protocol/message.js'
 import type { PublicKey } from '@libp2p/interface'
 import type { GroupManager } from './group-manager.js'
@@ -41,6 +42,8 @@ export interface ParcelReceiverInit {
   sessions: DeviceSessions
   /** Delivery receipts for paid parcels, after each ack (protocols/rewards.md §6). */
   postage: Postage
+  /** Stale device lists (§10.4.1): noticed on receipt, acted on as a sender. */
+  staleDevices: StaleDevices
   /** A new message is in the inbox. */
   onMessage(envelopeId: Uint8Array): void
   /** An outbox entry changed state (a receipt arrived). */
@@ -133,6 +136,8 @@ export class ParcelReceiver {
         store.resealPending(opened.senderAddress)
       }
       this.dispatch(opened.message, opened.senderAddress, opened.senderNodePublicKey, opened.envelopeId)
+      // a user message sealed for an older record of ours: tell the sender which devices it missed
+      if (opened.message.kind === 'message') this.init.staleDevices.notice(opened.senderAddress, opened.envelopeId, opened.bundleDevices)
     })
     if (opened.peerReset) this.init.outbox.kick()
     return opened.senderAddress
@@ -220,6 +225,9 @@ export class ParcelReceiver {
         return
       case 'session-reset':
         // its arrival on a new session did the work (peerReset in process)
+        return
+      case 'devices':
+        this.init.staleDevices.onHint(m.body, opened.senderAddress)
     }
   }
 

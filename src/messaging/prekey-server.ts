@@ -62,7 +62,9 @@ export class PrekeyServer {
     const { counters, store } = this.init
     if (!this.puts.take(ctx.remoteAddress)) this.refuse(new RateLimitedError('prekey.put over its rate limit'))
     const { deviceId, keys } = decodeRequest(counters, () => decodePrekeyPut(params))
-    const record = await this.ownerRecord(ctx.remoteAddress)
+    let record = await this.ownerRecord(ctx.remoteAddress)
+    // a device added since we cached the record: look once more before refusing
+    if (!record.devices.some(d => d.nodeId === deviceId)) record = await this.ownerRecord(ctx.remoteAddress, true)
     const device = record.devices.find(d => d.nodeId === deviceId)
     let nodeKey: Uint8Array | undefined
     try {
@@ -92,10 +94,10 @@ export class PrekeyServer {
     return encodeTaken(this.init.store.otpkTake(owner, deviceId, Math.floor(Date.now() / 1000)))
   }
 
-  private async ownerRecord (owner: string): Promise<DirectoryRecord> {
+  private async ownerRecord (owner: string, refresh = false): Promise<DirectoryRecord> {
     const { directory, self } = this.init
     const cached = directory.cached(owner)
-    if (cached != null && cached.mailboxes.some(m => m.peerId === self)) return cached
+    if (!refresh && cached != null && cached.mailboxes.some(m => m.peerId === self)) return cached
     if (!this.lookups.take('')) this.refuse(new RateLimitedError('too many record lookups; retry later'))
     let record: DirectoryRecord
     try {

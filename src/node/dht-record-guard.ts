@@ -86,6 +86,8 @@ export class DhtRecordGuard implements Datastore, Startable {
   private stopped = false
   /** Set from the libp2p components when kad-dht is built (see `components`). */
   private log: Logger = silentLogger()
+  /** Told about every directory record stored (the messaging layer learns of its own identity's newer records). */
+  private readonly directoryListeners = new Set<(key: string, value: Uint8Array) => void>()
 
   constructor (private readonly inner: InnerDatastore, limits: Partial<DhtStorageLimits> = {}) {
     this.limits = { ...DEFAULT_DHT_LIMITS, ...limits }
@@ -93,6 +95,12 @@ export class DhtRecordGuard implements Datastore, Startable {
   }
 
   readonly [Symbol.toStringTag] = '@attn/dht-record-guard'
+
+  /** Calls `listener` with the key (`/attn/id/<address>`) and value of every directory record stored from now on (validated by kad-dht before); returns the unsubscribe. */
+  onDirectoryRecord (listener: (key: string, value: Uint8Array) => void): () => void {
+    this.directoryListeners.add(listener)
+    return () => { this.directoryListeners.delete(listener) }
+  }
 
   async start (): Promise<void> {
     if (this.stopped) {
@@ -263,6 +271,15 @@ export class DhtRecordGuard implements Datastore, Startable {
     await this.inner.put(key, val, options)
     this.index(k, source, val)
     this.counters.accepted++
+    if (keyText.startsWith(DIRECTORY_KEY_PREFIX)) {
+      for (const listener of this.directoryListeners) {
+        try {
+          listener(keyText, rec.value)
+        } catch (err: any) {
+          this.log('a directory record listener failed: %s', err.message)
+        }
+      }
+    }
     return key
   }
 

@@ -132,6 +132,32 @@ describe('messaging between real nodes', function () {
     await waitFor(() => phone.services.messaging.inbox().some(m => m.body === 'sent from the laptop' && m.from === phone.services.messaging.address && m.to === alice.services.messaging.address), { what: 'the phone sees the laptop\'s sent message' })
   })
 
+  it('a sender holding an older record of a two-device identity: the device it reached says so (devices hint) and the other device gets the message too', async () => {
+    const relay = await node()
+    const root = await generateKeyPair('secp256k1')
+    const phone = await node({ via: relay, identity: await rootIdentity(root) })
+    const alice = await node({ via: relay })
+    await publish(alice)
+    await publish(phone)
+    const { DirectoryClient } = await import('../../src/messaging/index.js')
+    const phoneAddress = phone.services.messaging.address
+    const older = await new DirectoryClient(alice.services.dht, (() => {}) as any).lookup(phoneAddress, { fresh: true })
+    assert.equal(older.devices.length, 1)
+    const laptop = await node({ via: relay, identity: await deviceIdentity(root, { label: 'laptop' }) })
+    await publish(laptop) // merges: both devices listed
+    // alice's cache still holds the record from before the laptop (as a sender that looked it up
+    // seconds earlier would): she seals for the phone only
+    ;(alice.services.messaging as any).directory.put(phoneAddress, older, Date.now())
+    const { id } = await alice.services.messaging.send(phoneAddress, 'sealed for an older record')
+    await waitFor(() => inboxBodies(phone).includes('sealed for an older record'), { what: 'the phone receives' })
+    await waitFor(() => inboxBodies(laptop).includes('sealed for an older record'), { timeout: 60_000, what: 'the laptop receives the copy sealed again for it' })
+    await waitFor(async () => (await alice.services.messaging.status(id)).state === 'delivered', { what: 'delivered' })
+    assert.ok(phone.services.messaging.stats().staleDevicesHinted >= 1, 'the phone told alice')
+    assert.ok(alice.services.messaging.stats().staleDevicesResealed >= 1, 'alice sealed it again for the laptop')
+    assert.equal(inboxBodies(laptop).filter(b => b === 'sealed for an older record').length, 1, 'exactly once on the laptop')
+    assert.equal(inboxBodies(phone).filter(b => b === 'sealed for an older record').length, 1, 'exactly once on the phone')
+  })
+
   it('forged directory records are refused by DHT peers; a forged receipt does not mark delivered', async () => {
     const relay = await node()
     const a = await node({ via: relay })
