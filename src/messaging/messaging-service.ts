@@ -8,6 +8,7 @@ import { OCTET_STREAM, TEXT_PLAIN } from './protocol/message.js'
 import { encodeSync } from './protocol/sync.js'
 import { checkDirectoryRecord, directoryKey, encodeDirectoryRecord } from './protocol/directory-record.js'
 import { METHOD_DELIVER } from './protocol/rpc-methods.js'
+import { METHOD_MAILBOX_TERMS } from './protocol/postage.js'
 import {
   DEFAULT_DELIVERY_CALL_TIMEOUT_MS, DEFAULT_FETCH_INTERVAL_MS, DEFAULT_GIVE_UP_AFTER_MS, DEFAULT_MAILBOX_COUNT, DEFAULT_MAILBOX_GRACE_MS,
   DEFAULT_PROBE_INITIAL_MS, DEFAULT_PROBE_MAX_MS, DEFAULT_RECORD_TTL_SECONDS, DEFAULT_RETRY_INITIAL_MS, DEFAULT_RETRY_MAX_MS,
@@ -239,6 +240,10 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       deviceBundle: () => sessions.publicBundle(),
       carrierAddresses: () => carrierMultiaddrs(attn.endpoints(), this.peers.ownAddresses()),
       mailboxPrice: () => mailboxPrice,
+      servesMailbox: async (peer, options) => {
+        await attn.call(peerIdFromString(peer), METHOD_MAILBOX_TERMS, new Uint8Array(0), { timeout: callTimeout, signal: options.signal })
+        return true
+      },
       onPublished: (record) => {
         store.setMeta(OWN_RECORD_KEY, encodeDirectoryRecord(record))
         // our mailboxes now know our devices: keep them stocked with one-time prekeys

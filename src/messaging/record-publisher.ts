@@ -29,6 +29,11 @@ export interface RecordPublisherInit {
   carrierAddresses?(): string[]
   /** This node's mailbox price as advertised (decimal base units), or undefined when free (rewards.md §6). */
   mailboxPrice?(): string | undefined
+  /**
+   * Whether a peer answers as a mailbox (`mailbox.terms`); candidates that do not (a node with the
+   * mailbox role off) are not listed while enough others do. Absent: every candidate is listed.
+   */
+  servesMailbox?(peerId: string, options: AbortOptions): Promise<boolean>
   /** A record was published (to keep it across restarts). */
   onPublished?(record: DirectoryRecord): void
   /**
@@ -54,6 +59,10 @@ export function listedAddresses (addrs: string[]): string[] {
 /** Most multiaddrs listed per device or mailbox in a record. */
 const MAX_LISTED_ADDRS = 8
 const CLOSEST_PEERS_TIMEOUT_MS = 15_000
+/** How long the candidates have to answer as mailboxes, ms. */
+const MAILBOX_PROBE_TIMEOUT_MS = 5_000
+/** Candidates probed at most (kad-dht's K closest). */
+const MAX_MAILBOX_CANDIDATES = 20
 
 /**
  * Publishes this identity's directory record (messaging.md §Publishing): every device of the
@@ -113,6 +122,31 @@ export class RecordPublisher {
     this.init.onTwin?.(mine.multiaddrs ?? [])
   }
 
+  /**
+   * The closest candidates (in the DHT's order) that answer as mailboxes, up to mailboxCount. When
+   * none answers (the network is not reachable yet), the closest ones are listed anyway: the next
+   * publication checks again.
+   */
+  private async serving (candidates: string[], options: AbortOptions): Promise<string[]> {
+    const { mailboxCount, servesMailbox } = this.init
+    if (servesMailbox == null) return candidates.slice(0, mailboxCount)
+    const signal = anySignal(options.signal, AbortSignal.timeout(MAILBOX_PROBE_TIMEOUT_MS))
+    const answers = await Promise.all(candidates.slice(0, MAX_MAILBOX_CANDIDATES).map(async peer => {
+      try {
+        return await servesMailbox(peer, { signal })
+      } catch (err: any) {
+        this.init.log.trace('mailbox probe of %s failed: %s', peer, err.message)
+        return false
+      }
+    }))
+    const serving = candidates.filter((_, i) => answers[i] === true)
+    if (serving.length === 0) {
+      this.init.log('no candidate answered as a mailbox: listing the %d closest unchecked', Math.min(mailboxCount, candidates.length))
+      return candidates.slice(0, mailboxCount)
+    }
+    return serving.slice(0, mailboxCount)
+  }
+
   private async chooseMailboxes (options: AbortOptions): Promise<DirectoryMailbox[]> {
     const { self, peers } = this.init
     let chosen = this.init.mailboxes
@@ -125,7 +159,7 @@ export class RecordPublisher {
       } catch (err: any) {
         this.init.log('closest-peer query for mailboxes ended early: %s', err.message)
       }
-      chosen = [...found].slice(0, this.init.mailboxCount)
+      chosen = await this.serving([...found], options)
     }
     return chosen.map(p => ({ peerId: p, multiaddrs: peers.peerAddresses(p).slice(0, MAX_LISTED_ADDRS) }))
   }

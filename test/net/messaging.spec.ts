@@ -158,6 +158,17 @@ describe('messaging between real nodes', function () {
     assert.equal(inboxBodies(phone).filter(b => b === 'sealed for an older record').length, 1, 'exactly once on the phone')
   })
 
+  it('a record lists as mailboxes only peers that answer as mailboxes: nodes with the mailbox role off are not chosen', async () => {
+    const relay = await node()
+    const off = await Promise.all([0, 1].map(async () => await node({ via: relay, messaging: { mailbox: false } })))
+    const a = await node({ via: relay })
+    await publish(a)
+    // they were candidates: the closest-peer query for a's record found them
+    for (const o of off) assert.ok(await a.peerStore.has(o.peerId), 'the query met the node with the mailbox role off')
+    const listed = a.services.messaging.publishedRecord()?.mailboxes.map(m => m.peerId) ?? []
+    assert.deepEqual(listed, [relay.peerId.toString()], 'only the relay serves mail')
+  })
+
   it('forged directory records are refused by DHT peers; a forged receipt does not mark delivered', async () => {
     const relay = await node()
     const a = await node({ via: relay })
