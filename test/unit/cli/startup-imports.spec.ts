@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { removeHome, runCli, tempHome } from '../../helpers/cli.js'
+import { CliNode, removeHome, runCli, tempHome } from '../../helpers/cli.js'
 
 const TRACE_HOOK = fileURLToPath(new URL('../../helpers/load-trace.js', import.meta.url))
 
@@ -19,9 +19,14 @@ async function closedPort (): Promise<number> {
   return port
 }
 
-describe('CLI start-up imports', () => {
+/** What a node loads only when configured: the rewards chain client (viem) and UPnP. */
+const OPTIONAL = /\/node_modules\/(viem|ox|abitype|@libp2p\/upnp-nat|@achingbrain\/nat-port-mapper|xml2js)\//
+
+describe('CLI start-up imports', function () {
+  this.timeout(120_000)
   let home: string
   let api: string
+  let node: CliNode | undefined
 
   beforeEach(async () => {
     home = await tempHome()
@@ -29,6 +34,8 @@ describe('CLI start-up imports', () => {
   })
 
   afterEach(async () => {
+    await node?.stop()
+    node = undefined
     await removeHome(home)
   })
 
@@ -76,5 +83,19 @@ describe('CLI start-up imports', () => {
     const stop = await traced(['stop'])
     assert.match(stop.stderr, /ERR_NOT_RUNNING/)
     assertLight(['stop'], stop.modules)
+  })
+
+  it('attn start without rewards or --upnp loads neither viem nor the UPnP stack', async () => {
+    const trace = join(home, 'trace-start.json')
+    node = new CliNode(['--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0'],
+      { NODE_OPTIONS: `--import=${TRACE_HOOK}`, ATTN_LOAD_TRACE: trace, ATTN_PASSPHRASE: 'correct horse battery' })
+    const started = await node.started
+    // the node serves its API, rewards routes included (they answer ERR_REWARDS_DISABLED)
+    const res = await fetch(`${started.api}/v1/status`)
+    assert.equal(res.status, 200)
+    assert.deepEqual(await node.stop(), { code: 0, signal: null })
+    const modules: string[] = JSON.parse(await readFile(trace, 'utf8'))
+    assert.ok(modules.some(m => m.includes('/node_modules/libp2p/')), `the trace saw the node load (${modules.length} modules)`)
+    assert.deepEqual(modules.filter(m => OPTIONAL.test(m)), [])
   })
 })
