@@ -4,7 +4,6 @@
  * units. Chain failures keep their codes: ERR_CHAIN_UNAVAILABLE is 503, a contract refusal 409.
  */
 import { AttnError } from '../errors.js'
-import { toAmount, toEvmAddress } from '../rewards/typed-data.js'
 import { ApiError, BadRequestError } from './errors.js'
 import type { NodeRewards } from '../rewards/node-rewards.js'
 import type { Context, Hono } from 'hono'
@@ -31,9 +30,16 @@ function fields (body: Record<string, unknown>, allowed: string[]): void {
   if (extra.length > 0) throw new BadRequestError('INVALID_BODY', `unknown field(s): ${extra.join(', ')}`)
 }
 
-function amount (body: Record<string, unknown>): bigint {
+// typed-data.ts loads viem: imported when a rewards route runs (a node with rewards has it loaded already)
+async function amount (body: Record<string, unknown>): Promise<bigint> {
   if (typeof body.amount !== 'string') throw new BadRequestError('INVALID_BODY', '"amount" (decimal string of base units) is required')
+  const { toAmount } = await import('../rewards/typed-data.js')
   return toAmount(body.amount, 'amount')
+}
+
+async function evmAddress (value: unknown, what: string): Promise<string> {
+  const { toEvmAddress } = await import('../rewards/typed-data.js')
+  return toEvmAddress(value, what)
 }
 
 export function registerRewardsRoutes (app: Hono, rewards: NodeRewards | undefined, options: RewardsRoutesOptions): void {
@@ -60,7 +66,7 @@ export function registerRewardsRoutes (app: Hono, rewards: NodeRewards | undefin
   app.post('/v1/rewards/deposit', async (c) => {
     const body = await options.jsonBody(c)
     fields(body, ['amount'])
-    return c.json(await call(c, async (r, signal) => await r.deposit(amount(body), { signal })))
+    return c.json(await call(c, async (r, signal) => await r.deposit(await amount(body), { signal })))
   })
 
   app.post('/v1/rewards/withdraw', async (c) => {
@@ -71,12 +77,12 @@ export function registerRewardsRoutes (app: Hono, rewards: NodeRewards | undefin
       return c.json(await call(c, async (r, signal) => await r.withdraw({ signal })))
     }
     if (body.complete !== undefined && body.complete !== false) throw new BadRequestError('INVALID_BODY', '"complete" must be a boolean')
-    return c.json(await call(c, async (r, signal) => await r.requestWithdrawal(amount(body), { signal })))
+    return c.json(await call(c, async (r, signal) => await r.requestWithdrawal(await amount(body), { signal })))
   })
 
   app.post('/v1/rewards/transfer', async (c) => {
     const body = await options.jsonBody(c)
     fields(body, ['to', 'amount'])
-    return c.json(await call(c, async (r, signal) => await r.transfer(toEvmAddress(body.to, 'to'), amount(body), { signal })))
+    return c.json(await call(c, async (r, signal) => await r.transfer(await evmAddress(body.to, 'to'), await amount(body), { signal })))
   })
 }

@@ -1,9 +1,7 @@
 import { loadOrCreateApiToken } from '../api/token.js'
-import { createIdentity, evmAddress, identityExists, parseAttAddress } from '../keys/index.js'
-import { defaultHome, parseHostPort } from '../node/config.js'
+import { defaultHome, parseHostPort } from '../node/locations.js'
 import { CliError, apiRequest, keyOptions, runningNode } from './io.js'
 import { NotRunningError } from './errors.js'
-import { runDaemon } from './daemon.js'
 import { print } from './command.js'
 import { MESSAGING_COMMANDS, MESSAGING_HELP } from './messaging-commands.js'
 import { REWARDS_COMMANDS, REWARDS_HELP, REWARDS_START_HELP, REWARDS_START_OPTIONS, rewardsStartFlags } from './rewards-commands.js'
@@ -77,6 +75,7 @@ ${INIT_IMPORT_HELP}
   async run (flags) {
     const home = flags.home ?? defaultHome()
     if (flags.import != null) return await importDevice(flags, home)
+    const { createIdentity, identityExists } = await import('../keys/index.js')
     if (await identityExists(home)) throw new CliError(`an identity already exists in ${home}`, 'ERR_IDENTITY_EXISTS')
     const identity = await createIdentity(home, { ...(await keyOptions(flags, process.env, true)), deviceKey: flags['device-key'] === true })
     const { peerIdFromPrivateKey } = await import('@libp2p/peer-id')
@@ -163,8 +162,11 @@ data of another identity (ERR_HOME_IDENTITY_MISMATCH, per DIR/home.json), has lo
   async run (flags) {
     if (flags.api != null) parseHostPort(flags.api)
     for (const f of ['udp', 'http']) if (flags[f] != null) parseHostPort(flags[f])
+    const { identityExists } = await import('../keys/index.js')
     const keys = await keyOptions(flags, process.env, !await identityExists(flags.home ?? defaultHome()))
     if (flags.detach === true) return await startDetached(flags, keys)
+    // the node itself (libp2p, stores, API server): loaded only by the command that runs it
+    const { runDaemon } = await import('./daemon.js')
     return await runDaemon({
       detached: process.env[DETACHED_ENV] === '1',
       udp: flags.udp,
@@ -254,6 +256,7 @@ ${KEY_HELP}
       peerId = peerIdFromPrivateKey(identity.nodeKey).toString()
     }
     // the ATT address embeds the root public key, so the EVM address needs no key material
+    const { evmAddress, parseAttAddress } = await import('../keys/address.js')
     const out = { address, evmAddress: evmAddress(parseAttAddress(address)), peerId }
     if (field != null) {
       process.stdout.write(out[field as keyof typeof out] + '\n')

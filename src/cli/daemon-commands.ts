@@ -6,9 +6,8 @@ import { spawn } from 'node:child_process'
 import { mkdir, open, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { identityExists } from '../keys/index.js'
 import { PassphraseRequiredError } from '../keys/errors.js'
-import { defaultHome } from '../node/config.js'
+import { defaultHome } from '../node/locations.js'
 import { print } from './command.js'
 import { CliError, DetachFailedError, NotRunningError, StopTimeoutError } from './errors.js'
 import { isAlive, runningNode } from './io.js'
@@ -32,6 +31,7 @@ export async function startDetached (flags: Record<string, any>, keys: LoadIdent
   const home: string = flags.home ?? defaultHome()
   const { info } = await runningNode(home)
   if (info != null) throw new CliError(`a node is already running for ${home} (pid ${info.pid}, API ${info.api})`, 'ERR_ALREADY_RUNNING')
+  const { identityExists } = await import('../keys/index.js')
   if (keys.passphrase == null && keys.insecureDevKey !== true && !await identityExists(home)) throw new PassphraseRequiredError()
   await mkdir(home, { recursive: true, mode: 0o700 })
   const logPath = join(home, NODE_LOG)

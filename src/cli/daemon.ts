@@ -7,7 +7,6 @@ import { checkHome, checkHomeBeforeIdentity, writeHomeMarker } from '../node/hom
 import { DHT_DB, MESSAGES_DB, SESSIONS_DB } from '../node/constants.js'
 import { startApiServer } from '../api/server.js'
 import { loadOrCreateApiToken } from '../api/token.js'
-import { NodeRewards } from '../rewards/node-rewards.js'
 import { identityExists } from '../keys/index.js'
 import { PassphraseRequiredError } from '../keys/errors.js'
 import { AddressInUseError } from './errors.js'
@@ -91,7 +90,10 @@ async function serve (opts: DaemonOptions): Promise<number> {
     process.stderr.write('attn: WARNING: the private key is stored UNENCRYPTED (--insecure-dev-key); set ATTN_PASSPHRASE for real use\n')
   }
 
-  const rewards = await NodeRewards.open(opts.home, identity, config, (m) => { process.stderr.write(`attn: ${m}\n`) })
+  // rewards load viem (a large share of start-up): only when a rewards contract is configured
+  const rewards = config.rewardsContract === ''
+    ? undefined
+    : await (await import('../rewards/node-rewards.js')).NodeRewards.open(opts.home, identity, config, (m) => { process.stderr.write(`attn: ${m}\n`) })
   let node: Awaited<ReturnType<typeof createAttnNode>>
   try {
     node = await createAttnNode({

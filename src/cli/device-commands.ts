@@ -4,16 +4,12 @@
  * creates a linked device's home from it. The root private key never leaves the exporting home.
  */
 import { open, readFile } from 'node:fs/promises'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { loadOrCreateApiToken } from '../api/token.js'
-import {
-  decodeCertificate, identityExists, importDeviceIdentity, issueDeviceKey, loadDeviceIdentity, loadIdentity, MAX_LABEL_BYTES,
-  openDeviceBundle, RootKeyRequiredError, sealDeviceBundle
-} from '../keys/index.js'
 import type { LoadIdentityOptions } from '../keys/index.js'
 import type { PrivateKey } from '@libp2p/interface'
-import { MAX_DEVICE_BUNDLE_BYTES } from '../keys/constants.js'
-import { defaultHome } from '../node/config.js'
+import { MAX_DEVICE_BUNDLE_BYTES, MAX_LABEL_BYTES } from '../keys/constants.js'
+import { RootKeyRequiredError } from '../keys/errors.js'
+import { defaultHome } from '../node/locations.js'
 import { print } from './command.js'
 import { CliError, PassphraseFileError } from './errors.js'
 import { apiRequest, askPassphrase, keyOptions } from './io.js'
@@ -98,6 +94,7 @@ const device: Command = {
     if (out == null || out === '') throw new CliError('device export needs --out FILE', 'ERR_USAGE', 2)
     const label = labelOf(flags)
     const home: string = flags.home ?? defaultHome()
+    const [{ decodeCertificate, issueDeviceKey, loadIdentity, sealDeviceBundle }, { peerIdFromPrivateKey }] = await Promise.all([import('../keys/index.js'), import('@libp2p/peer-id')])
     const identity = await loadIdentity(home, await keyOptions(flags))
     const passphrase = await bundlePassphrase(flags, true)
     const { nodeKey, certificate } = await issueDeviceKey(identity.rootKey, { label })
@@ -123,6 +120,7 @@ const device: Command = {
 
 /** The address and node key of a home, a linked device's included (for `attn id`). */
 export async function loadAddressAndNodeKey (home: string, options: LoadIdentityOptions): Promise<{ address: string, nodeKey: PrivateKey }> {
+  const { loadDeviceIdentity, loadIdentity } = await import('../keys/index.js')
   try {
     return await loadIdentity(home, options)
   } catch (err) {
@@ -134,6 +132,7 @@ export async function loadAddressAndNodeKey (home: string, options: LoadIdentity
 /** `attn init --import FILE`: the linked device's home from a bundle. */
 export async function importDevice (flags: Record<string, any>, home: string): Promise<number> {
   const file: string = flags.import
+  const [{ identityExists, importDeviceIdentity, openDeviceBundle }, { peerIdFromPrivateKey }] = await Promise.all([import('../keys/index.js'), import('@libp2p/peer-id')])
   if (await identityExists(home)) throw new CliError(`an identity already exists in ${home}`, 'ERR_IDENTITY_EXISTS')
   let text: string
   try {

@@ -4,7 +4,7 @@ import { canPrompt, promptHidden } from './prompt.js'
 import { join } from 'node:path'
 import { API_TOKEN_PATTERN } from '../api/constants.js'
 import { apiTokenPath, readApiToken } from '../api/token.js'
-import { defaultHome, parseHostPort } from '../node/config.js'
+import { defaultHome, parseHostPort } from '../node/locations.js'
 import type { LoadIdentityOptions } from '../keys/index.js'
 
 /** Where a running node records how to reach it (written by `attn start`, removed on exit). */

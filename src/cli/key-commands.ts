@@ -1,7 +1,6 @@
 /** `attn passphrase`: encrypt a development key, or change the passphrase, keeping the address. */
 import { readFile } from 'node:fs/promises'
-import { changePassphrase } from '../keys/index.js'
-import { defaultHome } from '../node/config.js'
+import { defaultHome } from '../node/locations.js'
 import { print } from './command.js'
 import { CliError, PassphraseFileError } from './errors.js'
 import { askPassphrase, keyOptions } from './io.js'
@@ -51,6 +50,7 @@ with the new passphrase).
     const plain = await read(join(home, 'identity.json'), 'utf8').then(t => /"cipher":\s*"none"/.test(t)).catch(() => false)
     const current = plain ? { insecureDevKey: true } : await keyOptions(flags)
     const next = await newPassphrase(flags)
+    const { changePassphrase } = await import('../keys/index.js')
     const out = await changePassphrase(home, current, next)
     print({ address: out.address, encrypted: true, wasEncrypted: out.wasEncrypted }, flags.json === true,
       () => `${out.wasEncrypted ? 'changed the passphrase' : 'encrypted the key'} of ${out.address} in ${home}; start the node with the new passphrase (ATTN_PASSPHRASE)`)

@@ -1,8 +1,5 @@
-import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import { peerIdFromString } from '@libp2p/peer-id'
-import { carrierEndpoint, carrierUrlToMultiaddr } from '../carriers/index.js'
-import { parseAttAddress } from '../keys/index.js'
-import { defaultHome } from '../node/config.js'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { defaultHome } from '../node/locations.js'
 import { CliError, readRuntimeInfo } from './io.js'
 import { print } from './command.js'
 import type { Command } from './command.js'
@@ -11,6 +8,14 @@ import type { Session } from '../session/index.js'
 
 const DEFAULT_TIMEOUT_MS = 10_000
 const MAX_COUNT = 1000
+
+/** What ping needs of libp2p and the carriers, loaded when it runs (the other commands start without them). */
+async function lib () {
+  const [{ multiaddr }, { peerIdFromString }, { carrierEndpoint, carrierUrlToMultiaddr }, { parseAttAddress }] = await Promise.all([
+    import('@multiformats/multiaddr'), import('@libp2p/peer-id'), import('../carriers/target.js'), import('../keys/address.js')
+  ])
+  return { multiaddr, peerIdFromString, carrierEndpoint, carrierUrlToMultiaddr, parseAttAddress }
+}
 
 export const ping: Command = {
   help: `Usage: attn ping TARGET [--count N] [--timeout MS] [--json] [--bootstrap MA]... [--home DIR]
@@ -45,6 +50,7 @@ An unreachable target fails with a non-zero exit within the timeout.`,
     const count = intFlag(flags.count, 3, 1, MAX_COUNT, '--count')
     const timeout = intFlag(flags.timeout, DEFAULT_TIMEOUT_MS, 1, 600_000, '--timeout')
     const target = await parseTarget(raw, flags)
+    const { carrierEndpoint } = await lib()
     const kind = target.addresses == null ? 'libp2p' : (carrierEndpoint(target.addresses)?.kind ?? 'libp2p')
     const bootstrap = target.bootstrap ?? []
 
@@ -144,6 +150,7 @@ interface ParsedTarget {
 }
 
 async function parseTarget (raw: string, flags: Record<string, any>): Promise<ParsedTarget> {
+  const { carrierUrlToMultiaddr, multiaddr, parseAttAddress } = await lib()
   if (/^(udp|http):\/\//.test(raw)) {
     try {
       return { addresses: carrierUrlToMultiaddr(raw) }
@@ -174,7 +181,7 @@ async function parseTarget (raw: string, flags: Record<string, any>): Promise<Pa
 
 /** The libp2p dial target of an ATT address: its directory record's first device, else the address as a PeerId. */
 async function resolveAddress (node: import('../node/create-node.js').AttnNode, address: string, signal: AbortSignal): Promise<PeerId | Multiaddr> {
-  const { DirectoryClient } = await import('../messaging/index.js')
+  const [{ DirectoryClient }, { carrierEndpoint, multiaddr, peerIdFromString }] = await Promise.all([import('../messaging/index.js'), lib()])
   // wait for the bootstrap connection: the DHT has nobody to ask before it
   while (node.getConnections().length === 0) {
     if (signal.aborted) throw new CliError(`no bootstrap peer reachable to look up ${address}`, 'ERR_UNREACHABLE')

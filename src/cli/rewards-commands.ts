@@ -3,11 +3,8 @@
  * node needed), and, through the running node's local API, deposit, withdraw, transfer, status and
  * claim. Amounts are integers in the token's base unit, printed as decimal strings in JSON.
  */
-import { evmAddress, loadIdentity, parseAttAddress } from '../keys/index.js'
-import { defaultHome } from '../node/config.js'
-import { RewardsChainClient } from '../rewards/chain-client.js'
+import { defaultHome } from '../node/locations.js'
 import { DEFAULT_INITIAL_SUPPLY, DEFAULT_WITHDRAWAL_DELAY_SECONDS } from '../rewards/constants.js'
-import { toAmount } from '../rewards/typed-data.js'
 import { print } from './command.js'
 import { CliError, apiRequest, keyOptions } from './io.js'
 import type { Command } from './command.js'
@@ -45,8 +42,10 @@ function usage (message: string): CliError {
   return new CliError(`${message} (see "attn rewards --help")`, 'ERR_USAGE', 2)
 }
 
-function amountArg (value: string | undefined, what: string): bigint {
+// the chain client and typed-data helpers load viem: only the subcommands that need them import them
+async function amountArg (value: string | undefined, what: string): Promise<bigint> {
   if (value == null) throw usage(`${what} is required`)
+  const { toAmount } = await import('../rewards/typed-data.js')
   try {
     return toAmount(value, what)
   } catch (err: any) {
@@ -55,9 +54,10 @@ function amountArg (value: string | undefined, what: string): bigint {
 }
 
 /** An EVM address, or an ATT address (its root key's EVM account). */
-function evmArg (value: string | undefined): string {
+async function evmArg (value: string | undefined): Promise<string> {
   if (value == null) throw usage('an address is required')
   if (/^0x[0-9a-fA-F]{40}$/.test(value)) return value
+  const { evmAddress, parseAttAddress } = await import('../keys/address.js')
   try {
     return evmAddress(parseAttAddress(value))
   } catch {
@@ -133,9 +133,10 @@ ${API_HELP}
       case 'deploy': {
         if (args.length !== 0) throw usage('rewards deploy takes no arguments')
         if (flags['chain-rpc'] == null) throw usage('rewards deploy needs --chain-rpc URL')
-        const supply = flags.supply == null ? DEFAULT_INITIAL_SUPPLY : amountArg(flags.supply, '--supply')
+        const supply = flags.supply == null ? DEFAULT_INITIAL_SUPPLY : await amountArg(flags.supply, '--supply')
         const delay = flags['withdrawal-delay'] == null ? DEFAULT_WITHDRAWAL_DELAY_SECONDS : Number(flags['withdrawal-delay'])
         if (!Number.isSafeInteger(delay) || delay < 0) throw usage('--withdrawal-delay must be a non-negative integer of seconds')
+        const [{ loadIdentity }, { RewardsChainClient }] = await Promise.all([import('../keys/index.js'), import('../rewards/chain-client.js')])
         const identity = await loadIdentity(flags.home ?? defaultHome(), await keyOptions(flags))
         const client = await RewardsChainClient.connect({ rpcUrl: flags['chain-rpc'], rootKey: identity.rootKey })
         const d = await client.deploy({ supply, withdrawalDelaySeconds: delay })
@@ -153,7 +154,7 @@ ${API_HELP}
       }
       case 'deposit': {
         if (args.length !== 1) throw usage('rewards deposit takes exactly one argument: AMOUNT')
-        const out = await apiRequest(flags, 'POST', '/v1/rewards/deposit', { amount: amountArg(args[0], 'AMOUNT').toString() })
+        const out = await apiRequest(flags, 'POST', '/v1/rewards/deposit', { amount: (await amountArg(args[0], 'AMOUNT')).toString() })
         print(out, json, () => `deposited ${out.deposited as string}; deposit now ${out.deposit as string} (tx ${out.tx as string})`)
         return 0
       }
@@ -165,13 +166,13 @@ ${API_HELP}
           return 0
         }
         if (args.length !== 1) throw usage('rewards withdraw takes exactly one argument: AMOUNT (or --complete)')
-        const out = await apiRequest(flags, 'POST', '/v1/rewards/withdraw', { amount: amountArg(args[0], 'AMOUNT').toString() })
+        const out = await apiRequest(flags, 'POST', '/v1/rewards/withdraw', { amount: (await amountArg(args[0], 'AMOUNT')).toString() })
         print(out, json, () => `withdrawal of ${out.requested as string} announced; complete it after ${new Date(out.unlockAt * 1000).toISOString()} with "attn rewards withdraw --complete" (tx ${out.tx as string})`)
         return 0
       }
       case 'transfer': {
         if (args.length !== 2) throw usage('rewards transfer takes exactly two arguments: ADDRESS AMOUNT')
-        const out = await apiRequest(flags, 'POST', '/v1/rewards/transfer', { to: evmArg(args[0]), amount: amountArg(args[1], 'AMOUNT').toString() })
+        const out = await apiRequest(flags, 'POST', '/v1/rewards/transfer', { to: await evmArg(args[0]), amount: (await amountArg(args[1], 'AMOUNT')).toString() })
         print(out, json, () => `sent ${out.amount as string} to ${out.to as string} (tx ${out.tx as string})`)
         return 0
       }

@@ -87,6 +87,8 @@ export const MAX_RATE_BUCKETS = 10_000
 /** Directory lookups a mailbox makes to check puts for unknown recipients, per second and burst. */
 export const MAILBOX_LOOKUP_RATE = 5
 export const MAILBOX_LOOKUP_BURST = 20
+/** How long one such lookup may take, ms. */
+export const MAILBOX_RECORD_LOOKUP_TIMEOUT_MS = 10_000
 
 /** Parcels fetched from a mailbox that cannot be opened yet (group message before its sender key): kept this long, at most this many. */
 export const QUARANTINE_TTL_MS = 7 * 24 * 60 * 60 * 1000

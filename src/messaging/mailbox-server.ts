@@ -9,8 +9,9 @@ import {
   MAILBOX_LOOKUP_BURST, MAILBOX_LOOKUP_RATE, MAILBOX_PUT_BURST_PER_SENDER, MAILBOX_PUT_BURST_PER_SOURCE,
   MAILBOX_PUT_RATE_PER_SENDER, MAILBOX_PUT_RATE_PER_SOURCE, MAX_RATE_BUCKETS, PREKEY_ACCEPT_FUTURE, PREKEY_ACCEPT_PAST
 } from './constants.js'
-import { NotMailboxForRecipientError, RateLimitedError, UnlistedPrekeyError } from './errors.js'
+import { RateLimitedError, UnlistedPrekeyError } from './errors.js'
 import { RateLimiter } from './rate-limiter.js'
+import { mailboxRecord } from './mailbox-record.js'
 import { decodeRequest } from './rpc-request.js'
 import type { DirectoryClient } from './directory-client.js'
 import type { MessagingCounters } from './counters.js'
@@ -115,24 +116,9 @@ export class MailboxServer {
     return this.init.postage.ackReply(ctx.remoteAddress, ids)
   }
 
-  /**
-   * The recipient's record, which must list this node as one of its mailboxes. The cached record
-   * is used when it lists us; otherwise one fresh lookup, within a node-wide budget (a stranger
-   * naming random recipients must not make us walk the DHT at will).
-   */
+  /** The recipient's record, which must list this node as one of its mailboxes (see mailboxRecord). */
   private async recipientRecord (recipient: string, refresh = false): Promise<DirectoryRecord> {
-    const { directory, self } = this.init
-    const cached = directory.cached(recipient)
-    if (!refresh && cached != null && cached.mailboxes.some(m => m.peerId === self)) return cached
-    if (!this.lookups.take('')) this.refuse(new RateLimitedError('this mailbox is checking too many unknown recipients; retry later'))
-    let record: DirectoryRecord
-    try {
-      record = await directory.lookup(recipient, { fresh: cached != null, signal: AbortSignal.timeout(10_000) })
-    } catch (err: any) {
-      this.refuse(new NotMailboxForRecipientError(`no directory record found for ${recipient}: ${err.message as string}`))
-    }
-    if (!record.mailboxes.some(m => m.peerId === self)) this.refuse(new NotMailboxForRecipientError(`${recipient} does not list this node as a mailbox`))
-    return record
+    return await mailboxRecord(recipient, { refresh, directory: this.init.directory, self: this.init.self, lookups: this.lookups, busy: 'this mailbox is checking too many unknown recipients; retry later', refuse: (err) => this.refuse(err) })
   }
 
   /** An envelope sealed to a prekey the recipient never listed (give or take the rotation window) can never be opened. */

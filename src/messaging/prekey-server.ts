@@ -9,13 +9,14 @@ import {
   CLOCK_SKEW_SECONDS, MAILBOX_LOOKUP_BURST, MAILBOX_LOOKUP_RATE, MAX_ONE_TIME_PREKEYS_PER_DEVICE, MAX_ONE_TIME_PREKEYS_TOTAL,
   MAX_RATE_BUCKETS, ONE_TIME_PREKEY_TTL_SECONDS, PREKEY_TAKE_BURST_PER_REQUESTER, PREKEY_TAKE_PER_OWNER_PER_HOUR, PREKEY_TAKE_RATE_PER_REQUESTER
 } from './constants.js'
-import { BadPrekeySignatureError, NotMailboxForRecipientError, NotOwnDeviceError, RateLimitedError } from './errors.js'
+import { BadPrekeySignatureError, NotOwnDeviceError, RateLimitedError } from './errors.js'
 import { PREKEY_TYPE_ONE_TIME, verifyPrekey } from './protocol/device-prekeys.js'
 import { equalBytes } from './protocol/codec.js'
 import {
   METHOD_PREKEY_PUT, METHOD_PREKEY_TAKE, decodePrekeyPut, decodePrekeyTake, encodeHeld, encodeTaken
 } from './protocol/prekey-rpc.js'
 import { RateLimiter } from './rate-limiter.js'
+import { mailboxRecord } from './mailbox-record.js'
 import { decodeRequest } from './rpc-request.js'
 import type { MessagingCounters } from './counters.js'
 import type { DirectoryClient } from './directory-client.js'
@@ -95,18 +96,7 @@ export class PrekeyServer {
   }
 
   private async ownerRecord (owner: string, refresh = false): Promise<DirectoryRecord> {
-    const { directory, self } = this.init
-    const cached = directory.cached(owner)
-    if (!refresh && cached != null && cached.mailboxes.some(m => m.peerId === self)) return cached
-    if (!this.lookups.take('')) this.refuse(new RateLimitedError('too many record lookups; retry later'))
-    let record: DirectoryRecord
-    try {
-      record = await directory.lookup(owner, { fresh: cached != null, signal: AbortSignal.timeout(10_000) })
-    } catch (err: any) {
-      this.refuse(new NotMailboxForRecipientError(`no directory record found for ${owner}: ${err.message as string}`))
-    }
-    if (!record.mailboxes.some(m => m.peerId === self)) this.refuse(new NotMailboxForRecipientError(`${owner} does not list this node as a mailbox`))
-    return record
+    return await mailboxRecord(owner, { refresh, directory: this.init.directory, self: this.init.self, lookups: this.lookups, busy: 'too many record lookups; retry later', refuse: (err) => this.refuse(err) })
   }
 
   private refuse (err: Error & { code?: string }): never {

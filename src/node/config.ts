@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { homedir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidConfigError } from '../errors.js'
 import {
@@ -9,7 +8,11 @@ import {
 } from './constants.js'
 import { DEFAULT_REACH_CONFIG, REACH_KEYS, mergeReach, validateReachConfig } from './reach-config.js'
 import type { ReachConfig } from './reach-config.js'
+import { parseHostPort } from './locations.js'
 import { DEFAULT_FETCH_INTERVAL_MS, DEFAULT_PROBE_INITIAL_MS, DEFAULT_PROBE_MAX_MS, DEFAULT_RETRY_INITIAL_MS, DEFAULT_RETRY_MAX_MS } from '../messaging/constants.js'
+
+// defined apart so the CLI can use them without loading multiaddr; re-exported for importers of this module
+export { defaultHome, parseHostPort } from './locations.js'
 
 /** Everything a node reads from `$ATTN_HOME/config.json`; CLI flags override it. */
 export interface AttnConfig extends ReachConfig {
@@ -113,11 +116,6 @@ export const DEFAULT_CONFIG: AttnConfig = {
   price: '0',
   maxPostage: '100',
   ...DEFAULT_REACH_CONFIG
-}
-
-/** `$ATTN_HOME`, or `~/.attn`. */
-export function defaultHome (env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(env.ATTN_HOME != null && env.ATTN_HOME !== '' ? env.ATTN_HOME : join(homedir(), '.attn'))
 }
 
 export function configPath (home: string): string {
@@ -240,14 +238,4 @@ export function validateConfig (config: AttnConfig): void {
   }
   if (config.price !== '0' && config.rewardsContract === '') throw new InvalidConfigError('"price" above 0 needs "rewardsContract" (cheques are signed for a contract)')
   validateReachConfig(config)
-}
-
-/** Parses `HOST:PORT` (IPv6 as `[::1]:PORT`). */
-export function parseHostPort (value: string): { host: string, port: number } {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value)
-  const port = m == null ? NaN : Number(m[3])
-  if (m == null || port > 65535) {
-    throw new InvalidConfigError(`"${value}" is not HOST:PORT (e.g. 127.0.0.1:7746, [::1]:0)`)
-  }
-  return { host: m[1] ?? m[2], port }
 }

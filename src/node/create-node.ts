@@ -128,7 +128,7 @@ export async function createAttnNode (options: CreateAttnNodeOptions = {}): Prom
 
   const metricsRegistry = new Registry()
   // NAT traversal and the public network (reach-services.ts)
-  const reach = reachServices(config, options, () => node)
+  const reach = await reachServices(config, options, () => node)
 
   let node: AttnNode | undefined
   try {

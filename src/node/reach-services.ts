@@ -6,7 +6,6 @@
 import { autoNATv2 } from '@libp2p/autonat-v2'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { dcutr } from '@libp2p/dcutr'
-import { uPnPNAT } from '@libp2p/upnp-nat'
 import { aminoDht, aminoKeeper } from './amino.js'
 import { RelayGate, natService, relayServerIncluded, relayServerInit } from './nat.js'
 import { rendezvous } from './rendezvous.js'
@@ -28,7 +27,9 @@ export interface ReachParts {
 }
 
 /** `node()` returns the node once created (the NAT service republishes through its messaging). */
-export function reachServices (config: AttnConfig, options: ReachServicesOptions, node: () => AttnNode | undefined): ReachParts {
+export async function reachServices (config: AttnConfig, options: ReachServicesOptions, node: () => AttnNode | undefined): Promise<ReachParts> {
+  // UPnP's XML and SSDP stack costs start-up time: loaded only when configured
+  const upnp = config.nat.upnp ? (await import('@libp2p/upnp-nat')).uPnPNAT() : undefined
   const relayIncluded = relayServerIncluded(config.nat.relay, config.mailbox.enabled, config.noListen)
   const gate = new RelayGate(config.nat.relay)
   return {
@@ -48,7 +49,7 @@ export function reachServices (config: AttnConfig, options: ReachServicesOptions
         onRelayAddressesChanged: async () => await node()?.services.messaging.publish()
       }),
       ...(relayIncluded ? { relay: circuitRelayServer(relayServerInit(config.nat.relay)) } : {}),
-      ...(config.nat.upnp ? { upnp: uPnPNAT() } : {}),
+      ...(upnp != null ? { upnp } : {}),
       ...(config.public
         ? {
             aminoDht: aminoDht(config.amino),

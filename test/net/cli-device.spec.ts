@@ -9,7 +9,8 @@ describe('CLI: device export / init --import (issue 15 item 3)', function () {
   this.timeout(120_000)
   const homes: string[] = []
   afterEach(async () => {
-    for (const h of homes) await runCli(['stop', '--force', '--home', h])
+    // the nodes shut down side by side
+    await Promise.all(homes.map(async h => await runCli(['stop', '--force', '--home', h])))
     await Promise.all(homes.splice(0).map(removeHome))
   })
 

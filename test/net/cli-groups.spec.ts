@@ -8,7 +8,8 @@ describe('CLI: groups (issue 15 item 5): removal seen by the removed member, per
   this.timeout(400_000)
   const homes: string[] = []
   afterEach(async () => {
-    for (const h of homes) await runCli(['stop', '--force', '--home', h])
+    // the nodes shut down side by side
+    await Promise.all(homes.map(async h => await runCli(['stop', '--force', '--home', h])))
     await Promise.all(homes.splice(0).map(removeHome))
   })
 

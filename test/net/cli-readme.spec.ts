@@ -35,7 +35,7 @@ describe('CLI: the README walkthrough runs as written', function () {
   let dir = ''
   afterEach(async () => {
     // a failed run leaves nodes behind: stop them (each home's node.json names its pid)
-    for (const name of ['relay', 'alice', 'bob']) await runCli(['stop', '--force', '--home', join(dir, `attn-${name}`)])
+    await Promise.all(['relay', 'alice', 'bob'].map(async name => await runCli(['stop', '--force', '--home', join(dir, `attn-${name}`)])))
     await removeHome(dir)
   })
 

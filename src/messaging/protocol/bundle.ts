@@ -5,17 +5,16 @@
  * the envelope id, the device ids and each device's ratchet header.
  */
 import {
-  AES_KEY_LENGTH, BUNDLE_VERSION, DOMAIN_ENVELOPE, ENVELOPE_ID_LENGTH, GCM_IV_LENGTH, GCM_TAG_LENGTH, MAX_ADDRESS_LENGTH, MAX_BODY_BYTES,
-  MAX_BUNDLE_BYTES, MAX_DIRECTORY_DEVICES, SIGNATURE_LENGTH
+  AES_KEY_LENGTH, BUNDLE_VERSION, ENVELOPE_ID_LENGTH, GCM_IV_LENGTH, GCM_TAG_LENGTH, MAX_ADDRESS_LENGTH,
+  MAX_BUNDLE_BYTES, MAX_DIRECTORY_DEVICES
 } from '../constants.js'
-import { BadSignatureError, InvalidSenderChainError, MalformedMessageError, MessageTooLargeError, UnsupportedVersionError } from '../errors.js'
+import { MalformedMessageError, MessageTooLargeError, UnsupportedVersionError } from '../errors.js'
 import { sha256 } from '../../crypto/index.js'
-import { sign, verify } from '../../keys/index.js'
 import { aesGcmOpen, aesGcmSeal, randomId } from '../primitives.js'
-import { Reader, Writer, equalBytes } from './codec.js'
-import { decodeMessage } from './message.js'
-import { nodeKeyOf, nowSeconds } from './proof.js'
+import { Reader, Writer } from './codec.js'
+import { nowSeconds } from './proof.js'
 import { readRatchetHeader } from './ratchet.js'
+import { openInner, sealInner } from './inner.js'
 import type { Message } from './message.js'
 import type { RatchetHeader } from './ratchet.js'
 import type { Identity } from '../../keys/index.js'
@@ -105,8 +104,7 @@ function signedBytes (recipientAddress: string, envelopeId: Uint8Array, message:
 export function sealBundleBody (sender: Identity, recipientAddress: string, envelopeId: Uint8Array, message: Uint8Array, contentKey?: Uint8Array): { contentKey: Uint8Array, body: Uint8Array } {
   if (envelopeId.byteLength !== ENVELOPE_ID_LENGTH) throw new RangeError('an envelope id is 16 bytes')
   const k = contentKey ?? randomId(AES_KEY_LENGTH)
-  const signature = sign(sender.nodeKey, DOMAIN_ENVELOPE, signedBytes(recipientAddress, envelopeId, message))
-  const inner = new Writer().string8(sender.address).bytes16(sender.chain).bytes32(message).bytes(signature).finish()
+  const inner = sealInner(sender, message, signedBytes(recipientAddress, envelopeId, message))
   return { contentKey: k, body: aesGcmSeal(k, ZERO_NONCE, inner, bundlePrefix(recipientAddress, envelopeId)) }
 }
 
@@ -123,23 +121,6 @@ export interface OpenedBundleBody {
  */
 export function openBundleBody (b: Bundle, contentKey: Uint8Array, now: number = nowSeconds()): OpenedBundleBody {
   const inner = aesGcmOpen(contentKey, ZERO_NONCE, b.body, bundlePrefix(b.recipientAddress, b.envelopeId))
-  const r = new Reader(inner, 'bundle plaintext')
-  const senderAddress = r.string8()
-  const senderChain = r.bytes16()
-  const msgBytes = r.bytes32(MAX_BODY_BYTES + 1024)
-  const signature = r.bytes(SIGNATURE_LENGTH)
-  r.end()
-  const message = decodeMessage(msgBytes)
-  if (!equalBytes(message.id, b.envelopeId)) throw new MalformedMessageError('the message id differs from the envelope id')
-  let senderNodePublicKey: PublicKey
-  try {
-    senderNodePublicKey = nodeKeyOf(senderAddress, senderChain, now)
-  } catch (err) {
-    throw new InvalidSenderChainError(`the sender's key chain does not prove ${senderAddress}: ${(err as Error).message}`, { cause: err })
-  }
-  if (!verify(senderNodePublicKey, DOMAIN_ENVELOPE, signedBytes(b.recipientAddress, b.envelopeId, msgBytes), signature)) {
-    throw new BadSignatureError('the sender signature over the bundle does not verify')
-  }
-  return { message, senderAddress, senderNodePublicKey, senderChain: senderChain.slice() }
+  return openInner(inner, b.envelopeId, (msgBytes) => signedBytes(b.recipientAddress, b.envelopeId, msgBytes), now, 'bundle')
 }
 

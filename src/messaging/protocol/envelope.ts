@@ -6,18 +6,19 @@
  */
 import {
   ENVELOPE_ID_LENGTH, ENVELOPE_INFO, ENVELOPE_VERSION, AES_KEY_LENGTH, GCM_IV_LENGTH, GCM_TAG_LENGTH,
-  MAX_ADDRESS_LENGTH, MAX_BODY_BYTES, MAX_ENVELOPE_BYTES, SIGNATURE_LENGTH, X25519_KEY_LENGTH, DOMAIN_ENVELOPE
+  MAX_ADDRESS_LENGTH, MAX_ENVELOPE_BYTES, X25519_KEY_LENGTH
 } from '../constants.js'
-import { Reader, Writer, concat, equalBytes, utf8 } from './codec.js'
+import { Reader, Writer, concat, utf8 } from './codec.js'
 import {
-  BadSignatureError, DecryptFailedError, InvalidSenderChainError, MalformedMessageError, MessageTooLargeError,
+  DecryptFailedError, MalformedMessageError, MessageTooLargeError,
   UnknownPrekeyError, UnsupportedVersionError, WrongRecipientError
 } from '../errors.js'
-import { OCTET_STREAM, checkBodySize, decodeMessage, encodeMessage } from './message.js'
+import { OCTET_STREAM, checkBodySize, encodeMessage } from './message.js'
 import type { Message, MessageInput } from './message.js'
 import { aesGcmOpen, aesGcmSeal, hkdf, randomId, x25519KeyPair, x25519Shared } from '../primitives.js'
-import { nodeKeyOf, nowSeconds } from './proof.js'
-import { parseAttAddress, sign, verify } from '../../keys/index.js'
+import { nowSeconds } from './proof.js'
+import { openInner, sealInner } from './inner.js'
+import { parseAttAddress } from '../../keys/index.js'
 import type { Identity } from '../../keys/index.js'
 import type { PublicKey } from '@libp2p/interface'
 
@@ -126,8 +127,7 @@ export function sealEnvelope (options: SealEnvelopeOptions): Uint8Array {
     body: message.body,
     groupId: message.groupId
   })
-  const signature = sign(sender.nodeKey, DOMAIN_ENVELOPE, signedBytes(header, recipientAddress, msg))
-  const inner = new Writer().string8(sender.address).bytes16(sender.chain).bytes32(msg).bytes(signature).finish()
+  const inner = sealInner(sender, msg, signedBytes(header, recipientAddress, msg))
   const shared = x25519Shared(eph.privateKey, recipientPrekey.publicKey)
   const { key, nonce } = keySchedule(shared, eph.publicKey, recipientPrekey.publicKey, recipientAddress)
   return concat(header, aesGcmSeal(key, nonce, inner, header))
@@ -157,25 +157,8 @@ export function openEnvelope (options: OpenEnvelopeOptions): OpenedEnvelope {
   }
   const inner = aesGcmOpen(key, nonce, h.ciphertext, h.bytes)
 
-  const r = new Reader(inner, 'envelope plaintext')
-  const senderAddress = r.string8()
-  const senderChain = r.bytes16()
-  const msgBytes = r.bytes32(MAX_BODY_BYTES + 1024)
-  const signature = r.bytes(SIGNATURE_LENGTH)
-  r.end()
-  const message = decodeMessage(msgBytes)
-  if (!equalBytes(message.id, h.envelopeId)) throw new MalformedMessageError('the message id differs from the envelope id')
-
-  let senderNodePublicKey: PublicKey
-  try {
-    senderNodePublicKey = nodeKeyOf(senderAddress, senderChain, options.now ?? nowSeconds())
-  } catch (err) {
-    throw new InvalidSenderChainError(`the sender's key chain does not prove ${senderAddress}: ${(err as Error).message}`, { cause: err })
-  }
-  if (!verify(senderNodePublicKey, DOMAIN_ENVELOPE, signedBytes(h.bytes, h.recipientAddress, msgBytes), signature)) {
-    throw new BadSignatureError('the sender signature over the envelope does not verify')
-  }
+  const opened = openInner(inner, h.envelopeId, (msgBytes) => signedBytes(h.bytes, h.recipientAddress, msgBytes), options.now ?? nowSeconds(), 'envelope')
   const { ciphertext: _c, ...header } = h
-  return { header, envelopeId: h.envelopeId.slice(), message, senderAddress, senderNodePublicKey, senderChain: senderChain.slice() }
+  return { header, envelopeId: h.envelopeId.slice(), ...opened }
 }
 
