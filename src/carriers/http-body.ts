@@ -1,3 +1,4 @@
+import * as varint from 'uint8-varint'
 import { encodeFrame, FrameDecoder } from './framing.js'
 import { MAX_FRAME_SIZE } from './constants.js'
 
@@ -6,10 +7,18 @@ import { MAX_FRAME_SIZE } from './constants.js'
  * exactly as on a stream. Requests and responses use the same layout.
  */
 export function encodeBody (frames: Uint8Array[]): Uint8Array {
-  const parts = frames.map(encodeFrame)
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
+  if (frames.length === 1) return encodeFrame(frames[0])
+  let n = 0
+  for (const f of frames) n += varint.encodingLength(f.byteLength) + f.byteLength
+  // each frame copied once, straight into the body
+  const out = new Uint8Array(n)
   let o = 0
-  for (const p of parts) { out.set(p, o); o += p.byteLength }
+  for (const f of frames) {
+    varint.encodeUint8Array(f.byteLength, out, o)
+    o += varint.encodingLength(f.byteLength)
+    out.set(f, o)
+    o += f.byteLength
+  }
   return out
 }
 
