@@ -1,5 +1,6 @@
 import * as varint from 'uint8-varint'
-import { encodeFrame, FrameDecoder } from './framing.js'
+import { encodeFrame, readLengthPrefix } from './framing.js'
+import { TruncatedFrameError } from './errors.js'
 import { MAX_FRAME_SIZE } from './constants.js'
 
 /**
@@ -22,10 +23,20 @@ export function encodeBody (frames: Uint8Array[]): Uint8Array {
   return out
 }
 
-/** Decodes a whole body; throws the framing errors (ERR_FRAME_TOO_LARGE, _TRUNCATED, _EMPTY, _LENGTH_PREFIX). */
+/**
+ * Decodes a whole body; throws the framing errors (ERR_FRAME_TOO_LARGE, _TRUNCATED, _EMPTY, _LENGTH_PREFIX).
+ * The frames are views into `body` (a body is whole: no incremental decoder, no copies).
+ */
 export function decodeBody (body: Uint8Array, maxFrameSize = MAX_FRAME_SIZE): Uint8Array[] {
-  const decoder = new FrameDecoder(maxFrameSize)
-  const frames = [...decoder.decode(body)]
-  decoder.end()
+  const frames: Uint8Array[] = []
+  let o = 0
+  while (o < body.byteLength) {
+    const at = o
+    const prefix = readLengthPrefix(i => body[at + i], body.byteLength - at, maxFrameSize)
+    const end = at + (prefix?.prefixLength ?? 0) + (prefix?.length ?? 0)
+    if (prefix === undefined || end > body.byteLength) throw new TruncatedFrameError(body.byteLength - at)
+    frames.push(body.subarray(at + prefix.prefixLength, end))
+    o = end
+  }
   return frames
 }

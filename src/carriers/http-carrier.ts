@@ -272,7 +272,9 @@ export class HttpCarrier {
         q.ids.add(sid)
       }
     }
-    q.frames.push(Uint8Array.from(frame))
+    // not copied: the session layer hands over a fresh frame and never writes to it again (the UDP
+    // and stream carriers keep a reference until sent, the same way)
+    q.frames.push(frame)
     q.bytes += frame.byteLength
     // the newest waiter first: a POST that just carried frames is the one waiting for their answer,
     // while an older long poll keeps waiting for what comes later
