@@ -40,22 +40,35 @@ function sizes (opts: HarnessOptions): { perBatch: number, rounds: number } {
   return opts.quick ? { perBatch: 200, rounds: 5 } : { perBatch: 500, rounds: 9 }
 }
 
-/** Sequential round trips in interleaved batches; the figure is the median of batch p50s. */
-async function rtt (opts: HarnessOptions, ours: () => Promise<unknown>, base: () => Promise<unknown>): Promise<{ ours: number, base: number, o: number[], b: number[] }> {
+/**
+ * Sequential round trips in interleaved batches; the figure is the median of batch p50s. Both ends
+ * run in this process, so a round trip is main-thread CPU: its median per batch (µs, `cpuO`/`cpuB`)
+ * is reported too, as it moves less than wall time when other processes load the machine.
+ */
+async function rtt (opts: HarnessOptions, ours: () => Promise<unknown>, base: () => Promise<unknown>): Promise<{ ours: number, base: number, o: number[], b: number[], cpuO: number, cpuB: number }> {
   const { perBatch, rounds } = sizes(opts)
   const all: number[][] = [[], []]
+  const cpu: number[][] = [[], []]
   const batch = (i: number, op: () => Promise<unknown>) => async (): Promise<number> => {
     const xs: number[] = []
+    const c0 = process.threadCpuUsage()
     for (let k = 0; k < perBatch; k++) {
       const t0 = now()
       await op()
       xs.push(now() - t0)
     }
+    const c = process.threadCpuUsage(c0)
+    cpu[i].push((c.user + c.system) / perBatch)
     all[i].push(...xs)
     return percentile(xs, 50)
   }
   const [o, b] = await interleave([batch(0, ours), batch(1, base)], rounds)
-  return { ours: median(o), base: median(b), o: all[0].slice(perBatch), b: all[1].slice(perBatch) }
+  // the first batch of each side is the warm-up (interleave drops its figure)
+  return { ours: median(o), base: median(b), o: all[0].slice(perBatch), b: all[1].slice(perBatch), cpuO: median(cpu[0].slice(1)), cpuB: median(cpu[1].slice(1)) }
+}
+
+function cpuNote (r: { cpuO: number, cpuB: number }): string {
+  return `main-thread CPU per round trip ours ${r.cpuO.toFixed(0)} µs, baseline ${r.cpuB.toFixed(0)} µs (ratio ${(r.cpuO / r.cpuB).toFixed(2)})`
 }
 
 async function httpEchoServer (ctx: BenchContext): Promise<{ port: number, post: (body: Uint8Array) => Promise<Buffer> }> {
@@ -117,7 +130,7 @@ export const rpcRttHttp: Figure = {
     return result(this.name, r.ours, r.base, this.unit, this.goal,
       `p50 of interleaved batches of sequential 1 KiB calls over the HTTP carrier (a POST of the record with Attn-Wait 0; ` +
       `the reply comes in that response or in the session's outstanding long poll) vs a node:http 1 KiB POST echo over a keep-alive agent; ` +
-      `mean ours ${mean(r.o).toFixed(3)} ms, baseline ${mean(r.b).toFixed(3)} ms; p99 ours ${percentile(r.o, 99).toFixed(3)} ms, baseline ${percentile(r.b, 99).toFixed(3)} ms`)
+      `mean ours ${mean(r.o).toFixed(3)} ms, baseline ${mean(r.b).toFixed(3)} ms; p99 ours ${percentile(r.o, 99).toFixed(3)} ms, baseline ${percentile(r.b, 99).toFixed(3)} ms; ${cpuNote(r)}`)
   }
 }
 
@@ -162,7 +175,7 @@ export const rpcRttUdp: Figure = {
     const stats = pair.b.services.attn.carrierStats().find(c => c.kind === 'udp') as { junk: number } | undefined
     return result(this.name, r.ours, r.base, this.unit, this.goal,
       `p50 of interleaved batches of sequential 1 KiB calls over the UDP carrier (one datagram each way) vs a raw dgram 1 KiB echo; ` +
-      `mean ours ${mean(r.o).toFixed(3)} ms, baseline ${mean(r.b).toFixed(3)} ms; p99 ours ${percentile(r.o, 99).toFixed(3)} ms; ` +
+      `mean ours ${mean(r.o).toFixed(3)} ms, baseline ${mean(r.b).toFixed(3)} ms; p99 ours ${percentile(r.o, 99).toFixed(3)} ms; ${cpuNote(r)}; ` +
       `under a junk flood (~${Math.round(sent / secs)} datagrams/s of 200 B, half bad type bytes, half records of no session; node counted ${stats?.junk ?? '?'} junk) ` +
       `the call's p50 was ${percentile(under, 50).toFixed(3)} ms, p99 ${percentile(under, 99).toFixed(3)} ms, ${failed} of ${under.length + failed} calls failed (5 s timeout)`)
   }

@@ -1,4 +1,4 @@
-import type { AbortOptions, PeerId } from '@libp2p/interface'
+import type { AbortOptions, Logger, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** Which kind of carrier a channel runs over (protocols/attnproto.md §Carriers). */
@@ -34,4 +34,22 @@ export interface FrameHandler {
   handleFrame(frame: Uint8Array, channel: FrameChannel): void | Promise<void>
   /** Called when a channel closes, so state tied to it can be dropped. */
   channelClosed?(channel: FrameChannel): void
+}
+
+/**
+ * Hands one frame to the layer above for a datagram or request carrier, which has no read
+ * backpressure to apply: a throw or a rejected promise is the layer's business (it counts its
+ * own rejects), so it is only traced here and never reaches the socket's event handler.
+ */
+export function deliverFrame (handler: FrameHandler, frame: Uint8Array, channel: FrameChannel, log: Logger): void {
+  let result: void | Promise<void>
+  try {
+    result = handler.handleFrame(frame, channel)
+  } catch (err: any) {
+    log.trace('frame handler threw %s', err?.message)
+    return
+  }
+  if (result != null && typeof (result as Promise<void>).catch === 'function') {
+    ;(result as Promise<void>).catch((err: any) => { log.trace('frame handler failed %s', err?.message) })
+  }
 }

@@ -21,11 +21,19 @@ export type FrameKey =
 /** The routing key of a frame, or undefined when it is too short to be any frame. */
 export function frameKey (frame: Uint8Array): FrameKey | undefined {
   if (frame.byteLength < FRAME_ID_LENGTH) return undefined
-  let zero = true
-  for (let i = 0; i < FRAME_ID_LENGTH; i++) if (frame[i] !== 0) { zero = false; break }
-  if (!zero) return { handshake: false, sessionId: hex(frame, 0, FRAME_ID_LENGTH) }
+  if (!hasHandshakeMarker(frame)) return { handshake: false, sessionId: hex(frame, 0, FRAME_ID_LENGTH) }
   if (frame.byteLength < HS_HEADER_LENGTH) return undefined
   return { handshake: true, type: frame[8], hsId: hex(frame, 10, HS_HEADER_LENGTH) }
+}
+
+/**
+ * Whether the frame starts with the 8 zero bytes of a handshake frame. Cheap (no strings): the
+ * per-record path of a carrier asks this before it needs a {@link frameKey}.
+ */
+export function hasHandshakeMarker (frame: Uint8Array): boolean {
+  if (frame.byteLength < FRAME_ID_LENGTH) return false
+  for (let i = 0; i < FRAME_ID_LENGTH; i++) if (frame[i] !== 0) return false
+  return true
 }
 
 /** The session_id an ACCEPT frame carries (bytes 18..26), hex. */

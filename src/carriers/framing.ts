@@ -62,24 +62,35 @@ export class FrameDecoder {
   }
 
   private readPrefix (): boolean {
-    const available = Math.min(this.buffer.byteLength, MAX_LENGTH_PREFIX_BYTES)
-    let length = 0
-    for (let i = 0; i < available; i++) {
-      const byte = this.buffer.get(i)
-      length += (byte & 0x7f) * 2 ** (7 * i)
-      if ((byte & 0x80) === 0) {
-        if (byte === 0 && i > 0) throw new InvalidLengthPrefixError('not minimally encoded')
-        if (length === 0) throw new EmptyFrameError()
-        if (length > this.maxFrameSize) throw new FrameTooLargeError(length, this.maxFrameSize)
-        this.expected = length
-        this.prefixLength = i + 1
-        return true
-      }
-    }
-    if (available === MAX_LENGTH_PREFIX_BYTES) {
-      // three continuation bytes already announce at least 2^21 bytes
-      throw new FrameTooLargeError(length + 2 ** 21, this.maxFrameSize)
-    }
-    return false
+    const prefix = readLengthPrefix(i => this.buffer.get(i), this.buffer.byteLength, this.maxFrameSize)
+    if (prefix === undefined) return false
+    this.expected = prefix.length
+    this.prefixLength = prefix.prefixLength
+    return true
   }
+}
+
+/**
+ * Reads a frame's length prefix from `available` bytes (`byte(i)` is the i-th): the frame length
+ * and the prefix's own length, or undefined when more bytes are needed. Throws the typed errors
+ * for a non-minimal, empty or oversize prefix. The one place these rules live (streams, bodies).
+ */
+export function readLengthPrefix (byte: (i: number) => number, available: number, maxFrameSize: number): { length: number, prefixLength: number } | undefined {
+  const n = Math.min(available, MAX_LENGTH_PREFIX_BYTES)
+  let length = 0
+  for (let i = 0; i < n; i++) {
+    const b = byte(i)
+    length += (b & 0x7f) * 2 ** (7 * i)
+    if ((b & 0x80) === 0) {
+      if (b === 0 && i > 0) throw new InvalidLengthPrefixError('not minimally encoded')
+      if (length === 0) throw new EmptyFrameError()
+      if (length > maxFrameSize) throw new FrameTooLargeError(length, maxFrameSize)
+      return { length, prefixLength: i + 1 }
+    }
+  }
+  if (n === MAX_LENGTH_PREFIX_BYTES) {
+    // three continuation bytes already announce at least 2^21 bytes
+    throw new FrameTooLargeError(length + 2 ** 21, maxFrameSize)
+  }
+  return undefined
 }

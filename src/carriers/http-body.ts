@@ -1,4 +1,6 @@
-import { encodeFrame, FrameDecoder } from './framing.js'
+import * as varint from 'uint8-varint'
+import { encodeFrame, readLengthPrefix } from './framing.js'
+import { TruncatedFrameError } from './errors.js'
 import { MAX_FRAME_SIZE } from './constants.js'
 
 /**
@@ -6,17 +8,35 @@ import { MAX_FRAME_SIZE } from './constants.js'
  * exactly as on a stream. Requests and responses use the same layout.
  */
 export function encodeBody (frames: Uint8Array[]): Uint8Array {
-  const parts = frames.map(encodeFrame)
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
+  if (frames.length === 1) return encodeFrame(frames[0])
+  let n = 0
+  for (const f of frames) n += varint.encodingLength(f.byteLength) + f.byteLength
+  // each frame copied once, straight into the body
+  const out = new Uint8Array(n)
   let o = 0
-  for (const p of parts) { out.set(p, o); o += p.byteLength }
+  for (const f of frames) {
+    varint.encodeUint8Array(f.byteLength, out, o)
+    o += varint.encodingLength(f.byteLength)
+    out.set(f, o)
+    o += f.byteLength
+  }
   return out
 }
 
-/** Decodes a whole body; throws the framing errors (ERR_FRAME_TOO_LARGE, _TRUNCATED, _EMPTY, _LENGTH_PREFIX). */
+/**
+ * Decodes a whole body; throws the framing errors (ERR_FRAME_TOO_LARGE, _TRUNCATED, _EMPTY, _LENGTH_PREFIX).
+ * The frames are views into `body` (a body is whole: no incremental decoder, no copies).
+ */
 export function decodeBody (body: Uint8Array, maxFrameSize = MAX_FRAME_SIZE): Uint8Array[] {
-  const decoder = new FrameDecoder(maxFrameSize)
-  const frames = [...decoder.decode(body)]
-  decoder.end()
+  const frames: Uint8Array[] = []
+  let o = 0
+  while (o < body.byteLength) {
+    const at = o
+    const prefix = readLengthPrefix(i => body[at + i], body.byteLength - at, maxFrameSize)
+    const end = at + (prefix?.prefixLength ?? 0) + (prefix?.length ?? 0)
+    if (prefix === undefined || end > body.byteLength) throw new TruncatedFrameError(body.byteLength - at)
+    frames.push(body.subarray(at + prefix.prefixLength, end))
+    o = end
+  }
   return frames
 }

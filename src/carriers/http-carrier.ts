@@ -10,7 +10,7 @@ import {
   HTTP_ANSWER_TURNS, HTTP_WELL_KNOWN_PATH, MAX_FRAME_SIZE, MAX_HTTP_WAIT_MS, PROTOCOL
 } from './constants.js'
 import { ChannelClosedError, HttpCarrierError, HttpQueueFullError } from './errors.js'
-import type { CarrierKind, FrameChannel, FrameHandler } from './channel.js'
+import { deliverFrame, type CarrierKind, type FrameChannel, type FrameHandler } from './channel.js'
 import type { AbortOptions, ComponentLogger, Logger } from '@libp2p/interface'
 
 export interface HttpCarrierInit {
@@ -190,7 +190,7 @@ export class HttpCarrier {
       const ch = keys[i] === id ? queue : this.queueFor(keys[i], ip, req)
       ch.touch()
       this.counters.framesIn++
-      this.deliver(frames[i], ch)
+      deliverFrame(this.handler, frames[i], ch, this.log)
     }
     queue.touch()
     let out: Uint8Array[]
@@ -242,19 +242,6 @@ export class HttpCarrier {
     return res.destroyed ? [] : queue.take(DEFAULT_HTTP_MAX_RESPONSE_BYTES)
   }
 
-  private deliver (frame: Uint8Array, ch: HttpQueueChannel): void {
-    let result: void | Promise<void>
-    try {
-      result = this.handler.handleFrame(frame, ch)
-    } catch (err: any) {
-      this.log.trace('frame handler threw %s', err.message)
-      return
-    }
-    if (result != null && typeof (result as Promise<void>).catch === 'function') {
-      ;(result as Promise<void>).catch((err: any) => { this.log.trace('frame handler failed %s', err?.message) })
-    }
-  }
-
   private queueFor (id: string, ip: string, req: IncomingMessage): HttpQueueChannel {
     const existing = this.queues.get(id)
     if (existing != null && !existing.closed) return existing
@@ -285,11 +272,14 @@ export class HttpCarrier {
         q.ids.add(sid)
       }
     }
-    q.frames.push(Uint8Array.from(frame))
+    // not copied: the session layer hands over a fresh frame and never writes to it again (the UDP
+    // and stream carriers keep a reference until sent, the same way)
+    q.frames.push(frame)
     q.bytes += frame.byteLength
     // the newest waiter first: a POST that just carried frames is the one waiting for their answer,
     // while an older long poll keeps waiting for what comes later
-    const newest = [...q.waiters].pop()
+    let newest: (() => void) | undefined
+    for (const w of q.waiters) newest = w
     newest?.()
   }
 
@@ -315,7 +305,13 @@ export class HttpCarrier {
     const body = encodeBody(frames)
     this.counters.framesOut += frames.length
     this.counters.bytesOut += body.byteLength
-    res.writeHead(200, { ...CORS_HEADERS, 'content-type': 'application/octet-stream', 'content-length': String(body.byteLength), 'cache-control': 'no-store' })
+    // a simple (non-preflight) response needs only Allow-Origin of the CORS headers (§6.4)
+    res.writeHead(200, {
+      'access-control-allow-origin': '*',
+      'content-type': 'application/octet-stream',
+      'content-length': String(body.byteLength),
+      'cache-control': 'no-store'
+    })
     res.end(body)
   }
 
@@ -329,7 +325,7 @@ export class HttpCarrier {
     if (res.headersSent || res.destroyed) return
     const body = JSON.stringify(value)
     // a refused request's body may not have been read: close rather than reuse the connection
-    res.writeHead(status, { ...CORS_HEADERS, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...(status >= 400 ? { connection: 'close' } : {}) })
+    res.writeHead(status, { 'access-control-allow-origin': '*', 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...(status >= 400 ? { connection: 'close' } : {}) })
     res.end(body)
   }
 }
@@ -380,16 +376,39 @@ function header (req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v
 }
 
-/** Reads a request body of at most `max` bytes (413 beyond it, before reading more). */
+/**
+ * Reads a request body of at most `max` bytes (413 beyond it, before reading more). Plain 'data'
+ * and 'end' events: an async iterator over the request costs several promises per body.
+ */
 async function readBody (req: IncomingMessage, max: number): Promise<Uint8Array> {
   const declared = Number(req.headers['content-length'] ?? NaN)
   if (declared > max) throw new HttpCarrierError(413, 'ERR_HTTP_BODY_TOO_LARGE', `body of ${declared} bytes exceeds ${max}`)
-  const chunks: Buffer[] = []
-  let n = 0
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    n += chunk.byteLength
-    if (n > max) throw new HttpCarrierError(413, 'ERR_HTTP_BODY_TOO_LARGE', `body exceeds ${max} bytes`)
-    chunks.push(chunk)
-  }
-  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
+  return await new Promise<Uint8Array>((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let n = 0
+    const onData = (chunk: Buffer): void => {
+      n += chunk.byteLength
+      if (n > max) {
+        done()
+        // stop reading; the error answer closes the connection
+        req.pause()
+        reject(new HttpCarrierError(413, 'ERR_HTTP_BODY_TOO_LARGE', `body exceeds ${max} bytes`))
+        return
+      }
+      chunks.push(chunk)
+    }
+    const onEnd = (): void => { done(); resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)) }
+    const onError = (err: Error): void => { done(); reject(err) }
+    const onClose = (): void => { if (!req.complete) onError(new HttpCarrierError(400, 'ERR_HTTP_BAD_BODY', 'the request ended before its body')) }
+    function done (): void {
+      req.off('data', onData)
+      req.off('end', onEnd)
+      req.off('error', onError)
+      req.off('close', onClose)
+    }
+    req.on('data', onData)
+    req.on('end', onEnd)
+    req.on('error', onError)
+    req.on('close', onClose)
+  })
 }

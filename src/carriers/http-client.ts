@@ -1,4 +1,4 @@
-import { Agent, request } from 'node:http'
+import { Agent, request, type ClientRequest } from 'node:http'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { decodeBody, encodeBody } from './http-body.js'
 import { acceptedSessionId, frameKey, HS_TYPE_FINISH, HS_TYPE_HELLO } from './frame-key.js'
@@ -6,7 +6,7 @@ import {
   HTTP_HANDSHAKE_WAIT_MS, HTTP_PATH, HTTP_SESSION_HEADER, HTTP_WAIT_HEADER, MAX_FRAME_SIZE, MAX_HTTP_WAIT_MS
 } from './constants.js'
 import { ChannelClosedError, HttpRequestFailedError } from './errors.js'
-import type { CarrierKind, FrameChannel, FrameHandler } from './channel.js'
+import { deliverFrame, type CarrierKind, type FrameChannel, type FrameHandler } from './channel.js'
 import type { AbortOptions, Logger } from '@libp2p/interface'
 
 /** Longest time one request (other than a long poll) may take. */
@@ -25,7 +25,8 @@ export class HttpClientChannel implements FrameChannel {
   readonly remoteAddr: Multiaddr
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 16 })
   private readonly polling = new Set<string>()
-  private readonly inflight = new Set<AbortController>()
+  /** Requests under way (destroyed on close); no AbortController per request: it costs more than the request's own setup. */
+  private readonly inflight = new Set<ClientRequest>()
   private closed = false
   readonly counters = { requests: 0, failures: 0, framesIn: 0, framesOut: 0 }
 
@@ -52,7 +53,7 @@ export class HttpClientChannel implements FrameChannel {
 
   async close (): Promise<void> {
     this.closed = true
-    for (const c of this.inflight) c.abort()
+    for (const req of this.inflight) req.destroy(new ChannelClosedError(`${this.id} is closed`))
     this.agent.destroy()
     this.handler.channelClosed?.(this)
   }
@@ -80,21 +81,20 @@ export class HttpClientChannel implements FrameChannel {
 
   /** One POST: frames out, frames back (handed to the handler on this channel). */
   private async exchange (id: string, frames: Uint8Array[], wait: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted === true) throw new HttpRequestFailedError(0, 'ERR_HTTP_ABORTED', 'aborted')
     const body = encodeBody(frames)
-    const controller = new AbortController()
-    this.inflight.add(controller)
-    const onAbort = (): void => { controller.abort() }
-    signal?.addEventListener('abort', onAbort, { once: true })
     this.counters.requests++
+    let req: ClientRequest | undefined
+    const onAbort = (): void => { req?.destroy(new HttpRequestFailedError(0, 'ERR_HTTP_ABORTED', 'aborted')) }
+    signal?.addEventListener('abort', onAbort, { once: true })
     try {
       const { status, data } = await new Promise<{ status: number, data: Buffer }>((resolve, reject) => {
-        const req = request({
+        const r = request({
           host: this.host,
           port: this.port,
           method: 'POST',
           path: HTTP_PATH,
           agent: this.agent,
-          signal: controller.signal,
           timeout: wait + REQUEST_TIMEOUT_MS,
           headers: {
             'content-type': 'application/octet-stream',
@@ -107,15 +107,17 @@ export class HttpClientChannel implements FrameChannel {
           let n = 0
           res.on('data', (c: Buffer) => {
             n += c.byteLength
-            if (n > 2 * MAX_FRAME_SIZE + 4 * 1024 * 1024) { req.destroy(new HttpRequestFailedError(res.statusCode ?? 0, 'ERR_HTTP_RESPONSE_TOO_LARGE', 'response too large')); return }
+            if (n > 2 * MAX_FRAME_SIZE + 4 * 1024 * 1024) { r.destroy(new HttpRequestFailedError(res.statusCode ?? 0, 'ERR_HTTP_RESPONSE_TOO_LARGE', 'response too large')); return }
             chunks.push(c)
           })
-          res.on('end', () => { resolve({ status: res.statusCode ?? 0, data: Buffer.concat(chunks) }) })
+          res.on('end', () => { resolve({ status: res.statusCode ?? 0, data: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks) }) })
           res.on('error', reject)
         })
-        req.on('timeout', () => { req.destroy(new HttpRequestFailedError(0, 'ERR_HTTP_TIMEOUT', 'request timed out')) })
-        req.on('error', (err: any) => { reject(err instanceof HttpRequestFailedError ? err : new HttpRequestFailedError(0, err.code ?? 'ERR_HTTP_NETWORK', err.message, { cause: err })) })
-        req.end(body)
+        req = r
+        this.inflight.add(r)
+        r.on('timeout', () => { r.destroy(new HttpRequestFailedError(0, 'ERR_HTTP_TIMEOUT', 'request timed out')) })
+        r.on('error', (err: any) => { reject(err instanceof HttpRequestFailedError || err instanceof ChannelClosedError ? err : new HttpRequestFailedError(0, err.code ?? 'ERR_HTTP_NETWORK', err.message, { cause: err })) })
+        r.end(body)
       })
       if (status !== 200) {
         let code = 'ERR_HTTP_STATUS'
@@ -128,19 +130,14 @@ export class HttpClientChannel implements FrameChannel {
         // once the handshake is accepted, keep a poll open for the session's later frames
         const sid = acceptedSessionId(frame)
         if (sid != null) this.poll(sid)
-        try {
-          const r = this.handler.handleFrame(frame, this)
-          if (r != null && typeof (r as Promise<void>).catch === 'function') (r as Promise<void>).catch((err: any) => { this.log.trace('frame handler failed %s', err?.message) })
-        } catch (err: any) {
-          this.log.trace('frame handler threw %s', err.message)
-        }
+        deliverFrame(this.handler, frame, this, this.log)
       }
     } catch (err) {
       this.counters.failures++
       throw err
     } finally {
       signal?.removeEventListener('abort', onAbort)
-      this.inflight.delete(controller)
+      if (req != null) this.inflight.delete(req)
     }
   }
 }

@@ -6,16 +6,16 @@ import { constantTimeEqual, hmacSha256, randomBytes, secretKey, type KeyObject }
 import {
   DEFAULT_MAX_DATAGRAM_SIZE, DEFAULT_MAX_UDP_ADDRESSES, UDP_COOKIE_LENGTH, MAX_UDP_DUPLICATE_ENTRIES, UDP_AMPLIFICATION_FACTOR,
   UDP_COOKIE_LIFETIME_MS, UDP_COOKIE_TAG_LENGTH, UDP_DUPLICATE_WINDOW_MS, UDP_RETRANSMIT_INITIAL_MS, UDP_RETRANSMIT_MAX_COUNT,
-  UDP_TYPE_DATA, UDP_TYPE_DATA_COOKIE, UDP_TYPE_RETRY
+  UDP_TYPE_DATA_COOKIE, UDP_TYPE_RETRY
 } from './constants.js'
 import {
   AmplificationLimitError, CarrierNotStartedError, ChannelClosedError, DatagramTooLargeError, InvalidCarrierTargetError
 } from './errors.js'
-import { decodeDatagram, encodeDatagram } from './udp-datagram.js'
+import { datagramHead, decodeDatagram, encodeDatagram } from './udp-datagram.js'
 import {
-  frameKey, HS_TYPE_ACCEPT, HS_TYPE_FINISH, HS_TYPE_HELLO, HS_TYPE_REJECT, HS_TYPE_RESPONSE
+  frameKey, hasHandshakeMarker, HS_TYPE_ACCEPT, HS_TYPE_FINISH, HS_TYPE_HELLO, HS_TYPE_REJECT, HS_TYPE_RESPONSE
 } from './frame-key.js'
-import type { CarrierKind, FrameChannel, FrameHandler } from './channel.js'
+import { deliverFrame, type CarrierKind, type FrameChannel, type FrameHandler } from './channel.js'
 import type { AbortOptions, ComponentLogger, Logger } from '@libp2p/interface'
 
 export interface UdpCarrierInit {
@@ -76,6 +76,8 @@ export class UdpCarrier {
   private cookieKey: KeyObject = secretKey(randomBytes(32))
   /** Channels by "ip|port", in least-recently-heard order. */
   private readonly channels = new Map<string, UdpChannel>()
+  /** The most recently used entry of `channels` (last in its order). */
+  private lastHeard?: UdpChannel
   /** Handshake messages seen: "hsId:type" → time; and the answer we sent per hs_id. */
   private readonly seen = new Map<string, number>()
   private readonly answers = new Map<string, Uint8Array>()
@@ -170,16 +172,21 @@ export class UdpCarrier {
 
   /** The channel of a remote address, making it (LRU order: touched on every datagram). */
   private channelFor (ip: string, port: number): UdpChannel {
+    // the common case, the same address as the last datagram: already the most recent, no key to build
+    const last = this.lastHeard
+    if (last != null && !last.closed && last.port === port && last.ip === ip) return last
     const key = `${ip}|${port}`
     let ch = this.channels.get(key)
     if (ch != null) {
       this.channels.delete(key)
       this.channels.set(key, ch)
+      this.lastHeard = ch
       return ch
     }
     if (this.channels.size >= this.init.maxAddresses) this.evictOne()
     ch = new UdpChannel(this, ip, port)
     this.channels.set(key, ch)
+    this.lastHeard = ch
     return ch
   }
 
@@ -198,6 +205,7 @@ export class UdpCarrier {
   private dropChannel (ch: UdpChannel): void {
     if (ch.closed) return
     ch.closed = true
+    if (this.lastHeard === ch) this.lastHeard = undefined
     this.handler.channelClosed?.(ch)
   }
 
@@ -230,8 +238,9 @@ export class UdpCarrier {
     }
     // the server answered: our address is known to it, no need to echo the cookie any more
     ch.cookie = undefined
+    ch.cookieHead = undefined
     const frame = d.frame
-    const key = frameKey(frame)
+    const key = hasHandshakeMarker(frame) ? frameKey(frame) : undefined
     if (key?.handshake === true) {
       const seenKey = `${key.hsId}:${key.type}`
       if (key.type === HS_TYPE_RESPONSE || key.type === HS_TYPE_ACCEPT || key.type === HS_TYPE_REJECT) this.stopRetransmit(key.hsId)
@@ -251,16 +260,7 @@ export class UdpCarrier {
       }
       this.remember(seenKey)
     }
-    let result: void | Promise<void>
-    try {
-      result = this.handler.handleFrame(frame, ch)
-    } catch (err: any) {
-      this.log.trace('frame handler threw %s', err.message)
-      return
-    }
-    if (result != null && typeof (result as Promise<void>).catch === 'function') {
-      ;(result as Promise<void>).catch((err: any) => { this.log.trace('frame handler failed %s', err?.message) })
-    }
+    deliverFrame(this.handler, frame, ch, this.log)
   }
 
   private remember (seenKey: string): void {
@@ -305,6 +305,7 @@ export class UdpCarrier {
     // unsolicited unless we sent to this address (a handshake, or records after we roamed)
     if (pending.length === 0 && ch.sent === 0) return false
     ch.cookie = Uint8Array.from(cookie)
+    ch.cookieHead = undefined
     for (const r of pending) this.sendDatagram(ch, r.frame)
     return true
   }
@@ -319,7 +320,7 @@ export class UdpCarrier {
   /** Sends one frame to the channel's address (called by UdpChannel.send). */
   sendFrame (ch: UdpChannel, frame: Uint8Array): void {
     if (this.socket == null || ch.closed) throw new ChannelClosedError(`udp channel ${ch.id} is closed`)
-    const key = frameKey(frame)
+    const key = hasHandshakeMarker(frame) ? frameKey(frame) : undefined
     if (key?.handshake === true) {
       if (key.type === HS_TYPE_RESPONSE) {
         ch.responded.add(key.hsId)
@@ -337,28 +338,31 @@ export class UdpCarrier {
   }
 
   private sendDatagram (ch: UdpChannel, frame: Uint8Array): void {
-    const datagram = encodeDatagram(ch.cookie != null
-      ? { type: UDP_TYPE_DATA_COOKIE, cookie: ch.cookie, frame }
-      : { type: UDP_TYPE_DATA, frame })
-    if (datagram.byteLength > this.init.maxDatagramSize) {
+    // DATA or DATA_COOKIE (udp-datagram.ts): the head and the frame go out as two parts, no copy
+    const head = ch.cookie != null ? (ch.cookieHead ??= datagramHead(ch.cookie)) : datagramHead()
+    const size = head.byteLength + frame.byteLength
+    if (size > this.init.maxDatagramSize) {
       this.counters.tooLarge++
-      throw new DatagramTooLargeError(datagram.byteLength, this.init.maxDatagramSize)
+      throw new DatagramTooLargeError(size, this.init.maxDatagramSize)
     }
-    if (!this.withinBudget(ch, datagram.byteLength)) {
+    if (!this.withinBudget(ch, size)) {
       // ask the address to prove itself; what we could not send is resent by the layer above
       this.sendRetry(ch)
       throw new AmplificationLimitError(`${ch.ip}:${ch.port}`, UDP_AMPLIFICATION_FACTOR)
     }
-    this.transmit(ch, datagram)
+    this.transmit(ch, [head, frame], size)
   }
 
-  private transmit (ch: UdpChannel, datagram: Uint8Array): void {
-    ch.sent += datagram.byteLength
+  private transmit (ch: UdpChannel, datagram: Uint8Array | Uint8Array[], size = (datagram as Uint8Array).byteLength): void {
+    ch.sent += size
     this.counters.datagramsOut++
-    this.counters.bytesOut += datagram.byteLength
-    this.socket?.send(datagram, ch.port, ch.ip, (err) => {
-      if (err != null) { this.counters.sendErrors++; this.log('send to %s failed: %s', ch.id, err.message) }
-    })
+    this.counters.bytesOut += size
+    this.socket?.send(datagram, ch.port, ch.ip, this.afterSend)
+  }
+
+  /** One callback for every send (none made per datagram); a failed send is counted and logged. */
+  private readonly afterSend = (err: Error | null): void => {
+    if (err != null) { this.counters.sendErrors++; this.log('send failed: %s', err.message) }
   }
 
   private armRetransmit (hsId: string, ch: UdpChannel, frame: Uint8Array): void {
@@ -408,8 +412,9 @@ export class UdpChannel implements FrameChannel {
   sent = 0
   /** The address proved it receives what we send (handshake completed there, or a cookie echoed). */
   validated = false
-  /** A cookie this address's node gave us in a RETRY, echoed in our datagrams to it. */
+  /** A cookie this address's node gave us in a RETRY, echoed in our datagrams to it, and its DATA_COOKIE head. */
   cookie?: Uint8Array
+  cookieHead?: Uint8Array
   /** hs_ids we sent a RESPONSE for to this address. */
   readonly responded = new Set<string>()
   closed = false

@@ -23,13 +23,26 @@ export function encodeDatagram (d: UdpDatagram): Uint8Array {
     out.set(d.cookie, 1)
     return out
   }
-  const cookie = d.type === UDP_TYPE_DATA_COOKIE ? d.cookie : undefined
-  const head = 1 + (cookie?.byteLength ?? 0)
-  const out = new Uint8Array(head + d.frame.byteLength)
-  out[0] = d.type
-  if (cookie != null) out.set(cookie, 1)
-  out.set(d.frame, head)
+  const head = datagramHead(d.type === UDP_TYPE_DATA_COOKIE ? d.cookie : undefined)
+  const out = new Uint8Array(head.byteLength + d.frame.byteLength)
+  out.set(head)
+  out.set(d.frame, head.byteLength)
   return out
+}
+
+const DATA_HEAD = Uint8Array.of(UDP_TYPE_DATA)
+
+/**
+ * The bytes before the frame of a DATA (no cookie) or DATA_COOKIE datagram. A sender passes
+ * `[head, frame]` to the socket (one sendmsg with two parts), so a frame is never copied to be sent.
+ * The DATA head is shared: callers must not write to it.
+ */
+export function datagramHead (cookie?: Uint8Array): Uint8Array {
+  if (cookie == null) return DATA_HEAD
+  const head = new Uint8Array(1 + UDP_COOKIE_LENGTH)
+  head[0] = UDP_TYPE_DATA_COOKIE
+  head.set(cookie, 1)
+  return head
 }
 
 /** Decodes one datagram; throws MalformedDatagramError (ERR_UDP_MALFORMED). Views, no copies. */

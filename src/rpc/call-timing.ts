@@ -34,9 +34,17 @@ export interface CallTimingSeries {
 export class CallTiming {
   private readonly series = new Map<string, CallTimingSeries>()
   private readonly outcomes = new Map<string, number>()
+  /** The series of the last observation per direction: a run of calls of one method and outcome skips the key. */
+  private lastIn?: CallTimingSeries
+  private lastOut?: CallTimingSeries
 
   /** Records one finished call that took `ms` milliseconds. */
   observe (direction: CallDirection, method: string, outcome: string, ms: number): void {
+    const last = direction === 'in' ? this.lastIn : this.lastOut
+    if (last !== undefined && last.method === method && last.outcome === outcome) {
+      add(last, ms)
+      return
+    }
     let key = `${direction} ${method} ${outcome}`
     let s = this.series.get(key)
     if (s == null && outcome !== 'other' && (this.outcomes.get(`${direction} ${method}`) ?? 0) >= MAX_OUTCOMES_PER_METHOD - 1) {
@@ -58,16 +66,22 @@ export class CallTiming {
         this.outcomes.set(m, (this.outcomes.get(m) ?? 0) + 1)
       }
     }
-    const seconds = Math.max(0, ms) / 1000
-    let i = 0
-    while (i < CALL_TIMING_BUCKETS_S.length && seconds > CALL_TIMING_BUCKETS_S[i]) i++
-    s.buckets[i]++
-    s.count++
-    s.sum += seconds
+    if (direction === 'in') this.lastIn = s
+    else this.lastOut = s
+    add(s, ms)
   }
 
   /** A snapshot of every series (copies: safe to keep). */
   snapshot (): CallTimingSeries[] {
     return [...this.series.values()].map(s => ({ ...s, buckets: [...s.buckets] }))
   }
+}
+
+function add (s: CallTimingSeries, ms: number): void {
+  const seconds = Math.max(0, ms) / 1000
+  let i = 0
+  while (i < CALL_TIMING_BUCKETS_S.length && seconds > CALL_TIMING_BUCKETS_S[i]) i++
+  s.buckets[i]++
+  s.count++
+  s.sum += seconds
 }

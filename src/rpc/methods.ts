@@ -40,7 +40,8 @@ export class MethodEntry {
 }
 
 export function isValidMethodName (method: string): boolean {
-  return Buffer.byteLength(method) <= MAX_METHOD_LENGTH && METHOD_NAME_PATTERN.test(method)
+  // the pattern admits ASCII only, so the length in UTF-16 units is the length in bytes when it matches
+  return method.length <= MAX_METHOD_LENGTH && METHOD_NAME_PATTERN.test(method)
 }
 
 /** Registered handlers by method name. */

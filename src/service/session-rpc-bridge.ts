@@ -1,4 +1,3 @@
-import { isPeerId } from '@libp2p/interface'
 import { SessionManager, FRAME_HEADER_LENGTH, PLAINTEXT_HEADER_LENGTH, MIN_PADDING, RECORD_ALIGN, PADDING_STEPS } from '../session/index.js'
 import { RpcEngine, RpcAbortedError, RpcTimeoutError, RpcUnreachableError } from '../rpc/index.js'
 import { anySignal } from '../utils/signals.js'
@@ -138,8 +137,9 @@ export class SessionRpcBridge {
    * `timeout` (joined with the caller's signal). Rejects with RPC errors (ABORTED, TIMEOUT, UNREACHABLE).
    */
   async linkTo (target: FrameTarget, signal: AbortSignal | undefined, timeout: number): Promise<SessionLink> {
-    // the common case, a peer we have a session with, needs no dial signals
-    const existing = isPeerId(target) ? this.sessions.sessionWithPeer(target) : undefined
+    // the common case, a peer or address we have a session with, needs no dial signals (an
+    // AbortSignal.timeout and AbortSignal.any per call cost more than the rest of this path)
+    const existing = this.sessions.existingSession(target)
     if (existing != null) return this.linkFor(existing)
     const timer = AbortSignal.timeout(timeout)
     try {
@@ -152,9 +152,15 @@ export class SessionRpcBridge {
   }
 }
 
+/** Sources by channel: a channel's address does not change, and every received call asks. */
+const sources = new WeakMap<FrameChannel, string | undefined>()
+
 /** The remote IP of a channel's multiaddr, else its peer id: what per-source limits key on. */
 function sourceOf (channel: FrameChannel | undefined): string | undefined {
   if (channel == null) return undefined
+  if (sources.has(channel)) return sources.get(channel)
   const ip = channel.remoteAddr?.getComponents().find(c => c.name === 'ip4' || c.name === 'ip6')?.value
-  return ip ?? channel.remotePeer?.toString()
+  const source = ip ?? channel.remotePeer?.toString()
+  sources.set(channel, source)
+  return source
 }

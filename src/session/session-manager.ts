@@ -220,19 +220,24 @@ export class SessionManager implements FrameHandler {
     return this.routes.get(session.idHex)?.channel
   }
 
+  /**
+   * The live session `connect` would reuse for the target, without waiting: the most recent one
+   * with a libp2p peer, or the one last established with an address (UDP/HTTP) target.
+   */
+  existingSession (target: SessionTarget): Session | undefined {
+    const peer = targetPeer(target)
+    if (peer != null) return this.sessionWithPeer(peer)
+    const id = this.byTarget.get(String(target))
+    return id == null ? undefined : this.table.getByHex(id)
+  }
+
   /** Returns a session with the target, reusing one or running a handshake. */
   async connect (target: SessionTarget, options: AbortOptions & { expectedAddress?: string } = {}): Promise<Session> {
+    const existing = this.existingSession(target)
+    if (existing != null) return existing
     const peer = targetPeer(target)
-    if (peer != null) {
-      const existing = this.sessionWithPeer(peer)
-      if (existing != null) return existing
-    }
     const key = peer?.toString() ?? String(target)
-    if (peer == null) {
-      const known = this.table.getByHex(this.byTarget.get(key) ?? '')
-      if (known != null) return known
-      this.byTarget.delete(key)
-    }
+    if (peer == null) this.byTarget.delete(key)
     const inFlight = this.connecting.get(key)
     if (inFlight != null) return await inFlight
     const attempt = this.handshake(target, options).then(session => {
@@ -252,7 +257,9 @@ export class SessionManager implements FrameHandler {
     const sealed = session.seal(data, Date.now(), options.msgId)
     // a resend after a timeout: the current carrier may be silently dead (UDP), try another live one
     if (options.switchCarrier === true) this.switchCarrier(session)
-    const channel = await this.channelFor(session, options)
+    // the route's open channel is the common case: no await (a promise and a microtask per record)
+    const current = this.routes.get(session.idHex)?.channel
+    const channel = current?.open === true ? current : await this.channelFor(session, options)
     try {
       await channel.send(sealed.frame, options)
     } catch (err) {

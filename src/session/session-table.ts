@@ -29,6 +29,11 @@ export function sessionKey (bytes: Uint8Array): string {
   return s
 }
 
+function sameId (id: Uint8Array, frame: Uint8Array): boolean {
+  for (let i = 0; i < SESSION_ID_LENGTH; i++) if (id[i] !== frame[i]) return false
+  return true
+}
+
 /**
  * All live sessions of a node, keyed by session id. Frames are routed by their first 8 bytes,
  * whatever carrier or source address they arrived on (protocols/attnproto.md Part 3 §9, multi-carrier routing).
@@ -36,6 +41,8 @@ export function sessionKey (bytes: Uint8Array): string {
 export class SessionTable<P extends SessionPeer = SessionPeer> implements Iterable<Session<P>> {
   private readonly byId = new Map<string, Session<P>>()
   private readonly byAddr = new Map<string, Set<Session<P>>>()
+  /** The session `get` found last (always one in `byId`: `remove` and `clear` forget it). */
+  private lastHit?: Session<P>
   readonly maxPerIdentity: number
   readonly maxSessions: number
   readonly maxBytes: number
@@ -80,7 +87,12 @@ export class SessionTable<P extends SessionPeer = SessionPeer> implements Iterab
   /** The session for an 8-byte session id, or for a frame (its first 8 bytes). */
   get (sessionIdOrFrame: Uint8Array): Session<P> | undefined {
     if (sessionIdOrFrame.length < SESSION_ID_LENGTH) return undefined
-    return this.byId.get(sessionKey(sessionIdOrFrame))
+    // a busy session's records come one after another: compare 8 bytes before building a hex key
+    const last = this.lastHit
+    if (last !== undefined && sameId(last.id, sessionIdOrFrame)) return last
+    const s = this.byId.get(sessionKey(sessionIdOrFrame))
+    if (s !== undefined) this.lastHit = s
+    return s
   }
 
   getByHex (idHex: string): Session<P> | undefined { return this.byId.get(idHex) }
@@ -108,11 +120,12 @@ export class SessionTable<P extends SessionPeer = SessionPeer> implements Iterab
     return out
   }
 
-  clear (): void { this.byId.clear(); this.byAddr.clear() }
+  clear (): void { this.byId.clear(); this.byAddr.clear(); this.lastHit = undefined }
   values (): IterableIterator<Session<P>> { return this.byId.values() }
   [Symbol.iterator] (): Iterator<Session<P>> { return this.byId.values() }
 
   private remove (s: Session<P>): void {
+    if (this.lastHit === s) this.lastHit = undefined
     this.byId.delete(s.idHex)
     const set = this.byAddr.get(s.remote.address)
     if (set !== undefined) {

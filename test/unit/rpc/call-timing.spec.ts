@@ -20,6 +20,22 @@ describe('rpc call timing (latency histograms for /metrics)', () => {
     assert.ok(Math.abs(s.sum - 120.0085) < 1e-9)
   })
 
+  it('alternating directions, methods and outcomes each land in their own series', () => {
+    const t = new CallTiming()
+    const seq: Array<['in' | 'out', string, string]> = [
+      ['out', 'a.b', 'ok'], ['out', 'a.b', 'ok'], ['in', 'a.b', 'ok'], ['out', 'a.b', 'TIMEOUT'],
+      ['out', 'a.b', 'ok'], ['in', 'c.d', 'ok'], ['in', 'a.b', 'ok'], ['out', 'c.d', 'ok']
+    ]
+    for (const [d, m, o] of seq) t.observe(d, m, o, 1)
+    const count = (d: string, m: string, o: string): number | undefined => t.snapshot().find(s => s.direction === d && s.method === m && s.outcome === o)?.count
+    assert.equal(count('out', 'a.b', 'ok'), 3)
+    assert.equal(count('out', 'a.b', 'TIMEOUT'), 1)
+    assert.equal(count('in', 'a.b', 'ok'), 2)
+    assert.equal(count('in', 'c.d', 'ok'), 1)
+    assert.equal(count('out', 'c.d', 'ok'), 1)
+    assert.equal(t.snapshot().length, 5)
+  })
+
   it('a peer choosing error codes or method names cannot grow the table beyond its caps', () => {
     const t = new CallTiming()
     for (let i = 0; i < 100; i++) t.observe('out', 'mailbox.put', `ERR_JUNK_${i}`, 1)

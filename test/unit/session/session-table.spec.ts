@@ -33,6 +33,27 @@ describe('session/session-table', () => {
     assert.deepEqual(t.byAddress('alice'), [])
   })
 
+  it('a frame of a session that was just looked up and then removed or replaced finds nothing, or the replacement', () => {
+    const t = new SessionTable()
+    const s = mk('alice')
+    t.add(s)
+    const frame = s.seal(u8(5), T0).frame
+    assert.equal(t.get(frame), s)
+    assert.equal(t.get(frame), s)
+    t.delete(s.idHex)
+    assert.equal(t.get(frame), undefined, 'the last lookup is not a way around removal')
+    t.add(s)
+    assert.equal(t.get(frame), s)
+    t.clear()
+    assert.equal(t.get(frame), undefined)
+    // another session with the same id (a resumed one) replaces it: lookups find the new object
+    t.add(s)
+    assert.equal(t.get(frame), s)
+    const again = Session.fromState(s.toState())
+    t.add(again)
+    assert.equal(t.get(frame), again)
+  })
+
   it('caps sessions per identity, evicting the least recently active', () => {
     const t = new SessionTable({ maxPerIdentity: 3 })
     const a = [mk('alice', T0 + 3), mk('alice', T0 + 1), mk('alice', T0 + 2)]
