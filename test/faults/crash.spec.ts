@@ -147,7 +147,8 @@ describe('faults: kill -9 of sender, mailbox and recipient while messages flow',
             apiTimeouts++
             return
           }
-          states.set(id, res.status === 200 ? res.body.state : `HTTP ${res.status}`)
+          // a stuck message's reason (e.g. "recipient unknown: …") says where it is stuck
+          states.set(id, res.status === 200 ? `${res.body.state as string}${res.body.reason != null && res.body.state !== 'delivered' ? ` (${String(res.body.reason).slice(0, 120)})` : ''}` : `HTTP ${res.status}`)
           if (res.body?.state === 'delivered') delivered.add(id)
         }))
       }
