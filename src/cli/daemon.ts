@@ -10,7 +10,7 @@ import { loadOrCreateApiToken } from '../api/token.js'
 import { identityExists } from '../keys/index.js'
 import { PassphraseRequiredError } from '../keys/errors.js'
 import { AddressInUseError } from './errors.js'
-import { CliError, isAlive, readRuntimeInfo, runtimeFile } from './io.js'
+import { CliError, nodeAlive, processStartTime, readRuntimeInfo, runtimeFile } from './io.js'
 import { firstRunHelp, startupProgress } from './startup.js'
 import type { StartupReport } from './startup.js'
 import { version } from './version.js'
@@ -74,7 +74,7 @@ export async function runDaemon (opts: DaemonOptions): Promise<number> {
 async function serve (opts: DaemonOptions): Promise<number> {
   const startedAt = performance.now()
   const previous = await readRuntimeInfo(opts.home).catch(() => undefined)
-  if (previous != null && previous.pid !== process.pid && isAlive(previous.pid)) {
+  if (previous != null && previous.pid !== process.pid && nodeAlive(previous)) {
     throw new CliError(`a node is already running for ${opts.home} (pid ${previous.pid}, API ${previous.api})`, 'ERR_ALREADY_RUNNING')
   }
   const config = await loadConfig(opts.home, { listen: opts.listen, bootstrap: opts.bootstrap, api: opts.api, udp: opts.udp, http: opts.http, ...opts.rewards, ...opts.reach as any })
@@ -133,7 +133,8 @@ async function serve (opts: DaemonOptions): Promise<number> {
     peerId: node.peerId.toString(),
     address: identity.address,
     addresses: node.getMultiaddrs().map(ma => ma.toString()),
-    carriers: node.services.attn.endpoints()
+    carriers: node.services.attn.endpoints(),
+    procStart: processStartTime(process.pid)
   }
   const tmp = runtimeFile(opts.home) + `.${process.pid}.tmp`
   await writeFile(tmp, JSON.stringify(info, null, 2) + '\n', { mode: 0o600 })

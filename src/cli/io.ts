@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { readFile, rm } from 'node:fs/promises'
 import { CliError, NotRunningError, PassphraseFileError, PassphraseMismatchError } from './errors.js'
 import { canPrompt, promptHidden } from './prompt.js'
@@ -20,6 +21,31 @@ export interface RuntimeInfo {
   addresses: string[]
   /** UDP/HTTP carrier endpoints (`udp://…`, `http://…`), when configured. */
   carriers?: string[]
+  /** The node process's start time (Linux: field 22 of /proc/PID/stat), to tell it from a later process that reuses the pid. */
+  procStart?: string
+}
+
+/**
+ * A process's start time in clock ticks since boot (field 22 of /proc/PID/stat), or undefined
+ * where there is no /proc (not Linux) or no such process. Pids are reused (pid_max is often
+ * 32768): a pid alone does not prove that the process that wrote node.json still runs.
+ */
+export function processStartTime (pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // the command name (field 2) is in parentheses and may hold spaces: count fields after its ')'
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+  } catch {
+    return undefined
+  }
+}
+
+/** Whether the node process of a node.json still runs: its pid exists and, where known, started when it did. */
+export function nodeAlive (info: RuntimeInfo): boolean {
+  if (!isAlive(info.pid)) return false
+  if (info.procStart == null) return true
+  const now = processStartTime(info.pid)
+  return now == null || now === info.procStart
 }
 
 export async function readRuntimeInfo (home: string): Promise<RuntimeInfo | undefined> {
@@ -80,7 +106,7 @@ export function isAlive (pid: number): boolean {
 export async function runningNode (home: string): Promise<{ info?: RuntimeInfo, stale?: RuntimeInfo }> {
   const info = await readRuntimeInfo(home)
   if (info == null) return {}
-  if (isAlive(info.pid)) return { info }
+  if (nodeAlive(info)) return { info }
   await rm(runtimeFile(home), { force: true })
   return { stale: info }
 }

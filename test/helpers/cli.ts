@@ -41,7 +41,11 @@ export class CliNode {
       this.child.stdout?.on('data', (d) => {
         out += String(d)
         const line = out.split('\n').find(l => l.startsWith('{'))
-        if (line != null) resolve(JSON.parse(line))
+        if (line == null) return
+        const info = JSON.parse(line)
+        // `--json` prints a failed start as {error: {code, message}} (and exits 1)
+        if (info.error != null) reject(new Error(`attn start failed: ${info.error.code as string}: ${info.error.message as string}`))
+        else resolve(info)
       })
       void this.exited.then(({ code }) => { reject(new Error(`attn start exited (${code}) before starting: ${this.stderr}`)) })
     })
