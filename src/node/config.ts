@@ -9,7 +9,7 @@ import {
 import { DEFAULT_REACH_CONFIG, REACH_KEYS, mergeReach, validateReachConfig } from './reach-config.js'
 import type { ReachConfig } from './reach-config.js'
 import { parseHostPort } from './locations.js'
-import { DEFAULT_FETCH_INTERVAL_MS, DEFAULT_PROBE_INITIAL_MS, DEFAULT_PROBE_MAX_MS, DEFAULT_RETRY_INITIAL_MS, DEFAULT_RETRY_MAX_MS } from '../messaging/constants.js'
+import { DEFAULT_FETCH_INTERVAL_MS, DEFAULT_MAILBOX_GRACE_MS, DEFAULT_PROBE_INITIAL_MS, DEFAULT_PROBE_MAX_MS, DEFAULT_RETRY_INITIAL_MS, DEFAULT_RETRY_MAX_MS } from '../messaging/constants.js'
 
 // defined apart so the CLI can use them without loading multiaddr; re-exported for importers of this module
 export { defaultHome, parseHostPort } from './locations.js'
@@ -72,15 +72,18 @@ export interface MessagingTimings {
   probeInitial?: number
   probeMax?: number
   fetchInterval?: number
+  /** How long direct delivery may take before the mailboxes are used in parallel. */
+  mailboxGrace?: number
 }
 
-const MESSAGING_TIMING_KEYS = ['retryInitial', 'retryMax', 'probeInitial', 'probeMax', 'fetchInterval'] as const
+const MESSAGING_TIMING_KEYS = ['retryInitial', 'retryMax', 'probeInitial', 'probeMax', 'fetchInterval', 'mailboxGrace'] as const
 const DEFAULT_MESSAGING_TIMINGS: Required<MessagingTimings> = {
   retryInitial: DEFAULT_RETRY_INITIAL_MS,
   retryMax: DEFAULT_RETRY_MAX_MS,
   probeInitial: DEFAULT_PROBE_INITIAL_MS,
   probeMax: DEFAULT_PROBE_MAX_MS,
-  fetchInterval: DEFAULT_FETCH_INTERVAL_MS
+  fetchInterval: DEFAULT_FETCH_INTERVAL_MS,
+  mailboxGrace: DEFAULT_MAILBOX_GRACE_MS
 }
 /** A timing longer than this (24 h) is surely a unit mistake (setTimeout also overflows at 2^31 ms). */
 const MAX_TIMING_MS = 86_400_000

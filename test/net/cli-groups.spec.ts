@@ -34,9 +34,8 @@ describe('CLI: groups (issue 15 item 5): removal seen by the removed member, per
   it('per-member delivered; a removed member sees it and cannot send; remove of a non-member errors; a later member sees no history; rename; leave', async () => {
     const relay = await node()
     const boot = (await cli(['id', '--home', relay.home, '--field', 'multiaddr'])).stdout.trim()
-    const alice = await node(boot)
-    const bob = await node(boot)
-    const carol = await node(boot)
+    // independent of each other: started side by side
+    const [alice, bob, carol] = await Promise.all([node(boot), node(boot), node(boot)])
     await json(['contacts', 'add', '--home', alice.home, 'bob', bob.address])
 
     const g = await json(['group', 'create', '--home', alice.home, 'friends', '--member', 'bob'])

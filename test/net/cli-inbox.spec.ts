@@ -32,8 +32,8 @@ describe('CLI: inbox paging, --follow, read/unread, delete, sent, contacts (issu
   it('contacts by name everywhere; newest N with cursors; read/unread; delete; sent; follow', async () => {
     const relay = await node()
     const boot = (await cli(['id', '--home', relay.home, '--field', 'multiaddr'])).stdout.trim()
-    const alice = await node(boot)
-    const bob = await node(boot)
+    // independent of each other: started side by side
+    const [alice, bob] = await Promise.all([node(boot), node(boot)])
 
     // contacts
     const added = await json(['contacts', 'add', '--home', alice.home, 'bob', bob.address])

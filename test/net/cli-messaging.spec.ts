@@ -39,8 +39,8 @@ describe('CLI: messaging between separate processes (relay, alice, bob)', functi
     const [relayHome, aliceHome, bobHome] = [await home(), await home(), await home()]
     const relay = await start(relayHome)
     const boot = ['--bootstrap', relay.info.addresses[0]]
-    const alice = await start(aliceHome, boot)
-    const bob = await start(bobHome, boot)
+    // independent of each other: started side by side
+    const [alice, bob] = await Promise.all([start(aliceHome, boot), start(bobHome, boot)])
 
     // bob publishes his directory record (retry until the relay's DHT has him in its routing table)
     const published = await waitFor(async () => {
@@ -95,8 +95,8 @@ describe('CLI: messaging between separate processes (relay, alice, bob)', functi
     const [relayHome, aliceHome, bobHome] = [await home(), await home(), await home()]
     const relay = await start(relayHome)
     const boot = ['--bootstrap', relay.info.addresses[0]]
-    const alice = await start(aliceHome, boot)
-    const bob = await start(bobHome, boot)
+    // independent of each other: started side by side
+    const [alice, bob] = await Promise.all([start(aliceHome, boot), start(bobHome, boot)])
     await waitFor(async () => (await json(['publish', '--home', bobHome])).accepted > 0, { timeout: 60_000, interval: 500, what: 'bob published' })
     await waitFor(async () => (await json(['publish', '--home', relayHome])).accepted > 0, { timeout: 60_000, interval: 500, what: 'relay published' })
 

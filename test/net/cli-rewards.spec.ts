@@ -59,9 +59,9 @@ describe('CLI: rewards end to end on anvil (sender, paid mailbox, offline recipi
     const mailbox = await start(mailboxHome, [...chain, '--price', String(PRICE)])
     const boot = ['--bootstrap', mailbox.info.addresses[0]]
     const bobHome = await home({ mailbox: { enabled: true, nodes: [mailbox.info.peerId] } })
-    const alice = await start(aliceHome, [...boot, ...chain])
-    let bob = await start(bobHome, [...boot, ...chain])
-    const carol = await start(carolHome, boot)
+    // independent of each other: started side by side
+    const [alice, bob0, carol] = await Promise.all([start(aliceHome, [...boot, ...chain]), start(bobHome, [...boot, ...chain]), start(carolHome, boot)])
+    let bob = bob0
 
     const deposit = await json(['rewards', 'deposit', '--home', aliceHome, '1000'])
     assert.equal(deposit.deposit, '1000')

@@ -14,10 +14,10 @@ describe('config.json: messaging timings', () => {
     return await loadConfig(home)
   }
 
-  it('defaults to no overrides; the five keys are read as given', async () => {
+  it('defaults to no overrides; the six keys are read as given', async () => {
     assert.deepEqual(DEFAULT_CONFIG.messaging, {})
     assert.deepEqual((await load({})).messaging, {})
-    const timings = { retryInitial: 250, retryMax: 2_000, probeInitial: 2_000, probeMax: 5_000, fetchInterval: 1_000 }
+    const timings = { retryInitial: 250, retryMax: 2_000, probeInitial: 2_000, probeMax: 5_000, fetchInterval: 1_000, mailboxGrace: 30_000 }
     assert.deepEqual((await load({ messaging: timings })).messaging, timings)
     assert.deepEqual((await load({ messaging: { probeInitial: 1_000 } })).messaging, { probeInitial: 1_000 })
   })
@@ -31,6 +31,7 @@ describe('config.json: messaging timings', () => {
       [{ messaging: { retryInitial: 0 } }, /"messaging.retryInitial" must be an integer/],
       [{ messaging: { retryMax: 1.5 } }, /"messaging.retryMax" must be an integer/],
       [{ messaging: { fetchInterval: '1000' } }, /"messaging.fetchInterval" must be an integer/],
+      [{ messaging: { mailboxGrace: -1 } }, /"messaging.mailboxGrace" must be an integer/],
       [{ messaging: { probeMax: 86_400_001 } }, /"messaging.probeMax" must be an integer/],
       [{ messaging: { retryInitial: 3_000, retryMax: 2_000 } }, /"messaging.retryInitial" \(3000\) must not exceed "messaging.retryMax" \(2000\)/],
       // against the default maximum (30 min)
