@@ -23,7 +23,8 @@ import type { PrivateKey, PublicKey } from '@libp2p/interface'
 export interface Identity {
   /** ATT address of the root key. */
   address: string
-  rootKey: PrivateKey
+  /** The root private key; absent on a linked device (`attn init --import`), which signs with nodeKey + chain. */
+  rootKey?: PrivateKey
   /** The key the node runs on (libp2p `privateKey`, handshake signatures); === rootKey without a device key. */
   nodeKey: PrivateKey
   /** Encoded device certificate (root → nodeKey), when nodeKey is not the root key. */
@@ -31,6 +32,9 @@ export interface Identity {
   /** encodeChain([certificate]) or encodeChain([]): what the handshake sends. */
   chain: Uint8Array
 }
+
+/** An identity whose home holds the root private key. */
+export type RootIdentity = Identity & { rootKey: PrivateKey }
 
 /** A linked device's identity (`attn init --import`): its certified device key, no root private key. */
 export type LinkedDeviceIdentity = Omit<Identity, 'rootKey'> & { rootPublicKey: PublicKey, certificate: Uint8Array }
@@ -287,7 +291,7 @@ export async function identityExists (home: string): Promise<boolean> {
  * are encrypted with the passphrase (scrypt N=2^15 + AES-256-GCM); without a passphrase, only
  * `insecureDevKey: true` allows writing them in clear. Throws IdentityExistsError if one exists.
  */
-export async function createIdentity (home: string, options: CreateIdentityOptions = {}): Promise<Identity> {
+export async function createIdentity (home: string, options: CreateIdentityOptions = {}): Promise<RootIdentity> {
   const encrypted = hasPassphrase(options.passphrase)
   if (!encrypted && options.insecureDevKey !== true) throw new PassphraseRequiredError()
   const N = options.scryptN ?? SCRYPT_N
@@ -320,7 +324,7 @@ export async function createIdentity (home: string, options: CreateIdentityOptio
  * ERR_PASSPHRASE_REQUIRED, ERR_WRONG_PASSPHRASE, ERR_INSECURE_KEY_REFUSED. A failed load never
  * modifies the file.
  */
-export async function loadIdentity (home: string, options: LoadIdentityOptions = {}): Promise<Identity> {
+export async function loadIdentity (home: string, options: LoadIdentityOptions = {}): Promise<RootIdentity> {
   const path = identityPath(home)
   let text: string
   try {
@@ -331,8 +335,8 @@ export async function loadIdentity (home: string, options: LoadIdentityOptions =
   }
   const file = parseIdentityFile(text)
   if (file.root == null) {
-    // a node needs the root key today: it signs the directory record (messaging.md §2)
-    throw new RootKeyRequiredError(`${path} holds a linked device key without the root key; running a node on it is not supported yet`)
+    // a linked device runs a node (loadNodeIdentity) but cannot certify devices or sign as the root
+    throw new RootKeyRequiredError(`${path} holds a linked device key without the root key; this needs the home that holds the root key`)
   }
   const rootKey = await openKey(file.root, file.address, 'root', options)
   if (attAddress(rootKey.publicKey) !== file.address) throw corrupt('the root key does not match the address')
@@ -363,7 +367,7 @@ export async function loadIdentity (home: string, options: LoadIdentityOptions =
 }
 
 /** Loads the identity in `home`, creating it first when there is none. */
-export async function loadOrCreateIdentity (home: string, options: CreateIdentityOptions = {}): Promise<{ identity: Identity, created: boolean }> {
+export async function loadOrCreateIdentity (home: string, options: CreateIdentityOptions = {}): Promise<{ identity: RootIdentity, created: boolean }> {
   if (!(await identityExists(home))) {
     try {
       return { identity: await createIdentity(home, options), created: true }
@@ -373,6 +377,19 @@ export async function loadOrCreateIdentity (home: string, options: CreateIdentit
     }
   }
   return { identity: await loadIdentity(home, options), created: false }
+}
+
+/**
+ * The identity a node runs on: the root home's (created when there is none, as loadOrCreateIdentity),
+ * or a linked device's, without the root key (loadDeviceIdentity).
+ */
+export async function loadNodeIdentity (home: string, options: CreateIdentityOptions = {}): Promise<{ identity: Identity, created: boolean }> {
+  try {
+    return await loadOrCreateIdentity(home, options)
+  } catch (err) {
+    if (!(err instanceof RootKeyRequiredError)) throw err
+    return { identity: await loadDeviceIdentity(home, options), created: false }
+  }
 }
 
 /**

@@ -22,15 +22,15 @@ import { InconsistentOutputError, sameBytes } from './harness.js'
 import { mutated } from './mutate.js'
 import type { FuzzTarget } from './harness.js'
 import type { DirectoryRecord } from '../../src/messaging/index.js'
-import type { Identity } from '../../src/keys/index.js'
+import type { RootIdentity } from '../../src/keys/index.js'
 
 const bytes = (n: number, fill = 0): Uint8Array => new Uint8Array(n).map((_, i) => (i * 29 + fill) & 0xff)
 const eq = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(a, b) === 0
 const nowS = (): number => Math.floor(Date.now() / 1000)
 
 interface World {
-  alice: Identity
-  bob: Identity
+  alice: RootIdentity
+  bob: RootIdentity
   prekey: ReturnType<typeof generatePrekey>
   envelopes: Uint8Array[]
   groupMessages: Uint8Array[]
