@@ -84,7 +84,7 @@ async function list (flags: Record<string, any>): Promise<number> {
   const out = await apiRequest(flags, 'GET', '/v1/devices')
   print(out, flags.json === true, () => [
     `devices of ${String(out.address)}${out.published === true ? '' : ' (no directory record published yet)'}:`,
-    ...(out.devices as any[]).map(d => `${d.self === true ? '*' : ' '} ${String(d.nodeId)}  ${d.rootKey === true ? 'root key' : `${String(d.label)} (certified until ${new Date(d.certifiedUntil * 1000).toISOString()})`}${d.revoked === true ? ' REVOKED' : ''}`)
+    ...(out.devices as any[]).map(d => `${d.self === true ? '*' : ' '} ${String(d.nodeId)}  ${d.rootKey === true ? 'root key' : d.certifiedUntil == null ? '' : `${String(d.label)} (certified until ${new Date(d.certifiedUntil * 1000).toISOString()})`}${d.revoked === true ? ' REVOKED' : ''}`)
   ].join('\n'))
   return 0
 }

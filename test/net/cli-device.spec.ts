@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { removeHome, runCli, tempHome } from '../helpers/cli.js'
+import { waitFor } from '../helpers/nodes.js'
 
 const ENV = { ATTN_PASSPHRASE: 'correct horse battery' }
 
@@ -80,5 +81,66 @@ describe('CLI: device export / init --import (issue 15 item 3)', function () {
     const human = await runCli(['device', 'list', '--home', a], ENV)
     assert.equal(human.code, 0, human.stderr)
     assert.ok(human.stdout.includes(`* ${String(peerId)}`), human.stdout)
+  })
+
+  it('two devices of one identity (root home + linked home) both receive a contact\'s message; revoke shows in device list', async function () {
+    this.timeout(400_000) // ~13 CLI processes (1-2 s each, more under load) and three nodes
+    const carol = await home()
+    const a = await home()
+    const b = await home()
+    const DEVICE = { ATTN_PASSPHRASE: 'device pass' }
+    const start = async (dir: string, env: Record<string, string>, boot?: string): Promise<void> => {
+      const r = await runCli(['start', '--detach', '--home', dir, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', ...(boot != null ? ['--bootstrap', boot] : [])], env)
+      assert.equal(r.code, 0, r.stderr)
+    }
+    const nodeJson = async (dir: string): Promise<{ api: string, address: string, peerId: string, addresses: string[] }> => JSON.parse(await readFile(join(dir, 'node.json'), 'utf8'))
+    // the third party first: the other two bootstrap from it (its DHT holds both devices' records)
+    await start(carol, ENV)
+    const boot = (await nodeJson(carol)).addresses[0]
+    assert.equal((await runCli(['init', '--home', a, '--json'], ENV)).code, 0)
+    const passFile = join(a, 'bundle-pass')
+    await writeFile(passFile, 'bundle secret\n')
+    const bundle = join(a, 'phone.attn-device')
+    const exp = await runCli(['device', 'export', '--home', a, '--out', bundle, '--label', 'phone', '--bundle-passphrase-file', passFile, '--json'], ENV)
+    assert.equal(exp.code, 0, exp.stderr)
+    const { address, peerId: phoneId } = JSON.parse(exp.stdout)
+    const imp = await runCli(['init', '--home', b, '--import', bundle, '--bundle-passphrase-file', passFile], DEVICE)
+    assert.equal(imp.code, 0, imp.stderr)
+    await start(a, ENV, boot)
+    await start(b, DEVICE, boot) // the linked device: merges the root home's device, signs with its own key
+    // the root home publishes again (merging the linked device), so every peer's copy lists both
+    // devices: a sender takes the first valid record a peer answers with
+    assert.equal((await runCli(['publish', '--home', a], ENV)).code, 0)
+
+    assert.equal((await runCli(['contacts', 'add', '--home', carol, 'me', address], ENV)).code, 0)
+    const sent = await runCli(['send', '--home', carol, 'me', 'hello both devices'], ENV)
+    assert.equal(sent.code, 0, sent.stderr)
+    // poll the two APIs (cheap), then read each inbox through the CLI once
+    const inboxOf = async (dir: string): Promise<string[]> => {
+      const { api } = await nodeJson(dir)
+      const token = (await readFile(join(dir, 'api-token'), 'utf8')).trim()
+      const res = await fetch(`${api}/v1/messages`, { headers: { authorization: `Bearer ${token}` } })
+      return (await res.json() as any[]).map(m => m.body)
+    }
+    try {
+      await waitFor(async () => (await inboxOf(a)).includes('hello both devices') && (await inboxOf(b)).includes('hello both devices'), { what: 'both devices receive', timeout: 90_000 })
+    } catch (err) {
+      // say where it stopped: the sender's view of the message (its path, the devices it reached)
+      const status = await runCli(['message-status', '--home', carol, sent.stdout.trim(), '--json'], ENV)
+      throw new Error(`${(err as Error).message}; carol's message-status: ${status.stdout}${status.stderr}`)
+    }
+    for (const [dir, env] of [[a, ENV], [b, DEVICE]] as const) {
+      const inbox = await runCli(['inbox', '--home', dir, '--json'], env)
+      assert.equal(inbox.code, 0, inbox.stderr)
+      assert.ok(JSON.parse(inbox.stdout).some((m: any) => m.body === 'hello both devices'), inbox.stdout)
+    }
+
+    const revoked = await runCli(['device', 'revoke', '--home', a, phoneId, '--json'], ENV)
+    assert.equal(revoked.code, 0, revoked.stderr)
+    assert.deepEqual(JSON.parse(revoked.stdout).nodeIds, [phoneId])
+    const listed = await runCli(['device', 'list', '--home', a, '--json'], ENV)
+    assert.equal(listed.code, 0, listed.stderr)
+    const phone = JSON.parse(listed.stdout).devices.find((d: any) => d.nodeId === phoneId)
+    assert.equal(phone?.revoked, true, listed.stdout)
   })
 })
