@@ -59,6 +59,12 @@ describe('CLI: device export / init --import (issue 15 item 3)', function () {
     const id = await runCli(['id', '--home', b, '--json'], { ATTN_PASSPHRASE: 'device pass' })
     assert.equal(id.code, 0, id.stderr)
     assert.deepEqual([JSON.parse(id.stdout).address, JSON.parse(id.stdout).peerId], [address, exported.peerId])
+
+    // revoking with no node running: kept in the root home for its next start (pending)
+    const revoked = await runCli(['device', 'revoke', '--home', a, exported.peerId, '--json'], ENV)
+    assert.equal(revoked.code, 0, revoked.stderr)
+    assert.deepEqual(JSON.parse(revoked.stdout), { nodeId: exported.peerId, seq: '1', nodeIds: [exported.peerId], pending: true })
+    assert.deepEqual(JSON.parse(await readFile(join(a, 'revocations.json'), 'utf8')).nodeIds, [exported.peerId])
   })
 
   it('device list shows this device (label, certificate validity, self) through GET /v1/devices', async () => {
