@@ -100,9 +100,6 @@ describe('CLI: device export / init --import (issue 15 item 3)', function () {
       assert.equal(r.code, 0, r.stderr)
     }
     const nodeJson = async (dir: string): Promise<{ api: string, address: string, peerId: string, addresses: string[] }> => JSON.parse(await readFile(join(dir, 'node.json'), 'utf8'))
-    // the third party first: the other two bootstrap from it (its DHT holds both devices' records)
-    await start(carol, ENV)
-    const boot = (await nodeJson(carol)).addresses[0]
     assert.equal((await runCli(['init', '--home', a, '--json'], ENV)).code, 0)
     const passFile = join(a, 'bundle-pass')
     await writeFile(passFile, 'bundle secret\n')
@@ -112,11 +109,15 @@ describe('CLI: device export / init --import (issue 15 item 3)', function () {
     const { address, peerId: phoneId } = JSON.parse(exp.stdout)
     const imp = await runCli(['init', '--home', b, '--import', bundle, '--bundle-passphrase-file', passFile], DEVICE)
     assert.equal(imp.code, 0, imp.stderr)
-    await start(a, ENV, boot)
-    await start(b, DEVICE, boot) // the linked device: merges the root home's device, signs with its own key
-    // the root home publishes again (merging the linked device), so every peer's copy lists both
-    // devices: a sender takes the first valid record a peer answers with
+    // the root home first (the others bootstrap from it), then the linked device: it publishes the
+    // identity's record signed with its own key; the root home publishes again, merging it, so
+    // every copy of the record in the DHT lists both devices
+    await start(a, ENV)
+    const boot = (await nodeJson(a)).addresses[0]
+    await start(b, DEVICE, boot)
     assert.equal((await runCli(['publish', '--home', a], ENV)).code, 0)
+    // the contact comes last: it has looked nothing up before (a sender caches a record for 30 s)
+    await start(carol, ENV, boot)
 
     assert.equal((await runCli(['contacts', 'add', '--home', carol, 'me', address], ENV)).code, 0)
     const sent = await runCli(['send', '--home', carol, 'me', 'hello both devices'], ENV)
