@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { attAddress, encodeCertificate, encodeChain, issueCertificate } from '../src/keys/index.js'
-import type { Identity } from '../src/keys/index.js'
+import type { RootIdentity } from '../src/keys/index.js'
 import {
   decodeBundle, decodeRatchetState, deviceContext, derivePrekey, encodeBundle, encodeMessage, encodeRatchetState, initiateSession,
   openBundleBody, openEnvelope, prekeyIdAt, prekeyResolver, ratchetDecrypt, ratchetEncrypt, readRatchetHeader, respondSession, sealBundleBody,
@@ -23,14 +23,14 @@ import { result } from './types.js'
 
 const BODY_BYTES = 256
 
-async function deviceId (label: string): Promise<Identity> {
+async function deviceId (label: string): Promise<RootIdentity> {
   const root = await generateKeyPair('secp256k1')
   const node = await generateKeyPair('secp256k1')
   const certificate = encodeCertificate(issueCertificate(root, node.publicKey, { label }))
   return { address: attAddress(root.publicKey), rootKey: root, nodeKey: node, certificate, chain: encodeChain([certificate]) }
 }
 
-interface Side { id: Identity, device: string, state?: RatchetState }
+interface Side { id: RootIdentity, device: string, state?: RatchetState }
 
 /** Two devices with an established session (one message each way already exchanged). */
 async function pair (): Promise<{ a: Side, b: Side }> {

@@ -14,7 +14,7 @@ import {
   openEnvelope, pickPrekey, prekeyIdAt, prekeyResolver, sealEnvelope, verifyReceipt, utf8
 } from '../../src/messaging/index.js'
 import type { DirectoryRecord } from '../../src/messaging/index.js'
-import type { Identity } from '../../src/keys/index.js'
+import type { RootIdentity } from '../../src/keys/index.js'
 import type { Clock, Endpoint, Network } from './engine.js'
 
 export const K = 20
@@ -104,7 +104,7 @@ export class SimNode implements Endpoint {
   private seq = 1n
   private epoch = 0
 
-  constructor (readonly index: number, readonly identity: Identity, private readonly w: World) {
+  constructor (readonly index: number, readonly identity: RootIdentity, private readonly w: World) {
     this.address = identity.address
     this.kid = kadId(this.address)
   }

@@ -6,7 +6,7 @@
  */
 import { generateKeyPair, privateKeyFromRaw } from '@libp2p/crypto/keys'
 import { attAddress, encodeChain } from '../../src/keys/index.js'
-import type { Identity } from '../../src/keys/index.js'
+import type { RootIdentity } from '../../src/keys/index.js'
 import { Clock, Network, prng } from './engine.js'
 import { FETCH_INTERVAL_MS, SimNode, newMetrics, type World } from './node.js'
 
@@ -78,7 +78,7 @@ function pct (xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]
 }
 
-async function identity (rand: () => number): Promise<Identity> {
+async function identity (rand: () => number): Promise<RootIdentity> {
   // seeded keys: the same seed gives the same network
   const raw = new Uint8Array(32)
   for (let i = 0; i < 32; i++) raw[i] = Math.floor(rand() * 256)
@@ -90,7 +90,7 @@ async function identity (rand: () => number): Promise<Identity> {
     key = await generateKeyPair('secp256k1')
   }
   if (key.type !== 'secp256k1') key = await generateKeyPair('secp256k1')
-  return { address: attAddress(key.publicKey), rootKey: key, nodeKey: key, chain: encodeChain([]) } as Identity
+  return { address: attAddress(key.publicKey), rootKey: key, nodeKey: key, chain: encodeChain([]) } as RootIdentity
 }
 
 export async function runSim (o: SimOptions): Promise<SimReport> {

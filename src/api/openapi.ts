@@ -190,6 +190,7 @@ export const OPENAPI_DOCUMENT = {
                     address: { type: 'string' },
                     published: { type: 'boolean', description: 'false before our record was first published or seen' },
                     seq: { type: ['string', 'null'] },
+                    revocationSeq: { type: ['string', 'null'], description: 'seq of the revocation list known here (messaging.md §2.2); null: none' },
                     devices: {
                       type: 'array',
                       items: {
@@ -202,7 +203,7 @@ export const OPENAPI_DOCUMENT = {
                           label: { type: ['string', 'null'] },
                           certifiedFrom: { type: ['integer', 'null'], description: 'certificate not_before, unix seconds' },
                           certifiedUntil: { type: ['integer', 'null'], description: 'certificate not_after, unix seconds' },
-                          revoked: { type: 'boolean', description: 'revocation is not implemented yet: always false' }
+                          revoked: { type: 'boolean', description: 'named by the revocation list (listed after the current devices; such a device is no longer in the record)' }
                         }
                       }
                     }
@@ -211,6 +212,24 @@ export const OPENAPI_DOCUMENT = {
               }
             }
           },
+          503: { $ref: '#/components/responses/Error' }
+        }
+      }
+    },
+    '/v1/devices/{nodeId}/revoke': {
+      post: {
+        summary: 'Revoke a device of this identity (messaging.md §2.2): the root-signed revocation list grows by this node id, is kept in the home (revocations.json) and published at once; senders stop sealing for the device, and its records lose. Needs the root key (409 ERR_ROOT_KEY_REQUIRED on a linked device); 422 ERR_INVALID_REVOCATION for this device itself or a full list (64)',
+        operationId: 'revokeDevice',
+        parameters: [{ name: 'nodeId', in: 'path', required: true, schema: { type: 'string' }, description: 'the device\'s node id (peer id)' }],
+        responses: {
+          200: {
+            description: 'Revoked; `published` (seq, peers that accepted) or `publishError` (retried with the next publication)',
+            content: { 'application/json': { schema: { type: 'object', required: ['nodeId', 'seq', 'nodeIds'], properties: { nodeId: { type: 'string' }, seq: { type: 'string', description: 'the revocation list seq' }, nodeIds: { type: 'array', items: { type: 'string' } }, published: { type: 'object' }, publishError: { type: 'string' } } } } }
+          },
+          400: { $ref: '#/components/responses/Error' },
+          401: { $ref: '#/components/responses/Error' },
+          409: { $ref: '#/components/responses/Error' },
+          422: { $ref: '#/components/responses/Error' },
           503: { $ref: '#/components/responses/Error' }
         }
       }
@@ -455,7 +474,12 @@ export const OPENAPI_DOCUMENT = {
             type: 'object',
             description: 'NAT traversal and the public network (README "Behind NAT", "Public network"): `reachability` (public | private | unknown), `relayAddresses` and `reservations` (relays holding a slot for us), `relayServer` (included, serving, reservationsHeld, reservationsDenied, circuitsDenied), `upnp`; with --public also `amino` (status connecting | ready | unreachable, mode, routingTablePeers, bootstrapPeers, `rendezvous`: cid, announcedAt, announcedTo, lookups, found, connected, attPeers)'
           },
-          rewards: { type: 'boolean', description: 'whether this node runs with rewards (then GET /v1/rewards answers; otherwise 503 ERR_REWARDS_DISABLED)' }
+          rewards: { type: 'boolean', description: 'whether this node runs with rewards (then GET /v1/rewards answers; otherwise 503 ERR_REWARDS_DISABLED)' },
+          device: {
+            type: 'object',
+            description: 'this device: `linked` (no root key here, `attn init --import`), `certifiedUntil` (its certificate\'s not_after, unix seconds; null on the root key), `revoked` (the identity\'s revocation list names it: it no longer publishes)',
+            properties: { linked: { type: 'boolean' }, certifiedUntil: { type: ['integer', 'null'] }, revoked: { type: 'boolean' } }
+          }
         }
       },
       Connection: {

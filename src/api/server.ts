@@ -9,7 +9,7 @@ import { LoginCodes } from './login.js'
 import { registerMessagingRoutes } from './messaging-routes.js'
 import { registerRewardsRoutes } from './rewards-routes.js'
 import { registerInboxRoutes } from './inbox-routes.js'
-import { registerDeviceRoutes } from './device-routes.js'
+import { deviceStatus, registerDeviceRoutes } from './device-routes.js'
 import { createMetricsRegistry, withoutAddressLabels } from './metrics.js'
 import { libp2pMetricsRegistry } from '../node/create-node.js'
 import { OPENAPI_DOCUMENT } from './openapi.js'
@@ -147,7 +147,8 @@ export function createApiApp (node: AttnNode, options: ApiAppOptions): Hono {
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     counters: { ...counters(node), api: { rejected: { ...rejected } } },
     reach: reachStatus(node),
-    rewards: options.rewards != null
+    rewards: options.rewards != null,
+    device: deviceStatus(node)
   }))
 
   // public (no token, but Host and Origin checked): a single-use code for the token

@@ -9,7 +9,7 @@ import { INBOX_COMMANDS, INBOX_HELP } from './inbox-commands.js'
 import { KEY_COMMANDS, KEY_HELP as PASSPHRASE_HELP } from './key-commands.js'
 import { DAEMON_COMMANDS, DAEMON_HELP, DETACHED_ENV, startDetached } from './daemon-commands.js'
 import { ping } from './ping-command.js'
-import { DEVICE_COMMANDS, DEVICE_HELP_LINE, INIT_IMPORT_HELP, INIT_IMPORT_OPTIONS, importDevice, loadAddressAndNodeKey } from './device-commands.js'
+import { deviceStatusLines, DEVICE_COMMANDS, DEVICE_HELP_LINE, INIT_IMPORT_HELP, INIT_IMPORT_OPTIONS, importDevice, loadAddressAndNodeKey } from './device-commands.js'
 import { reachFlags, reachStatusLines } from './reach.js'
 import type { Command } from './command.js'
 
@@ -209,7 +209,8 @@ ${HOME_HELP}
       ...(status.carriers == null ? [] : ['carriers:', ...status.carriers.map((c: any) => `  ${c.kind} ${c.address}${c.datagramsIn != null ? ` in ${c.datagramsIn} out ${c.datagramsOut} junk ${c.junk}` : c.requests != null ? ` requests ${c.requests} frames in ${c.framesIn} out ${c.framesOut}` : c.framesIn != null ? ` frames in ${c.framesIn}` : ''}`)]),
       `connections: ${status.connections.length}`,
       ...status.connections.map((c: any) => `  ${c.peerId} ${c.remoteAddr}`),
-      ...reachStatusLines(status)
+      ...reachStatusLines(status),
+      ...deviceStatusLines(status)
     ].join('\n'))
     return 0
   }

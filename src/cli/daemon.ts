@@ -1,6 +1,6 @@
 import { rm, writeFile, rename, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { loadOrCreateIdentity } from '../keys/index.js'
+import { loadNodeIdentity } from '../keys/index.js'
 import { loadConfig, parseHostPort } from '../node/config.js'
 import { createAttnNode } from '../node/create-node.js'
 import { checkHome, checkHomeBeforeIdentity, writeHomeMarker } from '../node/home.js'
@@ -12,6 +12,8 @@ import { PassphraseRequiredError } from '../keys/errors.js'
 import { AddressInUseError } from './errors.js'
 import { CliError, nodeAlive, processStartTime, readRuntimeInfo, runtimeFile } from './io.js'
 import { firstRunHelp, startupProgress } from './startup.js'
+import { certificateWarning } from './device-commands.js'
+import { REVOCATIONS_FILE } from '../messaging/revocations.js'
 import type { StartupReport } from './startup.js'
 import { version } from './version.js'
 import type { RuntimeInfo } from './io.js'
@@ -82,8 +84,10 @@ async function serve (opts: DaemonOptions): Promise<number> {
   if (opts.keys.passphrase == null && opts.keys.insecureDevKey !== true && !await identityExists(opts.home)) throw new PassphraseRequiredError()
   await mkdir(opts.home, { recursive: true, mode: 0o700 })
   const notes = await checkHomeBeforeIdentity(opts.home, { reset: opts.reset })
-  const { identity, created } = await loadOrCreateIdentity(opts.home, opts.keys)
+  const { identity, created } = await loadNodeIdentity(opts.home, opts.keys)
   if (created) process.stderr.write(`attn: created a new identity in ${opts.home}\n`)
+  const certWarning = certificateWarning(identity)
+  if (certWarning != null) process.stderr.write(`attn: WARNING: ${certWarning}\n`)
   notes.push(...await checkHome(opts.home, identity.address, { reset: opts.reset }))
   for (const note of notes) process.stderr.write(`attn: ${note}\n`)
   if (opts.keys.passphrase == null) {
@@ -100,7 +104,7 @@ async function serve (opts: DaemonOptions): Promise<number> {
       ...config,
       privateKey: identity.nodeKey,
       attn: { identity, sessionStorePath: join(opts.home, SESSIONS_DB) },
-      messaging: { ...config.messaging, dbPath: join(opts.home, MESSAGES_DB), postage: rewards?.postageInit() ?? { maxPostage: BigInt(config.maxPostage) } },
+      messaging: { ...config.messaging, dbPath: join(opts.home, MESSAGES_DB), revocationsPath: join(opts.home, REVOCATIONS_FILE), postage: rewards?.postageInit() ?? { maxPostage: BigInt(config.maxPostage) } },
       dhtStorePath: join(opts.home, DHT_DB),
       onWarning: (message) => { process.stderr.write(`attn: WARNING: ${message}\n`) }
     })

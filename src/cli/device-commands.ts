@@ -4,15 +4,18 @@
  * creates a linked device's home from it. The root private key never leaves the exporting home.
  */
 import { open, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { loadOrCreateApiToken } from '../api/token.js'
-import type { LoadIdentityOptions } from '../keys/index.js'
+import type { Identity, LoadIdentityOptions } from '../keys/index.js'
+import { InvalidRevocationError } from '../messaging/errors.js'
 import type { PrivateKey } from '@libp2p/interface'
-import { MAX_DEVICE_BUNDLE_BYTES, MAX_LABEL_BYTES } from '../keys/constants.js'
+import { decodeCertificate } from '../keys/certificate.js'
+import { CERT_RENEW_BEFORE_SECONDS, MAX_DEVICE_BUNDLE_BYTES, MAX_LABEL_BYTES } from '../keys/constants.js'
 import { RootKeyRequiredError } from '../keys/errors.js'
 import { defaultHome } from '../node/locations.js'
 import { print } from './command.js'
 import { CliError, PassphraseFileError } from './errors.js'
-import { apiRequest, askPassphrase, keyOptions } from './io.js'
+import { apiRequest, askPassphrase, keyOptions, runningNode } from './io.js'
 import { canPrompt } from './prompt.js'
 import type { Command } from './command.js'
 
@@ -42,6 +45,7 @@ function labelOf (flags: Record<string, any>): string {
 
 const DEVICE_HELP = `Usage: attn device export --out FILE [--home DIR] [--label TEXT] [--json]
        attn device list [--home DIR] [--api HOST:PORT] [--json]
+       attn device revoke NODE_ID [--home DIR] [--json]
 
 Links a new device to this identity. "export" needs a home that holds the root
 key: it makes a fresh device (libp2p node) key, certifies it with the root key
@@ -51,7 +55,14 @@ key: it makes a fresh device (libp2p node) key, certifies it with the root key
 The root private key never leaves this home. On the new machine:
 "attn init --import FILE".
 "list" asks the running node for the devices its directory record lists (node
-id, certificate label and validity, which one is this node).
+id, certificate label and validity, which one is this node) and the revoked ones.
+"revoke" (a home holding the root key) adds NODE_ID (a peer id from "list") to
+the identity's root-signed revocation list, kept in DIR/revocations.json: with
+the node running it is published at once, else at the next start. Senders then
+stop sealing for that device, its own records lose, and it stops publishing.
+A linked device's certificate lasts 30 days and only the root key can issue
+one: before it ends, export a new bundle and link the machine again (a new
+home); "attn start" warns 7 days ahead.
 
   --out FILE                     where to write the bundle (must not exist)
   --label TEXT                   device label in the certificate (default "linked device")
@@ -62,13 +73,14 @@ id, certificate label and validity, which one is this node).
                                  asked for twice, without echo, on a terminal)
   --api HOST:PORT                the node's API (list; default: from DIR/node.json)
   --json                         export: {"file","address","peerId","notAfter"};
-                                 list: {"address","published","seq","devices":[...]}`
+                                 list: {"address","published","seq","revocationSeq","devices":[...]};
+                                 revoke: {"nodeId","seq","nodeIds","published"|"publishError"|"pending"}`
 
 async function list (flags: Record<string, any>): Promise<number> {
   const out = await apiRequest(flags, 'GET', '/v1/devices')
   print(out, flags.json === true, () => [
     `devices of ${String(out.address)}${out.published === true ? '' : ' (no directory record published yet)'}:`,
-    ...(out.devices as any[]).map(d => `${d.self === true ? '*' : ' '} ${String(d.nodeId)}  ${d.rootKey === true ? 'root key' : `${String(d.label)} (certified until ${new Date(d.certifiedUntil * 1000).toISOString()})`}${d.revoked === true ? ' REVOKED' : ''}`)
+    ...(out.devices as any[]).map(d => `${d.self === true ? '*' : ' '} ${String(d.nodeId)}  ${d.rootKey === true ? 'root key' : d.certifiedUntil == null ? '' : `${String(d.label)} (certified until ${new Date(d.certifiedUntil * 1000).toISOString()})`}${d.revoked === true ? ' REVOKED' : ''}`)
   ].join('\n'))
   return 0
 }
@@ -87,8 +99,9 @@ const device: Command = {
   },
   async run (flags, positionals) {
     if (positionals[0] === 'list' && positionals.length === 1) return await list(flags)
+    if (positionals[0] === 'revoke' && positionals.length === 2) return await revoke(flags, positionals[1])
     if (positionals[0] !== 'export' || positionals.length !== 1) {
-      throw new CliError('usage: attn device export --out FILE | attn device list (see "attn device --help")', 'ERR_USAGE', 2)
+      throw new CliError('usage: attn device export --out FILE | attn device list | attn device revoke NODE_ID (see "attn device --help")', 'ERR_USAGE', 2)
     }
     const out: string | undefined = flags.out
     if (out == null || out === '') throw new CliError('device export needs --out FILE', 'ERR_USAGE', 2)
@@ -116,6 +129,49 @@ const device: Command = {
     print(result, flags.json === true, () => `wrote device bundle ${out} for ${result.address}\nnew device peer id: ${result.peerId}\ncertificate valid until ${new Date(result.notAfter * 1000).toISOString()}\non the new machine: attn init --import ${out}`)
     return 0
   }
+}
+
+/**
+ * `attn device revoke ID`: through the running node's API (it signs with the root key it holds and
+ * publishes), or, with no node running, into DIR/revocations.json for the next start.
+ */
+async function revoke (flags: Record<string, any>, nodeId: string): Promise<number> {
+  const home: string = flags.home ?? defaultHome()
+  let out: Record<string, unknown>
+  if (flags.api != null || (await runningNode(home)).info != null) {
+    out = await apiRequest(flags, 'POST', `/v1/devices/${encodeURIComponent(nodeId)}/revoke`)
+  } else {
+    const [{ loadIdentity }, { peerIdFromPrivateKey }, { REVOCATIONS_FILE, extendRevocations, readRevocationsFile, writeRevocationsFile }] =
+      await Promise.all([import('../keys/index.js'), import('@libp2p/peer-id'), import('../messaging/revocations.js')])
+    const identity = await loadIdentity(home, await keyOptions(flags))
+    if (nodeId === peerIdFromPrivateKey(identity.nodeKey).toString()) throw new InvalidRevocationError('a device cannot revoke itself (it holds the root key)')
+    const path = join(home, REVOCATIONS_FILE)
+    const next = extendRevocations(identity.rootKey, readRevocationsFile(path, identity.address), [nodeId])
+    await writeRevocationsFile(path, next)
+    out = { nodeId, seq: next.seq.toString(), nodeIds: next.nodeIds, pending: true }
+  }
+  print(out, flags.json === true, () => [
+    `revoked ${nodeId} (revocation list seq ${String(out.seq)}, ${(out.nodeIds as string[]).length} revoked device(s))`,
+    out.pending === true
+      ? 'no node is running for this home: the revocation is published at its next start'
+      : out.published != null
+        ? `published to ${String((out.published as any).accepted)} peer(s)`
+        : `not published yet (${String(out.publishError)}); the node retries with its next publication`
+  ].join('\n'))
+  return 0
+}
+
+/**
+ * A warning when this home is a linked device whose certificate ends within 7 days (only the root
+ * key can certify: the device must be linked again), else undefined.
+ */
+export function certificateWarning (identity: Identity, now = Math.floor(Date.now() / 1000)): string | undefined {
+  if (identity.rootKey != null || identity.certificate == null) return undefined
+  const notAfter = decodeCertificate(identity.certificate).notAfter
+  if (notAfter - now >= CERT_RENEW_BEFORE_SECONDS) return undefined
+  const when = new Date(notAfter * 1000).toISOString()
+  return `${notAfter <= now ? 'the certificate of this linked device expired at' : 'the certificate of this linked device expires at'} ${when}; ` +
+    'only the root key can certify a device: on the device holding it run "attn device export --out FILE", then link this machine again with "attn init --import FILE" in a new home'
 }
 
 /** The address and node key of a home, a linked device's included (for `attn id`). */
@@ -157,9 +213,24 @@ export async function importDevice (flags: Record<string, any>, home: string): P
 }
 
 export const DEVICE_COMMANDS: Record<string, Command> = { device }
-export const DEVICE_HELP_LINE = '  device    link a new device (export a bundle for "init --import"), list devices'
+export const DEVICE_HELP_LINE = '  device    link a new device (export a bundle for "init --import"), list or revoke devices'
 /** Added to `attn init`'s options and help. */
 export const INIT_IMPORT_OPTIONS = { import: { type: 'string' as const }, 'bundle-passphrase-file': { type: 'string' as const } }
 export const INIT_IMPORT_HELP = `  --import FILE           create a linked device's home from a bundle made by
                           "attn device export" (no root key is stored here)
   --bundle-passphrase-file FILE  the bundle's passphrase (default: $ATTN_BUNDLE_PASSPHRASE)`
+
+/** Human lines for the `device` object of GET /v1/status (absent on older nodes). */
+export function deviceStatusLines (status: { device?: { linked: boolean, certifiedUntil: number | null, revoked: boolean } }, now = Math.floor(Date.now() / 1000)): string[] {
+  const d = status.device
+  if (d == null) return []
+  const lines: string[] = []
+  if (d.linked && d.certifiedUntil != null) {
+    lines.push(`device:      linked (no root key here), certified until ${new Date(d.certifiedUntil * 1000).toISOString()}`)
+    if (d.certifiedUntil - now < CERT_RENEW_BEFORE_SECONDS) {
+      lines.push('WARNING: the certificate ends within 7 days; only the root key can certify: export a new bundle on the device holding it and link this machine again')
+    }
+  }
+  if (d.revoked) lines.push('device:      REVOKED by this identity: this node no longer publishes its directory record and receives nothing new')
+  return lines
+}

@@ -72,6 +72,8 @@ export async function startupProgress (node: AttnNode, opts: { bootstrap: string
         if (report.published.accepted > 0) break
       } catch (err: any) {
         report.publishError = err.message
+        // a revoked device does not publish again (messaging.md §2.2): no point retrying
+        if (err.code === 'ERR_DEVICE_REVOKED') break
       }
       if (Date.now() >= deadline) break
       await new Promise(resolve => setTimeout(resolve, 500))

@@ -17,6 +17,8 @@ export const DOMAIN_CERT = 'cert'
 export const DOMAIN_HANDSHAKE = 'handshake'
 /** Signed directory (DHT) identity records (messaging.md §2). */
 export const DOMAIN_DIRECTORY = 'directory'
+/** Root-signed revocation list inside a directory record (messaging.md §2.2). */
+export const DOMAIN_DIRECTORY_REVOCATIONS = 'directory-revocations'
 /** End-to-end envelopes (messaging.md §3). */
 export const DOMAIN_ENVELOPE = 'envelope'
 /** Delivery receipts (messaging.md §5). */

@@ -4,15 +4,16 @@
  * device key, its certificate, the identity address and the root PUBLIC key, never the root
  * private key (protocols/messaging.md §10.9).
  *
- * Sealing: scrypt(passphrase, salt, N, r=8, p=1) → 64 bytes; the first 32 are the AES-256-GCM key,
+ * Sealing: scrypt(passphrase, salt, N, r=8, p=1) → 64 bytes (passphraseKey, the keystore's KDF); the first 32 are the AES-256-GCM key,
  * the last 32 key an HMAC-SHA256 whose first 16 bytes (`check`) tell a wrong passphrase
  * (BundleWrongPassphraseError) from a bundle altered after sealing (BundleCorruptError). The AAD is
  * the header (format, version, address, root key, certificate), so no clear field can be swapped.
  */
-import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto'
+import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { generateKeyPair, privateKeyFromRaw } from '@libp2p/crypto/keys'
 import { aes256GcmOpen, aes256GcmSeal, GCM_IV_LENGTH, GCM_TAG_LENGTH, hmacSha256, secretKey } from '../crypto/index.js'
 import { attAddress } from './address.js'
+import { isHex, isScryptN, passphraseKey } from './passphrase-kdf.js'
 import { decodeCertificate, encodeCertificate, issueCertificate, verifyCertificate } from './certificate.js'
 import {
   DEVICE_BUNDLE_CHECK_LENGTH, DEVICE_BUNDLE_FORMAT, DEVICE_BUNDLE_VERSION, MAX_DEVICE_BUNDLE_BYTES,
@@ -49,14 +50,8 @@ interface BundleFile {
   ciphertext: string
 }
 
-const HEX = /^(?:[0-9a-f]{2})*$/
-
 function hex (b: Uint8Array): string {
   return Buffer.from(b).toString('hex')
-}
-
-function isHex (v: unknown, bytes?: number): v is string {
-  return typeof v === 'string' && HEX.test(v) && (bytes === undefined || v.length === bytes * 2)
 }
 
 function corrupt (what: string, cause?: unknown): BundleCorruptError {
@@ -64,12 +59,7 @@ function corrupt (what: string, cause?: unknown): BundleCorruptError {
 }
 
 async function deriveKeys (passphrase: string, salt: Uint8Array, N: number, r: number, p: number): Promise<{ aead: Buffer, check: Buffer }> {
-  const okm = await new Promise<Buffer>((resolve, reject) => {
-    scryptCb(passphrase.normalize('NFC'), salt, 64, { N, r, p, maxmem: 256 * N * r * p + (1 << 20) }, (err, key) => {
-      if (err != null) reject(err)
-      else resolve(key)
-    })
-  })
+  const okm = await passphraseKey(passphrase, salt, N, r, p, 64)
   return { aead: okm.subarray(0, 32), check: okm.subarray(32) }
 }
 
@@ -136,7 +126,7 @@ function parseBundle (text: string): BundleFile {
   if (!isHex(f.certificate) || f.certificate.length === 0) throw corrupt('bad certificate')
   if (f.kdf !== 'scrypt') throw corrupt('unknown kdf')
   const { N, r, p } = f
-  if (typeof N !== 'number' || !Number.isSafeInteger(N) || N < 2 || (N & (N - 1)) !== 0 || N > SCRYPT_MAX_N) throw corrupt('bad scrypt N')
+  if (!isScryptN(N, SCRYPT_MAX_N)) throw corrupt('bad scrypt N')
   if (r !== SCRYPT_R || p !== SCRYPT_P) throw corrupt('bad scrypt r or p')
   if (!isHex(f.salt, SCRYPT_SALT_LENGTH)) throw corrupt('bad salt')
   if (!isHex(f.iv, GCM_IV_LENGTH)) throw corrupt('bad iv')

@@ -19,12 +19,12 @@ export { issueCertificate, encodeCertificate, decodeCertificate, verifyCertifica
 export type { Certificate, IssueCertificateOptions, VerifyCertificateOptions } from './certificate.js'
 export { encodeChain, decodeChain, verifyChain } from './chain.js'
 export type { VerifiedChain } from './chain.js'
-export { createIdentity, loadIdentity, loadOrCreateIdentity, identityExists, changePassphrase, importDeviceIdentity, loadDeviceIdentity } from './keystore.js'
+export { createIdentity, loadIdentity, loadOrCreateIdentity, loadNodeIdentity, identityExists, changePassphrase, importDeviceIdentity, loadDeviceIdentity } from './keystore.js'
 export { issueDeviceKey, sealDeviceBundle, openDeviceBundle } from './device-bundle.js'
 export type { DeviceBundleContents } from './device-bundle.js'
-export type { Identity, LinkedDeviceIdentity, LoadIdentityOptions, CreateIdentityOptions } from './keystore.js'
+export type { Identity, RootIdentity, LinkedDeviceIdentity, LoadIdentityOptions, CreateIdentityOptions } from './keystore.js'
 export {
-  SIGNATURE_PREFIX, DOMAIN_CERT, DOMAIN_HANDSHAKE, DOMAIN_DIRECTORY, DOMAIN_ENVELOPE, DOMAIN_RECEIPT,
+  SIGNATURE_PREFIX, DOMAIN_CERT, DOMAIN_HANDSHAKE, DOMAIN_DIRECTORY, DOMAIN_DIRECTORY_REVOCATIONS, DOMAIN_ENVELOPE, DOMAIN_RECEIPT,
   DOMAIN_GROUP, DOMAIN_GROUP_MESSAGE, DOMAIN_REWARD, DOMAIN_PREKEY, SIGNATURE_LENGTH,
   PUBLIC_KEY_LENGTH, CERT_VERSION, MAX_LABEL_BYTES, MAX_CERT_VALIDITY_SECONDS, CLOCK_SKEW_SECONDS,
   MAX_CHAIN_CERTIFICATES, CERT_RENEW_BEFORE_SECONDS, IDENTITY_FILE, SCRYPT_N

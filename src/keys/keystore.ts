@@ -1,4 +1,4 @@
-import { randomBytes, scrypt as scryptCb } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { aes256GcmOpen, aes256GcmSeal, GCM_IV_LENGTH, GCM_TAG_LENGTH, secretKey } from '../crypto/index.js'
 import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises'
 import { hostname } from 'node:os'
@@ -17,13 +17,15 @@ import {
   PassphraseRequiredError, RootKeyRequiredError, WrongPassphraseError
 } from './errors.js'
 import { verify } from './signature.js'
+import { isHex, isScryptN, passphraseKey } from './passphrase-kdf.js'
 import type { PrivateKey, PublicKey } from '@libp2p/interface'
 
 /** A loaded identity: what a node needs to run and to prove who it is. */
 export interface Identity {
   /** ATT address of the root key. */
   address: string
-  rootKey: PrivateKey
+  /** The root private key; absent on a linked device (`attn init --import`), which signs with nodeKey + chain. */
+  rootKey?: PrivateKey
   /** The key the node runs on (libp2p `privateKey`, handshake signatures); === rootKey without a device key. */
   nodeKey: PrivateKey
   /** Encoded device certificate (root → nodeKey), when nodeKey is not the root key. */
@@ -31,6 +33,9 @@ export interface Identity {
   /** encodeChain([certificate]) or encodeChain([]): what the handshake sends. */
   chain: Uint8Array
 }
+
+/** An identity whose home holds the root private key. */
+export type RootIdentity = Identity & { rootKey: PrivateKey }
 
 /** A linked device's identity (`attn init --import`): its certified device key, no root private key. */
 export type LinkedDeviceIdentity = Omit<Identity, 'rootKey'> & { rootPublicKey: PublicKey, certificate: Uint8Array }
@@ -84,8 +89,6 @@ interface IdentityFile {
 
 type KeyRole = 'root' | 'node'
 
-const HEX = /^(?:[0-9a-f]{2})*$/
-
 function nowSeconds (): number {
   return Math.floor(Date.now() / 1000)
 }
@@ -104,13 +107,7 @@ function blobAad (address: string, role: KeyRole): Buffer {
 }
 
 async function scrypt (passphrase: string, salt: Uint8Array, N: number, r: number, p: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    // Node refuses when 128·N·r·p exceeds maxmem (32 MiB by default, exactly what N=2^15, r=8 needs).
-    scryptCb(passphrase.normalize('NFC'), salt, 32, { N, r, p, maxmem: 256 * N * r * p + (1 << 20) }, (err, key) => {
-      if (err != null) reject(err)
-      else resolve(key)
-    })
-  })
+  return await passphraseKey(passphrase, salt, N, r, p, 32)
 }
 
 async function encryptKey (key: PrivateKey, passphrase: string, address: string, role: KeyRole, N: number): Promise<EncryptedKeyBlob> {
@@ -139,13 +136,6 @@ function corrupt (what: string, cause?: unknown): KeystoreCorruptError {
   return new KeystoreCorruptError(`the keystore is corrupt: ${what}`, cause === undefined ? undefined : { cause })
 }
 
-function isHex (value: unknown, bytes?: number): value is string {
-  return typeof value === 'string' && HEX.test(value) && (bytes === undefined || value.length === bytes * 2)
-}
-
-function isPowerOfTwo (n: number): boolean {
-  return Number.isSafeInteger(n) && n >= 2 && (n & (n - 1)) === 0
-}
 
 function checkBlob (blob: unknown, role: KeyRole): KeyBlob {
   if (typeof blob !== 'object' || blob === null || Array.isArray(blob)) throw corrupt(`${role} key is not an object`)
@@ -156,7 +146,7 @@ function checkBlob (blob: unknown, role: KeyRole): KeyBlob {
   }
   if (b.cipher !== 'aes-256-gcm' || b.kdf !== 'scrypt') throw corrupt(`${role} key uses an unknown cipher or kdf`)
   const { N, r, p } = b
-  if (typeof N !== 'number' || !isPowerOfTwo(N) || N > SCRYPT_MAX_N) throw corrupt(`${role} key has a bad scrypt N`)
+  if (!isScryptN(N, SCRYPT_MAX_N)) throw corrupt(`${role} key has a bad scrypt N`)
   if (typeof r !== 'number' || !Number.isSafeInteger(r) || r < 1 || r > SCRYPT_MAX_R) throw corrupt(`${role} key has a bad scrypt r`)
   if (typeof p !== 'number' || !Number.isSafeInteger(p) || p < 1 || p > SCRYPT_MAX_P) throw corrupt(`${role} key has a bad scrypt p`)
   if (!isHex(b.salt) || b.salt.length < 16) throw corrupt(`${role} key has a bad salt`)
@@ -287,11 +277,11 @@ export async function identityExists (home: string): Promise<boolean> {
  * are encrypted with the passphrase (scrypt N=2^15 + AES-256-GCM); without a passphrase, only
  * `insecureDevKey: true` allows writing them in clear. Throws IdentityExistsError if one exists.
  */
-export async function createIdentity (home: string, options: CreateIdentityOptions = {}): Promise<Identity> {
+export async function createIdentity (home: string, options: CreateIdentityOptions = {}): Promise<RootIdentity> {
   const encrypted = hasPassphrase(options.passphrase)
   if (!encrypted && options.insecureDevKey !== true) throw new PassphraseRequiredError()
   const N = options.scryptN ?? SCRYPT_N
-  if (!isPowerOfTwo(N) || N > SCRYPT_MAX_N) throw new RangeError('scryptN must be a power of two ≤ 2^20')
+  if (!isScryptN(N, SCRYPT_MAX_N)) throw new RangeError('scryptN must be a power of two ≤ 2^20')
   if (await identityExists(home)) throw new IdentityExistsError(`an identity already exists at ${identityPath(home)}`)
 
   const rootKey = await generateKeyPair('secp256k1')
@@ -320,7 +310,7 @@ export async function createIdentity (home: string, options: CreateIdentityOptio
  * ERR_PASSPHRASE_REQUIRED, ERR_WRONG_PASSPHRASE, ERR_INSECURE_KEY_REFUSED. A failed load never
  * modifies the file.
  */
-export async function loadIdentity (home: string, options: LoadIdentityOptions = {}): Promise<Identity> {
+export async function loadIdentity (home: string, options: LoadIdentityOptions = {}): Promise<RootIdentity> {
   const path = identityPath(home)
   let text: string
   try {
@@ -331,8 +321,8 @@ export async function loadIdentity (home: string, options: LoadIdentityOptions =
   }
   const file = parseIdentityFile(text)
   if (file.root == null) {
-    // a node needs the root key today: it signs the directory record (messaging.md §2)
-    throw new RootKeyRequiredError(`${path} holds a linked device key without the root key; running a node on it is not supported yet`)
+    // a linked device runs a node (loadNodeIdentity) but cannot certify devices or sign as the root
+    throw new RootKeyRequiredError(`${path} holds a linked device key without the root key; this needs the home that holds the root key`)
   }
   const rootKey = await openKey(file.root, file.address, 'root', options)
   if (attAddress(rootKey.publicKey) !== file.address) throw corrupt('the root key does not match the address')
@@ -341,18 +331,7 @@ export async function loadIdentity (home: string, options: LoadIdentityOptions =
   }
   const nodeKey = await openKey(file.node, file.address, 'node', options)
   let certificate: Uint8Array = new Uint8Array(Buffer.from(file.certificate, 'hex'))
-  let cert
-  try {
-    cert = decodeCertificate(certificate)
-  } catch (err) {
-    throw corrupt('the device certificate cannot be decoded', err)
-  }
-  if (!cert.rootPublicKey.equals(rootKey.publicKey) || !cert.nodePublicKey.equals(nodeKey.publicKey)) {
-    throw corrupt('the device certificate does not match the keys')
-  }
-  if (!verify(cert.rootPublicKey, DOMAIN_CERT, certificateSignedBytes(cert), cert.signature)) {
-    throw corrupt('the device certificate signature does not verify')
-  }
+  const cert = checkDeviceCertificate(certificate, file.address, rootKey.publicKey, nodeKey.publicKey)
   const now = options.now ?? nowSeconds()
   if (cert.notAfter - now < CERT_RENEW_BEFORE_SECONDS) {
     certificate = encodeCertificate(issueCertificate(rootKey, nodeKey.publicKey, { now, label: cert.label }))
@@ -363,7 +342,7 @@ export async function loadIdentity (home: string, options: LoadIdentityOptions =
 }
 
 /** Loads the identity in `home`, creating it first when there is none. */
-export async function loadOrCreateIdentity (home: string, options: CreateIdentityOptions = {}): Promise<{ identity: Identity, created: boolean }> {
+export async function loadOrCreateIdentity (home: string, options: CreateIdentityOptions = {}): Promise<{ identity: RootIdentity, created: boolean }> {
   if (!(await identityExists(home))) {
     try {
       return { identity: await createIdentity(home, options), created: true }
@@ -373,6 +352,19 @@ export async function loadOrCreateIdentity (home: string, options: CreateIdentit
     }
   }
   return { identity: await loadIdentity(home, options), created: false }
+}
+
+/**
+ * The identity a node runs on: the root home's (created when there is none, as loadOrCreateIdentity),
+ * or a linked device's, without the root key (loadDeviceIdentity).
+ */
+export async function loadNodeIdentity (home: string, options: CreateIdentityOptions = {}): Promise<{ identity: Identity, created: boolean }> {
+  try {
+    return await loadOrCreateIdentity(home, options)
+  } catch (err) {
+    if (!(err instanceof RootKeyRequiredError)) throw err
+    return { identity: await loadDeviceIdentity(home, options), created: false }
+  }
 }
 
 /**
@@ -430,20 +422,29 @@ async function loadLinkedDevice (file: IdentityFile, options: LoadIdentityOption
   if (file.node == null || file.certificate == null || file.rootPublicKey == null) throw corrupt('a linked device without its device key')
   const nodeKey = await openKey(file.node, file.address, 'node', options)
   const certificate: Uint8Array = new Uint8Array(Buffer.from(file.certificate, 'hex'))
+  const cert = checkDeviceCertificate(certificate, file.address, undefined, nodeKey.publicKey)
+  if (Buffer.from(cert.rootPublicKey.raw).toString('hex') !== file.rootPublicKey) throw corrupt('the device certificate does not match the keys')
+  return { address: file.address, rootPublicKey: cert.rootPublicKey, nodeKey, certificate, chain: encodeChain([certificate]) }
+}
+
+/**
+ * The stored device certificate, decoded: it must bind `nodePublicKey` to the identity's root key
+ * (`rootPublicKey` when known, else the key of `address`) and carry that root key's signature.
+ * The validity window is not checked here (a root home renews, a linked device warns).
+ */
+function checkDeviceCertificate (certificate: Uint8Array, address: string, rootPublicKey: PublicKey | undefined, nodePublicKey: PublicKey): ReturnType<typeof decodeCertificate> {
   let cert
   try {
     cert = decodeCertificate(certificate)
   } catch (err) {
     throw corrupt('the device certificate cannot be decoded', err)
   }
-  if (Buffer.from(cert.rootPublicKey.raw).toString('hex') !== file.rootPublicKey || attAddress(cert.rootPublicKey) !== file.address ||
-    !cert.nodePublicKey.equals(nodeKey.publicKey)) {
-    throw corrupt('the device certificate does not match the keys')
-  }
+  const rootMatches = rootPublicKey != null ? cert.rootPublicKey.equals(rootPublicKey) : attAddress(cert.rootPublicKey) === address
+  if (!rootMatches || !cert.nodePublicKey.equals(nodePublicKey)) throw corrupt('the device certificate does not match the keys')
   if (!verify(cert.rootPublicKey, DOMAIN_CERT, certificateSignedBytes(cert), cert.signature)) {
     throw corrupt('the device certificate signature does not verify')
   }
-  return { address: file.address, rootPublicKey: cert.rootPublicKey, nodeKey, certificate, chain: encodeChain([certificate]) }
+  return cert
 }
 
 /** Loads the identity of a linked device's home (see importDeviceIdentity). */

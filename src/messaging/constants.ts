@@ -15,10 +15,12 @@ export const MAX_DIRECTORY_PREKEYS = 32
 export const MAX_DIRECTORY_MAILBOXES = 16
 export const MAX_MAILBOX_MULTIADDRS = 8
 export const MAX_MULTIADDR_LENGTH = 512
+/** Most node ids in a directory record's revocation list (messaging.md §2.2). */
+export const MAX_REVOKED_DEVICES = 64
 
 /** Signature domains, key and signature lengths and the clock skew are defined once, by the layers that own them. */
 export {
-  DOMAIN_DIRECTORY, DOMAIN_ENVELOPE, DOMAIN_RECEIPT, DOMAIN_GROUP, DOMAIN_GROUP_MESSAGE, DOMAIN_PREKEY, SIGNATURE_LENGTH, PUBLIC_KEY_LENGTH,
+  DOMAIN_DIRECTORY, DOMAIN_DIRECTORY_REVOCATIONS, DOMAIN_ENVELOPE, DOMAIN_RECEIPT, DOMAIN_GROUP, DOMAIN_GROUP_MESSAGE, DOMAIN_PREKEY, SIGNATURE_LENGTH, PUBLIC_KEY_LENGTH,
   CLOCK_SKEW_SECONDS
 } from '../keys/constants.js'
 export { AES_KEY_LENGTH, GCM_IV_LENGTH, GCM_TAG_LENGTH, X25519_KEY_LENGTH } from '../crypto/constants.js'

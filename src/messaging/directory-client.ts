@@ -1,5 +1,5 @@
 import { MessageType } from '@libp2p/kad-dht'
-import { checkDirectoryRecord, createDirectoryRecord, directoryKey, encodeDirectoryRecord } from './protocol/directory-record.js'
+import { checkDirectoryRecord, compareDirectoryRecords, createDirectoryRecord, directoryKey, encodeDirectoryRecord, revocationSeq } from './protocol/directory-record.js'
 import { RecipientUnknownError } from './errors.js'
 import { DEFAULT_LOOKUP_TIMEOUT_MS, DIRECTORY_CACHE_MAX_ENTRIES, DIRECTORY_CACHE_MS } from './constants.js'
 import { anySignal } from '../utils/signals.js'
@@ -67,7 +67,7 @@ export class DirectoryClient {
         else continue
         try {
           const record = checkDirectoryRecord(directoryKey(address), value)
-          if (best == null || record.seq > best.seq) best = record
+          if (best == null || compareDirectoryRecords(record, best) > 0) best = record
         } catch (err: any) {
           this.log('ignoring invalid directory record from %p: %s', event.from, err.message)
         }
@@ -79,8 +79,7 @@ export class DirectoryClient {
       if (best == null) throw new RecipientUnknownError(address, err)
     }
     if (best == null) throw new RecipientUnknownError(address)
-    this.put(address, best, Date.now())
-    return best
+    return this.put(address, best, Date.now())
   }
 
   /** The last record seen for the address (however old), if any. */
@@ -97,7 +96,8 @@ export class DirectoryClient {
   learn (record: DirectoryRecord, options: { onlyIfCached?: boolean } = {}): boolean {
     const cached = this.cache.get(record.address)?.record
     if (cached == null && options.onlyIfCached === true) return false
-    if (cached != null && cached.seq >= record.seq) return false
+    // the selection order (§2): a record with an older revocation list never replaces one we hold
+    if (cached != null && compareDirectoryRecords(record, cached) <= 0) return false
     this.put(record.address, record, Date.now())
     return true
   }
@@ -110,14 +110,19 @@ export class DirectoryClient {
     this.put(record.address, record, 0)
   }
 
-  /** Cache insert, least recently stored dropped past DIRECTORY_CACHE_MAX_ENTRIES. */
-  private put (address: string, record: DirectoryRecord, at: number): void {
+  /** Cache insert, least recently stored dropped past DIRECTORY_CACHE_MAX_ENTRIES; returns the record kept. */
+  private put (address: string, record: DirectoryRecord, at: number): DirectoryRecord {
+    // a revocation is never forgotten: a record with an older revocation list (a revoked device
+    // publishing again) does not replace one we hold (messaging.md §2.2)
+    const held = this.cache.get(address)?.record
+    if (held != null && revocationSeq(record) < revocationSeq(held)) record = held
     this.cache.delete(address)
     this.cache.set(address, { record, at })
     if (this.cache.size > DIRECTORY_CACHE_MAX_ENTRIES) {
       const oldest = this.cache.keys().next().value
       if (oldest != null) this.cache.delete(oldest)
     }
+    return record
   }
 }
 

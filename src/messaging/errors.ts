@@ -24,6 +24,18 @@ export class DirectoryExpiredError extends AttnError {
 export class DirectoryDeviceInvalidError extends AttnError {
   constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_DIRECTORY_DEVICE_INVALID', options) }
 }
+/** A device-signed record's signer_chain does not prove a listed device of the record's address (messaging.md §2). */
+export class DirectorySignerInvalidError extends AttnError {
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_DIRECTORY_SIGNER_INVALID', options) }
+}
+/** The record's revocation list is not signed by the root key (messaging.md §2.2). */
+export class DirectoryBadRevocationsError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_DIRECTORY_BAD_REVOCATIONS') }
+}
+/** The record lists, or is signed by, a device its own revocation list revokes (messaging.md §2.2). */
+export class DirectoryDeviceRevokedError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_DIRECTORY_DEVICE_REVOKED') }
+}
 /** selectDirectoryRecord was given no valid record. */
 export class NoValidDirectoryRecordError extends AttnError {
   constructor (message: string) { super(message, 'ERR_DIRECTORY_NONE_VALID') }
@@ -223,4 +235,20 @@ export class NoSuchMemberError extends AttnError {
 /** The only admin cannot leave a group that has other members (no one could change it any more). */
 export class LastAdminError extends AttnError {
   constructor (id: string) { super(`you are the only admin of group ${id} and it has other members: remove them first`, 'ERR_LAST_ADMIN') }
+}
+/** A parcel from a device our cached record of its address revokes (messaging.md §2.2). */
+export class SenderRevokedError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_SENDER_REVOKED') }
+}
+/** This device is revoked by its identity's revocation list: it no longer publishes (messaging.md §2.2). */
+export class DeviceRevokedError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_DEVICE_REVOKED') }
+}
+/** Revoking needs the root key, which a linked device does not hold. */
+export class RevokeNeedsRootKeyError extends AttnError {
+  constructor (message = 'only a home that holds the root key can revoke a device') { super(message, 'ERR_ROOT_KEY_REQUIRED') }
+}
+/** A revocation that cannot be made: this very device, a malformed id, or the list is full. */
+export class InvalidRevocationError extends AttnError {
+  constructor (message: string) { super(message, 'ERR_INVALID_REVOCATION') }
 }

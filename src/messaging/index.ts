@@ -20,10 +20,11 @@ export { sealEnvelope, openEnvelope, readEnvelopeHeader, generatePrekey } from '
 export type { EnvelopeHeader, SealEnvelopeOptions, OpenEnvelopeOptions, OpenedEnvelope, EnvelopeRecipient } from './protocol/envelope.js'
 export {
   directoryKey, createDirectoryRecord, encodeDirectoryRecord, decodeDirectoryRecord, directoryRecordSignedBytes,
-  checkDirectoryRecord, validateDirectoryRecord, selectDirectoryRecord, pickPrekey
+  checkDirectoryRecord, validateDirectoryRecord, selectDirectoryRecord, pickPrekey,
+  createRevocations, revocationsSignedBytes, revocationSeq, isRevoked, compareDirectoryRecords
 } from './protocol/directory-record.js'
 export type {
-  DirectoryRecord, DirectoryRecordFields, DirectoryDevice, DirectoryPrekey, DirectoryMailbox, ValidateOptions
+  DirectoryRecord, DirectoryRecordFields, DirectoryDevice, DirectoryPrekey, DirectoryMailbox, DirectoryRevocations, ValidateOptions
 } from './protocol/directory-record.js'
 export { createReceipt, decodeReceipt, verifyReceipt } from './protocol/receipt.js'
 export type { Receipt, ReceiptFields } from './protocol/receipt.js'

@@ -28,6 +28,8 @@ import { StaleDevices } from './stale-devices.js'
 import { PeerBook } from './peer-book.js'
 import { Postage } from './postage.js'
 import { RecordPublisher } from './record-publisher.js'
+import { RevocationState } from './revocations.js'
+import { isRevoked } from './protocol/directory-record.js'
 import { MessagingStore } from './store.js'
 import { groupIdString, inboxMessageOf, parseGroupId, statusOf } from './views.js'
 import { Contacts } from './contacts.js'
@@ -101,6 +103,7 @@ interface Running {
   prekeyServer?: PrekeyServer
   prekeys: PrekeyClient
   publisher: RecordPublisher
+  revocations: RevocationState
   contacts: Contacts
   timers: Array<ReturnType<typeof setInterval>>
   /** When we last looked our own record up for its mailboxes (unix ms). */
@@ -160,7 +163,8 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
     const init = this.init
     const identity = attn.identity
     const self = peerId.toString()
-    const key = hkdfSha256(identity.rootKey.raw, new Uint8Array(0), 'attn/1 messaging-store', 32)
+    // a linked device holds no root key: its store is sealed under its own device key
+    const key = hkdfSha256((identity.rootKey ?? identity.nodeKey).raw, new Uint8Array(0), 'attn/1 messaging-store', 32)
     // prekeys and ratchet sessions are sealed under a key of this device's node key (the secret the
     // keystore passphrase protects; a linked device holds no root key): messaging.md §10.6
     const stateKey = hkdfSha256(identity.nodeKey.raw, new Uint8Array(0), 'attn/2 device-state', 32)
@@ -220,13 +224,16 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       log: this.log,
       callTimeout,
       sessions,
+      isRevoked: (address, nodeId) => { const r = this.directory.cached(address); return r != null && isRevoked(r, nodeId) },
       onMessage: (id) => { this.emitMessage(id) },
       onStatus: (id) => { this.emitStatus(id) }
     })
     const lastPublished = this.ownRecord(store, identity.address)
     // our mailboxes are known before the DHT answers: mail waiting for us is fetched at once
     if (lastPublished != null) this.directory.remember(lastPublished)
+    const revocations = new RevocationState({ identity, self, log: this.log, path: init.revocationsPath, known: [lastPublished?.revocations] })
     const publisher = new RecordPublisher({
+      revocations,
       identity,
       self,
       dht,
@@ -269,7 +276,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
         this.log('a directory record in the DHT store does not validate: %s', err.message)
       }
     })
-    const running: Running = { identity, store, abort, outbox, receiver, groups, mailbox, prekeyServer, prekeys, publisher, contacts: new Contacts(store), timers: [], ownLookupAt: 0, unwatch }
+    const running: Running = { identity, store, abort, outbox, receiver, groups, mailbox, prekeyServer, prekeys, publisher, revocations, contacts: new Contacts(store), timers: [], ownLookupAt: 0, unwatch }
     this.running = running
 
     const r = receiver
@@ -512,6 +519,29 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
    */
   twin (): string[] | undefined {
     return this.twinAddresses
+  }
+
+  /**
+   * Revokes a device of this identity (root key only, messaging.md §2.2): the new revocation list is
+   * kept in the home and published at once (a failed publication is retried with the next one).
+   */
+  async revoke (nodeId: string, options: AbortOptions = {}): Promise<{ seq: string, nodeIds: string[], published?: { seq: string, accepted: number }, publishError?: string }> {
+    const { revocations, publisher } = this.require()
+    const list = await revocations.revoke(nodeId)
+    const out = { seq: list.seq.toString(), nodeIds: list.nodeIds }
+    try {
+      return { ...out, published: await publisher.publish(options) }
+    } catch (err: any) {
+      this.log('publishing the revocation failed (retried with the next publication): %s', err.message)
+      return { ...out, publishError: err.message }
+    }
+  }
+
+  /** The revocation list as this node knows it, and whether it revokes this device. */
+  revocationState (): { revoked: string[], seq: string | null, selfRevoked: boolean } {
+    const r = this.running?.revocations
+    const list = r?.current()
+    return { revoked: list?.nodeIds ?? [], seq: list?.seq.toString() ?? null, selfRevoked: r?.revokedSelf() != null }
   }
 
   /** Our directory record as last published or seen (its devices and mailboxes), if any. */

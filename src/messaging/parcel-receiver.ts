@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { PublicRpcError } from '../rpc/index.js'
 import { Reader, Writer, toHex } from './protocol/codec.js'
 import { readGroupMessage } from './protocol/group.js'
@@ -12,7 +13,7 @@ import {
 } from './protocol/rpc-methods.js'
 import { QUARANTINE_MAX, QUARANTINE_TTL_MS, SESSION_RESET_MIN_INTERVAL_MS } from './constants.js'
 import {
-  DuplicateEnvelopeError, ForgedReceiptError, ForgedSyncError, NotForThisDeviceError, SessionStateLostError, UnknownGroupError,
+  DuplicateEnvelopeError, ForgedReceiptError, ForgedSyncError, NotForThisDeviceError, SenderRevokedError, SessionStateLostError, UnknownGroupError,
   UnknownSenderKeyError, UnsupportedVersionError, WrongRecipientError
 } from './errors.js'
 import type { DeviceSessions } from './device-sessions.js'
@@ -44,6 +45,8 @@ export interface ParcelReceiverInit {
   postage: Postage
   /** Stale device lists (§10.4.1): noticed on receipt, acted on as a sender. */
   staleDevices: StaleDevices
+  /** Whether our cached record of `address` revokes device `nodeId` (messaging.md §2.2). */
+  isRevoked?(address: string, nodeId: string): boolean
   /** A new message is in the inbox. */
   onMessage(envelopeId: Uint8Array): void
   /** An outbox entry changed state (a receipt arrived). */
@@ -127,6 +130,11 @@ export class ParcelReceiver {
       }
       if (err instanceof SessionStateLostError) this.onStateLost(err)
       throw err
+    }
+    // a revoked device's parcels are refused (nothing is committed: its session state stays as it was)
+    const senderDevice = peerIdFromPublicKey(opened.senderNodePublicKey).toString()
+    if (this.init.isRevoked?.(opened.senderAddress, senderDevice) === true) {
+      throw new SenderRevokedError(`device ${senderDevice} of ${opened.senderAddress} is revoked`)
     }
     store.transaction(() => {
       opened.commit()

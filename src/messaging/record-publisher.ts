@@ -2,6 +2,7 @@ import { directoryKey } from './protocol/directory-record.js'
 import { DEFAULT_PUBLISH_TIMEOUT_MS } from './constants.js'
 import { anySignal } from '../utils/signals.js'
 import type { DirectoryClient } from './directory-client.js'
+import type { RevocationState } from './revocations.js'
 import type { PeerBook } from './peer-book.js'
 import type { DirectoryDevice, DirectoryMailbox, DirectoryRecord } from './protocol/directory-record.js'
 import type { SignedPrekeyPublic } from './protocol/device-prekeys.js'
@@ -41,6 +42,8 @@ export interface RecordPublisherInit {
    * another node runs with a copy of this identity (only the last publisher would receive).
    */
   onTwin?(multiaddrs: string[]): void
+  /** The identity's revocation list as known here (messaging.md §2.2): carried forward, its devices dropped. */
+  revocations?: RevocationState
 }
 
 /** Relayed (/p2p-circuit) addresses always kept among a device's listed addresses. */
@@ -89,13 +92,16 @@ export class RecordPublisher {
     const devices = new Map<string, DirectoryDevice>()
     try {
       const existing = await directory.lookup(identity.address, { ...options, fresh: true })
-      for (const d of existing.devices) devices.set(d.nodeId, d)
+      this.init.revocations?.observe(existing.revocations)
+      for (const d of existing.devices) if (this.init.revocations?.isRevoked(d.nodeId) !== true) devices.set(d.nodeId, d)
       this.checkTwin(existing)
       if (existing.seq >= this.seq) this.seq = existing.seq
     } catch (err: any) {
       // the first record of this identity, or the DHT is not reachable yet
       this.init.log('no existing record of ours to merge: %s', err.message)
     }
+    // a revoked device stops publishing (its record would be invalid, and must not win)
+    this.init.revocations?.assertNotRevoked()
     // the root key derives no message keys (messaging.md §10): each device lists its own prekeys
     const price = this.init.mailboxPrice?.()
     devices.set(self, { chain: identity.chain, nodeId: self, multiaddrs: listedAddresses([...(this.init.carrierAddresses?.() ?? []), ...peers.ownAddresses()]), ...this.init.deviceBundle(), ...(price != null ? { mailboxPrice: price } : {}) })
@@ -105,7 +111,8 @@ export class RecordPublisher {
       seq: this.seq,
       expiresAt: now + this.init.recordTtlSeconds,
       devices: [...devices.values()],
-      mailboxes
+      mailboxes,
+      revocations: this.init.revocations?.forPublish()
     }, { signal: anySignal(options.signal, AbortSignal.timeout(DEFAULT_PUBLISH_TIMEOUT_MS)) })
     this.ownSeq = this.seq
     this.init.onPublished?.(record)

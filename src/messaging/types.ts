@@ -65,6 +65,8 @@ export interface GroupInfo {
 export interface MessagingServiceInit {
   /** SQLite file of the messaging store (default: in memory, lost at stop). */
   dbPath?: string
+  /** The root home's revocation list file (messaging.md §2.2; `$ATTN_HOME/revocations.json`); default: none kept. */
+  revocationsPath?: string
   /** Serve as a mailbox for other identities (default true). */
   mailbox?: boolean
   /** Mailbox nodes to list in our directory record (peer id strings); default: the DHT-closest peers. */

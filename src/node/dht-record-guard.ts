@@ -259,7 +259,7 @@ export class DhtRecordGuard implements Datastore, Startable {
     }
     const existing = this.entries.get(k)
     if (existing != null && keyText.startsWith(DIRECTORY_KEY_PREFIX) && !await this.notOlder(key, rec)) {
-      const err = new DhtRecordRollbackError(`${keyText}: the stored directory record is newer (higher seq) than the one offered`)
+      const err = new DhtRecordRollbackError(`${keyText}: the stored directory record wins the selection (higher revocation seq, then higher seq) over the one offered`)
       if (remote) this.refuse(err)
       // our own put (kad-dht stores locally, then sends to peers): keep the better record here and
       // let the put go on to the network, where each peer decides

@@ -13,7 +13,7 @@ import { RewardsLedger } from './ledger.js'
 import { NoChainError, NoRewardsSignerError } from './errors.js'
 import { evmAddressOf, toAmount, toEvmAddress } from './typed-data.js'
 import type { Address, Hex, RewardsDomain } from './typed-data.js'
-import type { Identity } from '../keys/index.js'
+import type { Identity, RootIdentity } from '../keys/index.js'
 import type { AbortOptions } from '@libp2p/interface'
 
 /** The rewards keys of config.json (and `attn start` flags). */
@@ -63,7 +63,7 @@ export class NodeRewards {
 
   private constructor (
     readonly ledger: RewardsLedger,
-    private readonly identity: Identity,
+    private readonly identity: RootIdentity,
     private readonly config: RewardsConfig
   ) {}
 
@@ -74,12 +74,18 @@ export class NodeRewards {
    */
   static async open (home: string, identity: Identity, config: RewardsConfig, onWarning: (message: string) => void): Promise<NodeRewards | undefined> {
     if (config.rewardsContract === '') return undefined
+    const { rootKey } = identity
+    if (rootKey == null) {
+      // cheques and delivery receipts are signed by the root key (rewards.md), which a linked device lacks
+      onWarning('rewards are off on this linked device: it holds no root key (run rewards on a device that does)')
+      return undefined
+    }
     const contract = toEvmAddress(config.rewardsContract, 'rewardsContract')
     const path = join(home, REWARDS_LEDGER_FILE)
     let chainId = config.chainId
     if (chainId === 0 && config.chainRpc !== '') {
       try {
-        const client = await RewardsChainClient.connect({ rpcUrl: config.chainRpc, rootKey: identity.rootKey, timeoutMs: START_CHAIN_TIMEOUT_MS, retries: 0 })
+        const client = await RewardsChainClient.connect({ rpcUrl: config.chainRpc, rootKey, timeoutMs: START_CHAIN_TIMEOUT_MS, retries: 0 })
         chainId = client.chainId
       } catch (err: any) {
         onWarning(`the chain at ${config.chainRpc} does not answer (${err.message as string}); using the chain id of the ledger, if any`)
@@ -90,8 +96,8 @@ export class NodeRewards {
       onWarning('rewards are off for this run: no chain id (set "chainId" in config.json, or start with the chain reachable)')
       return undefined
     }
-    const ledger = new RewardsLedger(path, { domain: { chainId, verifyingContract: contract }, rootKey: identity.rootKey })
-    return new NodeRewards(ledger, identity, config)
+    const ledger = new RewardsLedger(path, { domain: { chainId, verifyingContract: contract }, rootKey })
+    return new NodeRewards(ledger, { ...identity, rootKey }, config)
   }
 
   get domain (): RewardsDomain {

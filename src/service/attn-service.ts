@@ -102,7 +102,7 @@ export class AttnService extends TypedEventEmitter<AttnServiceEvents> implements
     const identity = this.identity_
     if (this.init.frameHandler == null && this.init.rawFrames !== true) {
       if (this.init.sessionStorePath != null) {
-        const key = hkdfSha256(identity.rootKey.raw, new Uint8Array(0), 'attn/1 session-store', 32)
+        const key = hkdfSha256((identity.rootKey ?? identity.nodeKey).raw, new Uint8Array(0), 'attn/1 session-store', 32)
         this.sessionStore = new SessionStore(this.init.sessionStorePath, secretKey(key))
       }
       this.bridge = new SessionRpcBridge({

@@ -6,7 +6,7 @@ import fc from 'fast-check'
 import { sign } from '../../src/keys/index.js'
 import {
   DOMAIN_DIRECTORY, DOMAIN_GROUP_MESSAGE, ENVELOPE_INFO, GROUP_MESSAGE_INFO, GroupMessageReceiver, GroupMessageSender,
-  createDirectoryRecord, createGroup, createReceipt, createSenderKey, decodeDirectoryRecord, decodeGroupState, decodeMessage,
+  createDirectoryRecord, createGroup, createRevocations, createReceipt, createSenderKey, decodeDirectoryRecord, decodeGroupState, decodeMessage,
   decodeReceipt, decodeSenderKey, decodeSync, directoryKey, directoryRecordSignedBytes, encodeDirectoryRecord,
   encodeGroupState, encodeMessage, encodeSenderKey, encodeSync, generatePrekey, messageKeyOf, openEnvelope,
   readEnvelopeHeader, readGroupMessage, sealEnvelope, checkDirectoryRecord, verifyGroupState, verifyReceipt
@@ -22,15 +22,15 @@ import { InconsistentOutputError, sameBytes } from './harness.js'
 import { mutated } from './mutate.js'
 import type { FuzzTarget } from './harness.js'
 import type { DirectoryRecord } from '../../src/messaging/index.js'
-import type { Identity } from '../../src/keys/index.js'
+import type { RootIdentity } from '../../src/keys/index.js'
 
 const bytes = (n: number, fill = 0): Uint8Array => new Uint8Array(n).map((_, i) => (i * 29 + fill) & 0xff)
 const eq = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(a, b) === 0
 const nowS = (): number => Math.floor(Date.now() / 1000)
 
 interface World {
-  alice: Identity
-  bob: Identity
+  alice: RootIdentity
+  bob: RootIdentity
   prekey: ReturnType<typeof generatePrekey>
   envelopes: Uint8Array[]
   groupMessages: Uint8Array[]
@@ -146,8 +146,10 @@ export const directoryDecode: FuzzTarget = {
   async setup () {
     const w = await theWorld()
     const alone = createDirectoryRecord(w.alice, { seq: 0n, expiresAt: w.now + 100 })
+    // device-signed (signer_chain) with a revocation list: fields 9 and 10 (messaging.md §2.2)
+    const deviceSigned = createDirectoryRecord(w.alice, { seq: 1n, expiresAt: w.now + 100, revocations: createRevocations(w.alice.rootKey, 3, [w.bob.address]) }, { signer: 'device' })
     return {
-      seeds: [encodeDirectoryRecord(w.record), encodeDirectoryRecord(alone)],
+      seeds: [encodeDirectoryRecord(w.record), encodeDirectoryRecord(alone), encodeDirectoryRecord(deviceSigned)],
       decode (input) {
         sameBytes(encodeDirectoryRecord(decodeDirectoryRecord(input)), input, 'directory record')
       }
@@ -172,7 +174,12 @@ export const directoryCheck: FuzzTarget = {
     const extra = fc.record({
       devices: fc.array(fc.record({ chain, nodeId: text, multiaddrs: fc.array(text, { maxLength: 3 }) }), { maxLength: 3 }),
       mailboxes: fc.array(fc.record({ peerId: text, multiaddrs: fc.array(text, { maxLength: 3 }) }), { maxLength: 3 }),
-      expiresAt: fc.oneof(fc.constant(w.now + 100), fc.nat())
+      expiresAt: fc.oneof(fc.constant(w.now + 100), fc.nat()),
+      revocations: fc.option(fc.oneof(
+        fc.array(text, { maxLength: 3 }).map(ids => createRevocations(w.bob.rootKey, 1, ids)),
+        fc.record({ seq: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), nodeIds: fc.array(text, { maxLength: 3 }), signature: fc.uint8Array({ minLength: 64, maxLength: 64 }) })
+      ), { nil: undefined }),
+      signerChain: fc.option(chain, { nil: undefined })
     }).map(f => {
       const unsigned = { ...w.record, ...f }
       const signature = sign(w.bob.rootKey, DOMAIN_DIRECTORY, directoryRecordSignedBytes(unsigned))

@@ -19,7 +19,7 @@ import {
   splitDeviceEnvelope
 } from '../../src/messaging/index.js'
 import { METHOD_PREKEY_TAKE, encodePrekeyTake } from '../../src/messaging/protocol/prekey-rpc.js'
-import type { Identity } from '../../src/keys/index.js'
+import type { RootIdentity } from '../../src/keys/index.js'
 import type { AttnNode } from '../../src/node/create-node.js'
 
 const noopLog = Object.assign(() => {}, { error: () => {}, trace: () => {}, enabled: false }) as any
@@ -58,7 +58,7 @@ async function copyDb (fromDir: string, toDir: string): Promise<void> {
 class Attacker {
   private readonly store: MessagingStore
   private readonly sessions: DeviceSessions
-  constructor (identity: Identity, dbPath: string) {
+  constructor (identity: RootIdentity, dbPath: string) {
     this.store = new MessagingStore(dbPath, {
       encryptionKey: hkdfSha256(identity.rootKey.raw, new Uint8Array(0), 'attn/1 messaging-store', 32),
       stateKey: hkdfSha256(identity.nodeKey.raw, new Uint8Array(0), 'attn/2 device-state', 32)

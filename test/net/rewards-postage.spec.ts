@@ -9,7 +9,7 @@ import { METHOD_MAILBOX_TERMS, decodeTerms } from '../../src/messaging/protocol/
 import { decodeInfo } from '../../src/rpc/index.js'
 import { DirectoryClient } from '../../src/messaging/index.js'
 import type { RewardsDomain } from '../../src/rewards/index.js'
-import type { Identity } from '../../src/keys/index.js'
+import type { RootIdentity } from '../../src/keys/index.js'
 
 const DOMAIN: RewardsDomain = { chainId: 31337, verifyingContract: '0x5FbDB2315678afecb367f032d93F642f64180aa3' }
 
@@ -21,7 +21,7 @@ describe('rewards/postage (paid mailbox between real nodes, ledger only)', funct
     await net.cleanup()
     for (const l of ledgers.splice(0)) l.close()
   })
-  const ledgerFor = async (identity: Identity): Promise<RewardsLedger> => {
+  const ledgerFor = async (identity: RootIdentity): Promise<RewardsLedger> => {
     const l = new RewardsLedger(join(await net.tempDir(), 'rewards.sqlite'), { domain: DOMAIN, rootKey: identity.rootKey })
     ledgers.push(l)
     return l

@@ -12,6 +12,8 @@ export interface DirectoryRecord {
   devices: DirectoryRecord.Device[]
   prekeys: DirectoryRecord.Prekey[]
   mailboxes: DirectoryRecord.Mailbox[]
+  revocations?: DirectoryRecord.Revocations
+  signerChain: Uint8Array<ArrayBuffer>
   signature: Uint8Array<ArrayBuffer>
 }
 
@@ -548,6 +550,160 @@ export namespace DirectoryRecord {
     }
   }
 
+  export interface Revocations {
+    seq: bigint
+    nodeIds: string[]
+    signature: Uint8Array<ArrayBuffer>
+  }
+
+  export namespace Revocations {
+    let _codec: Codec<Revocations, Revocations>
+
+    export const codec = (): Codec<Revocations, Revocations> => {
+      if (_codec == null) {
+        _codec = message<Revocations, Revocations>((obj, w, opts = {}) => {
+          if (opts.lengthDelimited !== false) {
+            w.fork()
+          }
+
+          if ((obj.seq != null && obj.seq !== 0n)) {
+            w.uint32(8)
+            w.uint64(obj.seq)
+          }
+
+          if (obj.nodeIds != null && obj.nodeIds.length > 0) {
+            for (const value of obj.nodeIds) {
+              w.uint32(18)
+              w.string(value)
+            }
+          }
+
+          if ((obj.signature != null && obj.signature.byteLength > 0)) {
+            w.uint32(122)
+            w.bytes(obj.signature)
+          }
+
+          if (opts.lengthDelimited !== false) {
+            w.ldelim()
+          }
+        }, (reader, length, opts = {}) => {
+          const obj: any = {
+            seq: 0n,
+            nodeIds: [],
+            signature: uint8ArrayAlloc(0)
+          }
+
+          const end = length == null ? reader.len : reader.pos + length
+
+          while (reader.pos < end) {
+            const tag = reader.uint32()
+
+            switch (tag >>> 3) {
+              case 1: {
+                obj.seq = reader.uint64()
+                break
+              }
+              case 2: {
+                if (opts.limits?.nodeIds != null && obj.nodeIds.length === opts.limits.nodeIds) {
+                  throw new MaxLengthError('Decode error - repeated field "nodeIds" had too many elements')
+                }
+
+                obj.nodeIds.push(reader.string())
+                break
+              }
+              case 15: {
+                obj.signature = reader.bytes()
+                break
+              }
+              default: {
+                reader.skipType(tag & 7)
+                break
+              }
+            }
+          }
+
+          return obj
+        }, function * (reader, length, prefix, opts = {}) {
+          const obj = {
+            nodeIds: 0
+          }
+
+          const end = length == null ? reader.len : reader.pos + length
+
+          while (reader.pos < end) {
+            const tag = reader.uint32()
+
+            switch (tag >>> 3) {
+              case 1: {
+                yield {
+                  field: `${prefix}.seq`,
+                  value: reader.uint64()
+                }
+                break
+              }
+              case 2: {
+                if (opts.limits?.nodeIds != null && obj.nodeIds === opts.limits.nodeIds) {
+                  throw new MaxLengthError('Streaming decode error - repeated field "nodeIds" had too many elements')
+                }
+
+                yield {
+                  field: `${prefix}.nodeIds[]`,
+                  index: obj.nodeIds,
+                  value: reader.string()
+                }
+
+                obj.nodeIds++
+
+                break
+              }
+              case 15: {
+                yield {
+                  field: `${prefix}.signature`,
+                  value: reader.bytes()
+                }
+                break
+              }
+              default: {
+                reader.skipType(tag & 7)
+                break
+              }
+            }
+          }
+        })
+      }
+
+      return _codec
+    }
+
+    export interface RevocationsSeqFieldEvent {
+      field: '$.seq'
+      value: bigint
+    }
+
+    export interface RevocationsNodeIdsFieldEvent {
+      field: '$.nodeIds[]'
+      index: number
+      value: string
+    }
+
+    export interface RevocationsSignatureFieldEvent {
+      field: '$.signature'
+      value: Uint8Array<ArrayBuffer>
+    }
+
+    export function encode (obj: Revocations): Uint8Array<ArrayBuffer> {
+      return encodeMessage(obj, Revocations.codec())
+    }
+
+    export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Revocations>): Revocations {
+      return decodeMessage(buf, Revocations.codec(), opts)
+    }
+
+    export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Revocations>): Generator<RevocationsSeqFieldEvent | RevocationsNodeIdsFieldEvent | RevocationsSignatureFieldEvent> {
+      return streamMessage(buf, Revocations.codec(), opts)
+    }
+  }
+
   export interface Mailbox {
     peerId: string
     multiaddrs: string[]
@@ -734,6 +890,16 @@ export namespace DirectoryRecord {
           }
         }
 
+        if (obj.revocations != null) {
+          w.uint32(74)
+          DirectoryRecord.Revocations.codec().encode(obj.revocations, w)
+        }
+
+        if ((obj.signerChain != null && obj.signerChain.byteLength > 0)) {
+          w.uint32(82)
+          w.bytes(obj.signerChain)
+        }
+
         if ((obj.signature != null && obj.signature.byteLength > 0)) {
           w.uint32(122)
           w.bytes(obj.signature)
@@ -752,6 +918,7 @@ export namespace DirectoryRecord {
           devices: [],
           prekeys: [],
           mailboxes: [],
+          signerChain: uint8ArrayAlloc(0),
           signature: uint8ArrayAlloc(0)
         }
 
@@ -809,6 +976,16 @@ export namespace DirectoryRecord {
               obj.mailboxes.push(DirectoryRecord.Mailbox.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.mailboxes$
               }))
+              break
+            }
+            case 9: {
+              obj.revocations = DirectoryRecord.Revocations.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.revocations
+              })
+              break
+            }
+            case 10: {
+              obj.signerChain = reader.bytes()
               break
             }
             case 15: {
@@ -923,6 +1100,20 @@ export namespace DirectoryRecord {
 
               obj.mailboxes++
 
+              break
+            }
+            case 9: {
+              yield * DirectoryRecord.Revocations.codec().stream(reader, reader.uint32(), `${prefix}.revocations`, {
+                limits: opts.limits?.revocations
+              })
+
+              break
+            }
+            case 10: {
+              yield {
+                field: `${prefix}.signerChain`,
+                value: reader.bytes()
+              }
               break
             }
             case 15: {
@@ -1053,6 +1244,27 @@ export namespace DirectoryRecord {
     value: string
   }
 
+  export interface DirectoryRecordRevocationsSeqFieldEvent {
+    field: '$.revocations.seq'
+    value: bigint
+  }
+
+  export interface DirectoryRecordRevocationsNodeIdsFieldEvent {
+    field: '$.revocations.nodeIds[]'
+    index: number
+    value: string
+  }
+
+  export interface DirectoryRecordRevocationsSignatureFieldEvent {
+    field: '$.revocations.signature'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface DirectoryRecordSignerChainFieldEvent {
+    field: '$.signerChain'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export interface DirectoryRecordSignatureFieldEvent {
     field: '$.signature'
     value: Uint8Array<ArrayBuffer>
@@ -1066,7 +1278,7 @@ export namespace DirectoryRecord {
     return decodeMessage(buf, DirectoryRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DirectoryRecord>): Generator<DirectoryRecordVersionFieldEvent | DirectoryRecordAddressFieldEvent | DirectoryRecordRootPublicKeyFieldEvent | DirectoryRecordSeqFieldEvent | DirectoryRecordExpiresAtFieldEvent | DirectoryRecordDevicesChainFieldEvent | DirectoryRecordDevicesNodeIdFieldEvent | DirectoryRecordDevicesMultiaddrsFieldEvent | DirectoryRecordDevicesIdentityKeyFieldEvent | DirectoryRecordDevicesSignedPrekeyIdFieldEvent | DirectoryRecordDevicesSignedPrekeyPublicKeyFieldEvent | DirectoryRecordDevicesSignedPrekeyExpiresAtFieldEvent | DirectoryRecordDevicesSignedPrekeySignatureFieldEvent | DirectoryRecordDevicesMailboxPriceFieldEvent | DirectoryRecordPrekeysPublicKeyFieldEvent | DirectoryRecordPrekeysIdFieldEvent | DirectoryRecordPrekeysExpiresAtFieldEvent | DirectoryRecordMailboxesPeerIdFieldEvent | DirectoryRecordMailboxesMultiaddrsFieldEvent | DirectoryRecordSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DirectoryRecord>): Generator<DirectoryRecordVersionFieldEvent | DirectoryRecordAddressFieldEvent | DirectoryRecordRootPublicKeyFieldEvent | DirectoryRecordSeqFieldEvent | DirectoryRecordExpiresAtFieldEvent | DirectoryRecordDevicesChainFieldEvent | DirectoryRecordDevicesNodeIdFieldEvent | DirectoryRecordDevicesMultiaddrsFieldEvent | DirectoryRecordDevicesIdentityKeyFieldEvent | DirectoryRecordDevicesSignedPrekeyIdFieldEvent | DirectoryRecordDevicesSignedPrekeyPublicKeyFieldEvent | DirectoryRecordDevicesSignedPrekeyExpiresAtFieldEvent | DirectoryRecordDevicesSignedPrekeySignatureFieldEvent | DirectoryRecordDevicesMailboxPriceFieldEvent | DirectoryRecordPrekeysPublicKeyFieldEvent | DirectoryRecordPrekeysIdFieldEvent | DirectoryRecordPrekeysExpiresAtFieldEvent | DirectoryRecordMailboxesPeerIdFieldEvent | DirectoryRecordMailboxesMultiaddrsFieldEvent | DirectoryRecordRevocationsSeqFieldEvent | DirectoryRecordRevocationsNodeIdsFieldEvent | DirectoryRecordRevocationsSignatureFieldEvent | DirectoryRecordSignerChainFieldEvent | DirectoryRecordSignatureFieldEvent> {
     return streamMessage(buf, DirectoryRecord.codec(), opts)
   }
 }

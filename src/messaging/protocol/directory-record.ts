@@ -4,17 +4,18 @@
  * validateDirectoryRecord / selectDirectoryRecord plug into kad-dht as `validators.attn` /
  * `selectors.attn`.
  */
-import { peerIdFromString } from '@libp2p/peer-id'
-import { attAddress, parseAttAddress, sign, verify, verifyChain } from '../../keys/index.js'
+import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id'
+import { attAddress, decodeChain, parseAttAddress, sign, verify, verifyChain } from '../../keys/index.js'
+import type { PrivateKey } from '@libp2p/interface'
 import type { Identity } from '../../keys/index.js'
 import { compareBytes, equalBytes, utf8 } from './codec.js'
 import {
-  CLOCK_SKEW_SECONDS, PUBLIC_KEY_LENGTH, DIRECTORY_KEY_PREFIX, DIRECTORY_RECORD_VERSION, DOMAIN_DIRECTORY,
+  CLOCK_SKEW_SECONDS, PUBLIC_KEY_LENGTH, DIRECTORY_KEY_PREFIX, DIRECTORY_RECORD_VERSION, DOMAIN_DIRECTORY, DOMAIN_DIRECTORY_REVOCATIONS, MAX_REVOKED_DEVICES,
   MAX_ADDRESS_LENGTH, MAX_DIRECTORY_DEVICES, MAX_DIRECTORY_MAILBOXES, MAX_DIRECTORY_PREKEYS, MAX_DIRECTORY_RECORD_BYTES,
   MAX_MAILBOX_MULTIADDRS, MAX_MULTIADDR_LENGTH, SIGNATURE_LENGTH, X25519_KEY_LENGTH
 } from '../constants.js'
 import {
-  DirectoryBadSignatureError, DirectoryDeviceInvalidError, DirectoryExpiredError, DirectoryKeyMismatchError,
+  DirectoryBadRevocationsError, DirectoryBadSignatureError, DirectoryDeviceInvalidError, DirectoryDeviceRevokedError, DirectoryExpiredError, DirectoryKeyMismatchError, DirectorySignerInvalidError,
   MalformedDirectoryRecordError, NoValidDirectoryRecordError, UnsupportedDirectoryVersionError
 } from '../errors.js'
 import { isDirectoryMultiaddr, isPeerIdString } from '../multiaddr-grammar.js'
@@ -63,7 +64,21 @@ export interface DirectoryRecord {
   devices: DirectoryDevice[]
   prekeys: DirectoryPrekey[]
   mailboxes: DirectoryMailbox[]
-  /** 64-byte signature by the root key, domain "directory", over the encoding without this field. */
+  /** The identity's root-signed revocation list (§2.2); absent: nothing revoked. */
+  revocations?: DirectoryRevocations
+  /** Absent: the root key signed. Present: the chain of the listed device whose node key signed (§2). */
+  signerChain?: Uint8Array
+  /** 64-byte signature by the root key (or the signer_chain's device key), domain "directory", over the encoding without this field. */
+  signature: Uint8Array
+}
+
+/** A root-signed list of revoked devices (messaging.md §2.2). */
+export interface DirectoryRevocations {
+  /** Increases with every new list: selection prefers the record with the higher one. */
+  seq: bigint
+  /** Revoked node ids (peer id strings), strictly ascending in byte order, at most MAX_REVOKED_DEVICES. */
+  nodeIds: string[]
+  /** 64 bytes: sign(root key, "directory-revocations", the list encoded without this field). */
   signature: Uint8Array
 }
 
@@ -73,6 +88,7 @@ export interface DirectoryRecordFields {
   devices?: DirectoryDevice[]
   prekeys?: DirectoryPrekey[]
   mailboxes?: DirectoryMailbox[]
+  revocations?: DirectoryRevocations
 }
 
 export type ValidateOptions = { nowSeconds?: number, signal?: AbortSignal }
@@ -101,8 +117,46 @@ function toPB (r: Omit<DirectoryRecord, 'signature'> & { signature?: Uint8Array 
     })),
     prekeys: r.prekeys.map(p => ({ publicKey: p.publicKey as Uint8Array<ArrayBuffer>, id: p.id, expiresAt: BigInt(p.expiresAt) })),
     mailboxes: r.mailboxes.map(m => ({ peerId: m.peerId, multiaddrs: [...m.multiaddrs] })),
+    revocations: r.revocations == null ? undefined : revocationsToPB(r.revocations),
+    signerChain: (r.signerChain ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>,
     signature: (r.signature ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>
   }
+}
+
+function revocationsToPB (r: Omit<DirectoryRevocations, 'signature'> & { signature?: Uint8Array }): PB.Revocations {
+  return { seq: BigInt(r.seq), nodeIds: [...r.nodeIds], signature: (r.signature ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer> }
+}
+
+/** The signed bytes of a revocation list: its canonical encoding with `signature` absent. */
+export function revocationsSignedBytes (r: Pick<DirectoryRevocations, 'seq' | 'nodeIds'>): Uint8Array {
+  return PB.Revocations.encode(revocationsToPB({ seq: r.seq, nodeIds: r.nodeIds }))
+}
+
+/** Byte order of UTF-8 strings (what "strictly ascending" means for node ids). */
+function compareUtf8 (a: string, b: string): number {
+  return compareBytes(utf8(a), utf8(b))
+}
+
+/**
+ * Signs a revocation list with the root key: node ids deduplicated and sorted (byte order).
+ * RangeError past MAX_REVOKED_DEVICES ids or for a seq outside uint64.
+ */
+export function createRevocations (rootKey: PrivateKey, seq: bigint | number, nodeIds: Iterable<string>): DirectoryRevocations {
+  const ids = [...new Set(nodeIds)].sort(compareUtf8)
+  if (ids.length > MAX_REVOKED_DEVICES) throw new RangeError(`a revocation list holds at most ${MAX_REVOKED_DEVICES} node ids`)
+  const unsigned = { seq: BigInt(seq), nodeIds: ids }
+  if (unsigned.seq < 0n || unsigned.seq > 0xffffffffffffffffn) throw new RangeError('revocation seq is a uint64')
+  return { ...unsigned, signature: sign(rootKey, DOMAIN_DIRECTORY_REVOCATIONS, revocationsSignedBytes(unsigned)) }
+}
+
+/** The revocation seq of a record (0 without a list): the first selection criterion. */
+export function revocationSeq (record: Pick<DirectoryRecord, 'revocations'>): bigint {
+  return record.revocations?.seq ?? 0n
+}
+
+/** True when the record's revocation list names `nodeId`. */
+export function isRevoked (record: Pick<DirectoryRecord, 'revocations'>, nodeId: string): boolean {
+  return record.revocations?.nodeIds.includes(nodeId) ?? false
 }
 
 /** The signed bytes: the canonical encoding with the signature field absent. */
@@ -133,7 +187,7 @@ export function decodeDirectoryRecord (bytes: Uint8Array): DirectoryRecord {
   let pb: PB
   try {
     pb = PB.decode(bytes, {
-      limits: { devices: MAX_DIRECTORY_DEVICES, prekeys: MAX_DIRECTORY_PREKEYS, mailboxes: MAX_DIRECTORY_MAILBOXES, mailboxes$: { multiaddrs: MAX_MAILBOX_MULTIADDRS }, devices$: { multiaddrs: MAX_MAILBOX_MULTIADDRS } }
+      limits: { revocations$: { nodeIds: MAX_REVOKED_DEVICES }, devices: MAX_DIRECTORY_DEVICES, prekeys: MAX_DIRECTORY_PREKEYS, mailboxes: MAX_DIRECTORY_MAILBOXES, mailboxes$: { multiaddrs: MAX_MAILBOX_MULTIADDRS }, devices$: { multiaddrs: MAX_MAILBOX_MULTIADDRS } }
     })
   } catch (err) {
     throw new MalformedDirectoryRecordError('not a DirectoryRecord protobuf', { cause: err })
@@ -178,17 +232,32 @@ export function decodeDirectoryRecord (bytes: Uint8Array): DirectoryRecord {
     }),
     signature: pb.signature
   }
+  if (pb.revocations != null) {
+    const rv = pb.revocations
+    if (rv.signature.byteLength !== SIGNATURE_LENGTH) bad('a revocation list signature must be 64 bytes')
+    for (let i = 0; i < rv.nodeIds.length; i++) {
+      if (rv.nodeIds[i].length === 0 || utf8(rv.nodeIds[i]).byteLength > MAX_ADDRESS_LENGTH) bad('a revoked node id has a bad length')
+      if (i > 0 && compareUtf8(rv.nodeIds[i - 1], rv.nodeIds[i]) >= 0) bad('revoked node ids are not strictly ascending')
+    }
+    record.revocations = { seq: rv.seq, nodeIds: rv.nodeIds, signature: rv.signature }
+  }
+  if (pb.signerChain.byteLength > 0) record.signerChain = pb.signerChain
   if (new Set(record.prekeys.map(p => p.id)).size !== record.prekeys.length) bad('duplicate prekey id')
   if (!equalBytes(encodeDirectoryRecord(record), bytes)) bad('not the canonical encoding')
   return record
 }
 
-/** Builds and signs (with the root key) a directory record for `identity`. */
-export function createDirectoryRecord (identity: Identity, fields: DirectoryRecordFields): DirectoryRecord {
+/**
+ * Builds and signs a directory record for `identity`: with the root key when the identity holds it
+ * (and `signer` is not 'device'), else with its device key, the record then carrying the device's
+ * chain as `signer_chain` (a linked device, §2).
+ */
+export function createDirectoryRecord (identity: Identity, fields: DirectoryRecordFields, options: { signer?: 'root' | 'device' } = {}): DirectoryRecord {
+  const byDevice = identity.rootKey == null || options.signer === 'device'
   const unsigned: Omit<DirectoryRecord, 'signature'> = {
     version: DIRECTORY_RECORD_VERSION,
     address: identity.address,
-    rootPublicKey: identity.rootKey.publicKey.raw,
+    rootPublicKey: parseAttAddress(identity.address).raw,
     seq: BigInt(fields.seq),
     expiresAt: fields.expiresAt,
     // a publisher keeps only the multiaddrs of the directory grammar (messaging.md §2), so what it
@@ -196,10 +265,13 @@ export function createDirectoryRecord (identity: Identity, fields: DirectoryReco
     devices: (fields.devices ?? [{ chain: identity.chain, nodeId: attAddress(identity.nodeKey.publicKey) }])
       .map(d => d.multiaddrs == null ? d : { ...d, multiaddrs: d.multiaddrs.filter(isDirectoryMultiaddr) }),
     prekeys: fields.prekeys ?? [],
-    mailboxes: (fields.mailboxes ?? []).map(m => ({ ...m, multiaddrs: m.multiaddrs.filter(isDirectoryMultiaddr) }))
+    mailboxes: (fields.mailboxes ?? []).map(m => ({ ...m, multiaddrs: m.multiaddrs.filter(isDirectoryMultiaddr) })),
+    ...(fields.revocations != null ? { revocations: fields.revocations } : {}),
+    ...(byDevice ? { signerChain: identity.chain } : {})
   }
   if (unsigned.seq < 0n || unsigned.seq > 0xffffffffffffffffn) throw new RangeError('seq is a uint64')
-  const signature = sign(identity.rootKey, DOMAIN_DIRECTORY, directoryRecordSignedBytes(unsigned))
+  const signingKey = byDevice ? identity.nodeKey : identity.rootKey as PrivateKey
+  const signature = sign(signingKey, DOMAIN_DIRECTORY, directoryRecordSignedBytes(unsigned))
   const record = { ...unsigned, signature }
   // Round trip through the decoder so a record we publish always passes our own structural rules.
   decodeDirectoryRecord(encodeDirectoryRecord(record))
@@ -221,9 +293,10 @@ function addressFromKey (key: Uint8Array): string {
  * Synchronous core of validateDirectoryRecord: returns the decoded record or throws. Order (first
  * failure wins): key prefix (ERR_DIRECTORY_KEY_MISMATCH), decode (ERR_DIRECTORY_MALFORMED,
  * ERR_DIRECTORY_UNSUPPORTED_VERSION), address = key address and root key = the address's key
- * (ERR_DIRECTORY_KEY_MISMATCH), signature (ERR_DIRECTORY_BAD_SIGNATURE), expiry
- * (ERR_DIRECTORY_EXPIRED), device chains (ERR_DIRECTORY_DEVICE_INVALID), mailbox ids/multiaddrs
- * (ERR_DIRECTORY_MALFORMED).
+ * (ERR_DIRECTORY_KEY_MISMATCH), revocation list signature (ERR_DIRECTORY_BAD_REVOCATIONS),
+ * signer chain (ERR_DIRECTORY_SIGNER_INVALID), signature (ERR_DIRECTORY_BAD_SIGNATURE), revoked
+ * signer or device (ERR_DIRECTORY_DEVICE_REVOKED), expiry (ERR_DIRECTORY_EXPIRED), device chains
+ * (ERR_DIRECTORY_DEVICE_INVALID), mailbox ids/multiaddrs (ERR_DIRECTORY_MALFORMED).
  */
 export function checkDirectoryRecord (key: Uint8Array, value: Uint8Array, now: number = nowSeconds()): DirectoryRecord {
   const keyAddress = addressFromKey(key)
@@ -236,8 +309,17 @@ export function checkDirectoryRecord (key: Uint8Array, value: Uint8Array, now: n
     throw new DirectoryKeyMismatchError(`the record address is not an ATT address: ${(err as Error).message}`)
   }
   if (!equalBytes(root.raw, record.rootPublicKey)) throw new DirectoryKeyMismatchError('root_public_key is not the key of the address')
-  if (!verify(root, DOMAIN_DIRECTORY, directoryRecordSignedBytes(record), record.signature)) {
-    throw new DirectoryBadSignatureError('the root signature over the directory record does not verify')
+  const rv = record.revocations
+  if (rv != null && !verify(root, DOMAIN_DIRECTORY_REVOCATIONS, revocationsSignedBytes(rv), rv.signature)) {
+    throw new DirectoryBadRevocationsError('the revocation list is not signed by the root key')
+  }
+  const signer = record.signerChain == null ? undefined : checkSigner(record, now)
+  if (!verify(signer?.key ?? root, DOMAIN_DIRECTORY, directoryRecordSignedBytes(record), record.signature)) {
+    throw new DirectoryBadSignatureError(`the ${signer == null ? 'root' : 'device'} signature over the directory record does not verify`)
+  }
+  if (signer != null && isRevoked(record, signer.nodeId)) throw new DirectoryDeviceRevokedError(`the record is signed by revoked device ${signer.nodeId}`)
+  for (const d of record.devices) {
+    if (isRevoked(record, d.nodeId)) throw new DirectoryDeviceRevokedError(`the record lists revoked device ${d.nodeId}`)
   }
   if (record.expiresAt + CLOCK_SKEW_SECONDS < now) throw new DirectoryExpiredError(`the directory record expired at ${record.expiresAt}`)
   for (const d of record.devices) {
@@ -262,6 +344,24 @@ export function checkDirectoryRecord (key: Uint8Array, value: Uint8Array, now: n
   return record
 }
 
+/** The device key a signer_chain proves for the record's address at `now`; it must be a listed device. */
+function checkSigner (record: DirectoryRecord, now: number): { key: ReturnType<typeof parseAttAddress>, nodeId: string } {
+  let key
+  try {
+    const certificates = decodeChain(record.signerChain as Uint8Array)
+    if (certificates.length !== 1) throw new DirectorySignerInvalidError('a signer_chain holds exactly one certificate (a root-signed record has none)')
+    const v = verifyChain(record.signerChain as Uint8Array, certificates[0].nodePublicKey, now)
+    if (v.address !== record.address) throw new DirectorySignerInvalidError(`the signer_chain proves a device of ${v.address}`)
+    key = v.nodePublicKey
+  } catch (err) {
+    if (err instanceof DirectorySignerInvalidError) throw err
+    throw new DirectorySignerInvalidError(`the signer_chain does not verify: ${(err as Error).message}`, { cause: err })
+  }
+  const nodeId = peerIdFromPublicKey(key).toString()
+  if (!record.devices.some(d => d.nodeId === nodeId)) throw new DirectorySignerInvalidError(`the signing device ${nodeId} is not listed in devices`)
+  return { key, nodeId }
+}
+
 /**
  * kad-dht ValidateFn for the `attn` namespace. The third argument is kad-dht's AbortOptions, or (for
  * tests) the current unix time in seconds.
@@ -272,8 +372,9 @@ export async function validateDirectoryRecord (key: Uint8Array, value: Uint8Arra
 }
 
 /**
- * kad-dht SelectFn for the `attn` namespace: index of the best valid record — highest seq, then the
- * later expires_at, then the lexicographically greatest bytes. Invalid records never win; throws
+ * kad-dht SelectFn for the `attn` namespace: index of the best valid record — highest revocation
+ * seq (a record carrying an older revocation list loses, whatever its seq), then the highest seq,
+ * then the later expires_at, then the lexicographically greatest bytes. Invalid records never win; throws
  * NoValidDirectoryRecordError when none is valid.
  */
 export function selectDirectoryRecord (key: Uint8Array, records: Uint8Array[], now: number = nowSeconds()): number {
@@ -296,9 +397,18 @@ export function selectDirectoryRecord (key: Uint8Array, records: Uint8Array[], n
 }
 
 function better (a: DirectoryRecord, aBytes: Uint8Array, b: DirectoryRecord, bBytes: Uint8Array): boolean {
-  if (a.seq !== b.seq) return a.seq > b.seq
-  if (a.expiresAt !== b.expiresAt) return a.expiresAt > b.expiresAt
+  const c = compareDirectoryRecords(a, b)
+  if (c !== 0) return c > 0
   return compareBytes(aBytes, bBytes) > 0
+}
+
+/** Selection order of two valid records of one address without the final bytes tie-break: > 0 when `a` wins. */
+export function compareDirectoryRecords (a: DirectoryRecord, b: DirectoryRecord): number {
+  const ra = revocationSeq(a)
+  const rb = revocationSeq(b)
+  if (ra !== rb) return ra > rb ? 1 : -1
+  if (a.seq !== b.seq) return a.seq > b.seq ? 1 : -1
+  return a.expiresAt - b.expiresAt
 }
 
 /** The usable prekey of a record: unexpired at `now`, the latest expiry (then the highest id). */

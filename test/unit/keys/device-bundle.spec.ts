@@ -6,14 +6,14 @@ import {
   BundleCorruptError, BundleWrongPassphraseError, changePassphrase, createIdentity, decodeCertificate, importDeviceIdentity, issueDeviceKey,
   loadDeviceIdentity, loadIdentity, openDeviceBundle, RootKeyRequiredError, sealDeviceBundle, verifyChain, WrongPassphraseError
 } from '../../../src/keys/index.js'
-import type { DeviceBundleContents, Identity } from '../../../src/keys/index.js'
+import type { DeviceBundleContents, RootIdentity } from '../../../src/keys/index.js'
 
 // Tests only: a cheap scrypt cost. Production always uses SCRYPT_N (2^15).
 const FAST = { scryptN: 2 ** 10 }
 
 describe('keys: device bundles (attn device export / init --import)', () => {
   const dirs: string[] = []
-  let root: Identity
+  let root: RootIdentity
   let contents: DeviceBundleContents
 
   before(async () => {

@@ -9,7 +9,7 @@ import {
   CERT_RENEW_BEFORE_SECONDS, createIdentity, decodeCertificate, identityExists, loadIdentity, loadOrCreateIdentity,
   MAX_CERT_VALIDITY_SECONDS, SCRYPT_N, verifyChain
 } from '../../../src/keys/index.js'
-import type { Identity } from '../../../src/keys/index.js'
+import type { RootIdentity } from '../../../src/keys/index.js'
 
 // Tests only: a cheap scrypt cost. Production always uses SCRYPT_N (2^15).
 const FAST = { scryptN: 2 ** 10 }
@@ -21,7 +21,7 @@ async function fingerprint (path: string): Promise<{ hash: string, mtimeMs: numb
   return { hash: createHash('sha256').update(bytes).digest('hex'), mtimeMs: st.mtimeMs, mode: st.mode & 0o777 }
 }
 
-function sameIdentity (a: Identity, b: Identity): void {
+function sameIdentity (a: RootIdentity, b: RootIdentity): void {
   assert.equal(a.address, b.address)
   assert.ok(a.rootKey.equals(b.rootKey))
   assert.ok(a.nodeKey.equals(b.nodeKey))

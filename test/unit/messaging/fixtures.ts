@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto'
 import { privateKeyFromRaw } from '@libp2p/crypto/keys'
 import { attAddress, encodeCertificate, encodeChain, issueCertificate } from '../../../src/keys/index.js'
-import type { Identity } from '../../../src/keys/index.js'
+import type { RootIdentity } from '../../../src/keys/index.js'
 import type { PrivateKey } from '@libp2p/interface'
 
 export const NOW = 1_767_225_600 // 2026-01-01T00:00:00Z, unix seconds
@@ -14,7 +14,7 @@ export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 export const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'))
 
 /** An identity with a device key certified at NOW (or running on its root key when `device` is false). */
-export function identity (name: string, device = true): Identity {
+export function identity (name: string, device = true): RootIdentity {
   const rootKey = keyFrom(`attn/1 messaging vectors: ${name} root`)
   const address = attAddress(rootKey.publicKey)
   if (!device) return { address, rootKey, nodeKey: rootKey, chain: encodeChain([]) }

@@ -14,15 +14,15 @@ import { fileURLToPath } from 'node:url'
 import { privateKeyFromRaw } from '@libp2p/crypto/keys'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { x25519 } from '@noble/curves/ed25519.js'
-import { attAddress, sign } from '../../../src/keys/index.js'
+import { attAddress, encodeCertificate, encodeChain, issueCertificate, parseAttAddress, sign, verify } from '../../../src/keys/index.js'
 import {
-  GroupMessageReceiver, GroupMessageSender, TEXT_PLAIN, checkDirectoryRecord, createDirectoryRecord, createGroup,
+  GroupMessageReceiver, GroupMessageSender, TEXT_PLAIN, checkDirectoryRecord, createDirectoryRecord, createGroup, createRevocations, revocationsSignedBytes,
   createReceipt, createSenderKey, directoryKey, directoryRecordSignedBytes, encodeDirectoryRecord, encodeGroupState,
   derivePrekey, encodeMessage, encodeSenderKey, isAcceptedPrekeyId, openEnvelope, prekeyIdAt, prekeyResolver, readEnvelopeHeader,
   sealEnvelope, selectDirectoryRecord, utf8, verifyGroupState, verifyReceipt
 } from '../../../src/messaging/index.js'
 import { DIRECTORY_MULTIADDR_PROTOCOLS } from '../../../src/messaging/multiaddr-grammar.js'
-import { NOW, NOW_MS, hex, identity, seedBytes, unhex } from './fixtures.js'
+import { NOW, NOW_MS, hex, identity, keyFrom, seedBytes, unhex } from './fixtures.js'
 
 const file = (name: string): string => fileURLToPath(new URL(`../../../../protocols/vectors/${name}`, import.meta.url))
 const WRITE = process.env.ATTN_WRITE_VECTORS === '1'
@@ -175,7 +175,8 @@ function directoryVectors (): unknown {
     { name: 'device mailbox_price "0" (price 0 is said by absence)', value: withDevicePrice('0') },
     { name: 'device mailbox_price with a leading zero', value: withDevicePrice('07') },
     { name: 'device mailbox_price 2^128 (above u128)', value: withDevicePrice((1n << 128n).toString()) },
-    { name: 'device mailbox_price not decimal', value: withDevicePrice('1e3') }
+    { name: 'device mailbox_price not decimal', value: withDevicePrice('1e3') },
+    ...deviceSignedCases(record)
   ]
   const cases = caseInputs.map(c => ({ name: c.name, ...(c.key != null ? { key: new TextDecoder().decode(c.key) } : {}), value: hex(c.value), error: codeOf(() => checkDirectoryRecord(c.key ?? key, c.value, NOW)) }))
   const s1 = encodeDirectoryRecord(createDirectoryRecord(bob, { seq: 1, expiresAt: NOW + 86400 }))
@@ -183,6 +184,15 @@ function directoryVectors (): unknown {
   const s5b = encodeDirectoryRecord(createDirectoryRecord(bob, { seq: 5, expiresAt: NOW + 200 }))
   const forged9 = resign(createDirectoryRecord(bob, { seq: 9, expiresAt: NOW + 86400 }), mallory)
   const candidates = [s1, s5b, forged9, s5a]
+  // §2.2: the revocation seq ranks first. The phone, revoked by list 2, publishes again with list 1 and seq 9: it loses.
+  const laptop = { chain: bob.chain, nodeId: attAddress(bob.nodeKey.publicKey) }
+  const phoneDevice = { chain: bobPhone.chain, nodeId: attAddress(bobPhone.nodeKey.publicKey) }
+  const list1 = createRevocations(bob.rootKey, 1, [])
+  const list2 = createRevocations(bob.rootKey, 2, [phoneDevice.nodeId])
+  const byRoot = encodeDirectoryRecord(createDirectoryRecord(bob, { seq: 5, expiresAt: NOW + 86400, devices: [laptop], revocations: list2 }))
+  const byPhone = encodeDirectoryRecord(createDirectoryRecord(bobPhone, { seq: 9, expiresAt: NOW + 86400, devices: [laptop, phoneDevice], revocations: list1 }, { signer: 'device' }))
+  const noList = encodeDirectoryRecord(createDirectoryRecord(bob, { seq: 10, expiresAt: NOW + 86400, devices: [laptop, phoneDevice] }))
+  const revocationCandidates = [byPhone, noList, byRoot]
   return {
     description: 'ATT directory records (protocols/messaging.md §2). Validate each case\'s `value` under DHT key `key` (UTF-8; the case\'s own `key` when it has one) at unix time now; expect "OK" or the error code. Selection: index of the best valid candidate.',
     now: NOW,
@@ -203,8 +213,48 @@ function directoryVectors (): unknown {
     signature: hex(record.signature),
     encoded: hex(bytes),
     cases,
-    selection: { candidates: candidates.map(hex), best: selectDirectoryRecord(key, candidates, NOW) }
+    selection: { candidates: candidates.map(hex), best: selectDirectoryRecord(key, candidates, NOW) },
+    revocations: {
+      description: 'messaging.md §2.2: Revocations{seq = 2, node_ids = [bob\'s phone]} signed by root_private_key under domain "directory-revocations" over signed_bytes (the encoding without field 15). Selection: the phone (revoked by list 2) publishes again with list 1 and a higher seq (9), a record without a list has seq 10; the record with list 2 wins.',
+      seq: '2',
+      node_ids: list2.nodeIds,
+      signed_bytes: hex(revocationsSignedBytes(list2)),
+      signature: hex(list2.signature),
+      selection: { candidates: revocationCandidates.map(hex), best: selectDirectoryRecord(key, revocationCandidates, NOW) }
+    }
   }
+}
+
+/** Bob's second device ("phone"): its own node key, certified by Bob's root key at NOW. */
+const bobPhone = (() => {
+  const nodeKey = keyFrom('attn/1 messaging vectors: bob phone node')
+  const certificate = encodeCertificate(issueCertificate(bob.rootKey, nodeKey.publicKey, { now: NOW, label: 'phone' }))
+  return { address: bob.address, nodeKey, certificate, chain: encodeChain([certificate]) }
+})()
+
+/** messaging.md §2 rules 2 and 4–7: device-signed records (signer_chain) and revocation lists. */
+function deviceSignedCases (record: ReturnType<typeof createDirectoryRecord>): Array<{ name: string, value: Uint8Array }> {
+  const laptop = { chain: bob.chain, nodeId: attAddress(bob.nodeKey.publicKey) }
+  const phone = { chain: bobPhone.chain, nodeId: attAddress(bobPhone.nodeKey.publicKey) }
+  const fields = { seq: 3, expiresAt: NOW + 86400, prekeys: record.prekeys, mailboxes: record.mailboxes }
+  const signedBy = (key: typeof bob.nodeKey, r: Omit<typeof record, 'signature'>): Uint8Array =>
+    encodeDirectoryRecord({ ...r, signature: sign(key, 'directory', directoryRecordSignedBytes(r)) })
+  const { signature: _s, ...unsigned } = record
+  const revokePhone = createRevocations(bob.rootKey, 1, [phone.nodeId])
+  const malloryList = createRevocations(mallory.rootKey, 1, [phone.nodeId])
+  const both = createRevocations(bob.rootKey, 1, [laptop.nodeId, phone.nodeId])
+  return [
+    { name: 'device-signed: signer_chain of a listed device, signed by its node key', value: encodeDirectoryRecord(createDirectoryRecord(bobPhone, { ...fields, devices: [laptop, phone] }, { signer: 'device' })) },
+    { name: 'device-signed: the signer is not listed in devices', value: signedBy(bobPhone.nodeKey, { ...unsigned, devices: [laptop], signerChain: bobPhone.chain }) },
+    { name: 'device-signed: signer_chain proves a device of another address', value: signedBy(mallory.nodeKey, { ...unsigned, devices: [laptop, { chain: mallory.chain, nodeId: attAddress(mallory.nodeKey.publicKey) }], signerChain: mallory.chain }) },
+    { name: 'device-signed: signer_chain with no certificate (the root key)', value: signedBy(bob.rootKey, { ...unsigned, signerChain: encodeChain([]) }) },
+    { name: 'device-signed: signer_chain present but signed by the root key', value: signedBy(bob.rootKey, { ...unsigned, devices: [laptop, phone], signerChain: bobPhone.chain }) },
+    { name: 'revocation list naming a device the record does not list', value: encodeDirectoryRecord(createDirectoryRecord(bob, { ...fields, devices: [laptop], revocations: revokePhone })) },
+    { name: 'revoked device listed among devices', value: encodeDirectoryRecord(createDirectoryRecord(bob, { ...fields, devices: [laptop, phone], revocations: revokePhone })) },
+    { name: 'signed by a revoked device', value: signedBy(bobPhone.nodeKey, { ...unsigned, devices: [laptop, phone], revocations: revokePhone, signerChain: bobPhone.chain }) },
+    { name: 'revocation list signed by another root key', value: encodeDirectoryRecord(createDirectoryRecord(bob, { ...fields, devices: [laptop], revocations: malloryList })) },
+    { name: 'revoked node ids not in ascending order', value: signedBy(bob.rootKey, { ...unsigned, devices: [], revocations: { ...both, nodeIds: [...both.nodeIds].reverse() } }) }
+  ]
 }
 
 function groupVectors (): unknown {
@@ -302,11 +352,17 @@ describe('messaging/vectors (protocols/vectors/{envelope,directory,group}.json)'
       'ERR_DIRECTORY_MALFORMED', 'ERR_DIRECTORY_DEVICE_INVALID',
       'ERR_DIRECTORY_BAD_SIGNATURE', 'ERR_DIRECTORY_BAD_SIGNATURE', 'ERR_DIRECTORY_EXPIRED', 'ERR_DIRECTORY_KEY_MISMATCH',
       'ERR_DIRECTORY_DEVICE_INVALID', 'ERR_DIRECTORY_MALFORMED', 'ERR_DIRECTORY_MALFORMED',
-      'OK', 'ERR_DIRECTORY_MALFORMED', 'ERR_DIRECTORY_MALFORMED', 'ERR_DIRECTORY_MALFORMED', 'ERR_DIRECTORY_MALFORMED'
+      'OK', 'ERR_DIRECTORY_MALFORMED', 'ERR_DIRECTORY_MALFORMED', 'ERR_DIRECTORY_MALFORMED', 'ERR_DIRECTORY_MALFORMED',
+      'OK', 'ERR_DIRECTORY_SIGNER_INVALID', 'ERR_DIRECTORY_SIGNER_INVALID', 'ERR_DIRECTORY_SIGNER_INVALID', 'ERR_DIRECTORY_BAD_SIGNATURE',
+      'OK', 'ERR_DIRECTORY_DEVICE_REVOKED', 'ERR_DIRECTORY_DEVICE_REVOKED', 'ERR_DIRECTORY_BAD_REVOCATIONS', 'ERR_DIRECTORY_MALFORMED'
     ])
     // every case is rechecked from the file (not only from the generator's own run)
     for (const c of v.cases) assert.equal(codeOf(() => checkDirectoryRecord(utf8(c.key ?? v.key), unhex(c.value), v.now)), c.error, c.name)
     assert.equal(v.selection.best, 1)
+    // §2.2: the record with the higher revocation seq wins over higher seqs; recomputed from the file
+    assert.equal(v.revocations.selection.best, 2)
+    assert.equal(selectDirectoryRecord(utf8(v.key), v.revocations.selection.candidates.map(unhex), v.now), 2)
+    assert.ok(verify(parseAttAddress(v.record.address), 'directory-revocations', unhex(v.revocations.signed_bytes), unhex(v.revocations.signature)))
   })
 
   it('prekeys.json is reproduced byte for byte, and the acceptance window is current − 3 … current + 2', async () => {

@@ -7,8 +7,9 @@ import { Record as Libp2pRecord } from '@libp2p/kad-dht'
 import { SqliteDatastore } from '../../../src/node/sqlite-datastore.js'
 import { DhtRecordGuard } from '../../../src/node/dht-record-guard.js'
 import { loadConfig } from '../../../src/node/config.js'
-import { createDirectoryRecord, directoryKey, encodeDirectoryRecord } from '../../../src/messaging/protocol/directory-record.js'
-import { rootIdentity } from '../../helpers/identities.js'
+import { createDirectoryRecord, createRevocations, directoryKey, encodeDirectoryRecord } from '../../../src/messaging/protocol/directory-record.js'
+import { attAddress } from '../../../src/keys/index.js'
+import { deviceIdentity, rootIdentity } from '../../helpers/identities.js'
 
 function recordKey (key: Uint8Array): Key {
   return new Key('/dht/record/' + Buffer.from(key).toString('base64url'))
@@ -68,6 +69,24 @@ describe('node: SqliteDatastore and DhtRecordGuard', () => {
     await reopened.withSource('12D3KooWpeer', async () => await reopened.put(recordKey(key), rec(6)))
     assert.equal(reopened.stats().accepted, 1)
     await reopened.stop()
+  })
+
+  it('DhtRecordGuard: no rollback follows the selector: a higher seq with an older revocation list is refused (messaging.md §2.2)', async () => {
+    const root = await rootIdentity()
+    const { rootKey: _r, ...phone } = await deviceIdentity(root.rootKey, { label: 'phone' })
+    const key = directoryKey(root.address)
+    const exp = Math.floor(Date.now() / 1000) + 3600
+    const devices = [{ chain: root.chain, nodeId: attAddress(root.nodeKey.publicKey) }]
+    const phoneEntry = { chain: phone.chain, nodeId: attAddress(phone.nodeKey.publicKey) }
+    const wrap = (value: Uint8Array): Uint8Array => new Libp2pRecord(key, value, new Date()).serialize()
+    const revoking = wrap(encodeDirectoryRecord(createDirectoryRecord(root, { seq: 5, expiresAt: exp, devices, revocations: createRevocations(root.rootKey, 2, [phoneEntry.nodeId]) })))
+    const byRevokedPhone = wrap(encodeDirectoryRecord(createDirectoryRecord(phone, { seq: 50, expiresAt: exp, devices: [...devices, phoneEntry], revocations: createRevocations(root.rootKey, 1, []) })))
+    const guard = new DhtRecordGuard(new SqliteDatastore(join(dir, 'dht.db')))
+    await guard.start()
+    await guard.withSource('12D3KooWpeer', async () => await guard.put(recordKey(key), revoking))
+    await assert.rejects(guard.withSource('12D3KooWpeer', async () => await guard.put(recordKey(key), byRevokedPhone)), { code: 'ERR_DHT_RECORD_ROLLBACK' })
+    assert.deepEqual(Libp2pRecord.deserialize(await guard.get(recordKey(key))).value, Libp2pRecord.deserialize(revoking).value)
+    await guard.stop()
   })
 
   it('config: dht limits default, load from config.json, and reject bad values and unknown keys', async () => {
