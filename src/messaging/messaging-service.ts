@@ -532,10 +532,6 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       }
     }
     const self = this.components.peerId.toString()
-    // the mailboxes' stock of our one-time prekeys, checked now and then (and retried while a check fails)
-    if (record.devices.some(d => d.nodeId === self)) {
-      void running.prekeys.maybeReplenish(record, { signal: running.abort.signal }).catch((err) => { this.log('one-time prekey check failed: %s', err.message) })
-    }
     let fetched = 0
     let failed = 0
     await Promise.all(record.mailboxes.map(async (mailbox) => {
@@ -550,6 +546,12 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
         this.log('fetch from mailbox %s failed: %s', mailbox.peerId, err.message)
       }
     }))
+    // the mailboxes' stock of our one-time prekeys, checked now and then (and retried while a check
+    // fails): after the fetch, so that at start-up the mail waiting for us is the first call on each
+    // new session and no prekey check or key generation competes with it (issue 17, offline_fetch)
+    if (record.devices.some(d => d.nodeId === self)) {
+      void running.prekeys.maybeReplenish(record, { signal: running.abort.signal }).catch((err) => { this.log('one-time prekey check failed: %s', err.message) })
+    }
     return { fetched, failed }
   }
 
