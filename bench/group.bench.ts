@@ -112,6 +112,13 @@ export const groupFanout: Figure = {
         const batch = await Promise.all(memberIds.slice(i, i + 10).map(async (identity, j) => {
           const node = await startNode(identity, join(dir, `m${i + j}.db`), [sender, directory], true)
           nodes.push(node)
+          // bootstrap dials once (and again only while the node has no connection at all): a member
+          // whose first dial to the sender failed under load dials it here until connected
+          await until('member connected to the sender', async () => {
+            if (node.getConnections(sender.peerId).length > 0) return true
+            await node.dial(sender.getMultiaddrs()[0], { signal: AbortSignal.timeout(10_000 * f) })
+            return node.getConnections(sender.peerId).length > 0
+          }, 60_000 * f, 200)
           return { node, identity }
         }))
         members.push(...batch)
