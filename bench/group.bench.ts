@@ -145,7 +145,7 @@ export const groupFanout: Figure = {
       let done = false
       void warm.at.then(() => { done = true }, () => { done = true })
       while (!done) {
-        await Promise.race([warm.at.catch(() => {}), sleep(2_000 * f)])
+        await Promise.race([warm.at.catch(() => {}), sleep(opts.smoke ? 500 : 2_000 * f)])
         if (done) break
         await Promise.all(warm.missing().map(async m => {
           await m.node.services.messaging.fetchMailboxes().catch((err: any) => { progress(`fetch: ${String(err.message)}`) })
