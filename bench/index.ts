@@ -9,6 +9,7 @@
  */
 import { BenchContext, environment, fmt, unavailable, withTimeout, type Figure, type HarnessOptions } from './harness.js'
 import { floodP99 } from './flood.bench.js'
+import { groupFanout } from './group.bench.js'
 import { mailboxStore } from './messaging.bench.js'
 import { envelopeRatchet, envelopeRatchetPingpong } from './ratchet.bench.js'
 import { loadFactor, networkFigures } from './network.bench.js'
@@ -31,6 +32,7 @@ const FIGURES: Figure[] = [
   envelopeRatchet,
   envelopeRatchetPingpong,
   ...networkFigures,
+  groupFanout,
   ...rewardsFigures,
   messageThroughput
 ]

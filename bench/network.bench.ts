@@ -306,56 +306,41 @@ function finish (f: Figure, ours: number, base: number, r: NetRun, note: string,
   return res
 }
 
-export const networkDelivery: Figure = {
-  name: 'network_delivery',
-  unit: 'ms',
-  goal: '<= 3',
-  async run (opts, ctx) {
-    const r = await network(opts, ctx)
-    return finish(this, median(r.first), median(r.pings), r,
-      `Ours = send() → the recipient's 'message' event, first message of random pairs (sequential; DHT lookup of the record, ` +
-      `sealing, a new session, open + verify, SQLite): ${stats(r.first)}. Baseline = attn.call(peer, 'attn.ping', 16 B) on the same warm pairs: ` +
-      `${stats(r.pings)}. Same pair again: ${stats(r.again)}. Bare kad-dht get: ${stats(r.bareGet)}. Restart with mail waiting, ready → message: ` +
-      `${stats(r.readyToMessage)}.`, 'all')
+/**
+ * One figure of the shared network run: `pick` chooses ours, the baseline and the note from the
+ * run; `scope` says which deliveries must all have succeeded for its goal to count as met.
+ */
+function netFigure (name: string, goal: string, scope: 'all' | 'direct' | 'mailbox', pick: (r: NetRun) => [number, number, string]): Figure {
+  return {
+    name,
+    unit: 'ms',
+    goal,
+    async run (opts, ctx) {
+      const r = await network(opts, ctx)
+      const [ours, base, note] = pick(r)
+      return finish(this, ours, base, r, note, scope)
+    }
   }
 }
 
-export const firstContact: Figure = {
-  name: 'first_contact',
-  unit: 'ms',
-  goal: '<= 1.5',
-  async run (opts, ctx) {
-    const r = await network(opts, ctx)
-    return finish(this, median(r.first), median(r.bareGet), r,
-      `Ours = first message to a new peer, send() → 'message' event: ${stats(r.first)}. Baseline = a bare kad-dht get of the same record by a ` +
-      `third node (until kad-dht yields its VALUE, i.e. the end of its query), alternately before and after the message: ${stats(r.bareGet)}; ` +
-      `the first PEER_RESPONSE carrying the record came after ${stats(r.bareFirstAnswer)} (the directory client stops there).`, 'direct')
-  }
-}
+export const networkDelivery = netFigure('network_delivery', '<= 3', 'all', r => [median(r.first), median(r.pings),
+  `Ours = send() → the recipient's 'message' event, first message of random pairs (sequential; DHT lookup of the record, ` +
+  `sealing, a new session, open + verify, SQLite): ${stats(r.first)}. Baseline = attn.call(peer, 'attn.ping', 16 B) on the same warm pairs: ` +
+  `${stats(r.pings)}. Same pair again: ${stats(r.again)}. Bare kad-dht get: ${stats(r.bareGet)}. Restart with mail waiting, ready → message: ` +
+  `${stats(r.readyToMessage)}.`])
 
-export const repeatMessage: Figure = {
-  name: 'repeat_message',
-  unit: 'ms',
-  goal: '<= 3',
-  async run (opts, ctx) {
-    const r = await network(opts, ctx)
-    return finish(this, median(r.again), median(r.pings), r,
-      `Ours = the same pair again (record cached, session open), send() → 'message' event: ${stats(r.again)}. ` +
-      `Baseline = attn.ping round trips on the same pairs: ${stats(r.pings)}.`, 'direct')
-  }
-}
+export const firstContact = netFigure('first_contact', '<= 1.5', 'direct', r => [median(r.first), median(r.bareGet),
+  `Ours = first message to a new peer, send() → 'message' event: ${stats(r.first)}. Baseline = a bare kad-dht get of the same record by a ` +
+  `third node (until kad-dht yields its VALUE, i.e. the end of its query), alternately before and after the message: ${stats(r.bareGet)}; ` +
+  `the first PEER_RESPONSE carrying the record came after ${stats(r.bareFirstAnswer)} (the directory client stops there).`])
 
-export const offlineFetch: Figure = {
-  name: 'offline_fetch',
-  unit: 'ms',
-  goal: '<= 5',
-  async run (opts, ctx) {
-    const r = await network(opts, ctx)
-    return finish(this, median(r.readyToMessage), median(r.fetchRtt), r,
-      `Ours = a recipient stopped while a message was stored at its mailboxes is restarted (new node, same identity and store, no explicit ` +
-      `fetch): node.start() resolved → message in its inbox: ${stats(r.readyToMessage)} (from createAttnNode: ${stats(r.restartToMessage)}). ` +
-      `Baseline = one mailbox.fetch round trip from that node to its mailbox right after: ${stats(r.fetchRtt)}.`, 'mailbox')
-  }
-}
+export const repeatMessage = netFigure('repeat_message', '<= 3', 'direct', r => [median(r.again), median(r.pings),
+  `Ours = the same pair again (record cached, session open), send() → 'message' event: ${stats(r.again)}. ` +
+  `Baseline = attn.ping round trips on the same pairs: ${stats(r.pings)}.`])
+
+export const offlineFetch = netFigure('offline_fetch', '<= 5', 'mailbox', r => [median(r.readyToMessage), median(r.fetchRtt),
+  `Ours = a recipient stopped while a message was stored at its mailboxes is restarted (new node, same identity and store, no explicit ` +
+  `fetch): node.start() resolved → message in its inbox: ${stats(r.readyToMessage)} (from createAttnNode: ${stats(r.restartToMessage)}). ` +
+  `Baseline = one mailbox.fetch round trip from that node to its mailbox right after: ${stats(r.fetchRtt)}.`])
 
 export const networkFigures: Figure[] = [networkDelivery, firstContact, repeatMessage, offlineFetch]

@@ -195,6 +195,9 @@ export const MAX_CONTACT_NAME_BYTES = 64
  */
 export const MAX_PEER_ID_CHECK_CACHE = 4096
 
+/** Parsed peer ids remembered for the per-message paths (peer-ids.ts): one entry per device or mailbox we talk to. */
+export const MAX_PEER_ID_CACHE = 4096
+
 /** The start-up mailbox fetch asks an unreachable mailbox again after this (doubling), ms. */
 export const STARTUP_FETCH_RETRY_MS = 1_000
 /** Start-up fetch rounds in all (retries 1 s, 2 s, 4 s after the first: about 7 s). */

@@ -1,4 +1,4 @@
-import { peerIdFromString } from '@libp2p/peer-id'
+import { peerIdOf } from './peer-ids.js'
 import { MAX_DELIVERY_PATHS } from './constants.js'
 import type { CarrierKind } from '../carriers/channel.js'
 import type { Attn } from '../service/index.js'
@@ -45,6 +45,6 @@ export function carrierOf (attn: Pick<Attn, 'sessions'>, nodeId: string): Carrie
   const sessions = attn.sessions
   if (sessions == null) return undefined
   // nodeId already named the peer of a call that went out: it parses
-  const session = sessions.sessionWithPeer(peerIdFromString(nodeId))
+  const session = sessions.sessionWithPeer(peerIdOf(nodeId))
   return session == null ? undefined : sessions.channelOf(session)?.kind
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { serviceCapabilities, serviceDependencies, TypedEventEmitter } from '@libp2p/interface'
-import { peerIdFromString } from '@libp2p/peer-id'
+import { peerIdOf } from './peer-ids.js'
 import { hkdfSha256 } from '../crypto/index.js'
 import { parseAttAddress } from '../keys/index.js'
 import { toHex } from './protocol/codec.js'
@@ -417,7 +417,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       const key = `${peer}/${msgId}`
       if (this.transitQueries.has(key) || this.transitQueries.size >= MAX_TRANSIT_QUERIES) continue
       this.transitQueries.add(key)
-      void this.components.attn.queryStatus(peerIdFromString(peer), [msgId], { timeout: TRANSIT_QUERY_TIMEOUT_MS })
+      void this.components.attn.queryStatus(peerIdOf(peer), [msgId], { timeout: TRANSIT_QUERY_TIMEOUT_MS })
         .then(([state]) => { remember(this.transit, key, state, MAX_TRANSIT_CACHE) })
         .catch((err: any) => { this.log.trace('transit query to %s failed: %s', peer, err.message) })
         .finally(() => { this.transitQueries.delete(key) })
@@ -589,10 +589,6 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       }
     }
     const self = this.components.peerId.toString()
-    // the mailboxes' stock of our one-time prekeys, checked now and then (and retried while a check fails)
-    if (record.devices.some(d => d.nodeId === self)) {
-      void running.prekeys.maybeReplenish(record, { signal: running.abort.signal }).catch((err) => { this.log('one-time prekey check failed: %s', err.message) })
-    }
     let fetched = 0
     let failed = 0
     await Promise.all(record.mailboxes.map(async (mailbox) => {
@@ -601,12 +597,18 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       // DHT peer lookup, and a dial that others (bootstrap) joined would die with our timeout
       if (mailbox.multiaddrs.length > 0 && !this.peers.isConnected(mailbox.peerId)) await this.peers.learnAddresses(mailbox.peerId, mailbox.multiaddrs)
       try {
-        fetched += await receiver.fetchFrom(peerIdFromString(mailbox.peerId), options)
+        fetched += await receiver.fetchFrom(peerIdOf(mailbox.peerId), options)
       } catch (err: any) {
         failed++
         this.log('fetch from mailbox %s failed: %s', mailbox.peerId, err.message)
       }
     }))
+    // the mailboxes' stock of our one-time prekeys, checked now and then (and retried while a check
+    // fails): after the fetch, so that at start-up the mail waiting for us is the first call on each
+    // new session and no prekey check or key generation competes with it (issue 17, offline_fetch)
+    if (record.devices.some(d => d.nodeId === self)) {
+      void running.prekeys.maybeReplenish(record, { signal: running.abort.signal }).catch((err) => { this.log('one-time prekey check failed: %s', err.message) })
+    }
     return { fetched, failed }
   }
 

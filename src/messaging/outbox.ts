@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { peerIdFromString } from '@libp2p/peer-id'
+import { peerIdOf } from './peer-ids.js'
 import { toHex } from './protocol/codec.js'
 import { anySignal } from '../utils/signals.js'
 import { decodeMessage, encodeMessage } from './protocol/message.js'
@@ -234,7 +234,7 @@ export class Outbox {
   private prepareSession (nodeId: string): void {
     try {
       // bounded like the call that joins it: a call waiting on this handshake cannot outlive its own timeout by much
-      this.init.attn.connect(peerIdFromString(nodeId), { signal: anySignal(this.init.signal, AbortSignal.timeout(this.init.timings.callTimeout)) })
+      this.init.attn.connect(peerIdOf(nodeId), { signal: anySignal(this.init.signal, AbortSignal.timeout(this.init.timings.callTimeout)) })
         .catch((err: any) => { this.init.log.trace('early session with %s failed: %s', nodeId, err.message) })
     } catch (err: any) {
       this.init.log.trace('early session with %s not started: %s', nodeId, err.message)
@@ -327,7 +327,7 @@ export class Outbox {
   /** Whether the session with a device sends over a circuit relay (its channel's address says). */
   private pathOf (nodeId: string): 'direct' | 'relayed' {
     const sessions = this.init.attn.sessions
-    const session = sessions?.sessionWithPeer(peerIdFromString(nodeId))
+    const session = sessions?.sessionWithPeer(peerIdOf(nodeId))
     const addr = session == null ? undefined : sessions?.channelOf(session)?.remoteAddr
     if (addr != null) return addr.toString().includes('/p2p-circuit') ? 'relayed' : 'direct'
     return this.init.peers.pathTo(nodeId)
@@ -345,7 +345,7 @@ export class Outbox {
 
   private async callPeer (peer: string, method: string, params: Uint8Array, onMsgId?: (msgId: bigint) => void): Promise<boolean> {
     try {
-      await this.init.attn.call(peerIdFromString(peer), method, params, { timeout: this.init.timings.callTimeout, signal: this.init.signal, onMsgId })
+      await this.init.attn.call(peerIdOf(peer), method, params, { timeout: this.init.timings.callTimeout, signal: this.init.signal, onMsgId })
       return true
     } catch (err: any) {
       this.init.log.trace('%s to %s failed: %s', method, peer, err.message)

@@ -11,7 +11,7 @@
  * mailbox, pays nobody (priced mailboxes are skipped, with ERR_POSTAGE_REQUIRED when none is left)
  * and signs no receipts: today's free behaviour.
  */
-import { peerIdFromString } from '@libp2p/peer-id'
+import { peerIdOf } from './peer-ids.js'
 import { evmAddress, parseAttAddress } from '../keys/index.js'
 import { PublicRpcError } from '../rpc/index.js'
 import { toHex } from './protocol/codec.js'
@@ -243,7 +243,7 @@ export class Postage {
     if (cached != null && Date.now() - cached.at < TERMS_CACHE_MS) return cached.terms
     let terms: MailboxTerms | undefined
     try {
-      terms = decodeTerms(await this.deps.attn.call(peerIdFromString(peer), METHOD_MAILBOX_TERMS, new Uint8Array(0), { timeout: this.deps.callTimeout, signal: this.deps.signal }))
+      terms = decodeTerms(await this.deps.attn.call(peerIdOf(peer), METHOD_MAILBOX_TERMS, new Uint8Array(0), { timeout: this.deps.callTimeout, signal: this.deps.signal }))
     } catch (err: any) {
       this.deps.log.trace('mailbox.terms of %s: %s', peer, err.message)
       // unreachable now: ask again next time; an older node without the method: free
@@ -259,7 +259,7 @@ export class Postage {
     try {
       // the carrier is read when the call goes out (the session's channel then)
       let carrier: CarrierKind | undefined
-      await this.deps.attn.call(peerIdFromString(peer), METHOD_MAILBOX_PUT, params, {
+      await this.deps.attn.call(peerIdOf(peer), METHOD_MAILBOX_PUT, params, {
         timeout: this.deps.callTimeout,
         signal: this.deps.signal,
         onMsgId: () => { carrier ??= carrierOf(this.deps.attn, peer) }
@@ -327,7 +327,7 @@ export class Postage {
     for (let i = 0; i < receipts.length; i += MAX_RECEIPTS_PER_CALL) {
       const chunk = receipts.slice(i, i + MAX_RECEIPTS_PER_CALL)
       try {
-        await this.deps.attn.call(peerIdFromString(mailbox), METHOD_MAILBOX_RECEIPT,
+        await this.deps.attn.call(peerIdOf(mailbox), METHOD_MAILBOX_RECEIPT,
           encodeReceipts(chunk.map(r => ({ sender: r.sender, cumulativeAmount: r.cumulativeAmount, signature: r.signature }))),
           { timeout: this.deps.callTimeout, signal: this.deps.signal })
       } catch (err: any) {

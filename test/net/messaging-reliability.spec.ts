@@ -4,10 +4,12 @@ import { createServer } from 'node:net'
 import { waitFor } from '../helpers/nodes.js'
 import { MessagingTestNet } from '../helpers/messaging.js'
 import { rootIdentity } from '../helpers/identities.js'
-import { METHOD_MAILBOX_PUT, DirectoryClient } from '../../src/messaging/index.js'
+import { METHOD_MAILBOX_FETCH, METHOD_MAILBOX_PUT, DirectoryClient } from '../../src/messaging/index.js'
+import { METHOD_PREKEY_PUT } from '../../src/messaging/protocol/prekey-rpc.js'
 import { sealTestBundle } from '../helpers/messaging.js'
 import type { DirectoryRecord } from '../../src/messaging/index.js'
 import { decodeRpcMessage } from '../../src/rpc/index.js'
+import type { RpcHandleOptions, RpcHandler } from '../../src/rpc/index.js'
 import type { AttnNode } from '../../src/node/create-node.js'
 
 /** A well-formed bundle for the record's devices whose body is garbage: passes every check a mailbox can make, opens for nobody. */
@@ -179,6 +181,35 @@ describe('messaging reliability (issue 10 restart, issue 11 breaks 1, 2, 8, 11)'
     // no publish, no explicit fetch, polling far away: only the start-up fetch can bring it
     b = await net.node({ via: relay, identity: bIdentity, dir: bDir, mailboxes, messaging: { fetchInterval: 600_000 } })
     await waitFor(() => net.inboxBodies(b).includes('waiting in the mailbox'), { what: 'fetched at start from the stored record' })
+  })
+
+  it('the start-up fetch is the first call a restarted node makes to its mailbox: the one-time prekey check waits for it (issue 17)', async () => {
+    const relay = await net.node()
+    const a = await net.node({ via: relay })
+    const bIdentity = await rootIdentity()
+    const bDir = await net.tempDir()
+    const mailboxes = [relay.peerId.toString()]
+    let b = await net.node({ via: relay, identity: bIdentity, dir: bDir, mailboxes, messaging: { fetchInterval: 600_000 } })
+    await net.publish(a)
+    await net.publish(b)
+    await b.stop()
+    const { id } = await a.services.messaging.send(bIdentity.address, 'first call')
+    await waitFor(async () => (await a.services.messaging.status(id)).state === 'stored', { what: 'stored' })
+    // the mailbox notes, in order, the fetch and prekey calls b makes to it
+    const calls: string[] = []
+    const handlers = (relay.services.attn as unknown as { handlers: Map<string, { handler: RpcHandler, options?: RpcHandleOptions }> }).handlers
+    for (const method of [METHOD_MAILBOX_FETCH, METHOD_PREKEY_PUT]) {
+      const original = handlers.get(method)
+      assert.ok(original != null, `${method} is served`)
+      relay.services.attn.handle(method, async (params, ctx) => {
+        if (ctx.remoteAddress === bIdentity.address) calls.push(method)
+        return await original.handler(params, ctx)
+      }, original.options)
+    }
+    b = await net.node({ via: relay, identity: bIdentity, dir: bDir, mailboxes, messaging: { fetchInterval: 600_000 } })
+    await waitFor(() => net.inboxBodies(b).includes('first call'), { what: 'fetched at start' })
+    await waitFor(() => calls.includes(METHOD_PREKEY_PUT), { what: 'the one-time prekey check after the fetch' })
+    assert.equal(calls[0], METHOD_MAILBOX_FETCH, `calls in order: ${calls.join(', ')}`)
   })
 
   it('the start-up fetch asks a mailbox that was unreachable at start again, without waiting for the next poll', async () => {

@@ -10,7 +10,7 @@ const RUNNER = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench'
 const FIGURES = [
   'record_1k', 'record_64k', 'record_vs_ige', 'rpc_rtt_1k', 'rpc_pipelined', 'rpc_rtt_http', 'rpc_rtt_udp',
   'session_bulk', 'session_setup', 'session_memory', 'flood_p99', 'mailbox_store', 'envelope_ratchet', 'envelope_ratchet_pingpong',
-  'network_delivery', 'first_contact', 'repeat_message', 'offline_fetch',
+  'network_delivery', 'first_contact', 'repeat_message', 'offline_fetch', 'group_fanout',
   'mailbox_store_postage', 'rewards_gas_claim', 'rewards_gas_batch_receipt', 'rewards_gas_deploy', 'message_throughput'
 ]
 
