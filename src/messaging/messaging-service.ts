@@ -248,7 +248,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       carrierAddresses: () => carrierMultiaddrs(attn.endpoints(), this.peers.ownAddresses()),
       mailboxPrice: () => mailboxPrice,
       servesMailbox: async (peer, options) => {
-        await attn.call(peerIdFromString(peer), METHOD_MAILBOX_TERMS, new Uint8Array(0), { timeout: callTimeout, signal: options.signal })
+        await attn.call(peerIdOf(peer), METHOD_MAILBOX_TERMS, new Uint8Array(0), { timeout: callTimeout, signal: options.signal })
         return true
       },
       onPublished: (record) => {
