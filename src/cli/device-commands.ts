@@ -6,10 +6,9 @@
 import { open, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { loadOrCreateApiToken } from '../api/token.js'
-import type { Identity, LoadIdentityOptions } from '../keys/index.js'
+import type { LoadIdentityOptions } from '../keys/index.js'
 import { InvalidRevocationError } from '../messaging/errors.js'
 import type { PrivateKey } from '@libp2p/interface'
-import { decodeCertificate } from '../keys/certificate.js'
 import { CERT_RENEW_BEFORE_SECONDS, MAX_DEVICE_BUNDLE_BYTES, MAX_LABEL_BYTES } from '../keys/constants.js'
 import { RootKeyRequiredError } from '../keys/errors.js'
 import { defaultHome } from '../node/locations.js'
@@ -159,19 +158,6 @@ async function revoke (flags: Record<string, any>, nodeId: string): Promise<numb
         : `not published yet (${String(out.publishError)}); the node retries with its next publication`
   ].join('\n'))
   return 0
-}
-
-/**
- * A warning when this home is a linked device whose certificate ends within 7 days (only the root
- * key can certify: the device must be linked again), else undefined.
- */
-export function certificateWarning (identity: Identity, now = Math.floor(Date.now() / 1000)): string | undefined {
-  if (identity.rootKey != null || identity.certificate == null) return undefined
-  const notAfter = decodeCertificate(identity.certificate).notAfter
-  if (notAfter - now >= CERT_RENEW_BEFORE_SECONDS) return undefined
-  const when = new Date(notAfter * 1000).toISOString()
-  return `${notAfter <= now ? 'the certificate of this linked device expired at' : 'the certificate of this linked device expires at'} ${when}; ` +
-    'only the root key can certify a device: on the device holding it run "attn device export --out FILE", then link this machine again with "attn init --import FILE" in a new home'
 }
 
 /** The address and node key of a home, a linked device's included (for `attn id`). */

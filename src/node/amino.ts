@@ -3,6 +3,7 @@
  * the service that keeps this node connected to it (attnproto.md §Public network). Used for peer
  * routing by PeerId and for the rendezvous (rendezvous.ts); directory records stay on the ATT DHT.
  */
+import { withNonWaitingPeerRouting } from './peer-routing-guard.js'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
@@ -17,7 +18,7 @@ import type { AddressManager, ConnectionManager } from '@libp2p/interface-intern
 
 /** The Amino kad-dht factory: client mode until AminoKeeper sees we are publicly reachable. */
 export function aminoDht (config: AminoConfig): ReturnType<typeof kadDHT> {
-  return kadDHT({
+  const create = kadDHT({
     protocol: AMINO_DHT_PROTOCOL,
     // explicit, switched by AminoKeeper from our reachability (not kad-dht's "any public address" guess)
     clientMode: true,
@@ -27,6 +28,8 @@ export function aminoDht (config: AminoConfig): ReturnType<typeof kadDHT> {
     logPrefix: 'attn:amino-dht',
     metricsPrefix: 'attn_amino_dht'
   })
+  // an empty Amino routing table must not stall dials either (peer-routing-guard.ts)
+  return (components) => withNonWaitingPeerRouting(create(components))
 }
 
 export type AminoStatus = 'connecting' | 'ready' | 'unreachable'

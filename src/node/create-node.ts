@@ -15,6 +15,7 @@ import { messaging, selectDirectoryRecord, validateDirectoryRecord, DIRECTORY_NA
 import type { MessagingService, MessagingServiceInit } from '../messaging/index.js'
 import { DEFAULT_CONFIG, parseHostPort, validateConfig } from './config.js'
 import { DhtRecordGuard } from './dht-record-guard.js'
+import { withNonWaitingPeerRouting } from './peer-routing-guard.js'
 import { SqliteDatastore } from './sqlite-datastore.js'
 import { bootstrapRedial } from './bootstrap-redial.js'
 import type { BootstrapRedial } from './bootstrap-redial.js'
@@ -160,7 +161,8 @@ export async function createAttnNode (options: CreateAttnNodeOptions = {}): Prom
         ping: ping(),
         dhtStore: () => dhtStore,
         // kad-dht sees the guard as its datastore (libp2p's own datastore keeps the peer store)
-        dht: (components: any) => dht(dhtStore.components(components, ATTN_DHT_PROTOCOL)),
+        // a peer lookup with an empty routing table fails at once instead of stalling the dial (peer-routing-guard.ts)
+        dht: (components: any) => withNonWaitingPeerRouting(dht(dhtStore.components(components, ATTN_DHT_PROTOCOL))),
         // the concrete service (not the `Attn` interface): tests reach its carrier-level hooks
         attn: (components: AttnServiceComponents) => new AttnService(components, {
           // the UDP and HTTP carriers from config (attn init, when given, wins)

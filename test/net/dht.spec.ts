@@ -36,4 +36,19 @@ describe('ATT DHT on /attn/kad/1.0.0', function () {
       }
     }
   })
+
+  it('a node dialling a peer by id alone before it knows an address does not stall its later dials of that peer (empty routing table)', async function () {
+    this.timeout(60_000)
+    const a = await nodes.create()
+    const b = await nodes.create()
+    // b knows no address of a and has no DHT peer: libp2p looks a up in the DHT; before,
+    // that query waited for a routing-table peer forever and every later dial of a joined it
+    const byId = b.dial(a.peerId, { signal: AbortSignal.timeout(45_000) }).then(() => 'connected', (err: Error) => err.name)
+    // what the bootstrap redial does: dial the address, again if that dial joined the one by id
+    // and failed with it; each try has 5 s, while the dial by id is allowed 45 s
+    const conn = await waitFor(async () => await b.dial(a.getMultiaddrs()[0], { signal: AbortSignal.timeout(5_000) }), { timeout: 20_000, interval: 200, what: 'a connection by address' })
+    assert.equal(conn.remotePeer.toString(), a.peerId.toString())
+    // the dial by id ended quickly: no address, nobody to ask
+    assert.ok(['connected', 'NotFoundError', 'NoValidAddressesError'].includes(await byId), `the dial by id ended: ${await byId}`)
+  })
 })
