@@ -20,7 +20,7 @@ import type { InboxMessage } from '../src/messaging/index.js'
 import { createAttnNode } from '../src/node/create-node.js'
 import type { AttnNode } from '../src/node/create-node.js'
 import type { Identity } from '../src/keys/index.js'
-import { interleave, median, now, sleep, unavailable, type Figure, type HarnessOptions } from './harness.js'
+import { interleave, median, now, sleep, unavailable, until, type Figure, type HarnessOptions } from './harness.js'
 import { BODY_BYTES, newIdentity, tempDir } from './messaging.bench.js'
 import { loadFactor, stats } from './network.bench.js'
 import { result } from './types.js'
@@ -34,19 +34,6 @@ function sizes (opts: HarnessOptions): { members: number, rounds: number } {
   return { members: members ?? 100, rounds: opts.quick ? 3 : 7 }
 }
 
-async function until (what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, interval = 50): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  while (Date.now() < deadline) {
-    try {
-      if (await check()) return
-    } catch (err) {
-      last = err
-    }
-    await sleep(interval)
-  }
-  throw new Error(`timed out waiting for ${what}${last != null ? `: ${String((last as Error).message ?? last)}` : ''}`)
-}
 
 async function startNode (identity: Identity, dbPath: string, bootstrap: AttnNode[], member: boolean): Promise<AttnNode> {
   return await createAttnNode({

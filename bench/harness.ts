@@ -73,6 +73,21 @@ export async function sleep (ms: number): Promise<void> {
   await new Promise(resolve => setTimeout(resolve, ms))
 }
 
+/** Polls `check` until it is true; throws after `timeoutMs` (errors count as "not yet" and the last one is reported). */
+export async function until (what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, interval = 20): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return
+    } catch (err) {
+      last = err
+    }
+    await sleep(interval)
+  }
+  throw new Error(`timed out waiting for ${what}${last != null ? `: ${String((last as Error).message ?? last)}` : ''}`)
+}
+
 /** Rejects after `ms` (so that no figure can hang the run). */
 export async function withTimeout<T> (p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined

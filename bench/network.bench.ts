@@ -18,7 +18,7 @@ import type { InboxMessage } from '../src/messaging/index.js'
 import { createAttnNode } from '../src/node/create-node.js'
 import type { AttnNode } from '../src/node/create-node.js'
 import type { Identity } from '../src/keys/index.js'
-import { median, now, percentile, sleep, unavailable, type BenchContext, type Figure, type HarnessOptions } from './harness.js'
+import { median, now, percentile, unavailable, until, type BenchContext, type Figure, type HarnessOptions } from './harness.js'
 import { BODY_BYTES, newIdentity, tempDir } from './messaging.bench.js'
 import { result, type BenchResult } from './types.js'
 
@@ -39,19 +39,6 @@ function netSizes (opts: HarnessOptions): { nodes: number, messages: number, via
     : { nodes: nodes ?? 20, messages: 40, viaMailbox: 7, budgetMs: 150_000 * f }
 }
 
-async function until (what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, interval = 20): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  while (Date.now() < deadline) {
-    try {
-      if (await check()) return
-    } catch (err) {
-      last = err
-    }
-    await sleep(interval)
-  }
-  throw new Error(`timed out waiting for ${what}${last != null ? `: ${String((last as Error).message ?? last)}` : ''}`)
-}
 
 async function startNode (identity: Identity, dbPath: string, relay: AttnNode | undefined, start = true): Promise<AttnNode> {
   return await createAttnNode({
