@@ -166,24 +166,7 @@ describe('messaging reliability (issue 10 restart, issue 11 breaks 1, 2, 8, 11)'
     assert.equal(net.inboxBodies(b).filter(x => x === 'probe me').length, 1, 'the duplicate is not stored twice')
   })
 
-  it('a restarted node fetches from the mailboxes of its own stored record at once, without waiting for the DHT or a publish', async () => {
-    const relay = await net.node()
-    const a = await net.node({ via: relay })
-    const bIdentity = await rootIdentity()
-    const bDir = await net.tempDir()
-    const mailboxes = [relay.peerId.toString()]
-    let b = await net.node({ via: relay, identity: bIdentity, dir: bDir, mailboxes, messaging: { fetchInterval: 600_000 } })
-    await net.publish(a)
-    await net.publish(b)
-    await b.stop()
-    const { id } = await a.services.messaging.send(bIdentity.address, 'waiting in the mailbox')
-    await waitFor(async () => (await a.services.messaging.status(id)).state === 'stored', { what: 'stored' })
-    // no publish, no explicit fetch, polling far away: only the start-up fetch can bring it
-    b = await net.node({ via: relay, identity: bIdentity, dir: bDir, mailboxes, messaging: { fetchInterval: 600_000 } })
-    await waitFor(() => net.inboxBodies(b).includes('waiting in the mailbox'), { what: 'fetched at start from the stored record' })
-  })
-
-  it('the start-up fetch is the first call a restarted node makes to its mailbox: the one-time prekey check waits for it (issue 17)', async () => {
+  it('a restarted node fetches from the mailboxes of its own stored record at once (no DHT, no publish), and that fetch is its first call to the mailbox: the one-time prekey check waits for it (issue 17)', async () => {
     const relay = await net.node()
     const a = await net.node({ via: relay })
     const bIdentity = await rootIdentity()
@@ -206,8 +189,9 @@ describe('messaging reliability (issue 10 restart, issue 11 breaks 1, 2, 8, 11)'
         return await original.handler(params, ctx)
       }, original.options)
     }
+    // no publish, no explicit fetch, polling far away: only the start-up fetch can bring it
     b = await net.node({ via: relay, identity: bIdentity, dir: bDir, mailboxes, messaging: { fetchInterval: 600_000 } })
-    await waitFor(() => net.inboxBodies(b).includes('first call'), { what: 'fetched at start' })
+    await waitFor(() => net.inboxBodies(b).includes('first call'), { what: 'fetched at start from the stored record' })
     await waitFor(() => calls.includes(METHOD_PREKEY_PUT), { what: 'the one-time prekey check after the fetch' })
     assert.equal(calls[0], METHOD_MAILBOX_FETCH, `calls in order: ${calls.join(', ')}`)
   })
