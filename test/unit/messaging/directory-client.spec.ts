@@ -75,4 +75,31 @@ describe('messaging/directory-client', () => {
     assert.equal((await fresh).seq, 7n)
     assert.equal(ended, true)
   })
+
+  it('after answering with the first valid record, the walk goes on and caches the best record it meets (a stale peer is outvoted)', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const stale = encodeDirectoryRecord(createDirectoryRecord(bob, { seq: 1n, expiresAt: now + 3600 }))
+    const newer = encodeDirectoryRecord(createDirectoryRecord(bob, { seq: 2n, expiresAt: now + 3600 }))
+    let rest!: () => void
+    const later = new Promise<void>(resolve => { rest = resolve })
+    let walked = false
+    const dht = {
+      async * get (_key: Uint8Array, options: { signal?: AbortSignal }) {
+        yield { name: 'PEER_RESPONSE', messageType: MessageType.GET_VALUE, from: 'stale-peer', record: { value: stale } }
+        await later
+        options.signal?.throwIfAborted()
+        yield { name: 'PEER_RESPONSE', messageType: MessageType.GET_VALUE, from: 'peer', record: { value: newer } }
+        yield { name: 'PEER_RESPONSE', messageType: MessageType.GET_VALUE, from: 'stale-again', record: { value: stale } }
+        walked = true
+      }
+    }
+    const client = new DirectoryClient(dht as unknown as KadDHT, Object.assign(() => {}, { trace: () => {}, error: () => {} }) as any)
+    assert.equal((await client.lookup(bob.address)).seq, 1n, 'the first valid answer')
+    rest()
+    const deadline = Date.now() + 10_000
+    while (!walked && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 10))
+    await new Promise(resolve => setImmediate(resolve))
+    assert.equal(client.cached(bob.address)?.seq, 2n, 'the best record of the whole walk is cached')
+    assert.equal((await client.lookup(bob.address)).seq, 2n, 'and served to the next lookup')
+  })
 })
