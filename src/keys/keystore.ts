@@ -101,6 +101,18 @@ function hasPassphrase (passphrase: string | undefined): passphrase is string {
   return typeof passphrase === 'string' && passphrase.length > 0
 }
 
+/** Reads and parses identity.json: ERR_IDENTITY_NOT_FOUND when it is missing, ERR_KEYSTORE_CORRUPT when malformed. */
+async function readIdentityFile (path: string): Promise<IdentityFile> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err: any) {
+    if (err?.code === 'ENOENT') throw new IdentityNotFoundError(`no identity at ${path}`)
+    throw err
+  }
+  return parseIdentityFile(text)
+}
+
 /** Binds a blob to its identity and role, so blobs cannot be swapped between files or between root and node. */
 function blobAad (address: string, role: KeyRole): Buffer {
   return Buffer.from(`${address}:${role}`, 'utf8')
@@ -312,14 +324,7 @@ export async function createIdentity (home: string, options: CreateIdentityOptio
  */
 export async function loadIdentity (home: string, options: LoadIdentityOptions = {}): Promise<RootIdentity> {
   const path = identityPath(home)
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err: any) {
-    if (err?.code === 'ENOENT') throw new IdentityNotFoundError(`no identity at ${path}`)
-    throw err
-  }
-  const file = parseIdentityFile(text)
+  const file = await readIdentityFile(path)
   if (file.root == null) {
     // a linked device runs a node (loadNodeIdentity) but cannot certify devices or sign as the root
     throw new RootKeyRequiredError(`${path} holds a linked device key without the root key; this needs the home that holds the root key`)
@@ -377,14 +382,7 @@ export async function changePassphrase (home: string, current: LoadIdentityOptio
   if (!hasPassphrase(next)) throw new PassphraseRequiredError('the new passphrase is empty')
   const N = options.scryptN ?? SCRYPT_N
   const path = identityPath(home)
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err: any) {
-    if (err?.code === 'ENOENT') throw new IdentityNotFoundError(`no identity at ${path}`)
-    throw err
-  }
-  const file = parseIdentityFile(text)
+  const file = await readIdentityFile(path)
   const first = (file.root ?? file.node) as KeyBlob
   const wasEncrypted = first.cipher !== 'none'
   // an unencrypted key is opened as such: encrypting it is the point of this call
@@ -450,14 +448,7 @@ function checkDeviceCertificate (certificate: Uint8Array, address: string, rootP
 /** Loads the identity of a linked device's home (see importDeviceIdentity). */
 export async function loadDeviceIdentity (home: string, options: LoadIdentityOptions = {}): Promise<LinkedDeviceIdentity> {
   const path = identityPath(home)
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err: any) {
-    if (err?.code === 'ENOENT') throw new IdentityNotFoundError(`no identity at ${path}`)
-    throw err
-  }
-  const file = parseIdentityFile(text)
+  const file = await readIdentityFile(path)
   if (file.root != null) throw corrupt('not a linked device (it holds the root key)')
   return await loadLinkedDevice(file, options)
 }

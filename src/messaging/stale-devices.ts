@@ -7,12 +7,11 @@
  * The sender caches it and seals its recent messages to us again, for the missing devices only.
  */
 import { randomBytes } from 'node:crypto'
-import { MAX_STALE_DEVICES_HINTED, MAX_STALE_DEVICES_MESSAGES, STALE_DEVICES_HINT_INTERVAL_MS, STALE_DEVICES_WINDOW_MS } from './constants.js'
+import { ENVELOPE_ID_LENGTH, MAX_STALE_DEVICES_HINTED, MAX_STALE_DEVICES_MESSAGES, STALE_DEVICES_HINT_INTERVAL_MS, STALE_DEVICES_WINDOW_MS } from './constants.js'
 import { StaleDevicesHintError } from './errors.js'
 import { Reader, Writer, toHex } from './protocol/codec.js'
 import { decodeBundle } from './protocol/bundle.js'
 import { checkDirectoryRecord, directoryKey, encodeDirectoryRecord } from './protocol/directory-record.js'
-import { ENVELOPE_ID_LENGTH } from './constants.js'
 import { OCTET_STREAM } from './protocol/message.js'
 import { PARCEL_BUNDLE, decodeParcel, encodeParcel } from './protocol/parcel.js'
 import type { MessagingCounters } from './counters.js'
@@ -120,12 +119,12 @@ export class StaleDevices {
         continue
       }
       const devices = targets.filter(d => !sealedFor.has(d.nodeId) && !this.resealed.has(`${toHex(m.envelopeId)}/${d.nodeId}`))
-      if (devices.length > 0) work.push({ envelopeId: m.envelopeId, message: m.message, devices })
+      if (devices.length > 0) work.push({ envelopeId: m.envelopeId, message: m.message(), devices })
     }
     if (work.length === 0) return
     const subset = (devices: DirectoryRecord['devices']): DirectoryRecord => ({ ...record, devices })
     // one-time prekeys for the devices we have no session with (the first reseal starts the session)
-    const fresh = sessions.devicesWithoutSession(subset(work.flatMap(w => w.devices).filter((d, i, all) => all.findIndex(x => x.nodeId === d.nodeId) === i)))
+    const fresh = sessions.devicesWithoutSession(subset([...new Map(work.flatMap(w => w.devices).map(d => [d.nodeId, d])).values()]))
     const oneTime = prekeys != null && fresh.length > 0 ? await prekeys.take(record, fresh, { signal }) : new Map()
     signal.throwIfAborted()
     for (const w of work) {

@@ -448,15 +448,17 @@ export class MessagingStore {
   /**
    * The user messages to `recipient` sealed end to end since `sinceMs` whose plaintext is still
    * kept (sealed at rest), newest first: what a stale-devices hint (messaging.md §10.4.1) may seal
-   * again for devices the first bundle left out.
+   * again for devices the first bundle left out. `message()` opens the kept plaintext (only the
+   * entries that need it pay for it).
    */
-  recentSealedMessages (recipient: string, sinceMs: number, limit: number): Array<{ envelopeId: Uint8Array, parcel: Uint8Array, message: Uint8Array }> {
+  recentSealedMessages (recipient: string, sinceMs: number, limit: number): Array<{ envelopeId: Uint8Array, parcel: Uint8Array, message: () => Uint8Array }> {
     return this.statement(`SELECT envelope_id, envelope, message_sealed FROM outbox WHERE recipient = ? AND kind = 'message' AND sealed = 1
       AND message_sealed IS NOT NULL AND created_at_ms >= ? ORDER BY created_at_ms DESC LIMIT ?`)
       .all(recipient, sinceMs, limit)
       .map((row: any) => {
         const envelopeId = Uint8Array.from(row.envelope_id as Uint8Array)
-        return { envelopeId, parcel: Uint8Array.from(row.envelope as Uint8Array), message: this.unseal(`outbox:${toHex(envelopeId)}`, row.message_sealed as Uint8Array) }
+        const kept = row.message_sealed as Uint8Array
+        return { envelopeId, parcel: Uint8Array.from(row.envelope as Uint8Array), message: () => this.unseal(`outbox:${toHex(envelopeId)}`, kept) }
       })
   }
 
