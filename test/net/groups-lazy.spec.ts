@@ -120,6 +120,37 @@ describe('groups: lazy sender keys and parcels ahead of their keys (issue 17)', 
     assert.equal(count(member, 'ahead of its key'), 1)
   })
 
+  it('a quarantined sender key retried while another key is being stored, and still unreadable then, is not lost: it opens when its epoch arrives', async () => {
+    const relay = await node()
+    const admin = await node({ via: relay })
+    const member = await node({ via: relay, messaging: NO_POLLING })
+    const [x, y] = await Promise.all([0, 1].map(async () => await node({ via: relay })))
+    for (const n of [admin, member, x, y]) await net.publish(n)
+    const group = await admin.services.messaging.createGroup('epochs', [addr(member), addr(x), addr(y)])
+    await waitFor(() => knows(member, group.id), { what: 'the member learns epoch 0', timeout: 60_000 })
+    const groupId = Uint8Array.from(Buffer.from(group.id.slice('grp_'.length), 'hex'))
+    const record = member.services.messaging.publishedRecord()
+    assert.ok(record != null)
+
+    // x's key for epoch 1 arrives while the member is still at epoch 0: quarantined
+    const xId = x.services.attn.identity
+    const xKey = createSenderKey(xId, groupId, BigInt(group.epoch + 1))
+    assert.deepEqual(await x.services.attn.call(member.peerId, METHOD_DELIVER, sealTestBundle(xId, record, { kind: 'sender-key', body: encodeSenderKey(xKey) })), Uint8Array.of(1))
+    assert.equal(stats(member).quarantined, 1)
+    // y's key for epoch 0 opens and retries the quarantine: x's key still cannot open (retried
+    // inside y's transaction, its session step used to be committed with it, and x's key was then
+    // dropped as a duplicate at its next retry)
+    const yId = y.services.attn.identity
+    assert.deepEqual(await y.services.attn.call(member.peerId, METHOD_DELIVER, sealTestBundle(yId, record, { kind: 'sender-key', body: encodeSenderKey(createSenderKey(yId, groupId, BigInt(group.epoch))) })), Uint8Array.of(1))
+    // epoch 1 arrives (a rename): x's key opens
+    const renamed = await admin.services.messaging.renameGroup(group.id, 'epochs 1')
+    await waitFor(() => knows(member, group.id, renamed.epoch), { what: 'the member learns epoch 1', timeout: 60_000 })
+    const payload = new GroupMessageSender(xId, xKey).encrypt({ contentType: TEXT_PLAIN, body: utf8('x in epoch 1'), groupId, sentAt: Date.now() })
+    await x.services.attn.call(member.peerId, METHOD_DELIVER, encodeParcel({ kind: PARCEL_GROUP, recipient: addr(member), payload }))
+    await waitFor(() => count(member, 'x in epoch 1') === 1, { what: "x's epoch-1 message opens with its once-quarantined key", timeout: 30_000 })
+    assert.equal(stats(member).duplicates, 0, 'no bundle taken for a duplicate')
+  })
+
   it('the first message right after creation reaches every member over the direct path, without the mailbox', async () => {
     const relay = await node()
     // long timeouts: a slow direct call must not be what sends a copy to the mailbox under load
