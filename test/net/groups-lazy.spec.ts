@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
 import { waitFor } from '../helpers/nodes.js'
 import { MessagingTestNet } from '../helpers/messaging.js'
 import type { MessagingNodeOptions } from '../helpers/messaging.js'
@@ -149,6 +150,39 @@ describe('groups: lazy sender keys and parcels ahead of their keys (issue 17)', 
     await x.services.attn.call(member.peerId, METHOD_DELIVER, encodeParcel({ kind: PARCEL_GROUP, recipient: addr(member), payload }))
     await waitFor(() => count(member, 'x in epoch 1') === 1, { what: "x's epoch-1 message opens with its once-quarantined key", timeout: 30_000 })
     assert.equal(stats(member).duplicates, 0, 'no bundle taken for a duplicate')
+  })
+
+  it('direct-path quarantine is bounded per caller: past its burst a caller\'s unreadable group parcels are refused as before, another caller is still taken', async () => {
+    const relay = await node()
+    const member = await node({ via: relay, messaging: NO_POLLING })
+    const [x, y] = await Promise.all([0, 1].map(async () => await node({ via: relay })))
+    for (const n of [member, x, y]) await net.publish(n)
+    // group parcels for a group the member does not know, each naming its caller as sender
+    const junk = (from: AttnNode): () => Uint8Array => {
+      const id = from.services.attn.identity
+      const groupId = Uint8Array.from(randomBytes(16))
+      const sender = new GroupMessageSender(id, createSenderKey(id, groupId, 0n))
+      return () => encodeParcel({ kind: PARCEL_GROUP, recipient: addr(member), payload: sender.encrypt({ contentType: TEXT_PLAIN, body: utf8('junk'), groupId }) })
+    }
+    const fromX = junk(x)
+    let accepted = 0
+    let refused: any
+    // in parallel batches, until the first refusal (the bucket refills at 20/s: sending faster drains it)
+    for (let sent = 0; refused == null && sent < 5_000; sent += 100) {
+      const batch = Array.from({ length: 100 }, fromX)
+      const results = await Promise.allSettled(batch.map(async p => await x.services.attn.call(member.peerId, METHOD_DELIVER, p)))
+      for (const r of results) {
+        if (r.status === 'fulfilled') accepted++
+        else refused ??= r.reason
+      }
+    }
+    assert.ok(refused != null, `x was never refused (${accepted} accepted)`)
+    assert.equal(refused.code, 'ERR_UNKNOWN_GROUP')
+    assert.ok(accepted >= 400, `the burst was taken (${accepted})`)
+    assert.ok((stats(member).rejected.ERR_UNKNOWN_GROUP ?? 0) >= 1, 'the refusals are counted')
+    // another caller has its own bucket
+    assert.deepEqual(await y.services.attn.call(member.peerId, METHOD_DELIVER, junk(y)()), Uint8Array.of(1))
+    assert.equal(member.services.messaging.inbox().length, 0)
   })
 
   it('the first message right after creation reaches every member over the direct path, without the mailbox', async () => {
