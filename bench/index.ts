@@ -77,9 +77,10 @@ function notes (results: BenchResult[]): string {
 }
 
 /** Generous per-figure limit, so that nothing can hang the run. */
-function limitMs (opts: HarnessOptions): number {
+function limitMs (opts: HarnessOptions, f: Figure): number {
   // scaled by the load: a bench that dies under load measures nothing
-  return (opts.smoke ? 60_000 : opts.quick ? 90_000 : 300_000) * loadFactor()
+  const scaled = (opts.smoke ? 60_000 : opts.quick ? 90_000 : 300_000) * loadFactor()
+  return opts.smoke ? scaled : Math.max(scaled, f.minLimitMs ?? 0)
 }
 
 async function runBench (args: Args): Promise<BenchResult[]> {
@@ -96,7 +97,7 @@ async function runBench (args: Args): Promise<BenchResult[]> {
       process.stderr.write(`bench: ${f.name} …`)
       let r: BenchResult
       try {
-        r = await withTimeout(f.run(args.opts, ctx), limitMs(args.opts), f.name)
+        r = await withTimeout(f.run(args.opts, ctx), limitMs(args.opts, f), f.name)
       } catch (err: any) {
         r = unavailable(f, `error: ${String(err?.message ?? err)}`, f.name === 'session_memory')
       }
