@@ -110,19 +110,16 @@ export class Outbox {
     const { store } = this.init
     const free = MAX_ACTIVE_ATTEMPTS - this.active.size
     if (free > 0) {
-      // entries in flight are still due in the store: ask for enough to see past them (ids only:
-      // a group fan-out ends an attempt per member, and each end asks again)
-      for (const envelopeId of store.dueOutboxIds(free + this.active.size + this.cooling.size)) {
+      // entries in flight are still due in the store: ask for enough to see past them
+      for (const entry of store.dueOutbox(free + this.active.size + this.cooling.size)) {
         if (this.active.size >= MAX_ACTIVE_ATTEMPTS) break
-        const key = toHex(envelopeId)
+        const key = toHex(entry.envelopeId)
         if (this.active.has(key)) continue
         const until = this.cooling.get(key)
         if (until != null) {
           if (until > Date.now()) continue
           this.cooling.delete(key)
         }
-        const entry = store.getOutbox(envelopeId)
-        if (entry == null) continue
         const run = this.attempt(entry)
           .catch((err) => {
             this.init.log('attempt failed: %s', err.message)

@@ -519,15 +519,6 @@ export class MessagingStore {
       ORDER BY next_attempt_at_ms, created_at_ms LIMIT ?`).all(nowMs, limit).map(outboxRow)
   }
 
-  /**
-   * The envelope ids of the entries {@link dueOutbox} would return, in its order: the outbox skips
-   * those in flight before it reads any entry (with a fan-out in flight, it asks after every attempt).
-   */
-  dueOutboxIds (limit = 100, nowMs = this.clock()): Uint8Array[] {
-    return this.statement(`SELECT envelope_id FROM outbox WHERE state IN ('queued','sent','stored') AND next_attempt_at_ms <= ?
-      ORDER BY next_attempt_at_ms, created_at_ms LIMIT ?`).all(nowMs, limit).map(r => u8(r.envelope_id))
-  }
-
   /** When the next entry falls due (unix ms), if any. */
   nextDueAt (): number | undefined {
     const row = this.statement(`SELECT MIN(next_attempt_at_ms) AS t FROM outbox WHERE state IN ('queued','sent','stored')
