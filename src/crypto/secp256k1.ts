@@ -31,6 +31,7 @@ interface NativeSecp256k1 {
   publicKeyCreate: (seckey: Uint8Array, compressed?: boolean) => Uint8Array
   publicKeyConvert: (pubkey: Uint8Array, compressed?: boolean) => Uint8Array
   publicKeyVerify: (pubkey: Uint8Array) => boolean
+  ecdsaRecover: (sig: Uint8Array, recid: number, msg32: Uint8Array, compressed?: boolean) => Uint8Array
   signatureImport: (der: Uint8Array) => Uint8Array
   signatureExport: (compact: Uint8Array) => Uint8Array
 }
@@ -232,4 +233,40 @@ export function derToCompact (der: Uint8Array): Uint8Array | null {
 export function compactToDer (compact: Uint8Array): Uint8Array {
   const n = native()
   return n != null ? n.signatureExport(compact) : noble.Signature.fromBytes(compact, 'compact').toBytes('der')
+}
+
+/**
+ * Recoverable ECDSA signature of a 32-byte digest (EVM style, rewards): RFC 6979, low-S; the
+ * compact r ‖ s and the recovery id (0 or 1). Both backends give the same bytes.
+ */
+export function ecdsaSignRecoverable (privateKey: Uint8Array, digest: Uint8Array): { signature: Uint8Array, recovery: number } {
+  if (privateKey.byteLength !== SECP256K1_PRIVATE_KEY_LENGTH) {
+    throw new InvalidKeyLengthError('secp256k1 private key', SECP256K1_PRIVATE_KEY_LENGTH, privateKey.byteLength)
+  }
+  try {
+    const n = native()
+    if (n != null) {
+      const { signature, recid } = n.ecdsaSign(digest, privateKey)
+      return { signature, recovery: recid }
+    }
+    // noble's 'recovered' format is recovery ‖ r ‖ s
+    const rec = noble.sign(digest, privateKey, { prehash: false, format: 'recovered', lowS: true, extraEntropy: false })
+    return { signature: rec.subarray(1, 65), recovery: rec[0] }
+  } catch (err) {
+    throw new Secp256k1InvalidKeyError('invalid secp256k1 private key or digest', { cause: err })
+  }
+}
+
+/**
+ * The public key (65-byte uncompressed) that made compact `signature` with `recovery` over a
+ * 32-byte digest. Throws Secp256k1InvalidKeyError when none recovers (r or s out of range, no point).
+ */
+export function ecdsaRecover (signature: Uint8Array, recovery: number, digest: Uint8Array): Uint8Array {
+  try {
+    const n = native()
+    if (n != null) return n.ecdsaRecover(signature, recovery, digest, false)
+    return noble.Signature.fromBytes(signature, 'compact').addRecoveryBit(recovery).recoverPublicKey(digest).toBytes(false)
+  } catch (err) {
+    throw new Secp256k1InvalidKeyError('no public key recovers from this signature', { cause: err })
+  }
 }

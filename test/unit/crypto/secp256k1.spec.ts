@@ -13,7 +13,7 @@ import { secp256k1 as secp256k1Noble } from '@noble/curves/secp256k1.js'
 import fc from 'fast-check'
 import { base58btc } from 'multiformats/bases/base58'
 import {
-  ecdsaSignSha256, ecdsaVerifySha256, isValidCompressedPublicKey, publicKeyConvert, publicKeyCreate,
+  ecdsaRecover, ecdsaSignRecoverable, ecdsaSignSha256, ecdsaVerifySha256, isValidCompressedPublicKey, publicKeyConvert, publicKeyCreate,
   secp256k1Backend, setSecp256k1Backend
 } from '../../../src/crypto/secp256k1.js'
 import { Secp256k1InvalidKeyError } from '../../../src/crypto/errors.js'
@@ -209,6 +209,25 @@ describe('crypto secp256k1 backends', () => {
     assert.deepEqual(out, { der: out.der, ok: true, okList: true, wrongKey: false, wrongData: false, highS: false, compactNotDer: false, truncated: false, empty: false })
     const aborted = AbortSignal.abort()
     assert.throws(() => key.sign(data, { signal: aborted }))
+  })
+
+  it('recoverable signatures (rewards, EVM): same bytes and recovered keys with both backends; bad ones throw', () => {
+    fc.assert(fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), (sk, digest) => {
+      fc.pre(scalar(sk) > 0n && scalar(sk) < N)
+      const out = both(() => {
+        const { signature, recovery } = ecdsaSignRecoverable(sk, digest)
+        const pub = ecdsaRecover(signature, recovery, digest)
+        return { sig: Buffer.from(signature).toString('hex'), recovery, pub: Buffer.from(pub).toString('hex') }
+      })
+      assert.equal(out.pub, Buffer.from(publicKeyConvert(publicKeyCreate(sk), false)).toString('hex'))
+      assert.ok(scalar(unhex(out.sig).subarray(32)) <= N >> 1n)
+    }), { seed: 7, numRuns: 40 })
+    const digest = new Uint8Array(32).fill(9)
+    for (const b of BACKENDS) {
+      setSecp256k1Backend(b)
+      assert.throws(() => ecdsaRecover(new Uint8Array(64), 0, digest), Secp256k1InvalidKeyError, `${b}: r = s = 0`)
+      assert.throws(() => ecdsaRecover(new Uint8Array(64).fill(0xff), 0, digest), Secp256k1InvalidKeyError, `${b}: r, s ≥ n`)
+    }
   })
 
   it('computes the same EVM address with both backends', async () => {
