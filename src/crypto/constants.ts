@@ -18,3 +18,5 @@ export const SECP256K1_UNCOMPRESSED_LENGTH = 65
 export const SECP256K1_SIGNATURE_LENGTH = 64
 /** OpenSSL public-key objects kept by the fallback verifier (bounded; oldest goes first). */
 export const SECP256K1_KEY_CACHE_SIZE = 1024
+/** Imported X25519 public keys kept (peers' identity, prekey and ratchet keys recur; bounded, oldest goes first). */
+export const X25519_PUBLIC_KEY_CACHE_SIZE = 256
