@@ -421,6 +421,7 @@ export const OPENAPI_DOCUMENT = {
             type: 'object',
             description: 'NAT traversal and the public network (README "Behind NAT", "Public network"): `reachability` (public | private | unknown), `relayAddresses` and `reservations` (relays holding a slot for us), `relayServer` (included, serving, reservationsHeld, reservationsDenied, circuitsDenied), `upnp`; with --public also `amino` (status connecting | ready | unreachable, mode, routingTablePeers, bootstrapPeers, `rendezvous`: cid, announcedAt, announcedTo, lookups, found, connected, attPeers)'
           },
+          crypto: { type: 'object', description: '`secp256k1`: `native` (the libsecp256k1 addon signs and verifies) or `js` (fallback: @noble/curves signs, node:crypto verifies; the addon did not load, or ATTN_SECP256K1=js)', properties: { secp256k1: { type: 'string', enum: ['native', 'js'] } } },
           rewards: { type: 'boolean', description: 'whether this node runs with rewards (then GET /v1/rewards answers; otherwise 503 ERR_REWARDS_DISABLED)' },
           device: {
             type: 'object',

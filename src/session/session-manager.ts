@@ -1,5 +1,5 @@
-import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
+import { toSecp256k1PublicKey } from '../keys/address.js'
 import { isPeerId } from '@libp2p/interface'
 import { sessionKey, SessionTable } from './session-table.js'
 import { anySignal } from '../utils/signals.js'
@@ -676,7 +676,7 @@ async function sleep (ms: number, signal: AbortSignal): Promise<void> {
 
 function peerFromNodeKey (nodePublicKey: Uint8Array): PeerId | undefined {
   try {
-    return peerIdFromPublicKey(publicKeyFromRaw(nodePublicKey))
+    return peerIdFromPublicKey(toSecp256k1PublicKey(nodePublicKey))
   } catch {
     return undefined
   }
