@@ -1,4 +1,5 @@
 import { STATUS_DONE, STATUS_FAILED, STATUS_PROCESSING, STATUS_RECEIVED, STATUS_UNKNOWN } from './constants.js'
+import type { TimerHandle } from './timers.js'
 
 export type ReceivedState = 'received' | 'processing' | 'done' | 'failed'
 
@@ -10,9 +11,14 @@ export interface ReceivedEntry {
   /** Encoded Reply (RpcMessage) while it may still be needed; dropped once the caller acks it. */
   reply?: Uint8Array
   replyMsgId?: bigint
-  /** While queued or running: aborts the handler (handler timeout, link closed). */
+  /** The handler's abort signal, made when the handler first reads it (call-context.ts). */
   controller?: AbortController
-  timer?: NodeJS.Timeout
+  /** Set once the call was aborted (handler timeout, link closed), with the reason given to the signal. */
+  aborted?: boolean
+  abortReason?: Error
+  /** While running: ends the call when it is aborted. */
+  onAbort?: () => void
+  timer?: TimerHandle
 }
 
 const STATE_BYTE: Record<ReceivedState, number> = {
