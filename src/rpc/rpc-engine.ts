@@ -363,6 +363,7 @@ export class RpcEngine {
     this.stopped = true
     for (const ls of this.links.values()) this.closeState(ls, () => new RpcStoppedError())
     this.links.clear()
+    this.timers.stop()
   }
 
   /** Registered method names, sorted (built-ins included). */

@@ -13,7 +13,7 @@ interface TimerList {
   readonly ms: number
   head?: TimerHandle
   tail?: TimerHandle
-  /** The one node timer of the list, armed for a time ≤ the head's due time (unref'd while the list is empty). */
+  /** The one node timer of the list, armed for a time ≤ the head's due time (or stale: it then finds nothing due). */
   timer?: NodeJS.Timeout
 }
 
@@ -48,7 +48,6 @@ export class Timers {
     list.tail = h
     this.live++
     if (list.timer == null) this.arm(list, delay)
-    else if (h === list.head) list.timer.ref()
     return h
   }
 
@@ -56,11 +55,21 @@ export class Timers {
   clear (t: TimerHandle | undefined): undefined {
     if (t?.list != null) {
       const list = t.list
+      // the node timer stays armed even when its list empties: it finds nothing due when it fires
+      // (un/ref-ing it at every call toggles libuv's handle through C++ and cost more than the timer)
       this.unlink(list, t)
-      // keep the node timer (it is re-used when it fires), but let the process exit meanwhile
-      if (list.head == null) list.timer?.unref()
     }
     return undefined
+  }
+
+  /** Drops every timer and node timer (engine stopped): nothing fires later or holds the process. */
+  stop (): void {
+    for (const list of this.lists.values()) {
+      if (list.timer != null) clearTimeout(list.timer)
+      list.timer = undefined
+      for (let h = list.head; h != null; h = list.head) this.unlink(list, h)
+    }
+    this.lists.clear()
   }
 
   private unlink (list: TimerList, t: TimerHandle): void {
