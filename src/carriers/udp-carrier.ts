@@ -437,6 +437,10 @@ export class UdpChannel implements FrameChannel {
     this.carrier.sendFrame(this, frame)
   }
 
+  sendNow (frame: Uint8Array): void {
+    this.carrier.sendFrame(this, frame)
+  }
+
   async close (): Promise<void> {
     // nothing to tear down: an address is not a connection
   }

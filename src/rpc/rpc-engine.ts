@@ -413,7 +413,19 @@ export class RpcEngine {
       if (ls.sentRecords.size > C.SENT_RECORD_MEMORY) ls.sentRecords.delete(ls.sentRecords.keys().next().value as bigint)
     }
     // a call that timed out once goes out again on another live carrier, if the link has one
-    const resend = callIds.some(id => ls.pending.get(id)?.resent === true)
+    let resend = false
+    for (const id of callIds) if (ls.pending.get(id)?.resent === true) resend = true
+    // the carrier sends at once (UDP, an HTTP answer): no promise per record
+    if (!resend && ls.link.sendNow != null) {
+      try {
+        const r = ls.link.sendNow(data, msgId)
+        if (r === true) return
+        if (r !== false) { r.catch(() => { this.counters.sendErrors++ }); return }
+      } catch {
+        this.counters.sendErrors++
+        return
+      }
+    }
     try {
       ls.link.send(data, msgId, resend ? { resend } : undefined).catch(() => { this.counters.sendErrors++ })
     } catch {
