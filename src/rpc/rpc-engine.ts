@@ -11,6 +11,7 @@ import {
 import { isValidMethodName, MethodEntry, MethodTable } from './methods.js'
 import { SlotQueue } from './pending-calls.js'
 import { ReceivedCalls } from './received-calls.js'
+import { SentRecords } from './sent-records.js'
 import { Timers } from './timers.js'
 import type { TimerHandle } from './timers.js'
 import type { RpcBody, RpcWireError } from './codec.js'
@@ -121,7 +122,7 @@ class LinkState {
   readonly queries = new Map<bigint, PendingQuery>()
   readonly pings = new Map<bigint, PendingPing>()
   /** record msg_id → calls it carried (bounded FIFO), for NewSalt.bad_msg_id. */
-  readonly sentRecords = new Map<bigint, bigint[]>()
+  readonly sentRecords = new SentRecords(C.SENT_RECORD_MEMORY)
 
   constructor (link: RpcLink, engine: RpcEngine, e: Required<Omit<RpcEngineInit, 'info' | 'onNewSalt' | 'receivedCache'>> & { cache: { maxEntries: number, maxBytes: number, ttl: number } }, timers: Timers) {
     this.link = link
@@ -410,7 +411,6 @@ export class RpcEngine {
     if (container) this.counters.containersSent++
     if (callIds.length > 0) {
       ls.sentRecords.set(msgId, callIds)
-      if (ls.sentRecords.size > C.SENT_RECORD_MEMORY) ls.sentRecords.delete(ls.sentRecords.keys().next().value as bigint)
     }
     // a call that timed out once goes out again on another live carrier, if the link has one
     let resend = false
