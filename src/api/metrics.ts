@@ -101,7 +101,7 @@ export function createMetricsRegistry (node: AttnNode, apiRejected: RejectedCoun
   counter('attn_messaging_mailbox_stored_total', 'Parcels stored by this node as a mailbox for others', [], msg('mailboxStored'))
   counter('attn_messaging_mailbox_fetched_total', 'Parcels fetched from our mailboxes', [], msg('mailboxFetched'))
   counter('attn_messaging_junk_dropped_total', 'Fetched parcels that could never be opened (acknowledged and dropped)', [], msg('junkDropped'))
-  counter('attn_messaging_quarantined_total', 'Fetched parcels kept to open later (group message before its sender key)', [], msg('quarantined'))
+  counter('attn_messaging_quarantined_total', 'Parcels kept to open later (group message or sender key before its group state or sender key), fetched or delivered directly', [], msg('quarantined'))
   counter('attn_messaging_receipts_requeued_total', 'Receipts queued again for a duplicate message', [], msg('receiptsRequeued'))
   counter('attn_messaging_reprobes_total', 'Delivered-but-unacknowledged messages sent again', [], msg('reprobes'))
   counter('attn_messaging_rejected_total', 'Messaging input refused, by error code', ['code'], () => byCode(messaging()?.stats().rejected))

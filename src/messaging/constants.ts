@@ -95,6 +95,13 @@ export const MAILBOX_RECORD_LOOKUP_TIMEOUT_MS = 10_000
 /** Parcels fetched from a mailbox that cannot be opened yet (group message before its sender key): kept this long, at most this many. */
 export const QUARANTINE_TTL_MS = 7 * 24 * 60 * 60 * 1000
 export const QUARANTINE_MAX = 1_000
+/**
+ * Parcels a caller may have quarantined through `msg.deliver` (a group message or sender key that
+ * arrived before its group state or sender key), per second and burst, per caller address; past
+ * it the parcel is refused as before and the sender falls back to the recipient's mailboxes.
+ */
+export const DIRECT_QUARANTINE_RATE = 20
+export const DIRECT_QUARANTINE_BURST = 400
 
 // ---- defaults of MessagingServiceInit (messaging.md §9) ----
 

@@ -7,8 +7,12 @@ export interface MessagingStats {
   mailboxFetched: number
   /** Parcels fetched from a mailbox that could never be opened: acknowledged (so they stop blocking) and dropped. */
   junkDropped: number
-  /** Parcels fetched that cannot be opened yet (group message before its sender key): kept locally and acknowledged. */
+  /** Parcels (fetched or delivered directly) that cannot be opened yet (group message before its state or sender key): kept locally and acknowledged. */
   quarantined: number
+  /** Group-update envelopes queued (one per member and removed member of each new epoch). */
+  groupUpdatesSent: number
+  /** Sender-key envelopes queued (one per other member, with a member's first message of an epoch). */
+  senderKeysSent: number
   /** Receipts queued again because a duplicate of an already received message arrived. */
   receiptsRequeued: number
   /** Delivered-but-unacknowledged messages sent again to re-trigger a lost receipt. */
@@ -31,7 +35,7 @@ export interface MessagingStats {
 export class MessagingCounters {
   private readonly s: MessagingStats = {
     parcelsIn: 0, messagesIn: 0, receiptsIn: 0, mailboxStored: 0, mailboxFetched: 0,
-    junkDropped: 0, quarantined: 0, receiptsRequeued: 0, reprobes: 0, sessionsStarted: 0, sessionsReset: 0, duplicates: 0, staleDevicesHinted: 0, staleDevicesResealed: 0, staleDevicesHintsIgnored: 0, rejected: {}
+    junkDropped: 0, quarantined: 0, groupUpdatesSent: 0, senderKeysSent: 0, receiptsRequeued: 0, reprobes: 0, sessionsStarted: 0, sessionsReset: 0, duplicates: 0, staleDevicesHinted: 0, staleDevicesResealed: 0, staleDevicesHintsIgnored: 0, rejected: {}
   }
 
   add (name: Exclude<keyof MessagingStats, 'rejected'>, n = 1): void {

@@ -12,6 +12,7 @@ import type { Outbox } from './outbox.js'
 import type { GroupChanges, GroupState, SenderKey } from './protocol/group.js'
 import type { Parcel } from './protocol/parcel.js'
 import type { MessagingStore } from './store.js'
+import type { MessagingCounters } from './counters.js'
 import type { GroupInfo } from './types.js'
 import type { Identity } from '../keys/index.js'
 import type { Logger } from '@libp2p/interface'
@@ -21,6 +22,8 @@ export interface GroupManagerInit {
   identity: Identity
   outbox: Outbox
   log: Logger
+  /** Counts the group-update and sender-key envelopes queued (issue 17: what a group costs). */
+  counters?: MessagingCounters
   /** Group state or sender keys changed: parcels waiting for them may open now. */
   onKeysChanged(groupId: Uint8Array): void
 }
@@ -28,7 +31,9 @@ export interface GroupManagerInit {
 /**
  * Groups (messaging.md §Groups): signed member lists, one sender key per member and epoch
  * shared over 1:1 envelopes, one ciphertext per message fanned out as a parcel per member, and
- * a new epoch with fresh sender keys at every membership change.
+ * a new epoch with fresh sender keys at every membership change. Sender keys travel lazily: a
+ * member sends its key for an epoch with its first message in that epoch (nobody answers a
+ * group-update with one), so a new group of N costs N group-update envelopes, not N².
  */
 export class GroupManager {
   constructor (private readonly init: GroupManagerInit) {}
@@ -95,33 +100,42 @@ export class GroupManager {
     return store.listGroupIds().map(id => store.getGroupState(id)).filter((s): s is GroupState => s != null).map(s => this.info(s))
   }
 
-  /** Encrypts once with our sender key, then queues one parcel per member. Returns the group message id. */
+  /**
+   * Encrypts once with our sender key, then queues one parcel per member. Our first message of an
+   * epoch creates our sender key for it and queues it to the epoch's other members first (lazy
+   * distribution, messaging.md §6 Rotation): the key entries are older than the parcels, so the
+   * outbox starts them first; a member that still gets a parcel before the key quarantines it.
+   * One transaction: a key stored but never queued would leave our messages unreadable for good.
+   * Returns the group message id.
+   */
   send (groupId: Uint8Array, body: Uint8Array, contentType: string): Uint8Array {
     const { store, identity } = this.init
     const state = this.require(groupIdString(groupId))
     // a removed member still holds the old state: its copies would be dropped by every member
     if (this.hasLeft(groupId)) throw new NotGroupMemberError(groupIdString(groupId), 'left')
     if (!state.members.includes(identity.address)) throw new NotGroupMemberError(groupIdString(groupId), 'removed')
-    let own = store.getOwnSenderKey(groupId, state.epoch, identity.address)
-    if (own == null) {
-      own = createSenderKey(identity, groupId, state.epoch)
-      store.putOwnSenderKey(own)
-      this.distributeSenderKey(state, own)
-    }
-    const sender = new GroupMessageSender(identity, own)
-    const id = Uint8Array.from(randomBytes(16))
-    const ciphertext = sender.encrypt({ id, contentType, body, groupId, sentAt: Date.now() })
-    // stored before anything leaves: an iteration of the chain is never reused
-    store.putOwnSenderKey(sender.senderKey)
-    for (const member of state.members) {
-      if (member === identity.address) continue
-      const parcel: Parcel = { kind: PARCEL_GROUP, recipient: member, payload: ciphertext }
-      const copyId = parcelId(parcel)
-      // no receipts for group copies yet: 'control', so they are not re-probed
-      store.enqueueOutbox({ envelopeId: copyId, recipient: member, envelope: encodeParcel(parcel), groupId, kind: 'control' })
-      store.recordGroupSend(id, copyId)
-    }
-    return id
+    return store.transaction(() => {
+      let own = store.getOwnSenderKey(groupId, state.epoch, identity.address)
+      if (own == null) {
+        own = createSenderKey(identity, groupId, state.epoch)
+        store.putOwnSenderKey(own)
+        this.distributeSenderKey(state, own)
+      }
+      const sender = new GroupMessageSender(identity, own)
+      const id = Uint8Array.from(randomBytes(16))
+      const ciphertext = sender.encrypt({ id, contentType, body, groupId, sentAt: Date.now() })
+      // stored before anything leaves: an iteration of the chain is never reused
+      store.putOwnSenderKey(sender.senderKey)
+      for (const member of state.members) {
+        if (member === identity.address) continue
+        const parcel: Parcel = { kind: PARCEL_GROUP, recipient: member, payload: ciphertext }
+        const copyId = parcelId(parcel)
+        // no receipts for group copies yet: 'control', so they are not re-probed
+        store.enqueueOutbox({ envelopeId: copyId, recipient: member, envelope: encodeParcel(parcel), groupId, kind: 'control' })
+        store.recordGroupSend(id, copyId)
+      }
+      return id
+    })
   }
 
   /** A signed group state from `sender` (a group-update message). */
@@ -132,13 +146,8 @@ export class GroupManager {
     if (previous != null && state.epoch <= previous.epoch) return
     verifyGroupState(state, previous)
     if (!state.admins.includes(sender)) throw new InvalidGroupStateError('group update not sent by an admin')
+    // no sender key in answer: ours for this epoch goes out with our first message in it
     store.putGroupState(state)
-    if (state.members.includes(identity.address)) {
-      // our own sender key for the new epoch, to the members of the new epoch only
-      const own = createSenderKey(identity, state.groupId, state.epoch)
-      store.putOwnSenderKey(own)
-      this.distributeSenderKey(state, own)
-    }
     this.init.onKeysChanged(state.groupId)
   }
 
@@ -154,17 +163,18 @@ export class GroupManager {
     this.init.onKeysChanged(key.groupId)
   }
 
+  /** Stores a new epoch and queues its signed state to every member (and the removed ones); no sender key yet. */
   private install (state: GroupState, removed: string[] = []): void {
     const { store, identity, outbox } = this.init
-    store.putGroupState(state)
-    const own = createSenderKey(identity, state.groupId, state.epoch)
-    store.putOwnSenderKey(own)
     const update = encodeGroupState(state)
-    for (const member of [...state.members, ...removed]) {
-      if (member === identity.address) continue
-      outbox.enqueue(member, { kind: 'group-update', contentType: OCTET_STREAM, body: update, groupId: state.groupId }, { kind: 'control' })
-    }
-    this.distributeSenderKey(state, own)
+    store.transaction(() => {
+      store.putGroupState(state)
+      for (const member of [...state.members, ...removed]) {
+        if (member === identity.address) continue
+        outbox.enqueue(member, { kind: 'group-update', contentType: OCTET_STREAM, body: update, groupId: state.groupId }, { kind: 'control' })
+        this.init.counters?.add('groupUpdatesSent')
+      }
+    })
   }
 
   private change (previous: GroupState, changes: GroupChanges, removed: string[]): GroupInfo {
@@ -174,13 +184,14 @@ export class GroupManager {
     return this.info(state)
   }
 
-  /** Queues our sender key for the state's epoch to every other member, end to end. */
+  /** Queues our sender key for the state's epoch to every other member of that epoch, end to end. */
   private distributeSenderKey (state: GroupState, key: SenderKey): void {
     const { identity, outbox } = this.init
     const encoded = encodeSenderKey(key)
     for (const member of state.members) {
       if (member === identity.address) continue
       outbox.enqueue(member, { kind: 'sender-key', contentType: OCTET_STREAM, body: encoded, groupId: state.groupId }, { kind: 'control' })
+      this.init.counters?.add('senderKeysSent')
     }
   }
 

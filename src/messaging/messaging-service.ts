@@ -209,6 +209,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
       identity,
       outbox,
       log: this.log,
+      counters: this.counters,
       onKeysChanged: (groupId) => { receiver?.retryQuarantined(groupId) }
     })
     const staleDevices = new StaleDevices({ identity, self, directory: this.directory, store, sessions, outbox, prekeys, counters: this.counters, log: this.log, signal: abort.signal })

@@ -11,7 +11,8 @@ import { decodeRequest } from './rpc-request.js'
 import {
   MAX_FETCH_ITEMS, METHOD_MAILBOX_ACK, METHOD_MAILBOX_FETCH, decodeFetchResponse, encodeAck, encodeFetchRequest
 } from './protocol/rpc-methods.js'
-import { QUARANTINE_MAX, QUARANTINE_TTL_MS, SESSION_RESET_MIN_INTERVAL_MS } from './constants.js'
+import { DIRECT_QUARANTINE_BURST, DIRECT_QUARANTINE_RATE, MAX_RATE_BUCKETS, QUARANTINE_MAX, QUARANTINE_TTL_MS, SESSION_RESET_MIN_INTERVAL_MS } from './constants.js'
+import { RateLimiter } from './rate-limiter.js'
 import {
   DuplicateEnvelopeError, ForgedReceiptError, ForgedSyncError, NotForThisDeviceError, SenderRevokedError, SessionStateLostError, UnknownGroupError,
   UnknownSenderKeyError, UnsupportedVersionError, WrongRecipientError
@@ -63,6 +64,13 @@ function mayOpenLater (err: unknown): boolean {
   return err instanceof UnknownGroupError || err instanceof UnknownSenderKeyError
 }
 
+/** The group a parcel that may open later waits for, if it names one. */
+function quarantineGroupOf (parcel: Parcel, err: unknown): Uint8Array | undefined {
+  // a group message names its group in the clear; a sender key names it inside the envelope
+  if (parcel.kind === PARCEL_GROUP) return readGroupMessage(parcel.payload).groupId
+  return err instanceof UnknownGroupError && /^[0-9a-f]{32}$/.test(err.group) ? Uint8Array.from(Buffer.from(err.group, 'hex')) : undefined
+}
+
 /** Errors of our own storage: the parcel is fine, we are not; leave it at the mailbox. */
 function isLocalFailure (err: unknown): boolean {
   const code = (err as { code?: string })?.code
@@ -83,11 +91,20 @@ export class ParcelReceiver {
   private readonly resets = new Map<string, number>()
   /** Groups whose quarantine is being retried (by group id hex): true = their keys changed meanwhile, run again. */
   private readonly retrying = new Map<string, boolean>()
+  /** Groups with a quarantine retry scheduled (by group id hex), not yet started. */
+  private readonly retryScheduled = new Set<string>()
+  /** Quarantines through `msg.deliver`, by caller address. */
+  private readonly directQuarantines = new RateLimiter(DIRECT_QUARANTINE_RATE, DIRECT_QUARANTINE_BURST, MAX_RATE_BUCKETS)
 
   constructor (private readonly init: ParcelReceiverInit) {}
 
-  /** `msg.deliver`: a parcel for us, straight from the sender. */
-  onDeliver (params: Uint8Array, _ctx: RpcHandlerContext): Uint8Array {
+  /**
+   * `msg.deliver`: a parcel for us, straight from the sender. One that cannot be opened yet (its
+   * group state or sender key is still on its way: the sender queues them before its parcels, but
+   * nothing keeps them in order) is quarantined as a fetched one would be and accepted: the sender
+   * has handed it over, and it opens here when the missing piece arrives.
+   */
+  onDeliver (params: Uint8Array, ctx: RpcHandlerContext): Uint8Array {
     const parcel = decodeRequest(this.init.counters, () => decodeParcel(params))
     if (parcel.recipient !== this.init.identity.address) {
       const err = new WrongRecipientError('this node does not serve that address')
@@ -97,10 +114,27 @@ export class ParcelReceiver {
     try {
       this.process(parcel)
     } catch (err: any) {
+      if (mayOpenLater(err) && this.quarantineDirect(parcel, err, ctx.remoteAddress)) return Uint8Array.of(1)
       this.init.counters.reject(err)
       throw new PublicRpcError(err.code ?? 'BAD_REQUEST', err.message)
     }
     return Uint8Array.of(1)
+  }
+
+  /**
+   * Quarantines a parcel delivered directly that may open later: a group message only from the
+   * member it names as its sender (who fans it out itself), within the caller's rate. False: refuse
+   * it as before (the sender then stores it at our mailboxes, where the same rule keeps it).
+   */
+  private quarantineDirect (parcel: Parcel, err: Error, caller: string): boolean {
+    try {
+      if (parcel.kind === PARCEL_GROUP && readGroupMessage(parcel.payload).senderAddress !== caller) return false
+    } catch (e: any) {
+      this.init.log('a group parcel whose header does not parse: %s', e.message)
+      return false
+    }
+    if (quarantineGroupOf(parcel, err) == null || !this.directQuarantines.take(caller)) return false
+    return this.quarantine(parcel, parcelId(parcel), err)
   }
 
   /**
@@ -304,17 +338,41 @@ export class ParcelReceiver {
     return total
   }
 
-  /** Retries the quarantined parcels of a group (its state or a sender key just arrived). */
+  /**
+   * Retries the quarantined parcels of a group (its state or a sender key just arrived), once the
+   * current synchronous work is done. It is called from inside the transaction that stores the new
+   * state or key: run there, a quarantined bundle that still cannot open would have its session
+   * step committed with that transaction and be lost as a "duplicate" at its next retry; run after
+   * it, a failed open rolls back on its own.
+   */
   retryQuarantined (groupId: Uint8Array): void {
-    const { store, counters } = this.init
-    // a quarantined sender key that opens now changes the group's keys, which calls this again
-    // from inside process(): re-entered, it only asks the running retry for one more pass (before,
-    // it recursed on the same parcel, not yet deleted, until the stack overflowed, again and again)
     const key = Buffer.from(groupId).toString('hex')
     if (this.retrying.has(key)) {
+      // a quarantined sender key that opened during a retry: one more pass of the running retry
       this.retrying.set(key, true)
       return
     }
+    if (this.retryScheduled.has(key)) return
+    this.retryScheduled.add(key)
+    queueMicrotask(() => {
+      this.retryScheduled.delete(key)
+      try {
+        this.retryNow(groupId)
+      } catch (err: any) {
+        // the store closed under us (stop): the parcels stay quarantined for the next start
+        this.init.log('quarantine retry of group %s failed: %s', key, err.message)
+      }
+    })
+  }
+
+  /** Retries the quarantined parcels of a group now (outside any transaction). */
+  private retryNow (groupId: Uint8Array): void {
+    const { store, counters } = this.init
+    // a quarantined sender key that opens now changes the group's keys, which calls
+    // retryQuarantined from inside process(): it only asks this retry for one more pass (before,
+    // it recursed on the same parcel, not yet deleted, until the stack overflowed, again and again)
+    const key = Buffer.from(groupId).toString('hex')
+    if (this.retrying.has(key)) return
     try {
       for (let pass = 0; pass < MAX_QUARANTINE_PASSES; pass++) {
         this.retrying.set(key, false)
@@ -337,19 +395,20 @@ export class ParcelReceiver {
     }
   }
 
-  /** Keeps a parcel that may open once its group's state or sender key arrives (retried then). */
-  private quarantine (parcel: Parcel, id: Uint8Array, err: Error): void {
-    // a group message names its group in the clear; a sender key names it inside the envelope
-    const groupId = parcel.kind === PARCEL_GROUP
-      ? readGroupMessage(parcel.payload).groupId
-      : err instanceof UnknownGroupError && /^[0-9a-f]{32}$/.test(err.group) ? Uint8Array.from(Buffer.from(err.group, 'hex')) : undefined
+  /**
+   * Keeps a parcel that may open once its group's state or sender key arrives (retried then).
+   * Returns false when it names no group (dropped as junk).
+   */
+  private quarantine (parcel: Parcel, id: Uint8Array, err: Error): boolean {
+    const groupId = quarantineGroupOf(parcel, err)
     if (groupId == null) {
       this.init.counters.add('junkDropped')
-      return
+      return false
     }
     if (this.init.store.quarantinePut({ parcelId: id, groupId, parcel: encodeParcel(parcel), reason: err.message, ttlMs: QUARANTINE_TTL_MS, max: QUARANTINE_MAX })) {
       this.init.counters.add('quarantined')
     }
+    return true
   }
 
   private processGroupMessage (parcel: Parcel): string | undefined {

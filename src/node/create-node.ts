@@ -10,6 +10,7 @@ import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
+import type { ConnectionMonitorInit } from 'libp2p'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { messaging, selectDirectoryRecord, validateDirectoryRecord, DIRECTORY_NAMESPACE } from '../messaging/index.js'
 import type { MessagingService, MessagingServiceInit } from '../messaging/index.js'
@@ -96,6 +97,12 @@ export interface CreateAttnNodeOptions extends Omit<Partial<AttnConfig>, 'dht' |
   bootstrapRedialInterval?: number
   /** Start the node before returning (default true). */
   start?: boolean
+  /**
+   * libp2p's connection monitor (pings every connection, aborts one whose ping times out); default
+   * on. Benches that run a hundred nodes on one event loop turn it off: a busy loop fails the pings
+   * of idle, healthy connections.
+   */
+  connectionMonitor?: ConnectionMonitorInit
 }
 
 /**
@@ -159,6 +166,7 @@ export async function createAttnNode (options: CreateAttnNodeOptions = {}): Prom
         inboundConnectionThreshold: config.inboundConnectionThreshold,
         maxConnections: config.maxConnections
       },
+      ...(options.connectionMonitor != null ? { connectionMonitor: options.connectionMonitor } : {}),
       services: {
         identify: identify(),
         ping: ping(),
