@@ -45,7 +45,8 @@ async function startNode (identity: Identity, dbPath: string, relay: AttnNode | 
     listen: ['/ip4/127.0.0.1/tcp/0'],
     api: '',
     bootstrap: relay == null ? [] : [relay.getMultiaddrs()[0].toString()],
-    attn: { identity, rpc: { callTimeout: 5_000 } },
+    // sessions saved at a clean stop and resumed at start, as `attn start` does (daemon.ts)
+    attn: { identity, rpc: { callTimeout: 5_000 }, sessionStorePath: dbPath.replace(/\.db$/, '.sessions.db') },
     // no background mailbox polling (the start-up fetch is what offline_fetch measures); quick retries
     messaging: { dbPath, publishOnStart: false, fetchInterval: 3_600_000, retryInitial: 200, retryMax: 1_000, callTimeout: 3_000 },
     start

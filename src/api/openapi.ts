@@ -1,5 +1,10 @@
 import { REWARDS_PATHS, REWARDS_SCHEMAS } from './rewards-openapi.js'
 
+/** `{ [status]: the shared Error response }` for each status an operation can fail with. */
+function errorResponses (...statuses: number[]): Record<number, { $ref: string }> {
+  return Object.fromEntries(statuses.map(s => [s, { $ref: '#/components/responses/Error' }]))
+}
+
 /** The OpenAPI 3.1 document served at `/v1/openapi.json`; keep it true to server.ts. */
 export const OPENAPI_DOCUMENT = {
   openapi: '3.1.0',
@@ -44,9 +49,8 @@ export const OPENAPI_DOCUMENT = {
           content: { 'application/json': { schema: { type: 'object', required: ['code'], properties: { code: { type: 'string' } }, additionalProperties: false } } }
         },
         responses: {
-          200: { description: 'The API token', content: { 'application/json': { schema: { type: 'object', required: ['token'], properties: { token: { type: 'string' } } } } } },
-          400: { $ref: '#/components/responses/Error' },
-          401: { $ref: '#/components/responses/Error' }
+          ...errorResponses(400, 401),
+          200: { description: 'The API token', content: { 'application/json': { schema: { type: 'object', required: ['token'], properties: { token: { type: 'string' } } } } } }
         }
       }
     },
@@ -59,10 +63,8 @@ export const OPENAPI_DOCUMENT = {
           content: { 'application/json': { schema: { type: 'object', required: ['multiaddr'], properties: { multiaddr: { type: 'string' } }, additionalProperties: false } } }
         },
         responses: {
-          401: { $ref: '#/components/responses/Error' },
-          200: { description: 'Connected', content: { 'application/json': { schema: { $ref: '#/components/schemas/Connection' } } } },
-          400: { $ref: '#/components/responses/Error' },
-          502: { $ref: '#/components/responses/Error' }
+          ...errorResponses(401, 400, 502),
+          200: { description: 'Connected', content: { 'application/json': { schema: { $ref: '#/components/schemas/Connection' } } } }
         }
       }
     },
@@ -88,14 +90,8 @@ export const OPENAPI_DOCUMENT = {
           }
         },
         responses: {
-          401: { $ref: '#/components/responses/Error' },
-          201: { description: 'Queued', content: { 'application/json': { schema: { type: 'object', required: ['id'], properties: { id: { type: 'string', description: 'message id (hex)' } } } } } },
-          400: { $ref: '#/components/responses/Error' },
-          404: { $ref: '#/components/responses/Error' },
-          413: { $ref: '#/components/responses/Error' },
-          415: { $ref: '#/components/responses/Error' },
-          502: { $ref: '#/components/responses/Error' },
-          503: { $ref: '#/components/responses/Error' }
+          ...errorResponses(401, 400, 404, 413, 415, 502, 503),
+          201: { description: 'Queued', content: { 'application/json': { schema: { type: 'object', required: ['id'], properties: { id: { type: 'string', description: 'message id (hex)' } } } } } }
         }
       },
       get: {
@@ -108,10 +104,8 @@ export const OPENAPI_DOCUMENT = {
           { name: 'unread', in: 'query', required: false, description: 'true: unread messages only', schema: { type: 'string', enum: ['true', 'false'] } }
         ],
         responses: {
-          401: { $ref: '#/components/responses/Error' },
-          200: { description: 'Inbox', content: { 'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/InboxMessage' } } } } },
-          400: { $ref: '#/components/responses/Error' },
-          503: { $ref: '#/components/responses/Error' }
+          ...errorResponses(401, 400, 503),
+          200: { description: 'Inbox', content: { 'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/InboxMessage' } } } } }
         }
       }
     },
@@ -120,9 +114,8 @@ export const OPENAPI_DOCUMENT = {
         summary: 'Unread received messages: in all, and by sender address',
         operationId: 'unreadCounts',
         responses: {
-          401: { $ref: '#/components/responses/Error' },
-          200: { description: 'Counts', content: { 'application/json': { schema: { type: 'object', required: ['unread', 'from'], properties: { unread: { type: 'integer' }, from: { type: 'object', additionalProperties: { type: 'integer' } } } } } } },
-          503: { $ref: '#/components/responses/Error' }
+          ...errorResponses(401, 503),
+          200: { description: 'Counts', content: { 'application/json': { schema: { type: 'object', required: ['unread', 'from'], properties: { unread: { type: 'integer' }, from: { type: 'object', additionalProperties: { type: 'integer' } } } } } } }
         }
       }
     },
@@ -135,11 +128,8 @@ export const OPENAPI_DOCUMENT = {
           content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { ids: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'string', pattern: '^[0-9a-f]{32}$' } }, read: { type: 'boolean' }, all: { type: 'boolean' } } } } }
         },
         responses: {
-          401: { $ref: '#/components/responses/Error' },
-          200: { description: 'How many messages changed', content: { 'application/json': { schema: { type: 'object', required: ['changed'], properties: { changed: { type: 'integer' } } } } } },
-          400: { $ref: '#/components/responses/Error' },
-          404: { $ref: '#/components/responses/Error' },
-          503: { $ref: '#/components/responses/Error' }
+          ...errorResponses(401, 400, 404, 503),
+          200: { description: 'How many messages changed', content: { 'application/json': { schema: { type: 'object', required: ['changed'], properties: { changed: { type: 'integer' } } } } } }
         }
       }
     },
@@ -149,11 +139,8 @@ export const OPENAPI_DOCUMENT = {
         operationId: 'deleteMessage',
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-fA-F]{32}$' } }],
         responses: {
-          401: { $ref: '#/components/responses/Error' },
-          200: { description: 'Deleted', content: { 'application/json': { schema: { type: 'object', required: ['id', 'deleted'], properties: { id: { type: 'string' }, deleted: { type: 'boolean' } } } } } },
-          400: { $ref: '#/components/responses/Error' },
-          404: { $ref: '#/components/responses/Error' },
-          503: { $ref: '#/components/responses/Error' }
+          ...errorResponses(401, 400, 404, 503),
+          200: { description: 'Deleted', content: { 'application/json': { schema: { type: 'object', required: ['id', 'deleted'], properties: { id: { type: 'string' }, deleted: { type: 'boolean' } } } } } }
         }
       }
     },
@@ -166,10 +153,8 @@ export const OPENAPI_DOCUMENT = {
           { name: 'before', in: 'query', required: false, description: 'only messages created before this time (createdAt, unix ms, exclusive)', schema: { type: 'integer', minimum: 0 } }
         ],
         responses: {
-          401: { $ref: '#/components/responses/Error' },
-          200: { description: 'Sent messages', content: { 'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/SentMessage' } } } } },
-          400: { $ref: '#/components/responses/Error' },
-          503: { $ref: '#/components/responses/Error' }
+          ...errorResponses(401, 400, 503),
+          200: { description: 'Sent messages', content: { 'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/SentMessage' } } } } }
         }
       }
     },
@@ -239,9 +224,8 @@ export const OPENAPI_DOCUMENT = {
         summary: 'Contacts (names for ATT addresses), by name',
         operationId: 'listContacts',
         responses: {
-          401: { $ref: '#/components/responses/Error' },
-          200: { description: 'Contacts', content: { 'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/Contact' } } } } },
-          503: { $ref: '#/components/responses/Error' }
+          ...errorResponses(401, 503),
+          200: { description: 'Contacts', content: { 'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/Contact' } } } } }
         }
       },
       post: {
@@ -252,11 +236,8 @@ export const OPENAPI_DOCUMENT = {
           content: { 'application/json': { schema: { type: 'object', required: ['name', 'address'], additionalProperties: false, properties: { name: { type: 'string', minLength: 1, maxLength: 64 }, address: { type: 'string' } } } } }
         },
         responses: {
-          401: { $ref: '#/components/responses/Error' },
-          201: { description: 'The contact', content: { 'application/json': { schema: { $ref: '#/components/schemas/Contact' } } } },
-          400: { $ref: '#/components/responses/Error' },
-          409: { $ref: '#/components/responses/Error' },
-          503: { $ref: '#/components/responses/Error' }
+          ...errorResponses(401, 400, 409, 503),
+          201: { description: 'The contact', content: { 'application/json': { schema: { $ref: '#/components/schemas/Contact' } } } }
         }
       }
     },
@@ -270,12 +251,8 @@ export const OPENAPI_DOCUMENT = {
           content: { 'application/json': { schema: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string', minLength: 1, maxLength: 64 } } } } }
         },
         responses: {
-          401: { $ref: '#/components/responses/Error' },
-          200: { description: 'The contact', content: { 'application/json': { schema: { $ref: '#/components/schemas/Contact' } } } },
-          400: { $ref: '#/components/responses/Error' },
-          404: { $ref: '#/components/responses/Error' },
-          409: { $ref: '#/components/responses/Error' },
-          503: { $ref: '#/components/responses/Error' }
+          ...errorResponses(401, 400, 404, 409, 503),
+          200: { description: 'The contact', content: { 'application/json': { schema: { $ref: '#/components/schemas/Contact' } } } }
         }
       },
       delete: {
@@ -283,10 +260,8 @@ export const OPENAPI_DOCUMENT = {
         operationId: 'removeContact',
         parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
         responses: {
-          401: { $ref: '#/components/responses/Error' },
-          200: { description: 'The removed contact', content: { 'application/json': { schema: { $ref: '#/components/schemas/Contact' } } } },
-          404: { $ref: '#/components/responses/Error' },
-          503: { $ref: '#/components/responses/Error' }
+          ...errorResponses(401, 404, 503),
+          200: { description: 'The removed contact', content: { 'application/json': { schema: { $ref: '#/components/schemas/Contact' } } } }
         }
       }
     },
@@ -296,11 +271,8 @@ export const OPENAPI_DOCUMENT = {
         operationId: 'getMessageStatus',
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-fA-F]{1,128}$' } }],
         responses: {
-          401: { $ref: '#/components/responses/Error' },
-          200: { description: 'Status', content: { 'application/json': { schema: { $ref: '#/components/schemas/MessageStatus' } } } },
-          400: { $ref: '#/components/responses/Error' },
-          404: { $ref: '#/components/responses/Error' },
-          503: { $ref: '#/components/responses/Error' }
+          ...errorResponses(401, 400, 404, 503),
+          200: { description: 'Status', content: { 'application/json': { schema: { $ref: '#/components/schemas/MessageStatus' } } } }
         }
       }
     },
@@ -309,9 +281,8 @@ export const OPENAPI_DOCUMENT = {
         summary: 'Server-sent events: `message` (data: InboxMessage) for every incoming message, `status` (data: MessageStatus) when a sent message changes state (once per state; receipts and other protocol traffic make none); a `: heartbeat` comment every 15 s',
         operationId: 'events',
         responses: {
-          401: { $ref: '#/components/responses/Error' },
-          200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
-          503: { $ref: '#/components/responses/Error' }
+          ...errorResponses(401, 503),
+          200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }
         }
       }
     },
@@ -320,10 +291,8 @@ export const OPENAPI_DOCUMENT = {
         summary: "Publish this identity's directory record (prekeys, devices, mailboxes) to the DHT now",
         operationId: 'publishDirectory',
         responses: {
-          401: { $ref: '#/components/responses/Error' },
-          200: { description: 'Published', content: { 'application/json': { schema: { type: 'object', required: ['seq', 'accepted'], properties: { seq: { type: 'string', description: 'record sequence number (decimal)' }, accepted: { type: 'integer', description: 'DHT peers that stored it' } } } } } },
-          502: { $ref: '#/components/responses/Error' },
-          503: { $ref: '#/components/responses/Error' }
+          ...errorResponses(401, 502, 503),
+          200: { description: 'Published', content: { 'application/json': { schema: { type: 'object', required: ['seq', 'accepted'], properties: { seq: { type: 'string', description: 'record sequence number (decimal)' }, accepted: { type: 'integer', description: 'DHT peers that stored it' } } } } } }
         }
       }
     },
@@ -332,10 +301,8 @@ export const OPENAPI_DOCUMENT = {
         summary: 'Fetch messages waiting in mailboxes (relays) now',
         operationId: 'fetchMailboxes',
         responses: {
-          401: { $ref: '#/components/responses/Error' },
-          200: { description: 'Fetched', content: { 'application/json': { schema: { type: 'object', required: ['fetched'], properties: { fetched: { type: 'integer' } } } } } },
-          502: { $ref: '#/components/responses/Error' },
-          503: { $ref: '#/components/responses/Error' }
+          ...errorResponses(401, 502, 503),
+          200: { description: 'Fetched', content: { 'application/json': { schema: { type: 'object', required: ['fetched'], properties: { fetched: { type: 'integer' } } } } } }
         }
       }
     },
@@ -357,21 +324,16 @@ export const OPENAPI_DOCUMENT = {
           }
         },
         responses: {
-          401: { $ref: '#/components/responses/Error' },
-          201: { description: 'Created', content: { 'application/json': { schema: { $ref: '#/components/schemas/GroupInfo' } } } },
-          400: { $ref: '#/components/responses/Error' },
-          404: { $ref: '#/components/responses/Error' },
-          502: { $ref: '#/components/responses/Error' },
-          503: { $ref: '#/components/responses/Error' }
+          ...errorResponses(401, 400, 404, 502, 503),
+          201: { description: 'Created', content: { 'application/json': { schema: { $ref: '#/components/schemas/GroupInfo' } } } }
         }
       },
       get: {
         summary: 'Groups this identity belongs to',
         operationId: 'listGroups',
         responses: {
-          401: { $ref: '#/components/responses/Error' },
-          200: { description: 'Groups', content: { 'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/GroupInfo' } } } } },
-          503: { $ref: '#/components/responses/Error' }
+          ...errorResponses(401, 503),
+          200: { description: 'Groups', content: { 'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/GroupInfo' } } } } }
         }
       }
     },
@@ -385,13 +347,8 @@ export const OPENAPI_DOCUMENT = {
           content: { 'application/json': { schema: { type: 'object', required: ['address'], additionalProperties: false, properties: { address: { type: 'string' } } } } }
         },
         responses: {
-          401: { $ref: '#/components/responses/Error' },
-          200: { description: 'The group after the change', content: { 'application/json': { schema: { $ref: '#/components/schemas/GroupInfo' } } } },
-          400: { $ref: '#/components/responses/Error' },
-          403: { $ref: '#/components/responses/Error' },
-          404: { $ref: '#/components/responses/Error' },
-          502: { $ref: '#/components/responses/Error' },
-          503: { $ref: '#/components/responses/Error' }
+          ...errorResponses(401, 400, 403, 404, 502, 503),
+          200: { description: 'The group after the change', content: { 'application/json': { schema: { $ref: '#/components/schemas/GroupInfo' } } } }
         }
       }
     },
@@ -405,11 +362,8 @@ export const OPENAPI_DOCUMENT = {
           content: { 'application/json': { schema: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string', minLength: 1, maxLength: 256 } } } } }
         },
         responses: {
-          401: { $ref: '#/components/responses/Error' },
-          200: { description: 'The group', content: { 'application/json': { schema: { $ref: '#/components/schemas/GroupInfo' } } } },
-          400: { $ref: '#/components/responses/Error' },
-          403: { $ref: '#/components/responses/Error' },
-          404: { $ref: '#/components/responses/Error' }
+          ...errorResponses(401, 400, 403, 404),
+          200: { description: 'The group', content: { 'application/json': { schema: { $ref: '#/components/schemas/GroupInfo' } } } }
         }
       }
     },
@@ -419,10 +373,8 @@ export const OPENAPI_DOCUMENT = {
         operationId: 'leaveGroup',
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^grp_[0-9a-f]{32}$' } }],
         responses: {
-          401: { $ref: '#/components/responses/Error' },
-          200: { description: 'The group (membership: left)', content: { 'application/json': { schema: { $ref: '#/components/schemas/GroupInfo' } } } },
-          404: { $ref: '#/components/responses/Error' },
-          409: { $ref: '#/components/responses/Error' }
+          ...errorResponses(401, 404, 409),
+          200: { description: 'The group (membership: left)', content: { 'application/json': { schema: { $ref: '#/components/schemas/GroupInfo' } } } }
         }
       }
     },
@@ -432,13 +384,8 @@ export const OPENAPI_DOCUMENT = {
         operationId: 'removeGroupMember',
         parameters: [{ $ref: '#/components/parameters/GroupId' }, { name: 'address', in: 'path', required: true, schema: { type: 'string' } }],
         responses: {
-          401: { $ref: '#/components/responses/Error' },
-          200: { description: 'The group after the change', content: { 'application/json': { schema: { $ref: '#/components/schemas/GroupInfo' } } } },
-          400: { $ref: '#/components/responses/Error' },
-          403: { $ref: '#/components/responses/Error' },
-          404: { $ref: '#/components/responses/Error' },
-          502: { $ref: '#/components/responses/Error' },
-          503: { $ref: '#/components/responses/Error' }
+          ...errorResponses(401, 400, 403, 404, 502, 503),
+          200: { description: 'The group after the change', content: { 'application/json': { schema: { $ref: '#/components/schemas/GroupInfo' } } } }
         }
       }
     },
@@ -474,6 +421,7 @@ export const OPENAPI_DOCUMENT = {
             type: 'object',
             description: 'NAT traversal and the public network (README "Behind NAT", "Public network"): `reachability` (public | private | unknown), `relayAddresses` and `reservations` (relays holding a slot for us), `relayServer` (included, serving, reservationsHeld, reservationsDenied, circuitsDenied), `upnp`; with --public also `amino` (status connecting | ready | unreachable, mode, routingTablePeers, bootstrapPeers, `rendezvous`: cid, announcedAt, announcedTo, lookups, found, connected, attPeers)'
           },
+          crypto: { type: 'object', description: '`secp256k1`: `native` (the libsecp256k1 addon signs and verifies) or `js` (fallback: @noble/curves signs, node:crypto verifies; the addon did not load, or ATTN_SECP256K1=js)', properties: { secp256k1: { type: 'string', enum: ['native', 'js'] } } },
           rewards: { type: 'boolean', description: 'whether this node runs with rewards (then GET /v1/rewards answers; otherwise 503 ERR_REWARDS_DISABLED)' },
           device: {
             type: 'object',

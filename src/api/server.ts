@@ -21,6 +21,7 @@ import type { Connection } from '@libp2p/interface'
 import type { Context } from 'hono'
 import type { AddressInfo } from 'node:net'
 import { reachStatus } from '../node/reach-status.js'
+import { secp256k1Backend } from '../crypto/secp256k1.js'
 
 export interface ApiServerOptions {
   host: string
@@ -148,7 +149,8 @@ export function createApiApp (node: AttnNode, options: ApiAppOptions): Hono {
     counters: { ...counters(node), api: { rejected: { ...rejected } } },
     reach: reachStatus(node),
     rewards: options.rewards != null,
-    device: deviceStatus(node)
+    device: deviceStatus(node),
+    crypto: { secp256k1: secp256k1Backend() }
   }))
 
   // public (no token, but Host and Origin checked): a single-use code for the token

@@ -21,6 +21,11 @@ export interface FrameChannel {
   readonly open: boolean
   /** Sends one frame, waiting for write backpressure to clear. */
   send(frame: Uint8Array, options?: AbortOptions): Promise<void>
+  /**
+   * Sends one frame at once when the carrier never waits (a datagram, a queued HTTP answer): the hot
+   * path of the session layer, without a promise per frame. Throws what `send` would reject with.
+   */
+  sendNow?(frame: Uint8Array): void
   close(options?: AbortOptions): Promise<void>
 }
 

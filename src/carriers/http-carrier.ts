@@ -359,6 +359,10 @@ export class HttpQueueChannel implements FrameChannel {
     this.carrier.enqueue(this, frame)
   }
 
+  sendNow (frame: Uint8Array): void {
+    this.carrier.enqueue(this, frame)
+  }
+
   /** Removes queued frames up to `maxBytes` (at least one). */
   take (maxBytes: number): Uint8Array[] {
     let n = 0

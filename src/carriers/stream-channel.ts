@@ -83,6 +83,15 @@ export class StreamChannel implements FrameChannel, PartialHolder {
     }
   }
 
+  /**
+   * Writes the frame into the stream now. Callers that must respect backpressure (bulk senders)
+   * await `send`; the RPC engine never waited for a drain before its next record anyway.
+   */
+  sendNow (frame: Uint8Array): void {
+    if (!this.open) throw new ChannelClosedError(`channel ${this.id} is closed`)
+    this.stream.send(encodeFrame(frame))
+  }
+
   async close (options?: AbortOptions): Promise<void> {
     if (this.closed) return
     try {

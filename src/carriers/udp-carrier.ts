@@ -1,5 +1,6 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram'
 import { lookup } from 'node:dns/promises'
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns'
 import { isIP } from 'node:net'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { constantTimeEqual, hmacSha256, randomBytes, secretKey, type KeyObject } from '../crypto/index.js'
@@ -119,7 +120,7 @@ export class UdpCarrier {
 
   async start (): Promise<void> {
     if (this.socket != null) return
-    const socket = createSocket({ type: isIP(this.init.host) === 6 ? 'udp6' : 'udp4' })
+    const socket = createSocket({ type: isIP(this.init.host) === 6 ? 'udp6' : 'udp4', lookup: literalLookup })
     socket.on('message', (msg, rinfo) => { this.onMessage(msg, rinfo) })
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject)
@@ -437,7 +438,22 @@ export class UdpChannel implements FrameChannel {
     this.carrier.sendFrame(this, frame)
   }
 
+  sendNow (frame: Uint8Array): void {
+    this.carrier.sendFrame(this, frame)
+  }
+
   async close (): Promise<void> {
     // nothing to tear down: an address is not a connection
   }
+}
+
+/**
+ * dgram resolves the address of every send, and its default lookup answers even an IP literal
+ * through a nextTick and a closure; the carrier only sends to literals (source addresses), which
+ * are answered at once. Anything else goes to dns.lookup as before.
+ */
+function literalLookup (address: string, options: LookupOneOptions, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  const family = isIP(address)
+  if (family !== 0) callback(null, address, family)
+  else dnsLookup(address, options, callback)
 }

@@ -210,7 +210,8 @@ ${HOME_HELP}
       `connections: ${status.connections.length}`,
       ...status.connections.map((c: any) => `  ${c.peerId} ${c.remoteAddr}`),
       ...reachStatusLines(status),
-      ...deviceStatusLines(status)
+      ...deviceStatusLines(status),
+      ...(status.crypto?.secp256k1 != null ? [`secp256k1:   ${String(status.crypto.secp256k1)}`] : [])
     ].join('\n'))
     return 0
   }

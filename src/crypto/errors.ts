@@ -24,3 +24,8 @@ export class InvalidKeyLengthError extends AttnError {
 export class InvalidLengthError extends AttnError {
   constructor (message: string) { super(message, 'ERR_INVALID_LENGTH') }
 }
+
+/** A secp256k1 private or public key is not a valid scalar / curve point (`ERR_SECP256K1_INVALID_KEY`). */
+export class Secp256k1InvalidKeyError extends AttnError {
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_SECP256K1_INVALID_KEY', options) }
+}

@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto'
-import { X25519_KEY_LENGTH } from './constants.js'
+import { X25519_KEY_LENGTH, X25519_PUBLIC_KEY_CACHE_SIZE } from './constants.js'
 import { InvalidKeyLengthError, X25519LowOrderError } from './errors.js'
 
 // DER prefixes of PKCS#8 / SPKI for X25519 (OID 1.3.101.110), followed by the 32 raw bytes.
@@ -13,31 +13,55 @@ function der (prefix: Uint8Array, raw: Uint8Array): Buffer {
   return b
 }
 
+/**
+ * Imported private keys, by the very array that holds the raw key: a key generated here and used
+ * at once (a ratchet step: generate, then DH) is not imported again, and an entry lives exactly
+ * as long as its array (no global copy of secret keys). Importing costs ≈ 120 µs (OpenSSL derives
+ * the public key), the DH itself ≈ 70 µs.
+ */
+const privateObjects = new WeakMap<Uint8Array, KeyObject>()
+/** Imported public keys by hex (not secret; bounded, the oldest goes first): peers' keys recur. */
+const publicObjects = new Map<string, KeyObject>()
+
 function privateKeyObject (privateKey: Uint8Array): KeyObject {
   if (privateKey.length !== X25519_KEY_LENGTH) throw new InvalidKeyLengthError('X25519 private key', X25519_KEY_LENGTH, privateKey.length)
-  return createPrivateKey({ key: der(PKCS8_PREFIX, privateKey), format: 'der', type: 'pkcs8' })
+  let key = privateObjects.get(privateKey)
+  if (key == null) {
+    key = createPrivateKey({ key: der(PKCS8_PREFIX, privateKey), format: 'der', type: 'pkcs8' })
+    privateObjects.set(privateKey, key)
+  }
+  return key
 }
 
 function publicKeyObject (publicKey: Uint8Array): KeyObject {
   if (publicKey.length !== X25519_KEY_LENGTH) throw new InvalidKeyLengthError('X25519 public key', X25519_KEY_LENGTH, publicKey.length)
-  return createPublicKey({ key: der(SPKI_PREFIX, publicKey), format: 'der', type: 'spki' })
+  const hex = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString('hex')
+  let key = publicObjects.get(hex)
+  if (key == null) {
+    key = createPublicKey({ key: der(SPKI_PREFIX, publicKey), format: 'der', type: 'spki' })
+    if (publicObjects.size >= X25519_PUBLIC_KEY_CACHE_SIZE) publicObjects.delete(publicObjects.keys().next().value as string)
+    publicObjects.set(hex, key)
+  }
+  return key
 }
 
-function rawPublic (key: KeyObject): Uint8Array {
-  const spki = key.export({ format: 'der', type: 'spki' })
-  return new Uint8Array(spki.subarray(spki.length - X25519_KEY_LENGTH))
+/** Both raw keys of a private KeyObject: its JWK export (≈ 5 µs, against ≈ 85 µs for PKCS#8 + SPKI DER). */
+function rawPair (privateKey: KeyObject): { privateKey: Uint8Array, publicKey: Uint8Array } {
+  const jwk = privateKey.export({ format: 'jwk' })
+  return { privateKey: new Uint8Array(Buffer.from(jwk.d as string, 'base64url')), publicKey: new Uint8Array(Buffer.from(jwk.x as string, 'base64url')) }
 }
 
 /** A fresh X25519 key pair as 32-byte raw strings (RFC 7748). */
 export function x25519GenerateKeyPair (): { privateKey: Uint8Array; publicKey: Uint8Array } {
-  const { privateKey, publicKey } = generateKeyPairSync('x25519')
-  const pkcs8 = privateKey.export({ format: 'der', type: 'pkcs8' })
-  return { privateKey: new Uint8Array(pkcs8.subarray(pkcs8.length - X25519_KEY_LENGTH)), publicKey: rawPublic(publicKey) }
+  const { privateKey } = generateKeyPairSync('x25519')
+  const pair = rawPair(privateKey)
+  privateObjects.set(pair.privateKey, privateKey)
+  return pair
 }
 
 /** The X25519 public key of a 32-byte raw private key. */
 export function x25519PublicKey (privateKey: Uint8Array): Uint8Array {
-  return rawPublic(createPublicKey(privateKeyObject(privateKey)))
+  return rawPair(privateKeyObject(privateKey)).publicKey
 }
 
 /**

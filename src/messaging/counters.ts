@@ -27,13 +27,15 @@ export interface MessagingStats {
   staleDevicesHinted: number
   /** Messages of ours sealed again for devices a `devices` message told us about. */
   staleDevicesResealed: number
+  /** `devices` hints not acted on: same sender within 10 s, no newer record (§10.4.1). */
+  staleDevicesHintsIgnored: number
   rejected: Record<string, number>
 }
 
 export class MessagingCounters {
   private readonly s: MessagingStats = {
     parcelsIn: 0, messagesIn: 0, receiptsIn: 0, mailboxStored: 0, mailboxFetched: 0,
-    junkDropped: 0, quarantined: 0, groupUpdatesSent: 0, senderKeysSent: 0, receiptsRequeued: 0, reprobes: 0, sessionsStarted: 0, sessionsReset: 0, duplicates: 0, staleDevicesHinted: 0, staleDevicesResealed: 0, rejected: {}
+    junkDropped: 0, quarantined: 0, groupUpdatesSent: 0, senderKeysSent: 0, receiptsRequeued: 0, reprobes: 0, sessionsStarted: 0, sessionsReset: 0, duplicates: 0, staleDevicesHinted: 0, staleDevicesResealed: 0, staleDevicesHintsIgnored: 0, rejected: {}
   }
 
   add (name: Exclude<keyof MessagingStats, 'rejected'>, n = 1): void {

@@ -690,7 +690,7 @@ export class MessagingService extends TypedEventEmitter<MessagingEvents> impleme
    * an event again: one `delivered` per message.
    */
   private emitStatus (envelopeId: Uint8Array): void {
-    const entry = this.running?.store.getOutbox(envelopeId)
+    const entry = this.running?.store.getOutboxStatus(envelopeId)
     if (entry == null || entry.kind !== 'message') return
     const id = toHex(envelopeId)
     const seen = `${entry.state}/${entry.failureReason ?? ''}`

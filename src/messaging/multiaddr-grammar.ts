@@ -5,7 +5,7 @@
  * carry only this explicit subset of the multiaddr text form, checked here without a library.
  */
 import { isIPv6 } from 'node:net'
-import { peerIdFromString } from '@libp2p/peer-id'
+import { peerIdFromStringFast } from '../keys/libp2p-key.js'
 import { MAX_MULTIADDR_LENGTH, MAX_PEER_ID_CHECK_CACHE } from './constants.js'
 
 const DEC_OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])'
@@ -33,7 +33,7 @@ export function isPeerIdString (v: string): boolean {
   if (known != null) return known
   let ok: boolean
   try {
-    const id = peerIdFromString(v)
+    const id = peerIdFromStringFast(v)
     ok = (id.type === 'Ed25519' || id.type === 'secp256k1' || id.type === 'RSA') && id.toString() === v
   } catch {
     ok = false // the answer is the boolean: the caller raises its own typed error

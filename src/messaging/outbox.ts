@@ -84,6 +84,8 @@ export class Outbox {
   private readonly cooling = new Map<string, number>()
   /** Direct delivery calls in flight, by envelope id hex: which device, which RPC msg_id. */
   private readonly calls = new Map<string, Array<{ peer: string, msgId: bigint }>>()
+  /** A kickSoon() is scheduled. */
+  private kickPending = false
 
   constructor (private readonly init: OutboxInit) {}
 
@@ -111,15 +113,18 @@ export class Outbox {
     const free = MAX_ACTIVE_ATTEMPTS - this.active.size
     if (free > 0) {
       // entries in flight are still due in the store: ask for enough to see past them
-      for (const entry of store.dueOutbox(free + this.active.size + this.cooling.size)) {
+      // ids only: most due entries are in flight; a whole row is read for the ones started
+      for (const envelopeId of store.dueOutboxIds(free + this.active.size + this.cooling.size)) {
         if (this.active.size >= MAX_ACTIVE_ATTEMPTS) break
-        const key = toHex(entry.envelopeId)
+        const key = toHex(envelopeId)
         if (this.active.has(key)) continue
         const until = this.cooling.get(key)
         if (until != null) {
           if (until > Date.now()) continue
           this.cooling.delete(key)
         }
+        const entry = store.getOutbox(envelopeId)
+        if (entry == null) continue
         const run = this.attempt(entry)
           .catch((err) => {
             this.init.log('attempt failed: %s', err.message)
@@ -127,12 +132,26 @@ export class Outbox {
           })
           .finally(() => {
             this.active.delete(key)
-            this.kick()
+            this.kickSoon()
           })
         this.active.set(key, run)
       }
     }
     this.arm()
+  }
+
+  /**
+   * kick() once the current I/O callbacks are done: attempts that end, messages sent and receipts
+   * queued together (a send loop, a burst read from one socket chunk) share one scan of the due
+   * entries instead of one each (issue 17, message_throughput).
+   */
+  kickSoon (): void {
+    if (this.kickPending) return
+    this.kickPending = true
+    setImmediate(() => {
+      this.kickPending = false
+      this.kick()
+    })
   }
 
   /** Stops scheduling and waits for the attempts in flight (the store closes after this). */

@@ -450,7 +450,7 @@ export class ParcelReceiver {
     } else if (receiptQueued) {
       counters.add('receiptsRequeued')
     }
-    this.init.outbox.kick()
+    this.init.outbox.kickSoon()
   }
 
 }

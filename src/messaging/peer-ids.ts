@@ -4,7 +4,7 @@
  * paths (outbox attempt, delivery call, path report, transit query, mailbox fetch) parsed the same
  * few strings several times per message (issue 17, repeat_message profile).
  */
-import { peerIdFromString } from '@libp2p/peer-id'
+import { peerIdFromStringFast } from '../keys/libp2p-key.js'
 import { MAX_PEER_ID_CACHE } from './constants.js'
 import type { PeerId } from '@libp2p/interface'
 
@@ -14,7 +14,7 @@ const parsed = new Map<string, PeerId>()
 export function peerIdOf (s: string): PeerId {
   let id = parsed.get(s)
   if (id == null) {
-    id = peerIdFromString(s)
+    id = peerIdFromStringFast(s)
     if (parsed.size >= MAX_PEER_ID_CACHE) parsed.delete(parsed.keys().next().value as string)
     parsed.set(s, id)
   }

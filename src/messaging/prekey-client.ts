@@ -4,7 +4,7 @@
  * recipient device before starting a session with it (`prekey.take`; none left → the signed
  * prekey alone).
  */
-import { peerIdFromString } from '@libp2p/peer-id'
+import { peerIdOf } from './peer-ids.js'
 import { MAX_LOCAL_ONE_TIME_PREKEYS, ONE_TIME_PREKEY_BATCH, ONE_TIME_PREKEY_CHECK_INTERVAL_MS, ONE_TIME_PREKEY_LOW_WATER } from './constants.js'
 import { PREKEY_TYPE_ONE_TIME, verifyPrekey } from './protocol/device-prekeys.js'
 import { METHOD_PREKEY_PUT, METHOD_PREKEY_TAKE, decodeHeld, decodeTaken, encodePrekeyPut, encodePrekeyTake } from './protocol/prekey-rpc.js'
@@ -53,7 +53,7 @@ export class PrekeyClient {
     for (const m of own.mailboxes) {
       if (m.peerId === self) continue
       try {
-        const peer = peerIdFromString(m.peerId)
+        const peer = peerIdOf(m.peerId)
         const held = decodeHeld(await attn.call(peer, METHOD_PREKEY_PUT, encodePrekeyPut(self, []), { timeout: callTimeout, signal: options.signal }))
         if (held >= ONE_TIME_PREKEY_LOW_WATER) continue
         if (sessions.oneTimePrekeyCount() + batch > MAX_LOCAL_ONE_TIME_PREKEYS) {
@@ -82,9 +82,9 @@ export class PrekeyClient {
       for (const m of record.mailboxes) {
         if (m.peerId === self) continue
         try {
-          const k = decodeTaken(await attn.call(peerIdFromString(m.peerId), METHOD_PREKEY_TAKE, encodePrekeyTake(record.address, deviceId), { timeout: callTimeout, signal: options.signal }))
+          const k = decodeTaken(await attn.call(peerIdOf(m.peerId), METHOD_PREKEY_TAKE, encodePrekeyTake(record.address, deviceId), { timeout: callTimeout, signal: options.signal }))
           if (k == null) continue
-          const nodeKey = peerIdFromString(deviceId).publicKey
+          const nodeKey = peerIdOf(deviceId).publicKey
           if (nodeKey == null || !verifyPrekey(nodeKey, PREKEY_TYPE_ONE_TIME, d.identityKey, k) || k.expiresAt <= Math.floor(Date.now() / 1000)) {
             log('mailbox %s handed out a one-time prekey of %s that does not verify', m.peerId, deviceId)
             continue

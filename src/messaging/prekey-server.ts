@@ -3,7 +3,7 @@
  * one-time prekeys with a mailbox its record lists) and `prekey.take` (a sender takes one, which is
  * deleted as it is handed out). Additive beside MailboxServer: its own methods, limits and table.
  */
-import { peerIdFromString } from '@libp2p/peer-id'
+import { peerIdFromStringFast } from '../keys/libp2p-key.js'
 import { PublicRpcError } from '../rpc/index.js'
 import {
   CLOCK_SKEW_SECONDS, MAILBOX_LOOKUP_BURST, MAILBOX_LOOKUP_RATE, MAX_ONE_TIME_PREKEYS_PER_DEVICE, MAX_ONE_TIME_PREKEYS_TOTAL,
@@ -69,7 +69,7 @@ export class PrekeyServer {
     const device = record.devices.find(d => d.nodeId === deviceId)
     let nodeKey: Uint8Array | undefined
     try {
-      nodeKey = peerIdFromString(deviceId).publicKey?.raw
+      nodeKey = peerIdFromStringFast(deviceId).publicKey?.raw
     } catch (err: any) {
       this.init.log.trace('bad device id in prekey.put: %s', err.message)
     }

@@ -50,6 +50,8 @@ export class StaleDevices {
   private readonly resealed = new Set<string>()
   /** The reseal run per sender address (a second hint joins it). */
   private readonly running = new Map<string, Promise<void>>()
+  /** Sender address → when we last ran a reseal for its hint (unix ms). */
+  private readonly answered = new Map<string, number>()
 
   constructor (private readonly init: StaleDevicesInit) {}
 
@@ -91,8 +93,18 @@ export class StaleDevices {
     } catch (err: any) {
       throw new StaleDevicesHintError(`devices message from ${senderAddress}: ${err.message as string}`, { cause: err })
     }
-    this.init.directory.learn(record)
+    const newer = this.init.directory.learn(record)
     if (this.running.has(senderAddress)) return
+    // a hint costs us a scan of our recent messages to that address: one run per sender per
+    // interval, unless the hint brings a record newer than the one we hold (§10.4.1)
+    const last = this.answered.get(senderAddress)
+    if (!newer && last != null && Date.now() - last < STALE_DEVICES_HINT_INTERVAL_MS) {
+      this.init.counters.add('staleDevicesHintsIgnored')
+      return
+    }
+    this.answered.delete(senderAddress)
+    this.answered.set(senderAddress, Date.now())
+    if (this.answered.size > MAX_STALE_DEVICES_HINTED) this.answered.delete(this.answered.keys().next().value as string)
     const run = this.reseal(record)
       .catch((err: any) => { this.init.log('sealing again for the devices of %s failed: %s', senderAddress, err.message) })
       .finally(() => { this.running.delete(senderAddress) })

@@ -51,6 +51,9 @@ export interface OutboxEntry {
   updatedAtMs: number
 }
 
+/** The fields of an outbox entry a status report shows (getOutboxStatus). */
+export type OutboxStatusFields = Pick<OutboxEntry, 'kind' | 'recipient' | 'state' | 'failureReason' | 'updatedAtMs'>
+
 export interface InboxEntry {
   envelopeId: Uint8Array
   from: string
@@ -513,10 +516,37 @@ export class MessagingStore {
     return row == null ? undefined : outboxRow(row)
   }
 
+  /**
+   * What a status event needs of an entry, without its blobs (the sealed parcel and message): status
+   * events are emitted at every state change of every message (issue 17, message_throughput).
+   */
+  getOutboxStatus (envelopeId: Uint8Array): OutboxStatusFields | undefined {
+    const r = this.statement('SELECT kind, recipient, state, failure_reason, updated_at_ms FROM outbox WHERE envelope_id = ?').get(envelopeId)
+    if (r == null) return undefined
+    const e: OutboxStatusFields = {
+      kind: r.kind === 'control' ? 'control' : 'message',
+      recipient: String(r.recipient),
+      state: r.state as OutboxState,
+      updatedAtMs: num(r.updated_at_ms)
+    }
+    if (r.failure_reason != null) e.failureReason = String(r.failure_reason)
+    return e
+  }
+
   /** Entries to (re)send or re-probe: state queued, sent or stored with next_attempt_at_ms <= now, oldest first. */
   dueOutbox (limit = 100, nowMs = this.clock()): OutboxEntry[] {
     return this.statement(`SELECT * FROM outbox WHERE state IN ('queued','sent','stored') AND next_attempt_at_ms <= ?
       ORDER BY next_attempt_at_ms, created_at_ms LIMIT ?`).all(nowMs, limit).map(outboxRow)
+  }
+
+  /**
+   * The envelope ids of dueOutbox, same order: the outbox's scheduler reads these on every kick
+   * (most are in flight already) and loads only the entries it starts (issue 17: reading whole rows,
+   * blobs included, on every kick cost ≈ 2 ms per message at 128 in flight).
+   */
+  dueOutboxIds (limit = 100, nowMs = this.clock()): Uint8Array[] {
+    return this.statement(`SELECT envelope_id FROM outbox WHERE state IN ('queued','sent','stored') AND next_attempt_at_ms <= ?
+      ORDER BY next_attempt_at_ms, created_at_ms LIMIT ?`).all(nowMs, limit).map(r => u8(r.envelope_id))
   }
 
   /** When the next entry falls due (unix ms), if any. */

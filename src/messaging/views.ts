@@ -1,5 +1,5 @@
 import { toHex } from './protocol/codec.js'
-import type { InboxEntry, OutboxEntry } from './store.js'
+import type { InboxEntry, OutboxStatusFields } from './store.js'
 import type { GroupState } from './protocol/group.js'
 import type { GroupInfo, InboxMessage, MessageStatus } from './types.js'
 
@@ -37,7 +37,7 @@ export function inboxMessageOf (e: InboxEntry): InboxMessage {
   }
 }
 
-export function statusOf (entry: OutboxEntry, id: string): MessageStatus {
+export function statusOf (entry: OutboxStatusFields, id: string): MessageStatus {
   return { id, state: entry.state, reason: entry.failureReason, to: entry.recipient, updatedAt: entry.updatedAtMs }
 }
 

@@ -30,6 +30,7 @@ import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import type { AttnConfig } from './config.js'
 import { AttnService } from '../service/index.js'
 import type { AttnServiceComponents, AttnServiceInit } from '../service/index.js'
+import { installLibp2pSecp256k1 } from '../keys/libp2p-key.js'
 import type { Identify } from '@libp2p/identify'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
@@ -118,6 +119,8 @@ export async function createAttnNode (options: CreateAttnNodeOptions = {}): Prom
     ...mergeReach(DEFAULT_CONFIG, options as Partial<AttnConfig>)
   }
   validateConfig(config)
+  // libp2p's secp256k1 sign/verify (noise identity) through the native addon when it loads
+  installLibp2pSecp256k1()
   const peerDiscovery = config.bootstrap.length > 0
     ? [bootstrap({ list: config.bootstrap, timeout: 0 })]
     : []

@@ -5,7 +5,7 @@
  * raise a cumulative amount and sign it inside one SQLite transaction; the result is byte-identical to
  * viem's signTypedData (checked by test/unit/rewards/typed-data.spec.ts).
  */
-import { secp256k1 } from '@noble/curves/secp256k1.js'
+import { ecdsaRecover, ecdsaSignRecoverable } from '../crypto/secp256k1.js'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { getAddress, hashTypedData, isAddress, toHex } from 'viem'
 import { publicKeyToAddress } from 'viem/accounts'
@@ -189,11 +189,11 @@ function uintWord (v: bigint): Uint8Array {
 
 /** Signs `digest` with a secp256k1 private key: 65 bytes r ‖ s ‖ v (v = 27 + recovery bit), low s. */
 export function signDigest (privateKey: PrivateKey, digest: Hex): Hex {
-  // noble's 'recovered' format is recovery ‖ r ‖ s; sign() normalises s to the lower half (lowS)
-  const rec = secp256k1.sign(hexBytes(digest), privateKey.raw, { prehash: false, format: 'recovered', lowS: true })
+  // RFC 6979, s in the lower half (lowS); native libsecp256k1 when it loads (src/crypto/secp256k1.ts)
+  const { signature, recovery } = ecdsaSignRecoverable(privateKey.raw, hexBytes(digest))
   const out = new Uint8Array(EVM_SIGNATURE_LENGTH)
-  out.set(rec.subarray(1, 65), 0)
-  out[64] = 27 + rec[0]
+  out.set(signature, 0)
+  out[64] = 27 + recovery
   return toHex(out)
 }
 
@@ -212,8 +212,7 @@ export function recoverSigner (digest: Hex, signature: Hex): Address {
   if (s > SECP256K1_HALF_ORDER) throw new MalformedEvmSignatureError('signature s is in the upper half of the curve order')
   let point: Uint8Array
   try {
-    const sig = secp256k1.Signature.fromBytes(bytes.subarray(0, 64), 'compact').addRecoveryBit(v - 27)
-    point = sig.recoverPublicKey(hexBytes(digest)).toBytes(false)
+    point = ecdsaRecover(bytes.subarray(0, 64), v - 27, hexBytes(digest))
   } catch (err) {
     throw new MalformedEvmSignatureError('no public key recovers from this signature', { cause: err })
   }

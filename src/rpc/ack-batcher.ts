@@ -1,6 +1,6 @@
 import { MAX_ACK_IDS } from './constants.js'
 import { encodeRpcMessage } from './codec.js'
-import type { Timers } from './timers.js'
+import type { TimerHandle, Timers } from './timers.js'
 
 /**
  * Collects the msg_ids of received content messages of one link. They leave either piggybacked on
@@ -10,7 +10,7 @@ import type { Timers } from './timers.js'
  */
 export class AckBatcher {
   private readonly ids = new Set<bigint>()
-  private timer?: NodeJS.Timeout
+  private timer?: TimerHandle
 
   constructor (private readonly delayMs: number, private readonly timers: Timers, private readonly onDue: () => void) {}
 

@@ -26,6 +26,11 @@ export interface RpcLink {
   nextMsgId(): bigint
   /** Seals `data` as one record with this msg_id and sends it on any live carrier. Rejects with a typed error if the session is closed. */
   send(data: Uint8Array, msgId: bigint, options?: { signal?: AbortSignal, resend?: boolean }): Promise<void>
+  /**
+   * `send` at once when the carrier allows it (no promise per record): false → not applicable, use
+   * `send`; true → sent; a promise → sending failed once and is retried (rejects like `send`).
+   */
+  sendNow?(data: Uint8Array, msgId: bigint): boolean | Promise<void>
   /** Largest record data the session's current carrier takes, when limited (UDP); containers are cut to fit. */
   maxRecordData?(): number | undefined
 }

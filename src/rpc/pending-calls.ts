@@ -1,3 +1,5 @@
+import type { TimerHandle } from './timers.js'
+
 /** An outgoing call waiting for its Reply (protocols/attnproto.md Part 5 §3). */
 export interface PendingCall {
   readonly msgId: bigint
@@ -8,7 +10,7 @@ export interface PendingCall {
   acked: boolean
   /** Current resend (or, once acked, probe) interval. */
   backoff: number
-  timer?: NodeJS.Timeout
+  timer?: TimerHandle
   /** Sent again after a timeout: the link may route the next record carrying it over another carrier. */
   resent?: boolean
   resolve: (result: Uint8Array) => void

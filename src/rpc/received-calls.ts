@@ -1,4 +1,5 @@
 import { STATUS_DONE, STATUS_FAILED, STATUS_PROCESSING, STATUS_RECEIVED, STATUS_UNKNOWN } from './constants.js'
+import type { TimerHandle } from './timers.js'
 
 export type ReceivedState = 'received' | 'processing' | 'done' | 'failed'
 
@@ -10,9 +11,14 @@ export interface ReceivedEntry {
   /** Encoded Reply (RpcMessage) while it may still be needed; dropped once the caller acks it. */
   reply?: Uint8Array
   replyMsgId?: bigint
-  /** While queued or running: aborts the handler (handler timeout, link closed). */
+  /** The handler's abort signal, made when the handler first reads it (call-context.ts). */
   controller?: AbortController
-  timer?: NodeJS.Timeout
+  /** Set once the call was aborted (handler timeout, link closed), with the reason given to the signal. */
+  aborted?: boolean
+  abortReason?: Error
+  /** While running: ends the call when it is aborted. */
+  onAbort?: () => void
+  timer?: TimerHandle
 }
 
 const STATE_BYTE: Record<ReceivedState, number> = {
@@ -28,6 +34,14 @@ export class ReceivedCalls {
   private readonly entries = new Map<bigint, ReceivedEntry>()
   private readonly byReplyId = new Map<bigint, bigint>()
   private replyBytes = 0
+  /**
+   * Entries in insertion order from `head` (entries removed meanwhile stay until they reach the head):
+   * eviction walks this instead of iterating the Map from its start, which costs an iterator and a
+   * walk over the holes V8 leaves for deleted entries, twice per received call.
+   */
+  private order: ReceivedEntry[] = []
+  private head = 0
+  private requeued = 0
 
   constructor (private readonly maxEntries: number, private readonly maxBytes: number, private readonly ttlMs: number,
     private readonly now: () => number) {}
@@ -44,6 +58,7 @@ export class ReceivedCalls {
   add (msgId: bigint): ReceivedEntry {
     const e: ReceivedEntry = { msgId, state: 'received', at: this.now() }
     this.entries.set(msgId, e)
+    this.order.push(e)
     this.evict()
     return e
   }
@@ -80,6 +95,8 @@ export class ReceivedCalls {
   }
 
   clear (): void {
+    this.order = []
+    this.head = 0
     this.entries.clear()
     this.byReplyId.clear()
     this.replyBytes = 0
@@ -95,12 +112,32 @@ export class ReceivedCalls {
     if (e.reply != null) this.replyBytes -= e.reply.byteLength
   }
 
+  /**
+   * Oldest first: removes entries while over a bound or expired. A running one is never removed: it
+   * goes back to the end of the order (so the walk never stalls behind it) and is evicted once done.
+   */
   private evict (): void {
-    for (const e of this.entries.values()) {
-      const over = this.entries.size > this.maxEntries || this.replyBytes > this.maxBytes
-      if (!over && !this.expired(e)) break
-      if (!active(e)) this.remove(e)
+    let order = this.order
+    while (this.head < order.length) {
+      const e = order[this.head]
+      if (this.entries.get(e.msgId) === e) {
+        const over = this.entries.size > this.maxEntries || this.replyBytes > this.maxBytes
+        if (!over && !this.expired(e)) break
+        if (active(e)) {
+          // a running entry is bounded by maxIncoming: at most that many pass here per walk
+          if (this.requeued++ > this.entries.size) break
+          order.push(e)
+        } else {
+          this.remove(e)
+        }
+      }
+      this.head++
+      if (this.head > 1024 && this.head * 2 > order.length) {
+        order = this.order = order.slice(this.head)
+        this.head = 0
+      }
     }
+    this.requeued = 0
   }
 }
 

@@ -1,4 +1,5 @@
 import { AckBatcher } from './ack-batcher.js'
+import { abortEntry, CallContext } from './call-context.js'
 import { CallTiming } from './call-timing.js'
 import { decodeRpcMessage, encodeInfo, encodeRpcMessage } from './codec.js'
 import * as C from './constants.js'
@@ -10,7 +11,9 @@ import {
 import { isValidMethodName, MethodEntry, MethodTable } from './methods.js'
 import { SlotQueue } from './pending-calls.js'
 import { ReceivedCalls } from './received-calls.js'
+import { SentRecords } from './sent-records.js'
 import { Timers } from './timers.js'
+import type { TimerHandle } from './timers.js'
 import type { RpcBody, RpcWireError } from './codec.js'
 import type { AttnRpcError } from './errors.js'
 import type { RpcHandleOptions, RpcHandler } from './methods.js'
@@ -97,7 +100,7 @@ interface PendingQuery {
   msgId: bigint
   body: Uint8Array
   backoff: number
-  timer?: NodeJS.Timeout
+  timer?: TimerHandle
   resolve: (states: RpcStatus[]) => void
   reject: (err: Error) => void
 }
@@ -119,7 +122,7 @@ class LinkState {
   readonly queries = new Map<bigint, PendingQuery>()
   readonly pings = new Map<bigint, PendingPing>()
   /** record msg_id → calls it carried (bounded FIFO), for NewSalt.bad_msg_id. */
-  readonly sentRecords = new Map<bigint, bigint[]>()
+  readonly sentRecords = new SentRecords(C.SENT_RECORD_MEMORY)
 
   constructor (link: RpcLink, engine: RpcEngine, e: Required<Omit<RpcEngineInit, 'info' | 'onNewSalt' | 'receivedCache'>> & { cache: { maxEntries: number, maxBytes: number, ttl: number } }, timers: Timers) {
     this.link = link
@@ -361,6 +364,7 @@ export class RpcEngine {
     this.stopped = true
     for (const ls of this.links.values()) this.closeState(ls, () => new RpcStoppedError())
     this.links.clear()
+    this.timers.stop()
   }
 
   /** Registered method names, sorted (built-ins included). */
@@ -407,10 +411,21 @@ export class RpcEngine {
     if (container) this.counters.containersSent++
     if (callIds.length > 0) {
       ls.sentRecords.set(msgId, callIds)
-      if (ls.sentRecords.size > C.SENT_RECORD_MEMORY) ls.sentRecords.delete(ls.sentRecords.keys().next().value as bigint)
     }
     // a call that timed out once goes out again on another live carrier, if the link has one
-    const resend = callIds.some(id => ls.pending.get(id)?.resent === true)
+    let resend = false
+    for (const id of callIds) if (ls.pending.get(id)?.resent === true) resend = true
+    // the carrier sends at once (UDP, an HTTP answer): no promise per record
+    if (!resend && ls.link.sendNow != null) {
+      try {
+        const r = ls.link.sendNow(data, msgId)
+        if (r === true) return
+        if (r !== false) { r.catch(() => { this.counters.sendErrors++ }); return }
+      } catch {
+        this.counters.sendErrors++
+        return
+      }
+    }
     try {
       ls.link.send(data, msgId, resend ? { resend } : undefined).catch(() => { this.counters.sendErrors++ })
     } catch {
@@ -446,7 +461,7 @@ export class RpcEngine {
     return await new Promise<T>((resolve, reject) => {
       let done = false
       let cleanup: (() => void) | undefined
-      let deadline: NodeJS.Timeout | undefined
+      let deadline: TimerHandle | undefined
       const onAbort = (): void => { finish(new RpcAbortedError()) }
       const finish = (outcome: T | Error): void => {
         if (done) return
@@ -482,7 +497,7 @@ export class RpcEngine {
     for (const p of [...ls.pings.values()]) p.reject(err())
     for (const e of ls.received.active()) {
       e.timer = this.timers.clear(e.timer)
-      e.controller?.abort(err())
+      abortEntry(e, err())
     }
     ls.received.clear()
     ls.sentRecords.clear()
@@ -591,14 +606,11 @@ export class RpcEngine {
     if (m.running >= m.maxConcurrent && m.queue.length >= m.maxQueued) { this.finishCall(ls, entry, undefined, new PublicRpcError('OVERLOADED', 'overloaded'), method); return }
 
     ls.incoming++
-    entry.controller = new AbortController()
-    const start = (): void => { this.runHandler(ls, entry, m, method, params) }
-    if (m.running < m.maxConcurrent) start()
-    else m.queue.push({ start, dropped: () => entry.controller?.signal.aborted ?? true })
+    if (m.running < m.maxConcurrent) this.runHandler(ls, entry, m, method, params)
+    else m.queue.push({ start: () => { this.runHandler(ls, entry, m, method, params) }, dropped: () => entry.aborted === true || entry.state !== 'received' })
   }
 
   private runHandler (ls: LinkState, entry: ReceivedEntry, m: MethodEntry, method: string, params: Uint8Array): void {
-    const controller = entry.controller as AbortController
     m.running++
     entry.state = 'processing'
     let done = false
@@ -616,22 +628,18 @@ export class RpcEngine {
       if (ls.closed) return
       this.finishCall(ls, entry, result, err, method)
     }
-    controller.signal.addEventListener('abort', () => { complete(undefined, new RpcAbortedError()) }, { once: true })
+    entry.onAbort = () => { complete(undefined, new RpcAbortedError()) }
     entry.timer = this.timers.set(() => {
       entry.timer = undefined
+      const controller = entry.controller
       complete(undefined, new PublicRpcError('TIMEOUT', `handler of ${method} timed out`))
-      controller.abort()
+      entry.controller = controller // finishCall let go of it: the handler still holds its signal
+      abortEntry(entry)
+      entry.controller = undefined
     }, m.timeout)
     try {
-      const r = m.handler(params, {
-        method,
-        remoteAddress: ls.link.remoteAddress,
-        sessionId: ls.link.id,
-        remoteDevice: ls.link.remoteDevice,
-        remoteSource: ls.link.remoteSource?.(),
-        msgId: entry.msgId,
-        signal: controller.signal
-      })
+      const r = m.handler(params, new CallContext(method, ls.link.remoteAddress, ls.link.id, ls.link.remoteDevice,
+        ls.link.remoteSource?.(), entry.msgId, entry))
       if (r instanceof Uint8Array) complete(r, undefined)
       else {
         Promise.resolve(r).then(v => { complete(v, undefined) }, e => { complete(undefined, e instanceof Error ? e : new Error(String(e))) })
@@ -644,6 +652,7 @@ export class RpcEngine {
   /** Builds, caches and queues the Reply of a received call. */
   private finishCall (ls: LinkState, entry: ReceivedEntry, result: Uint8Array | undefined, err: Error | undefined, method: string): void {
     entry.controller = undefined
+    entry.onAbort = undefined
     let error: RpcWireError | undefined
     if (err == null && !(result instanceof Uint8Array)) {
       this.counters.handlerErrors++

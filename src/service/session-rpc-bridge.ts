@@ -124,6 +124,13 @@ export class SessionRpcBridge {
           if (init.dropOutgoing?.(session, data, msgId) === true) return
           await manager.send(session, data, { msgId, signal: options?.signal, switchCarrier: options?.resend })
           init.onRecordSent?.()
+        },
+        sendNow: (data, msgId) => {
+          if (init.dropOutgoing?.(session, data, msgId) === true) return true
+          const r = manager.sendNow(session, data, msgId)
+          if (r === false) return false
+          if (r === true) { init.onRecordSent?.(); return true }
+          return r.then(() => { init.onRecordSent?.() })
         }
       }
       link = created

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createSecretKey, hash, timingSafeEqual } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHash, createSecretKey, hash, timingSafeEqual } from 'node:crypto'
 import { pooledRandomInt, pooledRandomInto } from '../crypto/index.js'
 import {
   FRAME_HEADER_LENGTH, MAX_FRAME, MAX_PADDING, MAX_RECORD_DATA, MIN_FRAME, MIN_PADDING, MSG_KEY_LENGTH,
@@ -75,7 +75,7 @@ function paddingLength (dataLen: number, padding: Uint8Array | undefined): numbe
 function writePlaintext (out: Buffer, off: number, f: RecordFields, padLen: number, padding: Uint8Array | undefined): void {
   const dataLen = f.data.length
   out.set(f.salt, off)
-  out.writeBigUInt64BE(f.msgId, off + 8)
+  new DataView(out.buffer, out.byteOffset + off + 8, 8).setBigUint64(0, f.msgId)
   out.writeUInt32BE(f.seqNo, off + 16)
   out.writeUInt32BE(dataLen, off + 20)
   out.set(f.data, off + PLAINTEXT_HEADER_LENGTH)
@@ -129,8 +129,18 @@ function macScratch (keys: RecordKeys, s: Buffer, ptLen: number): Buffer {
   return hash('sha256', outer256, 'buffer')
 }
 
+/** Above this, opening hashes the plaintext where it is rather than copying it behind the pad (a copy costs more than a Hash object). */
+const STREAM_MAC_ABOVE = 16 * 1024
+
 /** msg_key = HMAC-SHA256(k_mac, session_id | plaintext)[0..16] (full 32-byte digest returned; use the first 16). */
 function macDigest (keys: RecordKeys, plaintext: Uint8Array): Buffer {
+  if (plaintext.length > STREAM_MAC_ABOVE) {
+    const p = keys.pads
+    const o = keys.off
+    outer256.set(p.subarray(o + 64, o + 128), 0)
+    outer256.set(createHash('sha256').update(p.subarray(o, o + 64)).update(keys.sessionId).update(plaintext).digest(), 64)
+    return hash('sha256', outer256, 'buffer')
+  }
   const s = scratchFor(plaintext.length)
   s.set(plaintext, SCRATCH_PT)
   return macScratch(keys, s, plaintext.length)
@@ -164,15 +174,44 @@ export function sealPlaintext (keys: RecordKeys, plaintext: Uint8Array): Uint8Ar
   return sealScratch(keys, s, plaintext.length)
 }
 
-/** Seals the plaintext at scratch[SCRATCH_PT…] into a new frame. */
+/** Bytes encrypted ahead of the plaintext in sealScratch: whole AES blocks covering the 24-byte frame header. */
+const CTR_LEAD_BLOCKS = 2
+const CTR_LEAD = CTR_LEAD_BLOCKS * 16
+const ivScratch = Buffer.allocUnsafe(16)
+
+/**
+ * Seals the plaintext at scratch[SCRATCH_PT…] into a new frame, with one allocation: the cipher's
+ * own output. AES-CTR is a stream cipher, so encrypting the 32 scratch bytes before the plaintext
+ * too, under iv − 2 (the counter runs over them first), gives output[32…] = the ciphertext the spec
+ * defines (counter iv on the first plaintext block); the 24 header bytes are then written over
+ * output[8..32] and output[0..8] zeroed, and the frame is the view output[8…]. No byte on the wire
+ * changes; what it saves is a frame buffer and a copy of the ciphertext per record.
+ */
 function sealScratch (keys: RecordKeys, s: Buffer, ptLen: number): Uint8Array {
   const mac = macScratch(keys, s, ptLen)
-  const frame = Buffer.allocUnsafe(FRAME_HEADER_LENGTH + ptLen)
-  frame.set(keys.sessionId, 0)
-  frame.set(mac.subarray(0, MSG_KEY_LENGTH), SESSION_ID_LENGTH)
-  const c = ctr(kdf(keys, mac.subarray(0, MSG_KEY_LENGTH)), false)
-  frame.set(c.update(s.subarray(SCRATCH_PT, SCRATCH_PT + ptLen)), FRAME_HEADER_LENGTH)
-  return view(frame)
+  const msgKey = mac.subarray(0, MSG_KEY_LENGTH)
+  const k = kdf(keys, msgKey)
+  ivMinus(k, 32, CTR_LEAD_BLOCKS, ivScratch)
+  const out: Buffer = createCipheriv('aes-256-ctr', createSecretKey(k.subarray(0, 32)), ivScratch)
+    .update(s.subarray(SCRATCH_PT - CTR_LEAD, SCRATCH_PT + ptLen))
+  const lead = CTR_LEAD - FRAME_HEADER_LENGTH
+  out.fill(0, 0, lead)
+  out.set(keys.sessionId, lead)
+  out.set(msgKey, lead + SESSION_ID_LENGTH)
+  return view(out, lead)
+}
+
+/**
+ * out = (the 128-bit big-endian counter at src[off..off+16]) − n, mod 2^128: the counter block
+ * n blocks before it (OpenSSL's CTR mode increments all 128 bits, as attnproto.md Part 4 specifies).
+ */
+export function ivMinus (src: Uint8Array, off: number, n: number, out: Uint8Array): void {
+  let borrow = n
+  for (let i = 15; i >= 0; i--) {
+    const v = src[off + i] - borrow
+    out[i] = v & 0xff
+    borrow = v < 0 ? 1 : 0
+  }
 }
 
 /**

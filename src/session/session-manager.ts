@@ -1,5 +1,5 @@
-import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
+import { toSecp256k1PublicKey } from '../keys/address.js'
 import { isPeerId } from '@libp2p/interface'
 import { sessionKey, SessionTable } from './session-table.js'
 import { anySignal } from '../utils/signals.js'
@@ -263,16 +263,38 @@ export class SessionManager implements FrameHandler {
     try {
       await channel.send(sealed.frame, options)
     } catch (err) {
-      // the channel died under us (connection closed, peer restarted): one retry on a fresh one
-      if (options.signal?.aborted === true) throw err
-      const route = this.routes.get(session.idHex)
-      if (route?.channel === channel) route.channel = route.alternates?.find(c => c.open && c !== channel)
-      const fresh = await this.channelFor(session, options)
-      if (fresh === channel) throw err
-      await fresh.send(sealed.frame, options)
+      await this.resendOnFresh(session, channel, sealed.frame, err, options)
     }
     this.counters.recordsOut++
     return sealed
+  }
+
+  /**
+   * `send` without promises when the session's current channel sends at once (`sendNow`: UDP, an
+   * HTTP answer queue): false if that does not apply (nothing sealed: use `send`), true once sent,
+   * or — the channel failed — the promise of the same one retry on a fresh channel `send` makes.
+   */
+  sendNow (session: Session, data: Uint8Array, msgId: bigint): boolean | Promise<void> {
+    const channel = this.routes.get(session.idHex)?.channel
+    if (channel?.sendNow == null || !channel.open || this.table.getByHex(session.idHex) !== session) return false
+    const sealed = session.seal(data, Date.now(), msgId)
+    try {
+      channel.sendNow(sealed.frame)
+    } catch (err) {
+      return this.resendOnFresh(session, channel, sealed.frame, err, {}).then(() => { this.counters.recordsOut++ })
+    }
+    this.counters.recordsOut++
+    return true
+  }
+
+  /** The channel died under us (connection closed, peer restarted): one retry on a fresh one. */
+  private async resendOnFresh (session: Session, channel: FrameChannel, frame: Uint8Array, err: unknown, options: AbortOptions): Promise<void> {
+    if (options.signal?.aborted === true) throw err
+    const route = this.routes.get(session.idHex)
+    if (route?.channel === channel) route.channel = route.alternates?.find(c => c.open && c !== channel)
+    const fresh = await this.channelFor(session, options)
+    if (fresh === channel) throw err
+    await fresh.send(frame, options)
   }
 
   /**
@@ -676,7 +698,7 @@ async function sleep (ms: number, signal: AbortSignal): Promise<void> {
 
 function peerFromNodeKey (nodePublicKey: Uint8Array): PeerId | undefined {
   try {
-    return peerIdFromPublicKey(publicKeyFromRaw(nodePublicKey))
+    return peerIdFromPublicKey(toSecp256k1PublicKey(nodePublicKey))
   } catch {
     return undefined
   }

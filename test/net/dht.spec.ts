@@ -4,11 +4,14 @@ import { ATTN_DHT_PROTOCOL } from '../../src/node/create-node.js'
 import type { AttnNode } from '../../src/node/create-node.js'
 import type { PeerId, PeerInfo } from '@libp2p/interface'
 
+/** A network FIND_NODE walk for `id`; asked again while routing tables are still filling (a slow machine). */
 async function findPeerOverNetwork (node: AttnNode, id: PeerId): Promise<PeerInfo> {
-  for await (const event of node.services.dht.findPeer(id, { useCache: false, signal: AbortSignal.timeout(30_000) })) {
-    if (event.name === 'FINAL_PEER' && event.peer.multiaddrs.length > 0) return event.peer
-  }
-  throw new Error(`${node.peerId} did not find ${id} with addresses`)
+  return await waitFor(async () => {
+    for await (const event of node.services.dht.findPeer(id, { useCache: false, signal: AbortSignal.timeout(30_000) })) {
+      if (event.name === 'FINAL_PEER' && event.peer.multiaddrs.length > 0) return event.peer
+    }
+    throw new Error(`${node.peerId} did not find ${id} with addresses`)
+  }, { timeout: 60_000, interval: 250, what: `${node.peerId} finds ${id}` })
 }
 
 describe('ATT DHT on /attn/kad/1.0.0', function () {

@@ -9,6 +9,7 @@ import type { MessagingNodeOptions } from '../helpers/messaging.js'
 import { deviceIdentity, rootIdentity } from '../helpers/identities.js'
 import { createDirectoryRecord, directoryKey, encodeDirectoryRecord, METHOD_DELIVER, createReceipt } from '../../src/messaging/index.js'
 import { sealTestBundle } from '../helpers/messaging.js'
+import { encodeDevicesHint } from '../../src/messaging/stale-devices.js'
 import type { AttnNode, CreateAttnNodeOptions } from '../../src/node/create-node.js'
 import type { Identity } from '../../src/keys/index.js'
 
@@ -156,6 +157,18 @@ describe('messaging between real nodes', function () {
     assert.ok(alice.services.messaging.stats().staleDevicesResealed >= 1, 'alice sealed it again for the laptop')
     assert.equal(inboxBodies(laptop).filter(b => b === 'sealed for an older record').length, 1, 'exactly once on the laptop')
     assert.equal(inboxBodies(phone).filter(b => b === 'sealed for an older record').length, 1, 'exactly once on the phone')
+
+    // a flood of hints with the same record: at most one reseal run per sender per 10 s, nothing sealed twice
+    const hints = (alice.services.messaging as any).running.receiver.init.staleDevices
+    const current = (alice.services.messaging as any).directory.cached(phoneAddress)
+    assert.equal(current.devices.length, 2)
+    const body = encodeDevicesHint(new Uint8Array(16), encodeDirectoryRecord(current))
+    const before = alice.services.messaging.stats()
+    for (let i = 0; i < 50; i++) hints.onHint(body, phoneAddress)
+    await hints.idle()
+    const after = alice.services.messaging.stats()
+    assert.ok(after.staleDevicesHintsIgnored - before.staleDevicesHintsIgnored >= 49, `ignored ${after.staleDevicesHintsIgnored - before.staleDevicesHintsIgnored} of 50`)
+    assert.equal(after.staleDevicesResealed, before.staleDevicesResealed, 'nothing sealed again twice')
   })
 
   it('a record lists as mailboxes only peers that answer as mailboxes: nodes with the mailbox role off are not chosen', async () => {

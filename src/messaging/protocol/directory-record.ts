@@ -4,7 +4,8 @@
  * validateDirectoryRecord / selectDirectoryRecord plug into kad-dht as `validators.attn` /
  * `selectors.attn`.
  */
-import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id'
+import { peerIdFromPublicKey } from '@libp2p/peer-id'
+import { peerIdFromStringFast } from '../../keys/libp2p-key.js'
 import { attAddress, decodeChain, parseAttAddress, sign, verify, verifyChain } from '../../keys/index.js'
 import type { PrivateKey } from '@libp2p/interface'
 import type { Identity } from '../../keys/index.js'
@@ -324,7 +325,7 @@ export function checkDirectoryRecord (key: Uint8Array, value: Uint8Array, now: n
   if (record.expiresAt + CLOCK_SKEW_SECONDS < now) throw new DirectoryExpiredError(`the directory record expired at ${record.expiresAt}`)
   for (const d of record.devices) {
     try {
-      const nodeKey = peerIdFromString(d.nodeId).publicKey
+      const nodeKey = peerIdFromStringFast(d.nodeId).publicKey
       if (nodeKey == null) throw new DirectoryDeviceInvalidError('the node id does not embed a public key')
       const v = verifyChain(d.chain, nodeKey, now)
       if (v.address !== record.address) throw new DirectoryDeviceInvalidError(`the chain proves ${v.address}`)

@@ -13,7 +13,7 @@ import { evmAddressOf, signCheque, signDelivery } from '../../../src/rewards/ind
 import {
   decodeAckReply, decodePut, decodeReceipts, decodeTerms, encodeAckReply, encodePut, encodeReceipts, encodeTerms
 } from '../../../src/messaging/protocol/postage.js'
-import { vectorKey, VECTOR_CHAIN_ID } from '../rewards/vectors.spec.js'
+import { vectorKey, VECTOR_CHAIN_ID } from '../rewards/vector-keys.js'
 
 const FILE = fileURLToPath(new URL('../../../../protocols/vectors/postage.json', import.meta.url))
 const WRITE = process.env.ATTN_WRITE_VECTORS === '1'

@@ -86,6 +86,31 @@ describe('messaging/store', () => {
     ])
   })
 
+  it('getOutboxStatus gives the status fields of getOutbox (no blobs read)', () => {
+    store.enqueueOutbox({ envelopeId: id(30), recipient: bob.address, envelope: new Uint8Array(2000) })
+    store.setOutboxState(id(30), 'failed', { reason: 'no device or mailbox reachable' })
+    for (const n of [30]) {
+      const full = store.getOutbox(id(n))!
+      assert.deepEqual(store.getOutboxStatus(id(n)), { kind: full.kind, recipient: full.recipient, state: full.state, failureReason: full.failureReason, updatedAtMs: full.updatedAtMs })
+    }
+    store.setOutboxState(id(30), 'delivered')
+    assert.equal(store.getOutboxStatus(id(30))?.state, 'delivered')
+    assert.equal(store.getOutboxStatus(id(31)), undefined)
+  })
+
+  it('dueOutboxIds lists the ids of dueOutbox, in its order and limit (the outbox scheduler reads ids only)', () => {
+    for (let n = 20; n < 26; n++) store.enqueueOutbox({ envelopeId: id(n), recipient: bob.address, envelope: new Uint8Array([n]) })
+    store.setOutboxState(id(21), 'sent', { nextAttemptAtMs: clock + 5000 }) // not due
+    store.setOutboxState(id(23), 'stored', { nextAttemptAtMs: clock - 1 }) // due first
+    store.setOutboxState(id(24), 'delivered')
+    for (const limit of [1, 2, 3, 100]) {
+      assert.deepEqual(store.dueOutboxIds(limit), store.dueOutbox(limit).map(e => e.envelopeId), `limit ${limit}`)
+    }
+    const due = store.dueOutboxIds(100).map(b => b[0])
+    assert.equal(due[0], 23, 'the earliest next attempt first')
+    assert.deepEqual(due.slice(1).sort((a, b) => a - b), [20, 22, 25], 'not the entries not due, nor delivered ones')
+  })
+
   it('mailbox: idempotent insert, paged oldest-first fetch, ack only own, TTL expiry', () => {
     for (let i = 1; i <= 5; i++) {
       clock = NOW_MS + i

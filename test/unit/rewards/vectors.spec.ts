@@ -20,14 +20,13 @@ import {
   CHEQUE_TYPE, DELIVERY_TYPE, EIP712_NAME, EIP712_VERSION, evmAddressOf, hashCheque, hashDelivery, signCheque, signDelivery,
   verifyCheque, verifyDelivery
 } from '../../../src/rewards/index.js'
+import { vectorKey, VECTOR_CHAIN_ID } from './vector-keys.js'
 import type { Address, RewardsDomain, SignedCheque, SignedDelivery } from '../../../src/rewards/index.js'
 
 const FILE = fileURLToPath(new URL('../../../../protocols/vectors/rewards.json', import.meta.url))
 const WRITE = process.env.ATTN_WRITE_VECTORS === '1'
 const DOMAIN_TYPE = 'EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)'
 
-export const vectorKey = (name: string): PrivateKey => privateKeyFromRaw(new Uint8Array(createHash('sha256').update(`attn/1 rewards vectors: ${name}`).digest()))
-export const VECTOR_CHAIN_ID = 31337
 const hex = (b: Uint8Array | string): string => typeof b === 'string' ? b.replace(/^0x/, '').toLowerCase() : Buffer.from(b).toString('hex')
 const word = (h: string): string => h.replace(/^0x/, '').toLowerCase().padStart(64, '0')
 const num = (n: bigint): string => n.toString(16)

@@ -22,7 +22,7 @@ import { SessionStore } from '../../../src/session/session-store.js'
 import {
   baseCase, chainFor, identityOf, initiatorOf, NODE_I, NOW_S, OTHER, reference, responderOf, ROOT_I, ROOT_R,
   runProduction, type CaseInputs
-} from './handshake-vectors.spec.js'
+} from './handshake-vector-cases.js'
 import type { FrameChannel, FrameHandler } from '../../../src/carriers/index.js'
 import type { HandshakeIdentity } from '../../../src/session/handshake.js'
 import type { PeerId } from '@libp2p/interface'
