@@ -169,7 +169,7 @@ export const SIGNED_PREKEY_ROTATE_SECONDS = 7 * 86400
 export const SIGNED_PREKEY_GRACE_SECONDS = 14 * 86400
 /** Sessions kept per peer device (a simultaneous start makes two; the oldest beyond this are dropped). */
 export const MAX_SESSIONS_PER_DEVICE = 4
-/** Envelope ids of opened bundles are remembered this long (ms) to tell a duplicate from an unreadable message. */
+/** Envelope ids of opened bundles and parcel ids of opened group copies are remembered this long (ms) to tell a duplicate from an unreadable message. */
 export const SEEN_ENVELOPE_TTL_MS = 30 * 86_400_000
 /** Largest bundle payload: a full message body plus a device envelope per listed device. */
 export const MAX_BUNDLE_BYTES = MAX_ENVELOPE_BYTES + 16 * 1024

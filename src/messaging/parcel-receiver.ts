@@ -418,16 +418,26 @@ export class ParcelReceiver {
     if (state == null || !state.members.includes(identity.address)) throw new UnknownGroupError(Buffer.from(header.groupId).toString('hex'), 'group message for a group we are not in')
     // we left it: its messages are no longer ours (acked and dropped, never quarantined)
     if (this.init.groups.hasLeft(header.groupId)) return
+    // the same copy again (its mailbox copy after a direct delivery, a resend): its message key is
+    // used up, so it would fail as junk; it is a duplicate, like a bundle opened before
+    const copyId = parcelId(parcel)
+    if (store.envelopeSeen(copyId)) {
+      this.init.counters.add('duplicates')
+      return
+    }
     const receiver = store.getReceiver(header.groupId, header.epoch, header.senderAddress, header.signingPublicKey)
     if (receiver == null) throw new UnknownSenderKeyError('no sender key for this group message (yet)')
     const opened = receiver.decrypt(parcel.payload)
-    store.putReceiver(receiver)
     const m = opened.message
-    // the receipt names this member's copy (its parcel id): the sender's outbox entry for it
-    this.storeWithReceipt({
-      envelopeId: m.id, from: opened.senderAddress, to: identity.address, groupId: header.groupId, kind: 'message',
-      contentType: m.contentType, body: m.body, sentAtMs: m.sentAt, receivedAtMs: Date.now()
-    }, opened.senderAddress, parcelId(parcel))
+    store.transaction(() => {
+      store.putReceiver(receiver)
+      // the receipt names this member's copy (its parcel id): the sender's outbox entry for it
+      this.storeWithReceipt({
+        envelopeId: m.id, from: opened.senderAddress, to: identity.address, groupId: header.groupId, kind: 'message',
+        contentType: m.contentType, body: m.body, sentAtMs: m.sentAt, receivedAtMs: Date.now()
+      }, opened.senderAddress, copyId)
+      store.markEnvelopeSeen(copyId)
+    })
     return opened.senderAddress
   }
 

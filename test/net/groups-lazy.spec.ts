@@ -116,8 +116,11 @@ describe('groups: lazy sender keys and parcels ahead of their keys (issue 17)', 
     const got = member.services.messaging.inbox().find(m => m.body === 'ahead of its key')
     assert.equal(got?.from, addr(m2))
     assert.equal(stats(member).mailboxFetched, 0)
-    // delivered again (a resend): a duplicate, not a second message
-    await m2.services.attn.call(member.peerId, METHOD_DELIVER, parcel).catch(() => {})
+    // delivered again (a resend, its mailbox copy): a duplicate, accepted and counted, not a second message nor junk
+    const duplicates = stats(member).duplicates
+    assert.deepEqual(await m2.services.attn.call(member.peerId, METHOD_DELIVER, parcel), Uint8Array.of(1))
+    assert.equal(stats(member).duplicates, duplicates + 1)
+    assert.equal(stats(member).rejected.ERR_MESSAGE_KEY_UNAVAILABLE ?? 0, 0)
     assert.equal(count(member, 'ahead of its key'), 1)
   })
 
