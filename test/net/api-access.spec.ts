@@ -146,7 +146,7 @@ describe('local API: Host, Origin and token checks; streamed body limit', functi
     assert.equal(status.status, 200)
     assert.equal(status.body.peerId, node.peerId.toString())
     // nothing of the inbox: identities and counters only
-    assert.deepEqual(Object.keys(status.body).sort(), ['address', 'addresses', 'carriers', 'connections', 'counters', 'device', 'peerId', 'protocols', 'reach', 'rewards', 'uptimeSeconds', 'version'])
+    assert.deepEqual(Object.keys(status.body).sort(), ['address', 'addresses', 'carriers', 'connections', 'counters', 'crypto', 'device', 'peerId', 'protocols', 'reach', 'rewards', 'uptimeSeconds', 'version'])
     assert.equal((await raw(api, 'HEAD', '/v1/status')).status, 200)
     // /metrics is public too (counts only, text; see api-web.spec.ts)
     const metrics = await fetch(`${api.url}/metrics`)
