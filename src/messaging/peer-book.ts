@@ -1,4 +1,4 @@
-import { peerIdFromString } from '@libp2p/peer-id'
+import { peerIdOf } from './peer-ids.js'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Logger, PeerStore } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager } from '@libp2p/interface-internal'
@@ -44,7 +44,7 @@ export class PeerBook {
     try {
       // a device's ATTN carrier endpoints (plain UDP, HTTP) are not libp2p dial addresses
       const dialable = addrs.filter(a => !/\/udp\/\d+$/.test(a) && !/\/http$/.test(a))
-      await this.components.peerStore.merge(peerIdFromString(peer), { multiaddrs: dialable.map(a => multiaddr(a)) })
+      await this.components.peerStore.merge(peerIdOf(peer), { multiaddrs: dialable.map(a => multiaddr(a)) })
     } catch (err: any) {
       this.log('ignoring addresses of %s: %s', peer, err.message)
     }
