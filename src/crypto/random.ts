@@ -45,10 +45,14 @@ export function pooledRandomInt (bound: number): number {
   if (!Number.isInteger(bound) || bound <= 0 || bound > 0x10000) throw new InvalidLengthError(`pooledRandomInt: bad bound ${bound}`)
   if (bound === 1) return 0
   const limit = 0x10000 - (0x10000 % bound)
-  const two = new Uint8Array(2)
   for (;;) {
-    pooledRandomInto(two, 0, 2)
-    const v = (two[0] << 8) | two[1]
+    // two pool bytes read in place (a sender draws one per record: no array per draw)
+    if (poolPos + 2 > RANDOM_POOL_SIZE) {
+      randomFillSync(pool)
+      poolPos = 0
+    }
+    const v = (pool[poolPos] << 8) | pool[poolPos + 1]
+    poolPos += 2
     if (v < limit) return v % bound
   }
 }

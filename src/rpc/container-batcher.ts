@@ -55,9 +55,17 @@ export class ContainerBatcher {
   }
 
   flush (): void {
-    const items: OutItem[] = this.hooks.drainExtra().map(body => ({ body }))
-    items.push(...this.queue)
+    // no spread, map or slice per flush: the items are walked by index ranges
+    const extra = this.hooks.drainExtra()
+    const queue = this.queue
     this.queue = []
+    let items: OutItem[] = queue
+    if (extra.length > 0) {
+      items = new Array<OutItem>(extra.length + queue.length)
+      let k = 0
+      for (const body of extra) items[k++] = { body }
+      for (const it of queue) items[k++] = it
+    }
     // a datagram carrier takes smaller records: containers are cut to fit (one item too large still goes alone)
     const max = Math.min(MAX_MESSAGE_BYTES, this.hooks.maxRecordData?.() ?? MAX_MESSAGE_BYTES)
     let i = 0
@@ -70,16 +78,20 @@ export class ContainerBatcher {
         bytes = next
         j++
       }
-      this.sendBatch(items.slice(i, j))
+      this.sendBatch(items, i, j)
       i = j
     }
   }
 
-  private sendBatch (batch: OutItem[]): void {
+  /** Sends items[from..to) as one record. */
+  private sendBatch (items: OutItem[], from: number, to: number): void {
     const callIds: bigint[] = []
-    for (const it of batch) if (it.callId != null) callIds.push(it.callId)
-    if (batch.length === 1) {
-      const it = batch[0]
+    for (let k = from; k < to; k++) {
+      const id = items[k].callId
+      if (id != null) callIds.push(id)
+    }
+    if (to - from === 1) {
+      const it = items[from]
       if (it.msgId == null || it.msgId > this.lastRecordId) {
         const id = it.msgId ?? this.hooks.nextMsgId()
         this.lastRecordId = id
@@ -87,9 +99,10 @@ export class ContainerBatcher {
         return
       }
     }
-    const entries = batch.map(it => ({ msgId: it.msgId ?? this.hooks.nextMsgId(), body: it.body }))
+    const entries = new Array<{ msgId: bigint, body: Uint8Array }>(to - from)
+    for (let k = from; k < to; k++) entries[k - from] = { msgId: items[k].msgId ?? this.hooks.nextMsgId(), body: items[k].body }
     const id = this.hooks.nextMsgId()
     this.lastRecordId = id
-    this.hooks.send(encodeContainer(entries), id, callIds, batch.length, true)
+    this.hooks.send(encodeContainer(entries), id, callIds, to - from, true)
   }
 }

@@ -56,7 +56,11 @@ export class ReceivedCalls {
   }
 
   add (msgId: bigint): ReceivedEntry {
-    const e: ReceivedEntry = { msgId, state: 'received', at: this.now() }
+    // every field up front: one object shape (fields added later cost a shape transition each, on the hot path)
+    const e: ReceivedEntry = {
+      msgId, state: 'received', at: this.now(), reply: undefined, replyMsgId: undefined, controller: undefined,
+      aborted: false, abortReason: undefined, onAbort: undefined, timer: undefined
+    }
     this.entries.set(msgId, e)
     this.order.push(e)
     this.evict()

@@ -231,7 +231,7 @@ export class RpcEngine {
         cancelWait = () => {}
         const msgId = ls.link.nextMsgId()
         try { options.onMsgId?.(msgId) } catch { this.counters.callbackErrors++ }
-        pc = { msgId, method, body, acked: false, backoff: this.cfg.resendInitial, resolve: finish, reject: finish }
+        pc = { msgId, method, body, acked: false, backoff: this.cfg.resendInitial, timer: undefined, resent: false, resolve: finish, reject: finish }
         ls.pending.set(msgId, pc)
         this.counters.callsSent++
         ls.out.push({ msgId, body, callId: msgId })

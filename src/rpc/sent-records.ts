@@ -12,15 +12,17 @@ export class SentRecords {
 
   get size (): number { return this.map.size }
 
+  /** Record ids strictly increase on a link; an id set twice only replaces its calls. */
   set (msgId: bigint, callIds: bigint[]): void {
-    if (this.map.has(msgId)) { this.map.set(msgId, callIds); return }
+    const size = this.map.size
+    this.map.set(msgId, callIds)
+    if (this.map.size === size) return
     if (this.ring.length < this.max) this.ring.push(msgId)
     else {
       this.map.delete(this.ring[this.next])
       this.ring[this.next] = msgId
       this.next = (this.next + 1) % this.max
     }
-    this.map.set(msgId, callIds)
   }
 
   get (msgId: bigint): bigint[] | undefined { return this.map.get(msgId) }
