@@ -12,8 +12,10 @@ export function encodeFrame (frame: Uint8Array): Uint8Array {
   // one contiguous buffer: a two-part list becomes two yamux/noise chunks (two socket writes)
   const n = frame.byteLength
   const prefix = varint.encodingLength(n)
-  // every byte is written below: no zero fill (a 64 KiB record paid one before its copy)
-  const out: Uint8Array = Buffer.allocUnsafe(prefix + n)
+  // every byte is written below: no zero fill (a 64 KiB record paid one before its copy); not from
+  // Buffer's shared pool, and a plain Uint8Array (a Buffer is not deep-equal to one)
+  const mem = Buffer.allocUnsafeSlow(prefix + n)
+  const out = new Uint8Array(mem.buffer, mem.byteOffset, mem.byteLength)
   varint.encodeUint8Array(n, out, 0)
   out.set(frame, prefix)
   return out

@@ -13,8 +13,10 @@ export function canPrompt (): boolean {
 
 export async function promptHidden (question: string): Promise<string> {
   const stdin = process.stdin
-  process.stderr.write(question)
+  // echo off before the question shows: an answer typed the moment it appears (a fast typist, a
+  // script) must not reach a terminal that still echoes
   stdin.setRawMode(true)
+  process.stderr.write(question)
   stdin.resume()
   stdin.setEncoding('utf8')
   try {

@@ -97,7 +97,9 @@ export function encodeRpcMessage (msg: RpcMessage): Uint8Array {
     case 'container':
       return encodeContainer(msg.messages.map(item => ({ msgId: item.msgId, body: encodeRpcMessage(assertNotContainer(item.message)) })))
     // the messages of every round trip: same bytes as protons, without its writer (fast-encode.ts)
-    case 'call': return encodeCallFast(msg.method, msg.params)
+    // a decoded method may hold any string (a lone surrogate from bad UTF-8): the fast path writes
+    // ASCII names only, which is every valid method name (isValidMethodName); the rest goes to protons
+    case 'call': if (Buffer.byteLength(msg.method, 'utf8') === msg.method.length) return encodeCallFast(msg.method, msg.params); break
     case 'ack': return encodeAckFast(msg.msgIds)
     case 'reply': if (msg.error == null) return encodeReplyResultFast(msg.reqMsgId, msg.result); break
   }

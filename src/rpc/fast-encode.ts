@@ -47,15 +47,21 @@ function delimited (len: number): number {
   return 1 + uintLength(len) + len
 }
 
-function alloc (n: number): Uint8Array {
-  return Buffer.allocUnsafe(n)
+/** Uninitialised memory (every byte is written), outside Buffer's shared pool. */
+function alloc (n: number): Buffer {
+  return Buffer.allocUnsafeSlow(n)
+}
+
+/** The same bytes as a plain Uint8Array, as protons returns (a Buffer is not deep-equal to one). */
+function plain (b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
 }
 
 /** RpcMessage{call: Call{method, params}}. `method` is ASCII (isValidMethodName). */
 export function encodeCallFast (method: string, params: Uint8Array): Uint8Array {
   const mLen = Buffer.byteLength(method, 'utf8')
   const inner = (mLen > 0 ? delimited(mLen) : 0) + (params.byteLength > 0 ? delimited(params.byteLength) : 0)
-  const buf = alloc(delimited(inner)) as Buffer
+  const buf = alloc(delimited(inner))
   let pos = 0
   buf[pos++] = 0x0a
   pos = writeUint(buf, pos, inner)
@@ -69,7 +75,7 @@ export function encodeCallFast (method: string, params: Uint8Array): Uint8Array 
     pos = writeUint(buf, pos, params.byteLength)
     buf.set(params, pos)
   }
-  return buf
+  return plain(buf)
 }
 
 /** RpcMessage{reply: Reply{req_msg_id, result}}. */
@@ -86,7 +92,7 @@ export function encodeReplyResultFast (reqMsgId: bigint, result: Uint8Array): Ui
   buf[pos++] = 0x12
   pos = writeUint(buf, pos, result.byteLength)
   buf.set(result, pos)
-  return buf
+  return plain(buf)
 }
 
 /** RpcMessage{ack: Ack{msg_ids}} (ids not packed). */
@@ -101,7 +107,7 @@ export function encodeAckFast (msgIds: readonly bigint[]): Uint8Array {
     buf[pos++] = 0x08
     pos = writeVarint(buf, pos, id)
   }
-  return buf
+  return plain(buf)
 }
 
 /** RpcMessage{container: Container{messages: [ContainerItem{msg_id, body}]}}. */
@@ -134,5 +140,5 @@ export function encodeContainerFast (items: ReadonlyArray<{ msgId: bigint, body:
       pos += it.body.byteLength
     }
   }
-  return buf
+  return plain(buf)
 }
