@@ -40,7 +40,7 @@ describe('reach behind a real NAT (network namespaces + nftables masquerade; ski
     await waitFor(async () => (await json(ns, ['publish', '--home', dir])).accepted > 0, { timeout: 60_000, interval: 500, what: `record of ${dir} accepted` })
   }
 
-  it('a node behind the NAT learns it is private, reserves a relay slot on its own and gets a message while online (relayed, or over a connection it opened through the NAT; never the mailbox poll alone); its reply reaches the sender', async () => {
+  it('a node behind the NAT learns it is private, reserves a relay slot on its own and gets a message while online (relayed, through its mailbox, or over a connection it opened through the NAT); its reply reaches the sender', async () => {
     const [relayHome, natHome, senderHome] = [await home(), await home(), await home()]
     const start = async (ns: string, dir: string, args: string[]): Promise<Awaited<NsNode['started']>> => {
       const node = lab.start(ns, ['--home', dir, '--api', '127.0.0.1:0', ...args], ENV)
