@@ -113,14 +113,18 @@ function isCompressedEncoding (key: Uint8Array): boolean {
   return key instanceof Uint8Array && key.byteLength === SECP256K1_PUBLIC_KEY_LENGTH && (key[0] === 2 || key[0] === 3)
 }
 
+function checkPrivateKeyLength (privateKey: Uint8Array): void {
+  if (privateKey.byteLength !== SECP256K1_PRIVATE_KEY_LENGTH) {
+    throw new InvalidKeyLengthError('secp256k1 private key', SECP256K1_PRIVATE_KEY_LENGTH, privateKey.byteLength)
+  }
+}
+
 /**
  * ECDSA signature of sha256(data): RFC 6979 deterministic nonce, low-S, 64-byte compact r ‖ s.
  * Both backends produce the same bytes.
  */
 export function ecdsaSignSha256 (privateKey: Uint8Array, data: Uint8Array): Uint8Array {
-  if (privateKey.byteLength !== SECP256K1_PRIVATE_KEY_LENGTH) {
-    throw new InvalidKeyLengthError('secp256k1 private key', SECP256K1_PRIVATE_KEY_LENGTH, privateKey.byteLength)
-  }
+  checkPrivateKeyLength(privateKey)
   const digest = createHash('sha256').update(data).digest()
   const n = native()
   if (n != null) {
@@ -175,9 +179,7 @@ export function ecdsaVerifySha256 (publicKey: Uint8Array, data: Uint8Array, sign
 
 /** The 33-byte compressed public key of a 32-byte private key. */
 export function publicKeyCreate (privateKey: Uint8Array): Uint8Array {
-  if (privateKey.byteLength !== SECP256K1_PRIVATE_KEY_LENGTH) {
-    throw new InvalidKeyLengthError('secp256k1 private key', SECP256K1_PRIVATE_KEY_LENGTH, privateKey.byteLength)
-  }
+  checkPrivateKeyLength(privateKey)
   try {
     const n = native()
     return n != null ? n.publicKeyCreate(privateKey, true) : noble.getPublicKey(privateKey, true)
@@ -240,9 +242,7 @@ export function compactToDer (compact: Uint8Array): Uint8Array {
  * compact r ‖ s and the recovery id (0 or 1). Both backends give the same bytes.
  */
 export function ecdsaSignRecoverable (privateKey: Uint8Array, digest: Uint8Array): { signature: Uint8Array, recovery: number } {
-  if (privateKey.byteLength !== SECP256K1_PRIVATE_KEY_LENGTH) {
-    throw new InvalidKeyLengthError('secp256k1 private key', SECP256K1_PRIVATE_KEY_LENGTH, privateKey.byteLength)
-  }
+  checkPrivateKeyLength(privateKey)
   try {
     const n = native()
     if (n != null) {

@@ -24,15 +24,15 @@ function isValidDomain (domain: unknown): domain is string {
  * replayed as a certificate or a receipt.
  */
 export function signatureDigest (domain: string, message: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(signedData(checkedDomain(domain), message)).digest())
+}
+
+/** `domain` if it is a valid signature domain, else InvalidSignatureDomainError. */
+function checkedDomain (domain: string): string {
   if (!isValidDomain(domain)) {
     throw new InvalidSignatureDomainError(`a signature domain is 1..${MAX_DOMAIN_LENGTH} printable ASCII characters without spaces`)
   }
-  const h = createHash('sha256')
-  h.update(PREFIX)
-  h.update(Buffer.from(domain, 'ascii'))
-  h.update(new Uint8Array([0]))
-  h.update(message)
-  return new Uint8Array(h.digest())
+  return domain
 }
 
 /** `"attn/1 " || domain || 0x00 || message`: the bytes whose sha256 is signed. */
@@ -54,10 +54,7 @@ export function sign (privateKey: PrivateKey, domain: string, message: Uint8Arra
   if (privateKey == null || privateKey.type !== 'secp256k1') {
     throw new InvalidKeyError('signing needs a secp256k1 private key')
   }
-  if (!isValidDomain(domain)) {
-    throw new InvalidSignatureDomainError(`a signature domain is 1..${MAX_DOMAIN_LENGTH} printable ASCII characters without spaces`)
-  }
-  return ecdsaSignSha256(privateKey.raw, signedData(domain, message))
+  return ecdsaSignSha256(privateKey.raw, signedData(checkedDomain(domain), message))
 }
 
 /**
