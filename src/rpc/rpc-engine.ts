@@ -631,11 +631,10 @@ export class RpcEngine {
     entry.onAbort = () => { complete(undefined, new RpcAbortedError()) }
     entry.timer = this.timers.set(() => {
       entry.timer = undefined
-      const controller = entry.controller
-      complete(undefined, new PublicRpcError('TIMEOUT', `handler of ${method} timed out`))
-      entry.controller = controller // finishCall let go of it: the handler still holds its signal
+      // the call ends with TIMEOUT, not ABORTED: the handler's signal aborts, the reply says why
+      entry.onAbort = undefined
       abortEntry(entry)
-      entry.controller = undefined
+      complete(undefined, new PublicRpcError('TIMEOUT', `handler of ${method} timed out`))
     }, m.timeout)
     try {
       const r = m.handler(params, new CallContext(method, ls.link.remoteAddress, ls.link.id, ls.link.remoteDevice,

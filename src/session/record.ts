@@ -157,10 +157,9 @@ function kdf (keys: RecordKeys, msgKey: Uint8Array): Buffer {
   return hash('sha512', outer512, 'buffer')
 }
 
-function ctr (kdfOut: Buffer, decrypt: boolean): ReturnType<typeof createCipheriv> {
-  const key = createSecretKey(kdfOut.subarray(0, 32))
-  const iv = kdfOut.subarray(32, 48)
-  return decrypt ? createDecipheriv('aes-256-ctr', key, iv) : createCipheriv('aes-256-ctr', key, iv)
+/** AES-256-CTR decipher under aes_key = kdf[0..32], iv = kdf[32..48] (sealing runs its own, see sealScratch). */
+function ctrDecipher (kdfOut: Buffer): ReturnType<typeof createDecipheriv> {
+  return createDecipheriv('aes-256-ctr', createSecretKey(kdfOut.subarray(0, 32)), kdfOut.subarray(32, 48))
 }
 
 function view (b: Buffer, off = 0, len = b.length - off): Uint8Array {
@@ -262,7 +261,7 @@ export function openRecord (keys: RecordKeys, frame: Uint8Array): RecordFields {
     if (frame[i] !== sid[i]) throw new SessionIdMismatchError()
   }
   const msgKey = frame.subarray(SESSION_ID_LENGTH, FRAME_HEADER_LENGTH)
-  const pt = ctr(kdf(keys, msgKey), true).update(frame.subarray(FRAME_HEADER_LENGTH))
+  const pt = ctrDecipher(kdf(keys, msgKey)).update(frame.subarray(FRAME_HEADER_LENGTH))
   const mac = macDigest(keys, pt)
   if (!timingSafeEqual(mac.subarray(0, MSG_KEY_LENGTH), msgKey)) throw new BadMsgKeyError()
   const ptLen = pt.length
