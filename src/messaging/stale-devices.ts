@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto'
 import { ENVELOPE_ID_LENGTH, MAX_STALE_DEVICES_HINTED, MAX_STALE_DEVICES_MESSAGES, STALE_DEVICES_HINT_INTERVAL_MS, STALE_DEVICES_WINDOW_MS } from './constants.js'
 import { StaleDevicesHintError } from './errors.js'
+import { RateLimiter } from './rate-limiter.js'
 import { Reader, Writer, toHex } from './protocol/codec.js'
 import { decodeBundle } from './protocol/bundle.js'
 import { checkDirectoryRecord, directoryKey, encodeDirectoryRecord } from './protocol/directory-record.js'
@@ -44,14 +45,14 @@ export function encodeDevicesHint (envelopeId: Uint8Array, record: Uint8Array): 
 }
 
 export class StaleDevices {
-  /** Sender address → when we last told it (unix ms). */
-  private readonly hinted = new Map<string, number>()
+  /** One hint per sender address per interval (a token bucket of one). */
+  private readonly hinted = new RateLimiter(1000 / STALE_DEVICES_HINT_INTERVAL_MS, 1, MAX_STALE_DEVICES_HINTED)
   /** `envelope id hex / device` sealed again already (each at most once). */
   private readonly resealed = new Set<string>()
   /** The reseal run per sender address (a second hint joins it). */
   private readonly running = new Map<string, Promise<void>>()
-  /** Sender address → when we last ran a reseal for its hint (unix ms). */
-  private readonly answered = new Map<string, number>()
+  /** One reseal run per sender address per interval for hints that bring no newer record. */
+  private readonly answered = new RateLimiter(1000 / STALE_DEVICES_HINT_INTERVAL_MS, 1, MAX_STALE_DEVICES_HINTED)
 
   constructor (private readonly init: StaleDevicesInit) {}
 
@@ -69,11 +70,7 @@ export class StaleDevices {
     const sealedFor = new Set(bundleDevices)
     const missing = sessions.targets(own).filter(d => !sealedFor.has(d.nodeId))
     if (missing.length === 0) return
-    const last = this.hinted.get(senderAddress)
-    if (last != null && Date.now() - last < STALE_DEVICES_HINT_INTERVAL_MS) return
-    this.hinted.delete(senderAddress)
-    this.hinted.set(senderAddress, Date.now())
-    if (this.hinted.size > MAX_STALE_DEVICES_HINTED) this.hinted.delete(this.hinted.keys().next().value as string)
+    if (!this.hinted.take(senderAddress)) return
     this.init.log('%s sealed %s for %d of our devices; telling it about %s', senderAddress, toHex(envelopeId), bundleDevices.length, missing.map(d => d.nodeId).join(', '))
     outbox.enqueue(senderAddress, { kind: 'devices', contentType: OCTET_STREAM, body: encodeDevicesHint(envelopeId, encodeDirectoryRecord(own)) }, { kind: 'control' })
     counters.add('staleDevicesHinted')
@@ -97,14 +94,11 @@ export class StaleDevices {
     if (this.running.has(senderAddress)) return
     // a hint costs us a scan of our recent messages to that address: one run per sender per
     // interval, unless the hint brings a record newer than the one we hold (§10.4.1)
-    const last = this.answered.get(senderAddress)
-    if (!newer && last != null && Date.now() - last < STALE_DEVICES_HINT_INTERVAL_MS) {
+    // (a newer record is acted on whatever the bucket holds; it still takes the token if there is one)
+    if (!this.answered.take(senderAddress) && !newer) {
       this.init.counters.add('staleDevicesHintsIgnored')
       return
     }
-    this.answered.delete(senderAddress)
-    this.answered.set(senderAddress, Date.now())
-    if (this.answered.size > MAX_STALE_DEVICES_HINTED) this.answered.delete(this.answered.keys().next().value as string)
     const run = this.reseal(record)
       .catch((err: any) => { this.init.log('sealing again for the devices of %s failed: %s', senderAddress, err.message) })
       .finally(() => { this.running.delete(senderAddress) })
