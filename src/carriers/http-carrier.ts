@@ -356,7 +356,7 @@ export class HttpQueueChannel implements FrameChannel {
   touch (): void { this.lastUsed = Date.now() }
 
   async send (frame: Uint8Array, _options?: AbortOptions): Promise<void> {
-    this.carrier.enqueue(this, frame)
+    this.sendNow(frame)
   }
 
   sendNow (frame: Uint8Array): void {

@@ -435,7 +435,7 @@ export class UdpChannel implements FrameChannel {
   get maxFrame (): number { return this.carrier.maxDatagramSize - 1 - UDP_COOKIE_LENGTH }
 
   async send (frame: Uint8Array, _options?: AbortOptions): Promise<void> {
-    this.carrier.sendFrame(this, frame)
+    this.sendNow(frame)
   }
 
   sendNow (frame: Uint8Array): void {

@@ -535,8 +535,7 @@ export class MessagingStore {
 
   /** Entries to (re)send or re-probe: state queued, sent or stored with next_attempt_at_ms <= now, oldest first. */
   dueOutbox (limit = 100, nowMs = this.clock()): OutboxEntry[] {
-    return this.statement(`SELECT * FROM outbox WHERE state IN ('queued','sent','stored') AND next_attempt_at_ms <= ?
-      ORDER BY next_attempt_at_ms, created_at_ms LIMIT ?`).all(nowMs, limit).map(outboxRow)
+    return this.statement(`SELECT * ${DUE_OUTBOX}`).all(nowMs, limit).map(outboxRow)
   }
 
   /**
@@ -545,8 +544,7 @@ export class MessagingStore {
    * blobs included, on every kick cost ≈ 2 ms per message at 128 in flight).
    */
   dueOutboxIds (limit = 100, nowMs = this.clock()): Uint8Array[] {
-    return this.statement(`SELECT envelope_id FROM outbox WHERE state IN ('queued','sent','stored') AND next_attempt_at_ms <= ?
-      ORDER BY next_attempt_at_ms, created_at_ms LIMIT ?`).all(nowMs, limit).map(r => u8(r.envelope_id))
+    return this.statement(`SELECT envelope_id ${DUE_OUTBOX}`).all(nowMs, limit).map(r => u8(r.envelope_id))
   }
 
   /** When the next entry falls due (unix ms), if any. */
@@ -1140,6 +1138,10 @@ export function outboxTransitionAllowed (from: OutboxState, to: OutboxState): bo
 function checkId (id: Uint8Array): void {
   if (!(id instanceof Uint8Array) || id.byteLength !== ENVELOPE_ID_LENGTH) throw new RangeError('an envelope id is 16 bytes')
 }
+
+/** The due outbox entries, oldest due first (parameters: now, limit): dueOutbox and dueOutboxIds. */
+const DUE_OUTBOX = `FROM outbox WHERE state IN ('queued','sent','stored') AND next_attempt_at_ms <= ?
+      ORDER BY next_attempt_at_ms, created_at_ms LIMIT ?`
 
 function outboxRow (r: Record<string, unknown>): OutboxEntry {
   const e: OutboxEntry = {

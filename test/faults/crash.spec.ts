@@ -11,6 +11,7 @@
 import assert from 'node:assert/strict'
 import { randomInt } from 'node:crypto'
 import { ApiUnreachableError, FaultNode, prng } from './harness.js'
+import { waitFor } from '../helpers/nodes.js'
 
 const LONG = process.env.ATTN_FAULTS_LONG === '1'
 const SIZE = LONG
@@ -56,7 +57,7 @@ describe('faults: kill -9 of sender, mailbox and recipient while messages flow',
     }
     // the scenario starts once both records are in the DHT (the node publishes at start in the background)
     for (const n of [sender, recipient]) {
-      await waitUntil(async () => (await n.request('POST', '/v1/directory/publish')).body?.accepted > 0, 60_000, `${n.name}'s record to be accepted`)
+      await waitFor(async () => (await n.request('POST', '/v1/directory/publish')).body?.accepted > 0, { timeout: 60_000, interval: 500, what: `${n.name}'s record to be accepted` })
     }
 
     const restartArgs = (n: FaultNode): string[] => n === mailbox ? [] : boot
@@ -221,17 +222,3 @@ function quantile (values: number[], q: number): number {
   return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1 < 0 ? 0 : Math.ceil(q * sorted.length) - 1)]
 }
 
-/** Polls `check` every 500 ms until it is true; throws after `timeoutMs`. Errors count as "not yet". */
-async function waitUntil (check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  while (Date.now() < deadline) {
-    try {
-      if (await check()) return
-    } catch (err) {
-      last = err
-    }
-    await sleep(500)
-  }
-  throw new Error(`timed out waiting for ${what}${last != null ? `: ${String(last)}` : ''}`)
-}
