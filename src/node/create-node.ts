@@ -16,6 +16,9 @@ import { messaging, selectDirectoryRecord, validateDirectoryRecord, DIRECTORY_NA
 import type { MessagingService, MessagingServiceInit } from '../messaging/index.js'
 import { DEFAULT_CONFIG, parseHostPort, validateConfig } from './config.js'
 import { DhtRecordGuard } from './dht-record-guard.js'
+import { dhtRefill } from './dht-refill.js'
+import type { DhtRefill } from './dht-refill.js'
+import { AMINO_DHT_PROTOCOL } from './constants.js'
 import { withNonWaitingPeerRouting } from './peer-routing-guard.js'
 import { SqliteDatastore } from './sqlite-datastore.js'
 import { bootstrapRedial } from './bootstrap-redial.js'
@@ -56,6 +59,8 @@ export type AttnServices = {
   ping: Ping
   messaging: MessagingService
   bootstrapRedial: BootstrapRedial
+  /** Hands connected DHT peers missing from a small routing table back to kad-dht (dht-refill.ts). */
+  dhtRefill: DhtRefill
   /** Reachability, relay reservations and relay limits (nat.ts). */
   nat: NatService
   autoNAT: unknown
@@ -95,6 +100,8 @@ export interface CreateAttnNodeOptions extends Omit<Partial<AttnConfig>, 'dht' |
   messaging?: MessagingServiceInit
   /** While the node has no connection, re-dial the bootstrap peers this often, ms (default 5 s). */
   bootstrapRedialInterval?: number
+  /** While a DHT routing table is small, look for connected DHT peers missing from it this often, ms (default 5 s; 0: never). */
+  dhtRefillInterval?: number
   /** Start the node before returning (default true). */
   start?: boolean
   /**
@@ -188,6 +195,11 @@ export async function createAttnNode (options: CreateAttnNodeOptions = {}): Prom
         }),
         // libp2p's bootstrap dials once: a node started while its bootstrap peers were down would stay alone
         bootstrapRedial: bootstrapRedial({ list: config.bootstrap, interval: options.bootstrapRedialInterval }),
+        // kad-dht pings a new peer once: a late first ping would leave a connected peer out of the table for good
+        dhtRefill: dhtRefill({
+          dhts: [{ service: 'dht', protocol: ATTN_DHT_PROTOCOL }, ...(config.public ? [{ service: 'aminoDht', protocol: AMINO_DHT_PROTOCOL }] : [])],
+          interval: options.dhtRefillInterval
+        }),
         ...reach.services
       } as any
     })

@@ -7,6 +7,8 @@ import { aminoBootstrap, startAminoNet } from '../helpers/amino-net.js'
 import type { PlainAminoNode } from '../helpers/amino-net.js'
 
 const ENV = { ATTN_PASSPHRASE: 'correct horse battery' }
+/** The rendezvous test's nodes log their rendezvous and refill steps: printed only if it fails. */
+const DIAGNOSE = { DEBUG: 'attn:rendezvous,attn:dht-refill,attn:amino' }
 
 describe('CLI reach: --public rendezvous and --no-listen through a relay (separate processes)', function () {
   this.timeout(300_000)
@@ -26,8 +28,8 @@ describe('CLI reach: --public rendezvous and --no-listen through a relay (separa
     return dir
   }
 
-  async function start (dir: string, extra: string[] = []): Promise<{ node: CliNode, info: Awaited<CliNode['started']> }> {
-    const node = new CliNode(['--home', dir, '--api', '127.0.0.1:0', ...extra], ENV)
+  async function start (dir: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<{ node: CliNode, info: Awaited<CliNode['started']> }> {
+    const node = new CliNode(['--home', dir, '--api', '127.0.0.1:0', ...extra], { ...ENV, ...env })
     procs.push(node)
     return { node, info: await node.started }
   }
@@ -49,11 +51,19 @@ describe('CLI reach: --public rendezvous and --no-listen through a relay (separa
     const config = { amino: { allowPrivateAddresses: true, lookupInterval: 1000, minLookupGap: 500 } }
     const [aHome, bHome] = [await home(config), await home(config)]
     const loop = ['--listen', '/ip4/127.0.0.1/tcp/0', '--public', ...boot]
-    const a = await start(aHome, loop)
+    const a = await start(aHome, loop, DIAGNOSE)
     await waitFor(async () => (await json(['status', '--home', aHome])).reach.amino.rendezvous.announcedAt > 0, { timeout: 60_000, interval: 250, what: 'a announced' })
     const t0 = performance.now()
-    const b = await start(bHome, loop)
-    await waitFor(async () => (await json(['status', '--home', bHome])).reach.amino.rendezvous.attPeers > 0, { timeout: 60_000, interval: 250, what: 'b joined the ATT DHT' })
+    const b = await start(bHome, loop, DIAGNOSE)
+    let last: unknown
+    await waitFor(async () => {
+      const s = await json(['status', '--home', bHome])
+      last = { amino: s.reach.amino, connections: s.connections }
+      return s.reach.amino.rendezvous.attPeers > 0
+    }, { timeout: 60_000, interval: 250, what: 'b joined the ATT DHT' }).catch((err: Error) => {
+      // what the next person needs to tell a lookup that found nobody from a peer left out of the table
+      throw new Error(`${err.message}\nb's last status: ${JSON.stringify(last)}\nb's log (tail): ${b.node.stderr.slice(-4000)}\na's log (tail): ${a.node.stderr.slice(-2000)}`)
+    })
     const discoveryMs = Math.round(performance.now() - t0)
     const status = await json(['status', '--home', bHome])
     assert.equal(status.reach.amino.status, 'ready')

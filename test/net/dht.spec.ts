@@ -55,3 +55,50 @@ describe('ATT DHT on /attn/kad/1.0.0', function () {
     assert.ok(['connected', 'NotFoundError', 'NoValidAddressesError'].includes(await byId), `the dial by id ended: ${await byId}`)
   })
 })
+
+describe('DHT refill: a connected DHT peer missing from the routing table is handed back to kad-dht', function () {
+  this.timeout(60_000)
+  const nodes = new NodeSet()
+  afterEach(async () => { await nodes.stopAll() })
+
+  type Table = { size: number, find: (p: PeerId) => Promise<PeerId | undefined>, remove: (p: PeerId) => Promise<void> }
+  const table = (n: AttnNode): Table => (n.services.dht as any).routingTable
+
+  async function connectedPair (interval: number): Promise<[AttnNode, AttnNode]> {
+    const a = await nodes.create({ dhtRefillInterval: interval })
+    const b = await nodes.create({ dhtRefillInterval: interval })
+    await b.dial(a.getMultiaddrs()[0])
+    await waitFor(async () => await table(b).find(a.peerId), { what: 'a in b\'s routing table' })
+    // what a late first PING leaves behind: connected, speaking the DHT protocol, not in the table
+    await table(b).remove(a.peerId)
+    assert.equal(await table(b).find(a.peerId), undefined)
+    assert.equal(b.getConnections(a.peerId).length, 1)
+    return [a, b]
+  }
+
+  it('check() finds the missing peer, kad-dht pings it and puts it back; a second check finds nothing to do', async () => {
+    const [a, b] = await connectedPair(0)
+    assert.equal(await b.services.dhtRefill.check(), 1)
+    await waitFor(async () => await table(b).find(a.peerId), { what: 'a back in b\'s routing table' })
+    assert.equal(b.services.dhtRefill.refilled.get('dht'), 1)
+    assert.equal(await b.services.dhtRefill.check(), 0)
+  })
+
+  it('the timer does it on its own (interval 200 ms)', async () => {
+    const [a, b] = await connectedPair(200)
+    await waitFor(async () => await table(b).find(a.peerId), { what: 'a back in b\'s routing table' })
+    assert.ok((b.services.dhtRefill.refilled.get('dht') ?? 0) >= 1)
+  })
+
+  it('a connected peer that does not speak the DHT protocol is left alone', async () => {
+    const a = await nodes.create({ dhtRefillInterval: 0 })
+    const b = await nodes.create({ dhtRefillInterval: 0 })
+    // a stops answering the ATT DHT: identify tells b it no longer speaks it
+    await a.unhandle(ATTN_DHT_PROTOCOL)
+    await b.dial(a.getMultiaddrs()[0])
+    await waitFor(async () => (await b.peerStore.get(a.peerId)).protocols.includes('/ipfs/id/1.0.0'), { what: 'b identified a' })
+    assert.ok(!(await b.peerStore.get(a.peerId)).protocols.includes(ATTN_DHT_PROTOCOL))
+    assert.equal(await b.services.dhtRefill.check(), 0)
+    assert.equal(table(b).size, 0)
+  })
+})
