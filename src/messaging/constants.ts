@@ -95,6 +95,10 @@ export const MAILBOX_RECORD_LOOKUP_TIMEOUT_MS = 10_000
 /** Parcels fetched from a mailbox that cannot be opened yet (group message before its sender key): kept this long, at most this many. */
 export const QUARANTINE_TTL_MS = 7 * 24 * 60 * 60 * 1000
 export const QUARANTINE_MAX = 1_000
+/** Quarantined parcels kept per group (of QUARANTINE_MAX). */
+export const QUARANTINE_MAX_PER_GROUP = 250
+/** Quarantined parcels kept per (group, claimed sender). */
+export const QUARANTINE_MAX_PER_SENDER = 100
 /**
  * Parcels a caller may have quarantined through `msg.deliver` (a group message or sender key that
  * arrived before its group state or sender key), per second and burst, per caller address; past

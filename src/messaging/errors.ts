@@ -139,7 +139,9 @@ export class MessageNotFoundError extends AttnError {
 export class UnknownGroupError extends AttnError {
   /** The group id as given (`grp_…` or 32 hex digits). */
   readonly group: string
-  constructor (id: string, message = `unknown group ${id}`) { super(message, 'ERR_UNKNOWN_GROUP'); this.group = id }
+  /** For a sender key that arrived ahead of its group state: the authenticated sender of the envelope. */
+  readonly sender?: string
+  constructor (id: string, message = `unknown group ${id}`, sender?: string) { super(message, 'ERR_UNKNOWN_GROUP'); this.group = id; this.sender = sender }
 }
 /** Only an admin of the group may change its membership. */
 export class NotGroupAdminError extends AttnError {

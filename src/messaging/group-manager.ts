@@ -156,7 +156,7 @@ export class GroupManager {
     const { store } = this.init
     const key = decodeSenderKey(body)
     const state = store.getGroupState(key.groupId)
-    if (state == null || key.epoch !== state.epoch) throw new UnknownGroupError(toHex(key.groupId), 'sender key for an unknown group or epoch')
+    if (state == null || key.epoch !== state.epoch) throw new UnknownGroupError(toHex(key.groupId), 'sender key for an unknown group or epoch', sender)
     if (key.senderAddress !== sender || !state.members.includes(key.senderAddress)) throw new ForgedSenderKeyError('sender key from a non-member')
     if (!Buffer.from(key.signingPublicKey).equals(Buffer.from(senderNodeKey))) throw new ForgedSenderKeyError('sender key signing key is not the sender node key')
     store.putReceiver(new GroupMessageReceiver(key))

@@ -35,7 +35,8 @@ export {
 export type { GroupState, GroupChanges, SenderKey, GroupMessageHeader, OpenedGroupMessage } from './protocol/group.js'
 export { MessagingStore, STORE_SCHEMA_VERSION, MAILBOX_TABLE_DDL, outboxTransitionAllowed } from './store.js'
 export type {
-  OutboxState, OutboxKind, OutboxEntry, InboxEntry, MailboxEntry, MailboxQuotas, StoredPrekey, MessagingStoreOptions
+  OutboxState, OutboxKind, OutboxEntry, InboxEntry, MailboxEntry, MailboxQuotas, StoredPrekey, MessagingStoreOptions,
+  QuarantineTrust, QuarantineCaps
 } from './store.js'
 export { utf8 } from './protocol/codec.js'
 export { MessagingService, messaging } from './messaging-service.js'

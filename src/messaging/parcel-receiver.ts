@@ -11,7 +11,7 @@ import { decodeRequest } from './rpc-request.js'
 import {
   MAX_FETCH_ITEMS, METHOD_MAILBOX_ACK, METHOD_MAILBOX_FETCH, decodeFetchResponse, encodeAck, encodeFetchRequest
 } from './protocol/rpc-methods.js'
-import { DIRECT_QUARANTINE_BURST, DIRECT_QUARANTINE_RATE, MAX_RATE_BUCKETS, QUARANTINE_MAX, QUARANTINE_TTL_MS, SESSION_RESET_MIN_INTERVAL_MS } from './constants.js'
+import { DIRECT_QUARANTINE_BURST, DIRECT_QUARANTINE_RATE, MAX_RATE_BUCKETS, QUARANTINE_MAX, QUARANTINE_MAX_PER_GROUP, QUARANTINE_MAX_PER_SENDER, QUARANTINE_TTL_MS, SESSION_RESET_MIN_INTERVAL_MS } from './constants.js'
 import { RateLimiter } from './rate-limiter.js'
 import {
   DuplicateEnvelopeError, ForgedReceiptError, ForgedSyncError, NotForThisDeviceError, SenderRevokedError, SessionStateLostError, UnknownGroupError,
@@ -26,7 +26,7 @@ import type { MessagingCounters } from './counters.js'
 import type { Outbox } from './outbox.js'
 import type { Postage } from './postage.js'
 import type { Parcel } from './protocol/parcel.js'
-import type { InboxEntry, MessagingStore } from './store.js'
+import type { InboxEntry, MessagingStore, QuarantineTrust } from './store.js'
 import type { Identity } from '../keys/index.js'
 import type { Attn } from '../service/index.js'
 import type { RpcHandlerContext } from '../rpc/index.js'
@@ -64,11 +64,16 @@ function mayOpenLater (err: unknown): boolean {
   return err instanceof UnknownGroupError || err instanceof UnknownSenderKeyError
 }
 
-/** The group a parcel that may open later waits for, if it names one. */
-function quarantineGroupOf (parcel: Parcel, err: unknown): Uint8Array | undefined {
-  // a group message names its group in the clear; a sender key names it inside the envelope
-  if (parcel.kind === PARCEL_GROUP) return readGroupMessage(parcel.payload).groupId
-  return err instanceof UnknownGroupError && /^[0-9a-f]{32}$/.test(err.group) ? Uint8Array.from(Buffer.from(err.group, 'hex')) : undefined
+/** The group a parcel that may open later waits for, if it names one, and who it claims to come from. */
+function quarantineOriginOf (parcel: Parcel, err: unknown): { groupId: Uint8Array, sender?: string } | undefined {
+  // a group message names its group and sender in the clear (not yet verifiable: no sender key);
+  // a sender key names its group inside an envelope whose sender is authenticated
+  if (parcel.kind === PARCEL_GROUP) {
+    const header = readGroupMessage(parcel.payload)
+    return { groupId: header.groupId, sender: header.senderAddress }
+  }
+  if (err instanceof UnknownGroupError && /^[0-9a-f]{32}$/.test(err.group)) return { groupId: Uint8Array.from(Buffer.from(err.group, 'hex')), sender: err.sender }
+  return undefined
 }
 
 /** Errors of our own storage: the parcel is fine, we are not; leave it at the mailbox. */
@@ -133,7 +138,7 @@ export class ParcelReceiver {
       this.init.log('a group parcel whose header does not parse: %s', e.message)
       return false
     }
-    if (quarantineGroupOf(parcel, err) == null || !this.directQuarantines.take(caller)) return false
+    if (quarantineOriginOf(parcel, err) == null || !this.directQuarantines.take(caller)) return false
     return this.quarantine(parcel, parcelId(parcel), err)
   }
 
@@ -400,12 +405,20 @@ export class ParcelReceiver {
    * Returns false when it names no group (dropped as junk).
    */
   private quarantine (parcel: Parcel, id: Uint8Array, err: Error): boolean {
-    const groupId = quarantineGroupOf(parcel, err)
-    if (groupId == null) {
+    const origin = quarantineOriginOf(parcel, err)
+    if (origin == null) {
       this.init.counters.add('junkDropped')
       return false
     }
-    if (this.init.store.quarantinePut({ parcelId: id, groupId, parcel: encodeParcel(parcel), reason: err.message, ttlMs: QUARANTINE_TTL_MS, max: QUARANTINE_MAX })) {
+    const { store, identity } = this.init
+    // trust decides what goes first when the quarantine is full (store.quarantinePut): anyone can
+    // name any group, only a group we are in lists its members
+    const state = store.getGroupState(origin.groupId)
+    const trust: QuarantineTrust = state == null || !state.members.includes(identity.address)
+      ? 0
+      : (origin.sender != null && state.members.includes(origin.sender) ? 2 : 1)
+    const caps = { perSender: QUARANTINE_MAX_PER_SENDER, perGroup: QUARANTINE_MAX_PER_GROUP, total: QUARANTINE_MAX }
+    if (store.quarantinePut({ parcelId: id, groupId: origin.groupId, sender: origin.sender, trust, parcel: encodeParcel(parcel), reason: err.message, ttlMs: QUARANTINE_TTL_MS, caps })) {
       this.init.counters.add('quarantined')
     }
     return true

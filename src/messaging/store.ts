@@ -79,6 +79,19 @@ export interface MailboxEntry {
   expiresAtMs: number
 }
 
+/**
+ * How far a quarantined parcel's claimed origin is trusted (messaging.md §9 **Fetching**):
+ * 0 a group we do not know (anyone can name any group id), 1 a group we are in but a sender that
+ * is not one of its members, 2 a member of a group we are in.
+ */
+export type QuarantineTrust = 0 | 1 | 2
+
+export interface QuarantineCaps {
+  perSender: number
+  perGroup: number
+  total: number
+}
+
 export interface MailboxQuotas {
   maxPerRecipient: number
   maxBytesPerRecipient: number
@@ -296,6 +309,13 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (owner, device, id)
   ) STRICT;
   CREATE INDEX otpk_pool_expiry ON otpk_pool (expires_at);
+  `,
+  // 6: quarantine shares (messaging.md §9 Fetching): who a parcel claims to come from and how much
+  // we trust that claim, so a stranger's parcels can never push out a member's
+  `
+  ALTER TABLE quarantine ADD COLUMN sender TEXT;
+  ALTER TABLE quarantine ADD COLUMN trust INTEGER NOT NULL DEFAULT 0 CHECK (trust IN (0, 1, 2));
+  CREATE INDEX quarantine_sender ON quarantine (group_id, sender);
   `
 ]
 
@@ -845,24 +865,34 @@ export class MessagingStore {
 
   /**
    * Keeps a parcel that may become readable later (a group message whose sender key has not
-   * arrived). At most `max` are kept: past it the oldest is dropped. Returns false for a known id.
+   * arrived). Bounded three ways (messaging.md §9 **Fetching**): at most `caps.perSender` per
+   * (group, claimed sender), `caps.perGroup` per group and `caps.total` in all. Past a bound the
+   * least trusted go first, oldest first among equals — a new parcel less trusted than all the
+   * others in its scope is not kept. Returns whether the parcel is now kept (false for a known id).
    */
-  quarantinePut (q: { parcelId: Uint8Array, groupId?: Uint8Array, parcel: Uint8Array, reason: string, ttlMs: number, max: number }): boolean {
+  quarantinePut (q: { parcelId: Uint8Array, groupId?: Uint8Array, sender?: string, trust: QuarantineTrust, parcel: Uint8Array, reason: string, ttlMs: number, caps: QuarantineCaps }): boolean {
     checkId(q.parcelId)
     const now = this.clock()
+    const group = q.groupId ?? null
+    const sender = q.sender ?? null
     return this.tx(() => {
-      const r = this.statement(`INSERT OR IGNORE INTO quarantine (parcel_id, group_id, parcel, reason, received_at_ms, expires_at_ms)
-        VALUES (?, ?, ?, ?, ?, ?)`).run(q.parcelId, q.groupId ?? null, q.parcel, q.reason, now, now + q.ttlMs)
+      const r = this.statement(`INSERT OR IGNORE INTO quarantine (parcel_id, group_id, sender, trust, parcel, reason, received_at_ms, expires_at_ms)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(q.parcelId, group, sender, q.trust, q.parcel, q.reason, now, now + q.ttlMs)
+      if (num(r.changes) !== 1) return false
+      const keep = 'ORDER BY trust DESC, received_at_ms DESC, rowid DESC LIMIT -1 OFFSET ?'
       this.statement(`DELETE FROM quarantine WHERE parcel_id IN
-        (SELECT parcel_id FROM quarantine ORDER BY received_at_ms DESC, rowid DESC LIMIT -1 OFFSET ?)`).run(q.max)
-      return num(r.changes) === 1
+        (SELECT parcel_id FROM quarantine WHERE group_id IS ? AND sender IS ? ${keep})`).run(group, sender, q.caps.perSender)
+      this.statement(`DELETE FROM quarantine WHERE parcel_id IN
+        (SELECT parcel_id FROM quarantine WHERE group_id IS ? ${keep})`).run(group, q.caps.perGroup)
+      this.statement(`DELETE FROM quarantine WHERE parcel_id IN (SELECT parcel_id FROM quarantine ${keep})`).run(q.caps.total)
+      return this.statement('SELECT 1 AS kept FROM quarantine WHERE parcel_id = ?').get(q.parcelId) != null
     })
   }
 
   /** Quarantined parcels of a group, oldest first. */
-  quarantined (groupId: Uint8Array): Array<{ parcelId: Uint8Array, parcel: Uint8Array }> {
-    return this.statement('SELECT parcel_id, parcel FROM quarantine WHERE group_id = ? ORDER BY received_at_ms')
-      .all(groupId).map(r => ({ parcelId: u8(r.parcel_id), parcel: u8(r.parcel) }))
+  quarantined (groupId: Uint8Array): Array<{ parcelId: Uint8Array, parcel: Uint8Array, sender?: string, trust: QuarantineTrust }> {
+    return this.statement('SELECT parcel_id, parcel, sender, trust FROM quarantine WHERE group_id = ? ORDER BY received_at_ms, rowid')
+      .all(groupId).map(r => ({ parcelId: u8(r.parcel_id), parcel: u8(r.parcel), ...(r.sender != null ? { sender: String(r.sender) } : {}), trust: num(r.trust) as QuarantineTrust }))
   }
 
   quarantineDelete (parcelId: Uint8Array): void {

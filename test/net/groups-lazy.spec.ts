@@ -107,6 +107,9 @@ describe('groups: lazy sender keys and parcels ahead of their keys (issue 17)', 
     assert.deepEqual(await m2.services.attn.call(member.peerId, METHOD_DELIVER, parcel), Uint8Array.of(1))
     assert.equal(stats(member).quarantined, 1)
     assert.equal(count(member, 'ahead of its key'), 0)
+    // kept as a member's parcel: a flood of strangers' parcels cannot push it out (quarantine shares)
+    const held = (member.services.messaging as any).running.store.quarantined(groupId)
+    assert.deepEqual(held.map((q: any) => [q.sender, q.trust]), [[addr(m2), 2]])
 
     const record = member.services.messaging.publishedRecord()
     assert.ok(record != null)
@@ -161,9 +164,11 @@ describe('groups: lazy sender keys and parcels ahead of their keys (issue 17)', 
     const [x, y] = await Promise.all([0, 1].map(async () => await node({ via: relay })))
     for (const n of [member, x, y]) await net.publish(n)
     // group parcels for a group the member does not know, each naming its caller as sender
+    let xGroup = new Uint8Array(0)
     const junk = (from: AttnNode): () => Uint8Array => {
       const id = from.services.attn.identity
       const groupId = Uint8Array.from(randomBytes(16))
+      if (from === x) xGroup = groupId
       const sender = new GroupMessageSender(id, createSenderKey(id, groupId, 0n))
       return () => encodeParcel({ kind: PARCEL_GROUP, recipient: addr(member), payload: sender.encrypt({ contentType: TEXT_PLAIN, body: utf8('junk'), groupId }) })
     }
@@ -183,6 +188,10 @@ describe('groups: lazy sender keys and parcels ahead of their keys (issue 17)', 
     assert.equal(refused.code, 'ERR_UNKNOWN_GROUP')
     assert.ok(accepted >= 400, `the burst was taken (${accepted})`)
     assert.ok((stats(member).rejected.ERR_UNKNOWN_GROUP ?? 0) >= 1, 'the refusals are counted')
+    // kept as a stranger's parcels (a group the member is not in), at most 100 for x in its one group
+    const held = (member.services.messaging as any).running.store.quarantined(xGroup)
+    assert.equal(held.length, 100)
+    assert.ok(held.every((q: any) => q.sender === addr(x) && q.trust === 0))
     // another caller has its own bucket
     assert.deepEqual(await y.services.attn.call(member.peerId, METHOD_DELIVER, junk(y)()), Uint8Array.of(1))
     assert.equal(member.services.messaging.inbox().length, 0)

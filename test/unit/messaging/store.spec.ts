@@ -219,17 +219,55 @@ describe('messaging/store', () => {
 
   it('quarantine: bounded, oldest dropped, retrievable by group, expires', () => {
     const g = id(7)
+    const caps = { perSender: 3, perGroup: 3, total: 3 }
     for (let n = 1; n <= 4; n++) {
       clock += 1
-      assert.equal(store.quarantinePut({ parcelId: id(n), groupId: g, parcel: utf8(`p${n}`), reason: 'no sender key', ttlMs: 1000, max: 3 }), true)
+      assert.equal(store.quarantinePut({ parcelId: id(n), groupId: g, sender: 'alice', trust: 2, parcel: utf8(`p${n}`), reason: 'no sender key', ttlMs: 1000, caps }), true)
     }
-    assert.equal(store.quarantinePut({ parcelId: id(4), groupId: g, parcel: utf8('p4'), reason: 'again', ttlMs: 1000, max: 3 }), false)
+    assert.equal(store.quarantinePut({ parcelId: id(4), groupId: g, sender: 'alice', trust: 2, parcel: utf8('p4'), reason: 'again', ttlMs: 1000, caps }), false)
     assert.deepEqual(store.quarantined(g).map(q => q.parcelId[0]), [2, 3, 4], 'the oldest went')
+    assert.deepEqual(store.quarantined(g).map(q => [q.sender, q.trust]), [['alice', 2], ['alice', 2], ['alice', 2]])
     store.quarantineDelete(id(3))
     assert.equal(store.quarantineCount(), 2)
     clock += 1000
     store.mailboxExpire()
     assert.equal(store.quarantineCount(), 0)
+  })
+
+  it('quarantine shares: a flood of strangers\' parcels never pushes out a member\'s; per sender, per group, least trusted first', () => {
+    const caps = { perSender: 2, perGroup: 4, total: 8 }
+    const ours = id(50)
+    let n = 0
+    const put = (groupId: Uint8Array, sender: string, trust: 0 | 1 | 2): boolean => {
+      clock += 1
+      n++
+      return store.quarantinePut({ parcelId: id(n), groupId, sender, trust, parcel: utf8(`p${n}`), reason: 'not yet', ttlMs: 60_000, caps })
+    }
+    const senders = (): string[] => store.quarantined(ours).map(q => q.sender ?? '')
+    // two members of a group we are in, one parcel each, waiting for their sender keys
+    assert.equal(put(ours, 'alice', 2), true)
+    const alicesFirst = n
+    assert.equal(put(ours, 'bob', 2), true)
+    // strangers naming 20 groups we do not know: the total stays 8, the members' parcels stay
+    for (let g = 0; g < 20; g++) put(id(100 + g), `sybil${g}`, 0)
+    assert.equal(store.quarantineCount(), 8)
+    assert.deepEqual(senders(), ['alice', 'bob'])
+    // per (group, sender): alice's third parcel pushes out her oldest, nobody else's
+    assert.equal(put(ours, 'alice', 2), true)
+    assert.equal(put(ours, 'alice', 2), true)
+    assert.deepEqual(senders(), ['bob', 'alice', 'alice'])
+    assert.ok(!store.quarantined(ours).some(q => q.parcelId[0] === alicesFirst), 'alice\'s oldest went')
+    assert.equal(store.quarantineCount(), 8, 'a stranger\'s parcel made room')
+    // per group: parcels naming non-members of our group (trust 1) go before the members' ones
+    for (let k = 0; k < 5; k++) put(ours, `forged${k}`, 1)
+    assert.deepEqual(senders(), ['bob', 'alice', 'alice', 'forged4'])
+    // members of other groups we are in push out the last strangers' parcels
+    for (let k = 0; k < 4; k++) assert.equal(put(id(60 + k), 'carol', 2), true)
+    assert.equal(store.quarantineCount(), 8)
+    // now that it is full of parcels trusted more, a stranger's is not kept at all
+    assert.equal(put(id(120), 'sybil-late', 0), false)
+    assert.equal(store.quarantineCount(), 8)
+    assert.deepEqual(senders(), ['bob', 'alice', 'alice', 'forged4'])
   })
 
   it('a relay\'s database files never contain the plaintext of envelopes it holds', async () => {
