@@ -18,8 +18,8 @@ export interface Figure {
   /** Unit and goal, used to report the figure when it fails or times out. */
   unit: string
   goal: string
-  /** A floor for the run's per-figure time limit outside smoke mode, ms (a figure with a long set-up). */
-  minLimitMs?: number
+  /** A floor for the run's per-figure time limit outside smoke mode, ms (a figure with a long set-up; may depend on the options). */
+  minLimitMs?: number | ((opts: HarnessOptions) => number)
   run: (opts: HarnessOptions, ctx: BenchContext) => Promise<BenchResult>
 }
 

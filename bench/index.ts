@@ -80,7 +80,8 @@ function notes (results: BenchResult[]): string {
 function limitMs (opts: HarnessOptions, f: Figure): number {
   // scaled by the load: a bench that dies under load measures nothing
   const scaled = (opts.smoke ? 60_000 : opts.quick ? 90_000 : 300_000) * loadFactor()
-  return opts.smoke ? scaled : Math.max(scaled, f.minLimitMs ?? 0)
+  const floor = typeof f.minLimitMs === 'function' ? f.minLimitMs(opts) : (f.minLimitMs ?? 0)
+  return opts.smoke ? scaled : Math.max(scaled, floor)
 }
 
 async function runBench (args: Args): Promise<BenchResult[]> {
