@@ -1,6 +1,7 @@
 /**
  * kad-dht adds a connected peer to its routing table once: when identify first reports the DHT
- * protocol, it pings the peer (PING, a 2 s adaptive timeout) and drops it if the ping is late. On a
+ * protocol, it pings the peer (PING, an adaptive timeout of at least 5 s; the whole add within 10 s)
+ * and drops it if the ping fails or is late. On a
  * loaded machine that first ping can miss, and nothing asks again while the connection lasts: a node
  * whose only DHT peers are already connected (its bootstrap peer, a rendezvous peer) keeps an empty
  * routing table, so it can neither publish nor look anyone up (CI saw a rendezvous node that never
