@@ -34,7 +34,7 @@ function netSizes (opts: HarnessOptions): { nodes: number, messages: number, via
   const nodes = Number.isInteger(env) && env >= 3 ? env : undefined
   const f = loadFactor()
   // set-up: 20 nodes publishing at once in one process took 36–57 s on an idle machine (bench/README.md,
-  // "One process, 20 nodes: where the set-up and idle CPU go")
+  // "Morning of 2026-11-30 …: where a 20-node process spends its time")
   if (opts.smoke) return { nodes: nodes ?? 4, messages: 2, viaMailbox: 1, setupMs: 40_000, budgetMs: 40_000 }
   return opts.quick
     ? { nodes: nodes ?? 20, messages: 12, viaMailbox: 3, setupMs: 120_000 * f, budgetMs: 60_000 * f }
@@ -311,7 +311,10 @@ function netFigure (name: string, goal: string, scope: 'all' | 'direct' | 'mailb
     // the set-up and the measurements each have a budget (runNetwork), plus stopping and restarts:
     // the run reports what it measured before this limit could cut it (57 s of set-up on an idle
     // machine once left the old 90 s limit no time to report)
-    minLimitMs: (opts) => netSizes(opts).setupMs + netSizes(opts).budgetMs + 60_000,
+    minLimitMs: (opts) => {
+      const { setupMs, budgetMs } = netSizes(opts)
+      return setupMs + budgetMs + 60_000
+    },
     async run (opts, ctx) {
       const r = await network(opts, ctx)
       const [ours, base, note] = pick(r)

@@ -85,15 +85,13 @@ export function reference (c: CaseInputs): Record<string, Uint8Array> {
   const thR = h256(ascii('attn/1 hs responder'), hello, prefix, idR)
   const sigR = sign(R.node, 'handshake', thR)
   const rPlain = cat(idR, sigR, mac(finR, thR, sigR))
-  const rSealed = gcm(kR2I, rPlain, prefix)
-  const response = cat(prefix, be16(rSealed.byteLength), rSealed)
+  const response = sealAuthBlock(prefix, kR2I, rPlain)
   const fHdr = hdr(0x03, I.hsId)
   const idI = cat(be16(I.chain.byteLength), I.chain, I.node.publicKey.raw)
   const thI = h256(ascii('attn/1 hs initiator'), hello, prefix, rPlain, fHdr, idI)
   const sigI = sign(I.node, 'handshake', thI)
   const iPlain = cat(idI, sigI, mac(finI, thI, sigI))
-  const iSealed = gcm(kI2R, iPlain, fHdr)
-  const finish = cat(fHdr, be16(iSealed.byteLength), iSealed)
+  const finish = sealAuthBlock(fHdr, kI2R, iPlain)
   const th = h256(ascii('attn/1 transcript'), hello, prefix, rPlain, fHdr, iPlain)
   const okm = hkdf(ee, th, 'attn/1 session', 136)
   const sid = okm.slice(0, 8)
@@ -235,20 +233,19 @@ function flip (b: Uint8Array, i: number, bit = 0): Uint8Array {
   return out
 }
 
+/** `prefix | sealed length | auth block sealed under key` with the prefix as associated data. */
+function sealAuthBlock (prefix: Uint8Array, key: Uint8Array, plain: Uint8Array): Uint8Array {
+  const sealed = gcm(key, plain, prefix)
+  return cat(prefix, be16(sealed.byteLength), sealed)
+}
 /** Reseals an auth block under the handshake key (for bad-signature / bad-finished cases). */
 function resealFinish (c: CaseInputs, mutate: (plain: Uint8Array) => Uint8Array): Uint8Array {
   const ref = reference(c)
-  const plain = mutate(Uint8Array.from(ref.initiator_auth_plaintext))
-  const fHdr = ref.finish.subarray(0, 18)
-  const sealed = gcm(ref.hs_i2r, plain, fHdr)
-  return cat(fHdr, be16(sealed.byteLength), sealed)
+  return sealAuthBlock(ref.finish.subarray(0, 18), ref.hs_i2r, mutate(Uint8Array.from(ref.initiator_auth_plaintext)))
 }
 function resealResponse (c: CaseInputs, mutate: (plain: Uint8Array) => Uint8Array): Uint8Array {
   const ref = reference(c)
-  const plain = mutate(Uint8Array.from(ref.responder_auth_plaintext))
-  const prefix = ref.response.subarray(0, 90)
-  const sealed = gcm(ref.hs_r2i, plain, prefix)
-  return cat(prefix, be16(sealed.byteLength), sealed)
+  return sealAuthBlock(ref.response.subarray(0, 90), ref.hs_r2i, mutate(Uint8Array.from(ref.responder_auth_plaintext)))
 }
 
 export type Step = 'hello' | 'response' | 'finish' | 'accept'
